@@ -1,0 +1,45 @@
+# ThaliMon: two commands on a fresh machine.
+#   make demo   install, migrate, seed the demo, serve on http://127.0.0.1:8000 (SQLite, no service needed)
+#   make test   install and run the whole suite against PostgreSQL and Redis
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Test services (see README): real PostgreSQL and Redis on this machine.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/thalimon
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: demo test install install-test serve migrate lint clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --disable-pip-version-check --upgrade pip
+	$(PIP) install -q --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(PIP) install -q --disable-pip-version-check -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+demo: install
+	DEBUG=1 THALIMON_DEMO=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 THALIMON_DEMO=1 $(PY) manage.py seed_demo
+	@echo "ThaliMon demo on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
+	DEBUG=1 THALIMON_DEMO=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install-test
+	DEBUG=1 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+		$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) var

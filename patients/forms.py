@@ -1,0 +1,194 @@
+"""Patient forms: input shape only; the clinical checks live in Patient.clean()."""
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Column, Fieldset, Layout, Row, Submit
+from django import forms
+from django.contrib.auth import get_user_model
+
+from patients.models import Diagnosis, Patient
+from thalimon.roles import CLINICIAN, NURSE
+
+
+class UnknownYesNo(forms.NullBooleanSelect):
+    """A yes/no/unknown select whose labels say what "unknown" means."""
+
+    def __init__(self, unknown="Unknown", yes="Yes", no="No", attrs=None):
+        super().__init__(attrs)
+        self.choices = [("unknown", unknown), ("true", yes), ("false", no)]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def iso_dates_only(form):
+    """Dates are ISO only: 03/04/2021 is ambiguous (3 April or 4 March?)."""
+    for name, field in form.fields.items():
+        if isinstance(field, forms.DateField):
+            field.input_formats = ["%Y-%m-%d"]
+            field.error_messages["invalid"] = (
+                f"{field.label or name}: enter a date as YYYY-MM-DD, e.g. 2021-03-14."
+            )
+
+
+class StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user):
+        return user.get_full_name() or user.username
+
+
+class PatientForm(forms.ModelForm):
+    reproductive_potential = forms.NullBooleanField(
+        label="Reproductive potential",
+        required=False,
+        widget=UnknownYesNo(
+            unknown="R5.1 default (female: yes unless exempt)",
+            no="No (exemption recorded below)",
+        ),
+        help_text="R5.1: every female patient unless an exemption below is recorded.",
+    )
+    irregular_cycles = forms.NullBooleanField(
+        label="Irregular cycles",
+        required=False,
+        widget=UnknownYesNo(),
+        help_text="Female patients only. Sets the pregnancy-test interval (R5.2); unknown counts as irregular.",
+    )
+
+    class Meta:
+        model = Patient
+        fields = [
+            "code",
+            "full_name",
+            "sex",
+            "birth_date",
+            "height_cm",
+            "standard_weight_kg",
+            "diagnosis",
+            "aid_type",
+            "montreal_location",
+            "upper_gi",
+            "montreal_behavior",
+            "perianal",
+            "ileocolic_resection",
+            "reproductive_potential",
+            "non_reproductive_reason",
+            "premenarchal",
+            "irregular_cycles",
+            "contraception_start",
+            "smoker",
+            "prior_biologic",
+            "xanthine_oxidase_inhibitor",
+            "tpmt",
+            "nudt15",
+            "baseline_cdai",
+            "crp_at_lor",
+            "esr_at_lor",
+            "tgn_on_aza_mono",
+            "status",
+            "status_date",
+            "responsible_clinician",
+            "responsible_nurse",
+        ]
+        widgets = {
+            "birth_date": DateInput(),
+            "contraception_start": DateInput(),
+            "status_date": DateInput(),
+        }
+
+    def __init__(self, *args, show_identity=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        users = get_user_model().objects.filter(is_active=True).order_by("last_name", "username")
+        self.fields["responsible_clinician"] = StaffChoiceField(
+            queryset=users.filter(groups__name=CLINICIAN),
+            required=False,
+            label="Responsible clinician",
+        )
+        self.fields["responsible_nurse"] = StaffChoiceField(
+            queryset=users.filter(groups__name=NURSE), required=False, label="Responsible nurse"
+        )
+        self.fields["diagnosis"].widget.attrs["data-diagnosis-select"] = "1"
+        iso_dates_only(self)
+        if not show_identity:
+            del self.fields["full_name"]
+        if self.instance.pk:
+            # The code is the key that datasheets and reminders use; it is not renamed here.
+            self.fields["code"].disabled = True
+
+        identity = ["code"] + (["full_name"] if show_identity else [])
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Fieldset(
+                "Identity",
+                Row(*[Column(name, css_class="col-md-6") for name in identity]),
+                Row(
+                    Column("sex", css_class="col-md-3"),
+                    Column("birth_date", css_class="col-md-3"),
+                    Column("height_cm", css_class="col-md-3"),
+                    Column("standard_weight_kg", css_class="col-md-3"),
+                ),
+            ),
+            Fieldset(
+                "Diagnosis",
+                Row(Column("diagnosis", css_class="col-md-6"), Column("aid_type", css_class="col-md-6")),
+                HTML(
+                    '<p class="form-text mb-2" data-show-for="CD">Montreal classification '
+                    "(Crohn's disease only):</p>"
+                ),
+                Row(
+                    Column("montreal_location", css_class="col-md-4"),
+                    Column("montreal_behavior", css_class="col-md-4"),
+                    Column("upper_gi", "perianal", "ileocolic_resection", css_class="col-md-4"),
+                ),
+            ),
+            Fieldset(
+                "Reproductive status and pregnancy prevention (R5)",
+                Row(
+                    Column("reproductive_potential", css_class="col-md-6"),
+                    Column("non_reproductive_reason", css_class="col-md-6"),
+                ),
+                Row(
+                    Column("premenarchal", css_class="col-md-4"),
+                    Column("irregular_cycles", css_class="col-md-4"),
+                    Column("contraception_start", css_class="col-md-4"),
+                ),
+            ),
+            Fieldset(
+                "Background and genotype",
+                Row(
+                    Column("smoker", "prior_biologic", "xanthine_oxidase_inhibitor", css_class="col-md-4"),
+                    Column("tpmt", css_class="col-md-4"),
+                    Column("nudt15", css_class="col-md-4"),
+                ),
+            ),
+            Fieldset(
+                "Baseline at loss of response",
+                Row(
+                    Column("baseline_cdai", css_class="col-md-3"),
+                    Column("crp_at_lor", css_class="col-md-3"),
+                    Column("esr_at_lor", css_class="col-md-3"),
+                    Column("tgn_on_aza_mono", css_class="col-md-3"),
+                ),
+            ),
+            Fieldset(
+                "Care team and follow-up",
+                Row(
+                    Column("responsible_clinician", css_class="col-md-6"),
+                    Column("responsible_nurse", css_class="col-md-6"),
+                ),
+                Row(Column("status", css_class="col-md-6"), Column("status_date", css_class="col-md-6")),
+            ),
+            Submit("save", "Save patient", css_class="btn-primary"),
+        )
+
+
+class PatientSearchForm(forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=100)
+    diagnosis = forms.ChoiceField(
+        label="Diagnosis", required=False, choices=[("", "All diagnoses"), *Diagnosis.choices]
+    )
+
+
+__all__ = ["PatientForm", "PatientSearchForm", "Diagnosis"]

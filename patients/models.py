@@ -1,0 +1,414 @@
+"""Who the patient is: demographics, diagnosis, reproductive status, genotype,
+baseline at loss of response, and the care team.
+
+Field names follow ``patients.csv`` of interfaces.md; every field check that
+the database can hold is a constraint, and every cross-field rule lives in
+``Patient.clean()`` so that the form, the importer and the admin refuse the
+same bad input with the same message.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from patients import demographics
+
+
+def _range(low, high, unit, label):
+    message = f"{label} must be between {low} and {high} {unit}."
+    return [
+        MinValueValidator(Decimal(str(low)), message=message),
+        MaxValueValidator(Decimal(str(high)), message=message),
+    ]
+
+
+class Sex(models.TextChoices):
+    MALE = "M", "Male"
+    FEMALE = "F", "Female"
+
+
+class Diagnosis(models.TextChoices):
+    CD = "CD", "Crohn's disease"
+    UC = "UC", "Ulcerative colitis"
+    AID = "AID", "Monogenic autoinflammatory disease"
+
+
+class AidType(models.TextChoices):
+    AGS = "AGS", "AGS (Aicardi–Goutières syndrome)"
+    BLAU = "Blau", "Blau syndrome"
+    CINCA = "CINCA", "CINCA/NOMID"
+    DADA2 = "DADA2", "DADA2"
+    FMF = "FMF", "FMF (familial Mediterranean fever)"
+    HA20 = "HA20", "HA20"
+    PLAID = "PLAID", "PLAID"
+    SAVI = "SAVI", "SAVI"
+    TRAPS = "TRAPS", "TRAPS"
+    OTHER = "other", "Other"
+
+
+class MontrealLocation(models.TextChoices):
+    L1 = "L1", "L1 ileal"
+    L2 = "L2", "L2 colonic"
+    L3 = "L3", "L3 ileocolonic"
+
+
+class MontrealBehavior(models.TextChoices):
+    B1 = "B1", "B1 non-stricturing, non-penetrating"
+    B2 = "B2", "B2 stricturing"
+    B3 = "B3", "B3 penetrating"
+
+
+class Genotype(models.TextChoices):
+    NORMAL = "normal", "Normal metaboliser"
+    INTERMEDIATE = "intermediate", "Intermediate metaboliser"
+    POOR = "poor", "Poor metaboliser"
+    UNKNOWN = "unknown", "Unknown / not tested"
+
+
+class NonReproductiveReason(models.TextChoices):
+    """R5.1: the only recorded reasons that exempt a female patient."""
+
+    HYSTERECTOMY = "hysterectomy", "Hysterectomy"
+    OOPHORECTOMY = "bilateral_oophorectomy", "Bilateral oophorectomy"
+    AMENORRHOEA = "amenorrhoea_24_months", "≥ 24 consecutive months without menses"
+
+
+class FollowUpStatus(models.TextChoices):
+    ACTIVE = "active", "Under follow-up"
+    DIED = "died", "Died"
+    TRANSFERRED = "transferred", "Transferred"
+    LOST = "lost", "Lost to follow-up"
+
+
+PATIENT_CODE_VALIDATOR = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$",
+    message=(
+        "Patient code must be 1–32 letters, digits, '-', '_' or '.', starting with a "
+        "letter or digit (a pseudonymous code, not a name)."
+    ),
+)
+
+
+class Patient(models.Model):
+    code = models.CharField(
+        "patient code",
+        max_length=32,
+        unique=True,
+        validators=[PATIENT_CODE_VALIDATOR],
+        help_text="The clinic's pseudonymous code, e.g. GI-0042. Used in datasheets, emails and logs.",
+        error_messages={"unique": "Patient code: a patient with this code already exists."},
+    )
+    full_name = models.CharField(
+        "full name",
+        max_length=200,
+        blank=True,
+        help_text="Optional. Shown only to the care team (clinicians and nurses).",
+    )
+    sex = models.CharField(max_length=1, choices=Sex.choices)
+    birth_date = models.DateField("birth date")
+    height_cm = models.DecimalField(
+        "height (cm)",
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=_range(40, 250, "cm", "Height"),
+    )
+    standard_weight_kg = models.DecimalField(
+        "standard weight (kg)",
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=_range(2, 250, "kg", "Standard weight"),
+        help_text="For the CDAI weight term. Empty: derived from height and sex (R1.1).",
+    )
+
+    diagnosis = models.CharField(max_length=3, choices=Diagnosis.choices)
+    aid_type = models.CharField(
+        "autoinflammatory disease", max_length=8, choices=AidType.choices, blank=True
+    )
+    montreal_location = models.CharField(
+        "Montreal location", max_length=2, choices=MontrealLocation.choices, blank=True
+    )
+    upper_gi = models.BooleanField("upper GI disease (Montreal L4)", default=False)
+    montreal_behavior = models.CharField(
+        "Montreal behaviour", max_length=2, choices=MontrealBehavior.choices, blank=True
+    )
+    perianal = models.BooleanField("perianal disease (Montreal p)", default=False)
+
+    reproductive_potential = models.BooleanField(
+        "reproductive potential",
+        null=True,
+        blank=True,
+        help_text=(
+            "R5.1: every female patient unless an exemption below is recorded. "
+            "Leave empty to apply the rule."
+        ),
+    )
+    non_reproductive_reason = models.CharField(
+        "exemption (R5.1)",
+        max_length=32,
+        choices=NonReproductiveReason.choices,
+        blank=True,
+        help_text="Required to record a female patient as not of reproductive potential.",
+    )
+    premenarchal = models.BooleanField(
+        default=False, help_text="Exempt until menarche; reviewed at every visit (R5.1)."
+    )
+    irregular_cycles = models.BooleanField(
+        "irregular cycles",
+        null=True,
+        blank=True,
+        help_text="Sets the pregnancy-test interval (R5.2). Unknown counts as irregular.",
+    )
+    contraception_start = models.DateField(
+        "contraception start",
+        null=True,
+        blank=True,
+        help_text="Start of two methods of contraception (R5.3); at least 28 days before the first dose.",
+    )
+
+    smoker = models.BooleanField(default=False)
+    ileocolic_resection = models.BooleanField(
+        "ileocolic resection",
+        default=False,
+        help_text="Crohn's disease only. Allows the Rutgeerts score (R1.5).",
+    )
+    prior_biologic = models.BooleanField("prior biologic", default=False)
+    xanthine_oxidase_inhibitor = models.BooleanField(
+        "allopurinol or febuxostat",
+        default=False,
+        help_text="Limits the azathioprine dose (R4.1).",
+    )
+
+    tpmt = models.CharField(
+        "TPMT status", max_length=12, choices=Genotype.choices, default=Genotype.UNKNOWN
+    )
+    nudt15 = models.CharField(
+        "NUDT15 status", max_length=12, choices=Genotype.choices, default=Genotype.UNKNOWN
+    )
+
+    baseline_cdai = models.DecimalField(
+        "baseline CDAI",
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=_range(0, 1100, "points", "Baseline CDAI"),
+        help_text="CDAI at loss of response (day 0). Empty: taken from the visit in days −14 to 0 (R2.1).",
+    )
+    crp_at_lor = models.DecimalField(
+        "CRP at loss of response (mg/L)",
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=_range(0, 500, "mg/L", "CRP at loss of response"),
+    )
+    esr_at_lor = models.DecimalField(
+        "ESR at loss of response (mm/h)",
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=_range(0, 150, "mm/h", "ESR at loss of response"),
+    )
+    tgn_on_aza_mono = models.DecimalField(
+        "6-TGN on AZA monotherapy (pmol/8×10⁸ RBC)",
+        max_digits=6,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=_range(0, 3000, "pmol/8×10⁸ RBC", "6-TGN on AZA monotherapy"),
+    )
+
+    status = models.CharField(
+        "follow-up status", max_length=12, choices=FollowUpStatus.choices, default=FollowUpStatus.ACTIVE
+    )
+    status_date = models.DateField(
+        "status date", null=True, blank=True, help_text="Required unless under follow-up."
+    )
+
+    responsible_clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="responsible clinician",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="patients_as_clinician",
+    )
+    responsible_nurse = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="responsible nurse",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="patients_as_nurse",
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["code"]
+        permissions = [
+            ("view_patient_identity", "Can see patients' names"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("code"),
+                name="patient_code_unique_ignoring_case",
+                violation_error_message=(
+                    "Patient code: a patient with this code already exists "
+                    "(codes are compared ignoring case)."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(height_cm__isnull=True)
+                | models.Q(height_cm__gte=40, height_cm__lte=250),
+                name="patient_height_plausible",
+                violation_error_message="Height must be between 40 and 250 cm.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(diagnosis="CD")
+                | models.Q(
+                    montreal_location="",
+                    montreal_behavior="",
+                    upper_gi=False,
+                    perianal=False,
+                    ileocolic_resection=False,
+                ),
+                name="patient_montreal_only_for_cd",
+                violation_error_message="Montreal classification applies to Crohn's disease only.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(diagnosis="AID") | models.Q(aid_type=""),
+                name="patient_aid_type_only_for_aid",
+                violation_error_message="The autoinflammatory disease type applies to AID only.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.code
+
+    def get_absolute_url(self):
+        return reverse("patients:detail", args=[self.code])
+
+    # --- cross-field validation (shared by form, import and admin) ---------
+    def clean(self):
+        errors = {}
+        self.code = (self.code or "").strip()
+        today = timezone.localdate()
+        if self.birth_date and self.birth_date > today:
+            errors["birth_date"] = f"Birth date cannot be in the future (today is {today:%Y-%m-%d})."
+        if self.birth_date and self.birth_date.year < 1900:
+            errors["birth_date"] = "Birth date must be on or after 1900-01-01."
+
+        if self.diagnosis != Diagnosis.CD:
+            for name in ("montreal_location", "montreal_behavior"):
+                if getattr(self, name):
+                    errors[name] = (
+                        f"{self._meta.get_field(name).verbose_name.capitalize()} applies to "
+                        "Crohn's disease only; clear it or change the diagnosis to CD."
+                    )
+            for name in ("upper_gi", "perianal"):
+                if getattr(self, name):
+                    errors[name] = (
+                        f"{self._meta.get_field(name).verbose_name.capitalize()} is a Montreal "
+                        "modifier for Crohn's disease only; untick it or change the diagnosis to CD."
+                    )
+            if self.ileocolic_resection:
+                # Rutgeerts scores (R1.5) exist only after ileocolonic resection for
+                # Crohn's disease: the flag contradicts any other diagnosis.
+                errors["ileocolic_resection"] = (
+                    "Ileocolic resection (which allows Rutgeerts scoring) is recorded for "
+                    "Crohn's disease only; untick it or change the diagnosis to CD."
+                )
+        if self.diagnosis == Diagnosis.AID and not self.aid_type:
+            errors["aid_type"] = "Autoinflammatory disease: choose the disease type (or 'Other')."
+        if self.diagnosis != Diagnosis.AID and self.aid_type:
+            errors["aid_type"] = (
+                "Autoinflammatory disease type applies to AID only; clear it or change the diagnosis."
+            )
+
+        if self.sex == Sex.MALE:
+            for name, label in (
+                ("premenarchal", "Premenarchal"),
+                ("non_reproductive_reason", "Exemption (R5.1)"),
+            ):
+                if getattr(self, name):
+                    errors[name] = f"{label} applies to female patients only."
+            if self.irregular_cycles is not None:
+                errors["irregular_cycles"] = "Irregular cycles applies to female patients only; leave it empty."
+        if self.sex == Sex.FEMALE:
+            if self.reproductive_potential is False and not (
+                self.non_reproductive_reason or self.premenarchal
+            ):
+                # R5.1: the safe default. A woman is of reproductive potential unless
+                # one of the recorded exemptions applies.
+                errors["reproductive_potential"] = (
+                    "Reproductive potential: a female patient is of reproductive potential "
+                    "unless an exemption is recorded (hysterectomy, bilateral oophorectomy, "
+                    "≥ 24 months without menses, or premenarchal). Record the exemption or "
+                    "leave this empty."
+                )
+            if self.reproductive_potential is True and (
+                self.non_reproductive_reason or self.premenarchal
+            ):
+                errors["reproductive_potential"] = (
+                    "Reproductive potential is ticked but an exemption is recorded; "
+                    "choose one or the other."
+                )
+
+        if self.status == FollowUpStatus.ACTIVE and self.status_date:
+            errors["status_date"] = "Status date is only for died, transferred or lost to follow-up."
+        if self.status != FollowUpStatus.ACTIVE and not self.status_date:
+            errors["status_date"] = (
+                f"Status date is required when the status is '{self.get_status_display()}'."
+            )
+        if self.status_date and self.status_date > today:
+            errors["status_date"] = f"Status date cannot be in the future (today is {today:%Y-%m-%d})."
+        if self.contraception_start and self.contraception_start > today:
+            errors["contraception_start"] = (
+                f"Contraception start cannot be in the future (today is {today:%Y-%m-%d})."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    # --- derived facts -------------------------------------------------------
+    @property
+    def is_female_of_reproductive_potential(self):
+        return demographics.female_of_reproductive_potential(
+            sex=self.sex,
+            recorded=self.reproductive_potential,
+            exemption=self.non_reproductive_reason,
+            premenarchal=self.premenarchal,
+        )
+
+    def age_on(self, day):
+        return demographics.age_in_years(self.birth_date, day)
+
+    @property
+    def montreal_summary(self):
+        if self.diagnosis != Diagnosis.CD:
+            return ""
+        parts = []
+        if self.montreal_location:
+            parts.append(self.montreal_location + (" + L4" if self.upper_gi else ""))
+        elif self.upper_gi:
+            parts.append("L4")
+        if self.montreal_behavior:
+            parts.append(self.montreal_behavior + ("p" if self.perianal else ""))
+        elif self.perianal:
+            parts.append("perianal")
+        return ", ".join(parts)

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from patients import views
+
+app_name = "patients"
+
+urlpatterns = [
+    path("", views.patient_list, name="list"),
+    path("new/", views.patient_create_view, name="create"),
+    path("<str:code>/", views.patient_detail, name="detail"),
+    path("<str:code>/edit/", views.patient_edit_view, name="edit"),
+    path("<str:code>/history/", views.patient_history, name="history"),
+]

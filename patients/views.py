@@ -1,0 +1,124 @@
+"""Patient pages: list, create, edit, detail, history. Short views (DESIGN rule 3)."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from patients import selectors
+from patients.forms import PatientForm, PatientSearchForm
+from patients.models import Patient
+from patients.services import patient_create, patient_update
+from thalimon.access import patient_for, require_permission
+from thalimon.roles import CLINICIAN
+
+PAGE_SIZE = 25
+
+
+def _can_see_identity(user):
+    return user.has_perm("patients.view_patient_identity")
+
+
+@require_permission("patients.view_patient")
+def patient_list(request):
+    show_identity = _can_see_identity(request.user)
+    form = PatientSearchForm(request.GET or None)
+    patients = Patient.objects.select_related("responsible_clinician", "responsible_nurse")
+    if form.is_valid():
+        query = form.cleaned_data["q"].strip()
+        if query:
+            match = Q(code__icontains=query)
+            if show_identity:  # never let a name search reveal names to other roles
+                match |= Q(full_name__icontains=query)
+            patients = patients.filter(match)
+        if form.cleaned_data["diagnosis"]:
+            patients = patients.filter(diagnosis=form.cleaned_data["diagnosis"])
+    page = Paginator(patients.order_by("code"), PAGE_SIZE).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    for patient in page:
+        patient.age = patient.age_on(today)
+    querystring = request.GET.copy()
+    querystring.pop("page", None)
+    return render(
+        request,
+        "patients/patient_list.html",
+        {
+            "form": form,
+            "page": page,
+            "show_identity": show_identity,
+            "querystring": querystring.urlencode(),
+        },
+    )
+
+
+def _save_form(request, form, save):
+    """Bind, validate, call the service; a refused save changes nothing."""
+    if form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "code" or not form.instance.pk}
+        try:
+            return save(data)
+        except ValidationError as error:
+            form.add_error(None, error)
+    return None
+
+
+@require_permission("patients.add_patient")
+def patient_create_view(request):
+    show_identity = _can_see_identity(request.user)
+    initial = {}
+    if request.user.groups.filter(name=CLINICIAN).exists():
+        initial["responsible_clinician"] = request.user
+    form = PatientForm(request.POST or None, initial=initial, show_identity=show_identity)
+    if request.method == "POST":
+        patient = _save_form(request, form, lambda data: patient_create(actor=request.user, **data))
+        if patient:
+            messages.success(request, f"Patient {patient.code} created.")
+            return redirect(patient)
+        messages.error(request, "The patient was not saved: please correct the fields marked below.")
+    return render(request, "patients/patient_form.html", {"form": form, "patient": None})
+
+
+@require_permission("patients.change_patient")
+def patient_edit_view(request, code):
+    patient = patient_for(request, code, perm="patients.change_patient")
+    show_identity = _can_see_identity(request.user)
+    form = PatientForm(request.POST or None, instance=patient, show_identity=show_identity)
+    if request.method == "POST":
+        saved = _save_form(
+            request,
+            form,
+            lambda data: patient_update(actor=request.user, patient=patient, **data),
+        )
+        if saved:
+            messages.success(request, f"Patient {saved.code} saved.")
+            return redirect(saved)
+        messages.error(request, "Nothing was saved: please correct the fields marked below.")
+    return render(request, "patients/patient_form.html", {"form": form, "patient": patient})
+
+
+@require_permission("patients.view_patient")
+def patient_detail(request, code):
+    patient = patient_for(request, code)
+    today = timezone.localdate()
+    return render(
+        request,
+        "patients/patient_detail.html",
+        {
+            "patient": patient,
+            "show_identity": _can_see_identity(request.user),
+            "age": patient.age_on(today),
+            "risk_flags": selectors.relapse_risk_flags(patient),
+            "today": today,
+        },
+    )
+
+
+@require_permission("patients.view_patient")
+def patient_history(request, code):
+    patient = patient_for(request, code)
+    entries = selectors.patient_history(patient, show_identity=_can_see_identity(request.user))
+    return render(
+        request, "patients/patient_history.html", {"patient": patient, "entries": entries}
+    )

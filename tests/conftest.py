@@ -1,0 +1,106 @@
+"""Shared fixtures: one user per role, a valid patient factory, and the check
+that the suite runs against real PostgreSQL (as `make test` arranges)."""
+
+import os
+from datetime import date
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from thalimon.roles import ADMIN, CLINIC_LEAD, CLINICIAN, NURSE, ROLE_ORDER
+
+ROLES = ROLE_ORDER
+
+
+def pytest_collection_modifyitems(config, items):
+    # Browser tests last: they are the slowest and need a transactional database.
+    items.sort(key=lambda item: 1 if "e2e" in str(item.fspath) else 0)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _real_postgresql(django_db_setup, django_db_blocker):
+    from django.db import connection
+
+    if connection.vendor != "postgresql" and not os.environ.get("THALIMON_ALLOW_SQLITE_TESTS"):
+        pytest.exit(
+            "The test suite runs against PostgreSQL: use `make test` "
+            "(or set DATABASE_URL=postgres://postgres@127.0.0.1:5432/thalimon).",
+            returncode=2,
+        )
+
+
+@pytest.fixture
+def make_user(db):
+    counter = {"n": 0}
+
+    def _make(role=None, username=None, password="a-long-test-password-123", **extra):
+        counter["n"] += 1
+        username = username or f"{(role or 'norole').lower().replace(' ', '_')}{counter['n']}"
+        user = get_user_model().objects.create_user(
+            username=username, password=password, is_staff=(role == ADMIN), **extra
+        )
+        if role:
+            user.groups.add(Group.objects.get(name=role))
+        return user
+
+    return _make
+
+
+@pytest.fixture
+def clinician(make_user):
+    return make_user(CLINICIAN, first_name="Carla", last_name="Clinician")
+
+
+@pytest.fixture
+def nurse(make_user):
+    return make_user(NURSE, first_name="Noor", last_name="Nurse")
+
+
+@pytest.fixture
+def clinic_lead(make_user):
+    return make_user(CLINIC_LEAD)
+
+
+@pytest.fixture
+def admin_role_user(make_user):
+    return make_user(ADMIN)
+
+
+@pytest.fixture
+def user_for_role(make_user):
+    def _get(role):
+        return make_user(role) if role else None
+
+    return _get
+
+
+def valid_patient_fields(**overrides):
+    fields = {
+        "code": "GI-0001",
+        "full_name": "Zed Fictional",
+        "sex": "M",
+        "birth_date": date(1990, 3, 14),
+        "height_cm": 172,
+        "diagnosis": "CD",
+        "montreal_location": "L3",
+        "montreal_behavior": "B2",
+        "tpmt": "normal",
+        "nudt15": "normal",
+    }
+    fields.update(overrides)
+    return fields
+
+
+@pytest.fixture
+def make_patient(db, clinician):
+    from patients.services import patient_create
+
+    counter = {"n": 0}
+
+    def _make(**overrides):
+        counter["n"] += 1
+        overrides.setdefault("code", f"GI-{counter['n']:04d}")
+        return patient_create(actor=clinician, **valid_patient_fields(**overrides))
+
+    return _make

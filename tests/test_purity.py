@@ -1,0 +1,31 @@
+"""DESIGN.md rule 1: the clinical-rule modules import no Django and never read the clock."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PURE_MODULES = [
+    "patients/demographics.py",
+    "visits/outcomes.py",
+]
+FORBIDDEN_IMPORTS = ("django", "patients.models", "visits.models", "safety.models", "reports.models")
+CLOCK_CALLS = {"now", "today", "utcnow", "localdate", "localtime", "time"}
+
+
+@pytest.mark.parametrize("relative", PURE_MODULES)
+def test_rule_module_is_pure(relative):
+    tree = ast.parse((ROOT / relative).read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = [node.module or ""]
+        else:
+            names = []
+        for name in names:
+            assert not name.startswith(FORBIDDEN_IMPORTS), f"{relative} imports {name}"
+            assert name not in ("time",), f"{relative} imports the clock module {name}"
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            assert node.func.attr not in CLOCK_CALLS, f"{relative} reads the clock: .{node.func.attr}()"

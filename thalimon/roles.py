@@ -1,0 +1,58 @@
+"""Roles and what each may do: the single map of groups to permissions.
+
+* Clinician: edits clinical data (patients now; visits, doses later).
+* Nurse: reads patients (and later works reminders, records tests).
+* Clinic lead: reads and reports; never edits clinical data and, having no
+  need for them, does not see patients' names (codes only).
+* Admin: manages user accounts in the Django admin; reads patients.
+
+``sync_role_permissions`` makes the groups match this map exactly. It runs
+in the data migration ``patients/0002_roles`` and again after every
+``migrate`` (post_migrate), so permissions of models added later are given
+to the roles without a hand-written migration each time.
+"""
+
+CLINICIAN = "Clinician"
+NURSE = "Nurse"
+CLINIC_LEAD = "Clinic lead"
+ADMIN = "Admin"
+ROLE_ORDER = [CLINICIAN, NURSE, CLINIC_LEAD, ADMIN]
+
+_PATIENT_READ = ["patients.view_patient"]
+_IDENTITY = ["patients.view_patient_identity"]
+
+ROLE_PERMISSIONS = {
+    CLINICIAN: _PATIENT_READ + _IDENTITY + ["patients.add_patient", "patients.change_patient"],
+    NURSE: _PATIENT_READ + _IDENTITY,
+    CLINIC_LEAD: _PATIENT_READ,
+    ADMIN: _PATIENT_READ
+    + [
+        "auth.view_user",
+        "auth.add_user",
+        "auth.change_user",
+        "auth.view_group",
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
+        "axes.view_accesslog",
+        "axes.view_accessfailurelog",
+    ],
+}
+
+
+def sync_role_permissions(apps=None):
+    """Create the role groups and give each exactly its permissions."""
+    if apps is None:
+        from django.apps import apps as global_apps
+
+        apps = global_apps
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = []
+        for perm in perms:
+            app_label, codename = perm.split(".", 1)
+            wanted.extend(
+                Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+            )
+        group.permissions.set(wanted)

@@ -1,0 +1,19 @@
+"""Template filters for clinical values."""
+
+from decimal import Decimal, InvalidOperation
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def num(value, unit=""):
+    """A measured value without trailing zeros (12.50 -> 12.5, 164.0 -> 164); "—" when missing."""
+    if value is None or value == "":
+        return "—"
+    try:
+        text = format(Decimal(str(value)).normalize(), "f")
+    except InvalidOperation:
+        return str(value)
+    return f"{text} {unit}".strip()

@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from thalimon import views
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="patients:list", permanent=False), name="home"),
+    path("accounts/login/", views.ThaliMonLoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("patients/", include("patients.urls")),
+    path("admin/", admin.site.urls),
+]
+
+admin.site.site_header = "ThaliMon administration"
+admin.site.site_title = "ThaliMon admin"
