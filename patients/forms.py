@@ -192,3 +192,29 @@ class PatientSearchForm(forms.Form):
 
 
 __all__ = ["PatientForm", "PatientSearchForm", "Diagnosis"]
+
+
+class CourseForm(forms.ModelForm):
+    class Meta:
+        from patients.models import TherapyCourse
+
+        model = TherapyCourse
+        fields = ["start_date", "target_dose_mg", "regimen", "regimen_reason", "stop_date", "stop_reason"]
+        widgets = {"start_date": DateInput(), "stop_date": DateInput()}
+
+    def __init__(self, *args, patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.patient = patient
+        iso_dates_only(self)
+        self.fields["regimen"].choices = [("", "From age at the start (R3.1)"), *self.fields["regimen"].choices[1:]]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Fieldset(
+                "Thalidomide course",
+                Row(Column("start_date", css_class="col-md-4"), Column("target_dose_mg", css_class="col-md-4")),
+                Row(Column("regimen", css_class="col-md-4"), Column("regimen_reason", css_class="col-md-8")),
+                Row(Column("stop_date", css_class="col-md-4"), Column("stop_reason", css_class="col-md-8")),
+            ),
+            Submit("save", "Save course"),
+        )

@@ -412,3 +412,102 @@ class Patient(models.Model):
         elif self.perianal:
             parts.append("perianal")
         return ", ".join(parts)
+
+
+class Regimen(models.TextChoices):
+    ADULT = "adult", "Adult (Li 2020)"
+    PAEDIATRIC = "paediatric", "Paediatric (Zhang 2023)"
+
+
+class TherapyCourse(models.Model):
+    """The patient's thalidomide course: day 0, stop, target dose, regimen (R3.1).
+
+    Dose records (the dosing issue) must agree with it: the start is the
+    first thalidomide dose row and the stop the following 0 mg row.
+    """
+
+    patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="course")
+    start_date = models.DateField("thalidomide start (day 0)")
+    stop_date = models.DateField(
+        "thalidomide stop", null=True, blank=True, help_text="First day without the drug; empty = ongoing."
+    )
+    stop_reason = models.CharField("stop reason", max_length=200, blank=True)
+    target_dose_mg = models.DecimalField(
+        "target dose (mg/day)",
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=_range("12.5", 100, "mg/day", "Target dose"),
+        help_text="Adult: 50–100 mg/day (default 100). Paediatric: the R3.3 cap.",
+    )
+    regimen = models.CharField(max_length=12, choices=Regimen.choices, blank=True)
+    regimen_reason = models.CharField(
+        "regimen reason", max_length=200, blank=True, help_text="Required when the regimen differs from age (R3.1)."
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(stop_date__isnull=True) | models.Q(stop_date__gte=models.F("start_date")),
+                name="course_stop_not_before_start",
+                violation_error_message="Thalidomide stop cannot be before the start.",
+            )
+        ]
+
+    def __str__(self):
+        return f"Thalidomide course of {self.patient.code} from {self.start_date:%Y-%m-%d}"
+
+    def clean(self):
+        errors = {}
+        today = timezone.localdate()
+        if self.start_date and self.start_date > today:
+            errors["start_date"] = f"Thalidomide start cannot be in the future (today is {today:%Y-%m-%d})."
+        if self.stop_date and self.start_date and self.stop_date < self.start_date:
+            errors["stop_date"] = "Thalidomide stop cannot be before the start."
+        if self.stop_date and self.stop_date > today:
+            errors["stop_date"] = f"Thalidomide stop cannot be in the future (today is {today:%Y-%m-%d})."
+        if self.stop_date and not self.stop_reason:
+            errors["stop_reason"] = "Stop reason: say why thalidomide was stopped."
+        if (
+            self.start_date
+            and self.patient_id
+            and not self.regimen
+            and self.patient.diagnosis == Diagnosis.CD
+            and self.default_regimen() == Regimen.PAEDIATRIC
+        ):
+            errors["regimen"] = (
+                "Regimen: paediatric Crohn's disease under 16 has no source schedule; "
+                "choose the regimen explicitly (R3.1)."
+            )
+        if self.start_date and self.patient_id and self.regimen:
+            default = self.default_regimen()
+            if self.regimen != default and not self.regimen_reason:
+                errors["regimen_reason"] = (
+                    f"Regimen reason is required: the patient is {self.patient.age_on(self.start_date)} "
+                    f"at the start, which gives the {default} regimen (R3.1)."
+                )
+        if self.effective_regimen == Regimen.ADULT and self.target_dose_mg is not None and not (
+            50 <= self.target_dose_mg <= 100 and self.target_dose_mg % 25 == 0
+        ):
+            errors["target_dose_mg"] = "Target dose (adult) must be 50, 75 or 100 mg/day (R3.2)."
+        if errors:
+            raise ValidationError(errors)
+
+    def default_regimen(self):
+        """R3.1: adult if age >= 16 at the course start, else paediatric."""
+        age = self.patient.age_on(self.start_date)
+        return Regimen.ADULT if age >= 16 else Regimen.PAEDIATRIC
+
+    @property
+    def effective_regimen(self):
+        if self.regimen:
+            return self.regimen
+        if self.start_date and self.patient_id:
+            return self.default_regimen()
+        return ""
+
+    def day(self, on):
+        """Day N of therapy (start = day 0)."""
+        return (on - self.start_date).days

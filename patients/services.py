@@ -6,7 +6,8 @@ records the acting user in the history.
 
 from django.db import transaction
 
-from patients.models import Patient
+from patients.models import Patient, TherapyCourse
+from visits.services import patient_outcomes_refresh
 
 
 def _save(patient, actor):
@@ -25,4 +26,22 @@ def patient_create(*, actor, **fields):
 def patient_update(*, actor, patient, **fields):
     for name, value in fields.items():
         setattr(patient, name, value)
-    return _save(patient, actor)
+    _save(patient, actor)
+    # The recorded baseline CDAI (R2.1) drives every visit's status.
+    patient_outcomes_refresh(patient)
+    return patient
+
+
+@transaction.atomic
+def course_save(*, actor, patient, **fields):
+    """Create or update the patient's thalidomide course, then re-derive statuses
+    (day 0 moves the baseline window and every status)."""
+    course = TherapyCourse.objects.filter(patient=patient).first() or TherapyCourse(patient=patient)
+    for name, value in fields.items():
+        setattr(course, name, value)
+    course.full_clean()
+    course._history_user = actor
+    course.save()
+    patient.course = course
+    patient_outcomes_refresh(patient)
+    return course

@@ -10,4 +10,5 @@ urlpatterns = [
     path("<str:code>/", views.patient_detail, name="detail"),
     path("<str:code>/edit/", views.patient_edit_view, name="edit"),
     path("<str:code>/history/", views.patient_history, name="history"),
+    path("<str:code>/course/", views.course_edit, name="course"),
 ]

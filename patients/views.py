@@ -8,11 +8,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from patients import selectors
-from patients.forms import PatientForm, PatientSearchForm
+from patients.forms import CourseForm, PatientForm, PatientSearchForm
 from patients.models import Patient
-from patients.services import patient_create, patient_update
+from patients.services import course_save, patient_create, patient_update
 from thalimon.access import patient_for, require_permission
 from thalimon.roles import CLINICIAN
+from visits import selectors as visit_selectors
 
 PAGE_SIZE = 25
 
@@ -111,8 +112,23 @@ def patient_detail(request, code):
             "age": patient.age_on(today),
             "risk_flags": selectors.relapse_risk_flags(patient),
             "today": today,
+            **visit_selectors.patient_clinical(patient, as_of=today),
         },
     )
+
+
+@require_permission("patients.change_therapycourse")
+def course_edit(request, code):
+    patient = patient_for(request, code, perm="patients.change_therapycourse")
+    course = getattr(patient, "course", None)
+    form = CourseForm(request.POST or None, instance=course, patient=patient)
+    if request.method == "POST":
+        saved = _save_form(request, form, lambda data: course_save(actor=request.user, patient=patient, **data))
+        if saved:
+            messages.success(request, f"Thalidomide course of {patient.code} saved.")
+            return redirect(patient)
+        messages.error(request, "The course was not saved: please correct the fields marked below.")
+    return render(request, "patients/course_form.html", {"form": form, "patient": patient})
 
 
 @require_permission("patients.view_patient")

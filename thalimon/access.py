@@ -61,6 +61,6 @@ def patient_for(request, code, *, perm="patients.view_patient"):
     if not request.user.has_perm(perm):
         raise PermissionDenied("Your role does not allow this page.")
     return get_object_or_404(
-        Patient.objects.select_related("responsible_clinician", "responsible_nurse"),
+        Patient.objects.select_related("responsible_clinician", "responsible_nurse", "course"),
         code=code,
     )

@@ -18,11 +18,28 @@ CLINIC_LEAD = "Clinic lead"
 ADMIN = "Admin"
 ROLE_ORDER = [CLINICIAN, NURSE, CLINIC_LEAD, ADMIN]
 
-_PATIENT_READ = ["patients.view_patient"]
+_CLINICAL_MODELS = [
+    "patients.therapycourse",
+    "visits.visit",
+    "visits.labresult",
+    "visits.endoscopy",
+]
+
+
+def _perms(action, models):
+    return [f"{m.split('.')[0]}.{action}_{m.split('.')[1]}" for m in models]
+
+
+_PATIENT_READ = ["patients.view_patient"] + _perms("view", _CLINICAL_MODELS)
 _IDENTITY = ["patients.view_patient_identity"]
+_CLINICAL_EDIT = (
+    ["patients.add_patient", "patients.change_patient"]
+    + _perms("add", _CLINICAL_MODELS)
+    + _perms("change", _CLINICAL_MODELS)
+)
 
 ROLE_PERMISSIONS = {
-    CLINICIAN: _PATIENT_READ + _IDENTITY + ["patients.add_patient", "patients.change_patient"],
+    CLINICIAN: _PATIENT_READ + _IDENTITY + _CLINICAL_EDIT,
     NURSE: _PATIENT_READ + _IDENTITY,
     CLINIC_LEAD: _PATIENT_READ,
     ADMIN: _PATIENT_READ

@@ -7,12 +7,20 @@ version string, so results computed under other thresholds can be told apart.
 """
 
 from dataclasses import dataclass, fields, replace
+from decimal import Decimal
 
 RULES_SPEC_VERSION = "2026.1"
 
 
 @dataclass(frozen=True)
 class RuleSettings:
+    # R1.1 CDAI weight term floor
+    cdai_weight_floor: Decimal = Decimal("-10")
+    # R2.2 clinical status (Li 2020; the default reads the table's ">= 70")
+    remission_cdai_below: int = 150
+    response_cdai_drop: int = 70
+    # R2.4 endoscopic remission (Li 2020)
+    cdeis_remission_below: Decimal = Decimal("7")
     # R2.7 relapse-risk flags (information only)
     risk_crp_at_lor_above: float = 10.0  # mg/L, strictly above
     risk_tgn_at_least: float = 235.0  # pmol/8x10^8 RBC, at or above

@@ -20,6 +20,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("patients/", include("patients.urls")),
+    path("", include("visits.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -17,3 +17,9 @@ def num(value, unit=""):
     except InvalidOperation:
         return str(value)
     return f"{text} {unit}".strip()
+
+
+@register.filter
+def course_day(course, day):
+    """Day N of therapy on ``day`` (start = day 0)."""
+    return course.day(day)

@@ -1,0 +1,403 @@
+"""Visit, lab and endoscopy forms: input shape only; ranges and rules are on the
+models and in the pure scoring module."""
+
+from decimal import Decimal
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Column, Div, Field, Fieldset, Layout, Row, Submit
+from django import forms
+from django.urls import reverse
+
+from patients.forms import DateInput, UnknownYesNo, iso_dates_only
+from patients.models import Diagnosis
+from visits import labs
+from visits.models import CDAI_COMPLICATIONS, Endoscopy, Visit
+
+CDAI_FIELDS = [
+    "cdai_stools",
+    "cdai_pain",
+    "cdai_wellbeing",
+    "cdai_complication_flags",
+    "cdai_antidiarrheal",
+    "cdai_mass",
+    "hematocrit",
+    "cdai_entered",
+]
+HBI_FIELDS = ["hbi_wellbeing", "hbi_pain", "hbi_liquid_stools", "hbi_mass", "hbi_complications", "hbi_entered"]
+MAYO_FIELDS = [
+    "mayo_stool_frequency",
+    "mayo_rectal_bleeding",
+    "mayo_endoscopic",
+    "mayo_physician_global",
+    "mayo_entered",
+]
+AID_FIELDS = ["aidai", "global_assessment", "background_therapy"]
+SAFETY_FIELDS = [
+    "neuropathy_grade",
+    "contraception_confirmed",
+    "breastfeeding",
+    "neurological_review",
+    "relapse_event",
+    "heart_rate",
+]
+VISIT_LAB_TESTS = [t for t in labs.LAB_ORDER if t != "hematocrit"]  # haematocrit is a CDAI item above
+
+HELP = {
+    "cdai_stools": "Number of liquid or very soft stools, added up over the 7 days before the visit (×2).",
+    "cdai_pain": "Daily rating 0 none, 1 mild, 2 moderate, 3 severe — added up over 7 days (0–21, ×5).",
+    "cdai_wellbeing": (
+        "Daily rating 0 well, 1 slightly under par, 2 poor, 3 very poor, 4 terrible — "
+        "added up over 7 days (0–28, ×7)."
+    ),
+    "cdai_complication_flags": "One point (×20) for each category present.",
+    "cdai_antidiarrheal": "Diphenoxylate, loperamide or opiates for diarrhoea (×30).",
+    "cdai_mass": "×10.",
+    "hematocrit": "In %, e.g. 42 (not 0.42). Empty: the latest lab haematocrit of the 7 days up to the visit.",
+    "cdai_entered": "Only when the items are not available, e.g. from a paper chart; stored as entered.",
+}
+
+
+def _lab_field(test):
+    lab = labs.LAB_TESTS[test]
+    return forms.DecimalField(
+        label=f"{lab.label} ({lab.unit})",
+        required=False,
+        min_value=0,
+        max_digits=10,
+        decimal_places=3,
+        help_text=f"Reference {labs.format_range(test)}",
+    )
+
+
+class LabValuesMixin:
+    """Adds one optional field per lab test (``lab_<test>``) and checks plausibility (R12)."""
+
+    lab_tests = VISIT_LAB_TESTS
+
+    def add_lab_fields(self):
+        for test in self.lab_tests:
+            self.fields[f"lab_{test}"] = _lab_field(test)
+
+    def clean_lab_values(self):
+        for test in self.lab_tests:
+            value = self.cleaned_data.get(f"lab_{test}")
+            if value is not None:
+                message = labs.plausibility_error(test, value)
+                if message:
+                    self.add_error(f"lab_{test}", message)
+
+    def lab_values(self):
+        return {
+            test: self.cleaned_data[f"lab_{test}"]
+            for test in self.lab_tests
+            if self.cleaned_data.get(f"lab_{test}") is not None
+        }
+
+    def lab_layout(self):
+        names = [f"lab_{test}" for test in self.lab_tests]
+        return [Row(*[Column(name, css_class="col-6 col-md-3 col-xl-2") for name in names[i : i + 6]]) for i in range(0, len(names), 6)]
+
+
+class VisitForm(LabValuesMixin, forms.ModelForm):
+    cdai_complication_flags = forms.MultipleChoiceField(
+        label="Complications present (past week)",
+        required=False,
+        choices=CDAI_COMPLICATIONS,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    cdai_antidiarrheal = forms.NullBooleanField(
+        label="Antidiarrhoeal use", required=False, widget=UnknownYesNo(unknown="Not recorded")
+    )
+    contraception_confirmed = forms.NullBooleanField(
+        label="Contraception confirmed (R5.3)",
+        required=False,
+        widget=UnknownYesNo(unknown="Not asked", yes="Yes, confirmed", no="No — not using it"),
+    )
+
+    class Meta:
+        model = Visit
+        fields = (
+            ["date", "contact", "weight_kg"]
+            + CDAI_FIELDS
+            + HBI_FIELDS
+            + MAYO_FIELDS
+            + AID_FIELDS
+            + SAFETY_FIELDS
+            + ["notes"]
+        )
+        widgets = {"date": DateInput(), "notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.patient = patient
+        self.instance.patient = patient
+        iso_dates_only(self)
+        self.add_lab_fields()
+        if self.instance.pk:
+            for lab in patient.lab_results.filter(date=self.instance.date, test__in=self.lab_tests):
+                self.initial[f"lab_{lab.test}"] = lab.value
+        for name, text in HELP.items():
+            self.fields[name].help_text = text
+        self.fields["cdai_mass"].choices = [("", "Not recorded"), *self.fields["cdai_mass"].choices[1:]]
+        self.fields["neuropathy_grade"].choices = [
+            ("", "Not assessed"),
+            *self.fields["neuropathy_grade"].choices[1:],
+        ]
+
+        diagnosis = patient.diagnosis
+        sections = [
+            Fieldset(
+                "Contact",
+                Row(
+                    Column("date", css_class="col-md-4"),
+                    Column("contact", css_class="col-md-4"),
+                    Column("weight_kg", css_class="col-md-4"),
+                ),
+            )
+        ]
+        if diagnosis == Diagnosis.CD:
+            preview_url = reverse("visits:cdai_preview", args=[patient.code])
+            sections.append(
+                Fieldset(
+                    "CDAI diary — the 7 days before the visit (R1.1)",
+                    Div(
+                        Row(
+                            Column("cdai_stools", css_class="col-md-4"),
+                            Column("cdai_pain", css_class="col-md-4"),
+                            Column("cdai_wellbeing", css_class="col-md-4"),
+                        ),
+                        Row(
+                            Column("cdai_complication_flags", css_class="col-md-6"),
+                            Column("cdai_antidiarrheal", "cdai_mass", css_class="col-md-3"),
+                            Column("hematocrit", css_class="col-md-3"),
+                        ),
+                        Row(Column("cdai_entered", css_class="col-md-4")),
+                        **{
+                            "hx-post": preview_url,
+                            "hx-trigger": "input changed delay:300ms from:closest form, change from:closest form",
+                            "hx-target": "#cdai-live",
+                            "hx-include": "closest form",
+                            "hx-swap": "innerHTML",
+                        },
+                    ),
+                    HTML('<div id="cdai-live" aria-live="polite">{% include "visits/_cdai_live.html" %}</div>'),
+                )
+            )
+            sections.append(
+                Fieldset(
+                    "Harvey–Bradshaw Index — previous day (R1.2, optional)",
+                    Row(*[Column(name, css_class="col-md-2") for name in HBI_FIELDS]),
+                )
+            )
+        else:
+            for name in CDAI_FIELDS + HBI_FIELDS:
+                del self.fields[name]
+        if diagnosis == Diagnosis.UC:
+            sections.append(
+                Fieldset("Mayo score (R1.6)", Row(*[Column(n, css_class="col-md") for n in MAYO_FIELDS]))
+            )
+        else:
+            for name in MAYO_FIELDS:
+                del self.fields[name]
+        if diagnosis == Diagnosis.AID:
+            sections.append(
+                Fieldset(
+                    "Autoinflammatory disease activity (R1.7, R2.6)",
+                    Row(*[Column(n, css_class="col-md-4") for n in AID_FIELDS]),
+                )
+            )
+        else:
+            for name in AID_FIELDS:
+                del self.fields[name]
+        if not patient.is_female_of_reproductive_potential:
+            del self.fields["breastfeeding"]
+            safety_rows = [
+                Row(
+                    Column("neuropathy_grade", css_class="col-md-6"),
+                    Column("contraception_confirmed", css_class="col-md-3"),
+                    Column("heart_rate", css_class="col-md-3"),
+                ),
+                Row(Column("relapse_event", css_class="col-md-6"), Column("neurological_review", css_class="col-md-6")),
+            ]
+        else:
+            safety_rows = [
+                Row(
+                    Column("neuropathy_grade", css_class="col-md-6"),
+                    Column("contraception_confirmed", css_class="col-md-3"),
+                    Column("heart_rate", css_class="col-md-3"),
+                ),
+                Row(
+                    Column("relapse_event", css_class="col-md-6"),
+                    Column("breastfeeding", "neurological_review", css_class="col-md-6"),
+                ),
+            ]
+        sections.append(Fieldset("Safety at this contact (R3.4, R5)", *safety_rows))
+        sections.append(Fieldset("Laboratory results of the visit date (R12 units)", *self.lab_layout()))
+        sections.append(Fieldset("Notes", Field("notes")))
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(*sections, Submit("save", "Save visit"))
+
+    def clean(self):
+        cleaned = super().clean()
+        self.clean_lab_values()
+        return cleaned
+
+
+class LabPanelForm(LabValuesMixin, forms.Form):
+    date = forms.DateField(label="Sample date", widget=DateInput())
+    lab_tests = list(labs.LAB_ORDER)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        iso_dates_only(self)
+        self.add_lab_fields()
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Fieldset("Sample", Row(Column("date", css_class="col-md-4"))),
+            Fieldset("Results (fixed units, R12)", *self.lab_layout()),
+            Submit("save", "Save results"),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        self.clean_lab_values()
+        if not any(cleaned.get(f"lab_{t}") is not None for t in self.lab_tests):
+            raise forms.ValidationError("Enter at least one result.")
+        return cleaned
+
+
+SEGMENT_LABELS = {
+    "ileum": "Ileum",
+    "right_colon": "Right colon",
+    "transverse": "Transverse colon",
+    "left_colon": "Left colon and sigmoid",
+    "rectum": "Rectum",
+}
+
+
+class EndoscopyForm(forms.ModelForm):
+    class Meta:
+        model = Endoscopy
+        fields = [
+            "date",
+            "ulcerated_stenosis",
+            "nonulcerated_stenosis",
+            "cdeis_entered",
+            "ses_cd",
+            "rutgeerts",
+            "ulceration",
+            "notes",
+        ]
+        widgets = {"date": DateInput(), "notes": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.patient = patient
+        self.instance.patient = patient
+        iso_dates_only(self)
+        self.fields["ulceration"] = forms.NullBooleanField(
+            label="Ulceration in any explored segment",
+            required=False,
+            widget=UnknownYesNo(unknown="From the segments / not recorded"),
+            help_text="No ulceration = mucosal healing (R2.4).",
+        )
+        stored = {s["name"]: s for s in (self.instance.cdeis_segments or [])}
+        segment_rows = []
+        for name, label in SEGMENT_LABELS.items():
+            seg = stored.get(name, {})
+            self.fields[f"{name}_explored"] = forms.BooleanField(
+                label="Explored", required=False, initial=name in stored
+            )
+            self.fields[f"{name}_deep"] = forms.BooleanField(
+                label="Deep ulceration (12)", required=False, initial=seg.get("deep_ulceration", False)
+            )
+            self.fields[f"{name}_superficial"] = forms.BooleanField(
+                label="Superficial ulceration (6)", required=False, initial=seg.get("superficial_ulceration", False)
+            )
+            self.fields[f"{name}_involved"] = forms.DecimalField(
+                label="Involved (cm, 0–10)", required=False, min_value=0, max_value=10, decimal_places=1,
+                initial=seg.get("involved_cm"),
+            )
+            self.fields[f"{name}_ulcerated"] = forms.DecimalField(
+                label="Ulcerated (cm, 0–10)", required=False, min_value=0, max_value=10, decimal_places=1,
+                initial=seg.get("ulcerated_cm"),
+            )
+            segment_rows.append(
+                Row(
+                    Column(HTML(f'<p class="fw-semibold mt-md-4 mb-1">{label}</p>'), css_class="col-md-2"),
+                    Column(f"{name}_explored", css_class="col-md-1 pt-md-4"),
+                    Column(f"{name}_deep", f"{name}_superficial", css_class="col-md-3 pt-md-3"),
+                    Column(f"{name}_involved", css_class="col-md-3"),
+                    Column(f"{name}_ulcerated", css_class="col-md-3"),
+                    css_class="border-bottom mb-2",
+                )
+            )
+        rutgeerts_note = (
+            "" if patient.ileocolic_resection
+            else '<p class="form-text">Rutgeerts applies only after ileocolonic resection (none recorded).</p>'
+        )
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Fieldset("Endoscopy", Row(Column("date", css_class="col-md-4"))),
+            Fieldset(
+                "CDEIS by segment (R1.3) — tick the segments explored",
+                *segment_rows,
+                Row(
+                    Column("ulcerated_stenosis", css_class="col-md-4"),
+                    Column("nonulcerated_stenosis", css_class="col-md-4"),
+                ),
+                HTML('<p class="form-text">Or, when segment data are not available:</p>'),
+                Row(Column("cdeis_entered", css_class="col-md-4")),
+            ),
+            Fieldset(
+                "Other scores",
+                Row(
+                    Column("ses_cd", css_class="col-md-3"),
+                    Column("rutgeerts", HTML(rutgeerts_note), css_class="col-md-5"),
+                    Column("ulceration", css_class="col-md-4"),
+                ),
+            ),
+            Fieldset("Notes", Field("notes")),
+            Submit("save", "Save endoscopy"),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        segments = []
+        for name, label in SEGMENT_LABELS.items():
+            touched = any(
+                cleaned.get(f"{name}_{part}") for part in ("deep", "superficial", "involved", "ulcerated")
+            )
+            if not cleaned.get(f"{name}_explored"):
+                if touched:
+                    self.add_error(f"{name}_explored", f"{label}: tick 'Explored' to score this segment.")
+                continue
+            involved = cleaned.get(f"{name}_involved") or Decimal("0")
+            ulcerated = cleaned.get(f"{name}_ulcerated") or Decimal("0")
+            if ulcerated > involved:
+                self.add_error(
+                    f"{name}_ulcerated",
+                    f"{label}: ulcerated surface ({ulcerated} cm) cannot be larger than the surface "
+                    f"involved by disease ({involved} cm).",
+                )
+            segments.append(
+                {
+                    "name": name,
+                    "deep_ulceration": bool(cleaned.get(f"{name}_deep")),
+                    "superficial_ulceration": bool(cleaned.get(f"{name}_superficial")),
+                    "involved_cm": str(involved),
+                    "ulcerated_cm": str(ulcerated),
+                }
+            )
+        if segments and cleaned.get("cdeis_entered") is not None:
+            self.add_error("cdeis_entered", "CDEIS total: enter either the segments or a total, not both.")
+        cleaned["cdeis_segments"] = segments
+        return cleaned
+
+    def service_fields(self):
+        data = {name: self.cleaned_data.get(name) for name in self.Meta.fields}
+        data["cdeis_segments"] = self.cleaned_data["cdeis_segments"]
+        return data

@@ -1,0 +1,470 @@
+"""What happened at each contact: visits with their score items, labs, endoscopies.
+
+Computed values (CDAI, HBI, Mayo, CDEIS, outcome status) are stored with the
+rules version that produced them; they are written only by visits/services.py.
+Field ranges are those of clinical-rules.md R1 and R12; each message names the
+field and the expected range or unit.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from patients.models import Patient
+from visits import labs
+
+
+def _between(low, high, message):
+    return [MinValueValidator(low, message=message), MaxValueValidator(high, message=message)]
+
+
+class Contact(models.TextChoices):
+    CLINIC = "clinic", "Clinic visit"
+    PHONE = "phone", "Phone contact"
+
+
+class RelapseEvent(models.TextChoices):
+    FISTULA = "fistula", "New perianal or enterocutaneous fistula"
+    ABSCESS = "abscess", "Intra-abdominal or perianal abscess"
+    OBSTRUCTION = "obstruction", "New intestinal obstruction needing hospitalisation"
+    ENDOSCOPIC = "endoscopic", "Endoscopic active inflammation"
+
+
+class GlobalAssessment(models.TextChoices):
+    IMPROVED = "improved", "Improved"
+    UNCHANGED = "unchanged", "Unchanged"
+    WORSE = "worse", "Worse"
+
+
+class BackgroundTherapy(models.TextChoices):
+    STOPPED = "stopped", "Stopped"
+    REDUCED = "reduced", "Reduced"
+    UNCHANGED = "unchanged", "Unchanged"
+    INCREASED = "increased", "Increased"
+
+
+class ClinicalStatus(models.TextChoices):
+    REMISSION = "remission", "Remission"
+    RESPONSE = "response", "Response"
+    NO_RESPONSE = "no_response", "No response"
+    RELAPSE = "relapse", "Relapse"
+
+
+class CdaiSource(models.TextChoices):
+    COMPUTED = "computed", "Computed from the items"
+    ENTERED = "entered", "Entered total"
+
+
+# R1.1 complication categories (one point each).
+CDAI_COMPLICATIONS = [
+    ("arthritis", "Arthritis / arthralgia"),
+    ("iritis", "Iritis / uveitis"),
+    ("skin_mouth", "Erythema nodosum, pyoderma gangrenosum or aphthous stomatitis"),
+    ("anal", "Anal fissure, fistula or abscess"),
+    ("other_fistula", "Other fistula"),
+    ("fever", "Fever above 37.8 °C during the past week"),
+]
+CDAI_MASS_CHOICES = [(0, "0 – none"), (2, "2 – questionable"), (5, "5 – definite")]
+NEUROPATHY_GRADES = [
+    (0, "0 – none"),
+    (1, "1 – asymptomatic; loss of deep tendon reflexes or paraesthesia"),
+    (2, "2 – moderate symptoms limiting instrumental ADL"),
+    (3, "3 – severe symptoms limiting self-care"),
+    (4, "4 – life-threatening"),
+]
+
+
+class Visit(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="visits")
+    date = models.DateField("visit date")
+    contact = models.CharField(max_length=6, choices=Contact.choices, default=Contact.CLINIC)
+    weight_kg = models.DecimalField(
+        "weight (kg)", max_digits=5, decimal_places=1, null=True, blank=True,
+        validators=_between(Decimal("2"), Decimal("300"), "Weight must be between 2 and 300 kg."),
+    )
+    heart_rate = models.PositiveSmallIntegerField(
+        "heart rate (/min)", null=True, blank=True,
+        validators=_between(20, 250, "Heart rate must be between 20 and 250 beats/min."),
+    )
+
+    # R1.1 CDAI items, each summed over the 7 days before the visit.
+    cdai_stools = models.PositiveIntegerField(
+        "liquid or very soft stools (7-day sum)", null=True, blank=True,
+        validators=[MaxValueValidator(500, "Liquid stools: a 7-day count, at most 500 (values above 140 are unusual).")],
+    )
+    cdai_pain = models.PositiveSmallIntegerField(
+        "abdominal pain (7-day sum of 0–3)", null=True, blank=True,
+        validators=[MaxValueValidator(21, "Abdominal pain must be a 7-day sum of daily ratings 0–3, so 0–21.")],
+    )
+    cdai_wellbeing = models.PositiveSmallIntegerField(
+        "general well-being (7-day sum of 0–4)", null=True, blank=True,
+        validators=[MaxValueValidator(28, "General well-being must be a 7-day sum of daily ratings 0–4, so 0–28.")],
+    )
+    cdai_complications = models.PositiveSmallIntegerField(
+        "complication categories (0–6)", null=True, blank=True,
+        validators=[MaxValueValidator(6, "Complications: the number of categories present, 0–6.")],
+    )
+    cdai_complication_flags = models.JSONField(
+        "complication categories present", default=list, blank=True,
+        help_text="Codes of CDAI_COMPLICATIONS; when recorded, the count follows from them.",
+    )
+    cdai_antidiarrheal = models.BooleanField(
+        "antidiarrhoeal use (diphenoxylate, loperamide or opiates)", null=True, blank=True
+    )
+    cdai_mass = models.PositiveSmallIntegerField(
+        "abdominal mass", null=True, blank=True, choices=CDAI_MASS_CHOICES
+    )
+    hematocrit = models.DecimalField(
+        "haematocrit (%)", max_digits=5, decimal_places=2, null=True, blank=True,
+        help_text="In %, e.g. 42. Empty: the latest lab haematocrit of the 7 days up to the visit.",
+    )
+    cdai_entered = models.DecimalField(
+        "CDAI total (entered)", max_digits=5, decimal_places=1, null=True, blank=True,
+        validators=_between(Decimal("0"), Decimal("1100"), "CDAI total must be between 0 and 1100."),
+        help_text="Only when the items are not available (e.g. from a paper chart).",
+    )
+
+    # R1.2 HBI (previous day)
+    hbi_wellbeing = models.PositiveSmallIntegerField(
+        "HBI well-being (0–4)", null=True, blank=True,
+        validators=[MaxValueValidator(4, "HBI well-being must be 0–4.")],
+    )
+    hbi_pain = models.PositiveSmallIntegerField(
+        "HBI abdominal pain (0–3)", null=True, blank=True,
+        validators=[MaxValueValidator(3, "HBI abdominal pain must be 0–3.")],
+    )
+    hbi_liquid_stools = models.PositiveSmallIntegerField(
+        "HBI liquid stools (previous day)", null=True, blank=True,
+        validators=[MaxValueValidator(100, "HBI liquid stools: a count for one day, at most 100.")],
+    )
+    hbi_mass = models.PositiveSmallIntegerField(
+        "HBI abdominal mass (0–3)", null=True, blank=True,
+        validators=[MaxValueValidator(3, "HBI abdominal mass must be 0–3.")],
+    )
+    hbi_complications = models.PositiveSmallIntegerField(
+        "HBI complications (0–8)", null=True, blank=True,
+        validators=[MaxValueValidator(8, "HBI complications: a count 0–8.")],
+    )
+    hbi_entered = models.PositiveSmallIntegerField(
+        "HBI total (entered)", null=True, blank=True,
+        validators=[MaxValueValidator(200, "HBI total must be between 0 and 200.")],
+    )
+
+    # R1.6 Mayo (UC)
+    mayo_stool_frequency = models.PositiveSmallIntegerField(
+        "Mayo stool frequency (0–3)", null=True, blank=True,
+        validators=[MaxValueValidator(3, "Mayo stool frequency must be 0–3.")],
+    )
+    mayo_rectal_bleeding = models.PositiveSmallIntegerField(
+        "Mayo rectal bleeding (0–3)", null=True, blank=True,
+        validators=[MaxValueValidator(3, "Mayo rectal bleeding must be 0–3.")],
+    )
+    mayo_endoscopic = models.PositiveSmallIntegerField(
+        "Mayo endoscopic subscore (0–3)", null=True, blank=True,
+        validators=[MaxValueValidator(3, "Mayo endoscopic subscore must be 0–3.")],
+    )
+    mayo_physician_global = models.PositiveSmallIntegerField(
+        "Mayo physician global (0–3)", null=True, blank=True,
+        validators=[MaxValueValidator(3, "Mayo physician global must be 0–3.")],
+    )
+    mayo_entered = models.PositiveSmallIntegerField(
+        "Mayo total (entered)", null=True, blank=True,
+        validators=[MaxValueValidator(12, "Mayo total must be between 0 and 12.")],
+    )
+
+    # R1.7 AIDAI / clinician global (autoinflammatory disease), R2.6 domains
+    aidai = models.PositiveSmallIntegerField(
+        "AIDAI (yes answers over the month)", null=True, blank=True,
+        validators=[MaxValueValidator(372, "AIDAI: at most 12 items × 31 days = 372.")],
+    )
+    global_assessment = models.CharField(
+        "clinician global assessment", max_length=10, choices=GlobalAssessment.choices, blank=True
+    )
+    background_therapy = models.CharField(
+        "glucocorticoid / immunosuppressant / biologic", max_length=10,
+        choices=BackgroundTherapy.choices, blank=True,
+    )
+
+    # Safety at every clinic visit
+    neuropathy_grade = models.PositiveSmallIntegerField(
+        "peripheral neuropathy grade (CTCAE 0–4)", null=True, blank=True, choices=NEUROPATHY_GRADES
+    )
+    contraception_confirmed = models.BooleanField(
+        "contraception confirmed", null=True, blank=True,
+        help_text="R5.3: two methods (female of reproductive potential) or condoms (male).",
+    )
+    breastfeeding = models.BooleanField("breast-feeding", default=False)
+    neurological_review = models.BooleanField(
+        "neurological review done", default=False,
+        help_text="Closes the 20 g cumulative-dose review (R3.4).",
+    )
+    relapse_event = models.CharField(
+        "relapse event", max_length=12, choices=RelapseEvent.choices, blank=True
+    )
+    notes = models.TextField(blank=True)
+
+    # Computed, written by visits.services only.
+    cdai = models.PositiveIntegerField("CDAI", null=True, blank=True, editable=False)
+    cdai_source = models.CharField(max_length=8, choices=CdaiSource.choices, blank=True, editable=False)
+    cdai_reason = models.TextField(blank=True, editable=False)
+    hbi = models.PositiveSmallIntegerField("HBI", null=True, blank=True, editable=False)
+    mayo = models.PositiveSmallIntegerField("Mayo", null=True, blank=True, editable=False)
+    clinical_status = models.CharField(
+        "clinical status", max_length=12, choices=ClinicalStatus.choices, blank=True, editable=False
+    )
+    status_rule = models.CharField(max_length=8, blank=True, editable=False)
+    status_reason = models.TextField(blank=True, editable=False)
+    rules_version = models.CharField(max_length=60, blank=True, editable=False)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["patient", "date", "contact"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "date", "contact"],
+                name="visit_unique_per_patient_date_contact",
+                violation_error_message=(
+                    "Visit date: this patient already has a contact of this kind on that date; "
+                    "edit that visit instead."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(cdai_mass__isnull=True) | models.Q(cdai_mass__in=[0, 2, 5]),
+                name="visit_cdai_mass_0_2_5",
+                violation_error_message="Abdominal mass must be 0 (none), 2 (questionable) or 5 (definite).",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(neuropathy_grade__isnull=True) | models.Q(neuropathy_grade__lte=4),
+                name="visit_neuropathy_grade_0_4",
+                violation_error_message="Neuropathy grade must be 0–4 (CTCAE).",
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "date"])]
+
+    def __str__(self):
+        return f"{self.patient.code} {self.get_contact_display().lower()} {self.date:%Y-%m-%d}"
+
+    def clean(self):
+        from visits import scoring
+
+        errors = {}
+        today = timezone.localdate()
+        if self.date and self.date > today:
+            errors["date"] = f"Visit date cannot be in the future (today is {today:%Y-%m-%d})."
+        if self.date and self.patient_id and self.date < self.patient.birth_date:
+            errors["date"] = "Visit date cannot be before the patient's birth date."
+        item_errors = scoring.validate_cdai_items(
+            stools=self.cdai_stools,
+            pain=self.cdai_pain,
+            wellbeing=self.cdai_wellbeing,
+            complications=self.cdai_complications,
+            antidiarrheal=self.cdai_antidiarrheal,
+            mass=self.cdai_mass,
+            hematocrit=self.hematocrit,
+            weight_kg=self.weight_kg,
+            entered_total=self.cdai_entered,
+        )
+        field_names = {
+            "stools": "cdai_stools",
+            "pain": "cdai_pain",
+            "wellbeing": "cdai_wellbeing",
+            "complications": "cdai_complications",
+            "antidiarrheal": "cdai_antidiarrheal",
+            "mass": "cdai_mass",
+            "hematocrit": "hematocrit",
+            "weight_kg": "weight_kg",
+            "entered_total": "cdai_entered",
+        }
+        for key, message in item_errors.items():
+            errors.setdefault(field_names[key], message)
+        known = {code for code, _ in CDAI_COMPLICATIONS}
+        flags = list(self.cdai_complication_flags or [])
+        if set(flags) - known:
+            errors["cdai_complication_flags"] = "Unknown complication category."
+        elif flags and self.cdai_complications is not None and self.cdai_complications != len(flags):
+            errors["cdai_complications"] = (
+                f"Complications: {len(flags)} categories are ticked but the count says "
+                f"{self.cdai_complications}."
+            )
+        if self.contact == Contact.PHONE:
+            clinic_only = {
+                "neuropathy_grade": "Neuropathy grade",
+                "cdai_stools": "CDAI items",
+                "cdai_entered": "CDAI total",
+            }
+            for name, label in clinic_only.items():
+                if getattr(self, name) is not None and name not in errors:
+                    errors[name] = (
+                        f"{label} is recorded only at clinic visits (a CDAI needs an examination); "
+                        "change the contact to clinic visit or clear it."
+                    )
+        if errors:
+            raise ValidationError(errors)
+
+
+class LabResult(models.Model):
+    """One laboratory result (long format, fixed units of R12)."""
+
+    TEST_CHOICES = [(code, f"{t.label} ({t.unit})") for code, t in labs.LAB_TESTS.items()]
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="lab_results")
+    date = models.DateField("sample date")
+    test = models.CharField(max_length=16, choices=TEST_CHOICES)
+    value = models.DecimalField(max_digits=10, decimal_places=3)
+    lab_low = models.DecimalField("lab's lower limit", max_digits=10, decimal_places=3, null=True, blank=True)
+    lab_high = models.DecimalField("lab's upper limit", max_digits=10, decimal_places=3, null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", editable=False,
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["patient", "date", "test"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "date", "test"],
+                name="lab_unique_per_patient_date_test",
+                violation_error_message="This patient already has a result for this test on that date.",
+            )
+        ]
+        indexes = [models.Index(fields=["patient", "test", "date"])]
+
+    def __str__(self):
+        return f"{self.patient.code} {self.test} {self.date:%Y-%m-%d}"
+
+    @property
+    def unit(self):
+        return labs.LAB_TESTS[self.test].unit
+
+    @property
+    def label(self):
+        return labs.LAB_TESTS[self.test].label
+
+    def clean(self):
+        errors = {}
+        today = timezone.localdate()
+        if self.date and self.date > today:
+            errors["date"] = f"Sample date cannot be in the future (today is {today:%Y-%m-%d})."
+        if self.test in labs.LAB_TESTS and self.value is not None:
+            message = labs.plausibility_error(self.test, self.value)
+            if message:
+                errors["value"] = message
+        if self.lab_low is not None and self.lab_high is not None and self.lab_low > self.lab_high:
+            errors["lab_low"] = "The lab's lower limit cannot be above its upper limit."
+        if errors:
+            raise ValidationError(errors)
+
+    def flag(self, *, sex, age_years):
+        return labs.range_flag(
+            self.test, self.value, sex=sex, age_years=age_years, lab_low=self.lab_low, lab_high=self.lab_high
+        )
+
+
+class Endoscopy(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="endoscopies")
+    date = models.DateField("endoscopy date")
+    cdeis_segments = models.JSONField(
+        "CDEIS segments", default=list, blank=True,
+        help_text="Explored segments: name, deep/superficial ulceration, involved/ulcerated cm.",
+    )
+    ulcerated_stenosis = models.BooleanField("ulcerated stenosis", default=False)
+    nonulcerated_stenosis = models.BooleanField("non-ulcerated stenosis", default=False)
+    cdeis_entered = models.DecimalField(
+        "CDEIS total (entered)", max_digits=4, decimal_places=1, null=True, blank=True,
+        validators=_between(Decimal("0"), Decimal("44"), "CDEIS total must be between 0 and 44."),
+    )
+    ses_cd = models.PositiveSmallIntegerField(
+        "SES-CD total", null=True, blank=True,
+        validators=[MaxValueValidator(60, "SES-CD total must be between 0 and 60 (5 segments × 4 items × 3).")],
+    )
+    rutgeerts = models.PositiveSmallIntegerField(
+        "Rutgeerts score", null=True, blank=True,
+        choices=[
+            (0, "i0 – no lesions"),
+            (1, "i1 – ≤ 5 aphthous lesions"),
+            (2, "i2 – > 5 aphthae, skip lesions or anastomotic lesions (i2a/i2b)"),
+            (3, "i3 – diffuse aphthous ileitis"),
+            (4, "i4 – diffuse inflammation with large ulcers, nodules or narrowing"),
+        ],
+    )
+    ulceration = models.BooleanField(
+        "ulceration in any explored segment", null=True, blank=True,
+        help_text="No ulceration = mucosal healing (R2.4). Derived from the segments when they are recorded.",
+    )
+    notes = models.TextField(blank=True)
+
+    cdeis = models.DecimalField("CDEIS", max_digits=4, decimal_places=1, null=True, blank=True, editable=False)
+    cdeis_source = models.CharField(max_length=8, blank=True, editable=False)
+    cdeis_reason = models.TextField(blank=True, editable=False)
+    rules_version = models.CharField(max_length=60, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", editable=False,
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["patient", "date"]
+        verbose_name_plural = "endoscopies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "date"],
+                name="endoscopy_unique_per_patient_date",
+                violation_error_message="This patient already has an endoscopy on that date; edit it instead.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rutgeerts__isnull=True) | models.Q(rutgeerts__lte=4),
+                name="endoscopy_rutgeerts_0_4",
+                violation_error_message="Rutgeerts score must be 0–4.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.patient.code} endoscopy {self.date:%Y-%m-%d}"
+
+    def clean(self):
+        from visits import scoring
+
+        errors = {}
+        today = timezone.localdate()
+        if self.date and self.date > today:
+            errors["date"] = f"Endoscopy date cannot be in the future (today is {today:%Y-%m-%d})."
+        if self.rutgeerts is not None and self.patient_id and not self.patient.ileocolic_resection:
+            errors["rutgeerts"] = (
+                "Rutgeerts score applies only after ileocolonic resection; none is recorded "
+                "for this patient (R1.5). Record the resection on the patient first."
+            )
+        for segment in self.segment_objects():
+            for message in scoring.validate_cdeis_segment(segment).values():
+                errors.setdefault("cdeis_segments", message)
+        if errors:
+            raise ValidationError(errors)
+
+    def segment_objects(self):
+        from visits import scoring
+
+        result = []
+        for raw in self.cdeis_segments or []:
+            result.append(
+                scoring.CdeisSegment(
+                    name=raw["name"],
+                    deep_ulceration=bool(raw.get("deep_ulceration")),
+                    superficial_ulceration=bool(raw.get("superficial_ulceration")),
+                    involved_cm=Decimal(str(raw.get("involved_cm") or 0)),
+                    ulcerated_cm=Decimal(str(raw.get("ulcerated_cm") or 0)),
+                )
+            )
+        return result
