@@ -63,3 +63,62 @@ def demo_patient_fields(index, *, today, rng=None):
 
 
 DEMO_START = date(2020, 1, 1)
+
+
+def demo_history(index, *, today, rng=None):
+    """A plausible, fictional therapy history for demo patient ``index``.
+
+    Returns the course start, the clinic visits (as service keyword
+    arguments, with same-day labs) and endoscopies. Visits follow the
+    R7 checkpoints (day 0, 28, 56, 84, 168, then every 84 days); about two
+    thirds respond, some relapse later, a few never respond.
+    """
+    rng = rng or random.Random(1000 + index)
+    days_on_therapy = rng.choice([20, 45, 70, 100, 150, 200, 300, 420, 560, 700])
+    start = today - timedelta(days=days_on_therapy)
+    profile = rng.choice(["responder"] * 4 + ["relapser"] * 2 + ["non_responder"])
+    checkpoints = [0, 28, 56, 84, 168]
+    while checkpoints[-1] + 84 <= days_on_therapy:
+        checkpoints.append(checkpoints[-1] + 84)
+    checkpoints = [d for d in checkpoints if d <= days_on_therapy]
+    visits, endoscopies = [], []
+    base_weight = Decimal(rng.randint(50, 80))
+    for number, day in enumerate(checkpoints):
+        if profile == "non_responder":
+            severity = 1.0 - 0.05 * number
+        elif profile == "relapser" and number >= 4:
+            severity = 1.05
+        else:
+            severity = max(0.15, 1.0 - 0.3 * number)
+        severity *= rng.uniform(0.9, 1.1)
+        visit_date = start + timedelta(days=day)
+        visits.append(
+            {
+                "date": visit_date,
+                "contact": "clinic",
+                "weight_kg": base_weight + Decimal(number) / 2,
+                "cdai_stools": int(30 * severity),
+                "cdai_pain": min(21, int(12 * severity)),
+                "cdai_wellbeing": min(28, int(14 * severity)),
+                "cdai_complications": 1 if severity > 0.6 else 0,
+                "cdai_antidiarrheal": severity > 0.9,
+                "cdai_mass": 2 if severity > 0.8 else 0,
+                "hematocrit": Decimal(str(round(36 + 7 * (1 - min(severity, 1)), 1))),
+                "neuropathy_grade": 1 if (index % 7 == 3 and number == 2) else 0,
+                "contraception_confirmed": True,
+                "heart_rate": rng.randint(58, 88),
+                "lab_values": {
+                    "crp": Decimal(str(round(2 + 30 * severity * rng.uniform(0.6, 1.2), 1))),
+                    "esr": Decimal(rng.randint(5, 15) + int(35 * severity)),
+                    "wbc": Decimal(str(round(rng.uniform(3.2, 8.5), 1))),
+                    "hemoglobin": Decimal(rng.randint(105, 150)),
+                    "platelets": Decimal(rng.randint(150, 420)),
+                    "alt": Decimal(rng.randint(12, 60)),
+                },
+            }
+        )
+        if day == 0 or (day == 168 and rng.random() < 0.7):
+            cdeis = Decimal(str(round(max(1.0, 15 * severity * rng.uniform(0.8, 1.2)), 1)))
+            endoscopies.append({"date": visit_date - timedelta(days=3 if day == 0 else 0), "cdeis_entered": cdeis,
+                                "ulceration": severity > 0.3})
+    return start, visits, endoscopies

@@ -187,7 +187,10 @@ class PatientForm(forms.ModelForm):
 class PatientSearchForm(forms.Form):
     q = forms.CharField(label="Search", required=False, max_length=100)
     diagnosis = forms.ChoiceField(
-        label="Diagnosis", required=False, choices=[("", "All diagnoses"), *Diagnosis.choices]
+        label="Diagnosis",
+        required=False,
+        choices=[("", "All diagnoses"), *Diagnosis.choices],
+        widget=forms.Select(attrs={"class": "form-select"}),
     )
 
 

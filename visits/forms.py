@@ -139,6 +139,8 @@ class VisitForm(LabValuesMixin, forms.ModelForm):
         for name, text in HELP.items():
             self.fields[name].help_text = text
         self.fields["cdai_mass"].choices = [("", "Not recorded"), *self.fields["cdai_mass"].choices[1:]]
+        if "relapse_event" in self.fields:
+            self.fields["relapse_event"].choices = [("", "None"), *self.fields["relapse_event"].choices[1:]]
         self.fields["neuropathy_grade"].choices = [
             ("", "Not assessed"),
             *self.fields["neuropathy_grade"].choices[1:],

@@ -10,10 +10,11 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from patients.demo import demo_patient_fields
-from patients.models import Patient
-from patients.services import patient_create
+from patients.demo import demo_history, demo_patient_fields
+from patients.models import Diagnosis, Patient
+from patients.services import course_save, patient_create
 from thalimon.roles import ADMIN, CLINIC_LEAD, CLINICIAN, NURSE
+from visits.services import endoscopy_record, visit_record
 
 DEMO_ACCOUNTS = [
     # username, password, role, first name, last name
@@ -52,10 +53,29 @@ class Command(BaseCommand):
                 continue
             fields["responsible_clinician"] = users[CLINICIAN]
             fields["responsible_nurse"] = users[NURSE]
-            patient_create(actor=users[CLINICIAN], **fields)
+            patient = patient_create(actor=users[CLINICIAN], **fields)
             created += 1
+            if patient.diagnosis == Diagnosis.CD and index % 6 != 5:
+                self._seed_history(index, patient, users[CLINICIAN], today)
 
         self.stdout.write(self.style.SUCCESS(f"Demo patients: {created} created, {patients} in the demo cohort."))
         self.stdout.write("Demo accounts (fictional data only; change these passwords anywhere real):")
         for username, password, role, _, _ in DEMO_ACCOUNTS:
             self.stdout.write(f"  {role:<12} username: {username:<10} password: {password}")
+
+    def _seed_history(self, index, patient, clinician, today):
+        start, visits, endoscopies = demo_history(index, today=today)
+        patient.baseline_cdai = None  # the day-0 visit gives the baseline (R2.1)
+        patient.save(update_fields=["baseline_cdai"])
+        course_save(
+            actor=clinician, patient=patient, start_date=start,
+            regimen="adult" if patient.age_on(start) >= 16 else "paediatric",
+            regimen_reason="" if patient.age_on(start) >= 16 else "demo: paediatric regimen",
+        )
+        for visit in visits:
+            lab_values = visit.pop("lab_values")
+            if patient.sex == "F" and not patient.is_female_of_reproductive_potential:
+                visit.pop("contraception_confirmed", None)  # R5.3 applies to males and women of RP
+            visit_record(actor=clinician, patient=patient, lab_values=lab_values, **visit)
+        for endoscopy in endoscopies:
+            endoscopy_record(actor=clinician, patient=patient, **endoscopy)
