@@ -122,3 +122,30 @@ def demo_history(index, *, today, rng=None):
             endoscopies.append({"date": visit_date - timedelta(days=3 if day == 0 else 0), "cdeis_entered": cdeis,
                                 "ulceration": severity > 0.3})
     return start, visits, endoscopies
+
+
+def demo_doses(index, *, start, today, female_of_reproductive_potential, irregular_cycles):
+    """Thalidomide steps (25 mg, +25 every 2 weeks to the target), an AZA dose
+    held from before the start, and R5.2 pregnancy tests for women of
+    reproductive potential. A few patients carry a deviation to show."""
+    rng = random.Random(2000 + index)
+    target = rng.choice([Decimal("50"), Decimal("75"), Decimal("100"), Decimal("100")])
+    thal = [(start, Decimal("25"), "start", "")]
+    day, dose = 14, Decimal("25")
+    while dose < target and start + timedelta(days=day) <= today:
+        dose += 25
+        if index % 9 == 4 and dose == 50:  # one early step, overridden
+            thal.append((start + timedelta(days=day - 4), dose, "step", "flare; consultant agreed (demo)"))
+        else:
+            thal.append((start + timedelta(days=day), dose, "step", ""))
+        day += 14
+    aza = [(start - timedelta(days=rng.randint(200, 900)), Decimal(rng.choice([100, 125, 150])), "", "")]
+    tests = []
+    if female_of_reproductive_potential:
+        tests = [start - timedelta(days=12), start]
+        test_day = 7
+        while start + timedelta(days=test_day) <= today:
+            tests.append(start + timedelta(days=test_day))
+            test_day += 7 if test_day < 28 else (14 if irregular_cycles in (None, True) else 28)
+        tests = tests[:-1] if len(tests) > 4 and index % 4 == 0 else tests  # one overdue test to show
+    return target, thal, aza, tests

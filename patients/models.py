@@ -445,6 +445,19 @@ class TherapyCourse(models.Model):
     regimen_reason = models.CharField(
         "regimen reason", max_length=200, blank=True, help_text="Required when the regimen differs from age (R3.1)."
     )
+    # Start-of-therapy checklist (R5): completed before the first dose.
+    consent_signed_date = models.DateField(
+        "teratogenicity consent signed", null=True, blank=True,
+        help_text="The patient signed the thalidomide risk and pregnancy-prevention consent.",
+    )
+    contraception_counselling_date = models.DateField(
+        "contraception counselling", null=True, blank=True,
+        help_text="Female of reproductive potential: two methods, one highly effective (R5.3).",
+    )
+    checklist_override_reason = models.TextField(
+        "checklist override reason", blank=True,
+        help_text="Only when a clinician starts therapy with the checklist incomplete.",
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -488,6 +501,17 @@ class TherapyCourse(models.Model):
                     f"Regimen reason is required: the patient is {self.patient.age_on(self.start_date)} "
                     f"at the start, which gives the {default} regimen (R3.1)."
                 )
+        if self.start_date and self.patient_id and self.start_date < self.patient.birth_date:
+            errors["start_date"] = "Thalidomide start cannot be before the patient's birth date."
+        if (
+            self.effective_regimen == Regimen.PAEDIATRIC
+            and self.target_dose_mg is not None
+            and not (self.target_dose_mg <= 50 and self.target_dose_mg % Decimal("12.5") == 0)
+        ):
+            errors["target_dose_mg"] = (
+                "Target dose (paediatric) must be a half-tablet step of 12.5, 25, 37.5 or 50 mg/day "
+                "within the weight cap (R3.3); leave it empty to use the cap."
+            )
         if self.effective_regimen == Regimen.ADULT and self.target_dose_mg is not None and not (
             50 <= self.target_dose_mg <= 100 and self.target_dose_mg % 25 == 0
         ):

@@ -7,7 +7,7 @@ records the acting user in the history.
 from django.db import transaction
 
 from patients.models import Patient, TherapyCourse
-from visits.services import patient_outcomes_refresh
+from visits.services import patient_outcomes_refresh, patient_scores_refresh
 
 
 def _save(patient, actor):
@@ -27,7 +27,9 @@ def patient_update(*, actor, patient, **fields):
     for name, value in fields.items():
         setattr(patient, name, value)
     _save(patient, actor)
-    # The recorded baseline CDAI (R2.1) drives every visit's status.
+    # Sex, height and standard weight enter every CDAI (R1.1); the recorded
+    # baseline CDAI (R2.1) drives every visit's status.
+    patient_scores_refresh(patient, actor=actor)
     patient_outcomes_refresh(patient)
     return patient
 

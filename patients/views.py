@@ -103,6 +103,10 @@ def patient_edit_view(request, code):
 def patient_detail(request, code):
     patient = patient_for(request, code)
     today = timezone.localdate()
+    clinical = visit_selectors.patient_clinical(patient, as_of=today)
+    dosing = visit_selectors.patient_dosing(patient, as_of=today)
+    if dosing.get("dose_figure"):
+        clinical["figures"] = {"dose": dosing.pop("dose_figure"), **clinical["figures"]}
     return render(
         request,
         "patients/patient_detail.html",
@@ -111,8 +115,9 @@ def patient_detail(request, code):
             "show_identity": _can_see_identity(request.user),
             "age": patient.age_on(today),
             "risk_flags": selectors.relapse_risk_flags(patient),
+            **clinical,
+            **dosing,
             "today": today,
-            **visit_selectors.patient_clinical(patient, as_of=today),
         },
     )
 

@@ -114,3 +114,61 @@ def endoscopy_figure(*, cdeis, ses_cd, rutgeerts, cdeis_remission_below=7):
         )
     fig.update_layout(title="Endoscopic scores", yaxis=dict(title="Score", rangemode="tozero"), **_LAYOUT)
     return _figure_dict(fig)
+
+
+def _steps(rows, until):
+    """Step series: each dose holds from its date to the next row (and to ``until``)."""
+    xs, ys = [], []
+    for date, dose, *_ in rows:
+        xs.append(date.isoformat())
+        ys.append(float(dose))
+    if rows:
+        xs.append(until.isoformat())
+        ys.append(float(rows[-1][1]))
+    return xs, ys
+
+
+def dose_figure(*, thalidomide, azathioprine, cdai, until):
+    """Thalidomide and AZA doses as steps, deviations and overrides marked, CDAI on a second axis.
+
+    ``thalidomide``/``azathioprine``: [(date, dose, codes, overridden)]; ``cdai``: [(date, value)].
+    """
+    fig = go.Figure()
+    for rows, name, colour in (
+        (thalidomide, "Thalidomide (mg/day)", "#0b4f6c"),
+        (azathioprine, "Azathioprine (mg/day)", "#9a6700"),
+    ):
+        if not rows:
+            continue
+        xs, ys = _steps(rows, until)
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(shape="hv", color=colour, width=3), name=name))
+        flagged = [r for r in rows if r[2]]
+        if flagged:
+            fig.add_trace(
+                go.Scatter(
+                    x=[r[0].isoformat() for r in flagged],
+                    y=[float(r[1]) for r in flagged],
+                    mode="markers",
+                    name=f"{name.split(' ')[0]}: deviation / override",
+                    marker=dict(
+                        symbol=["diamond" if r[3] else "x" for r in flagged], size=12,
+                        color=["#8250df" if r[3] else "#cf222e" for r in flagged],
+                    ),
+                    text=[("override: " if r[3] else "deviation: ") + ", ".join(r[2]) for r in flagged],
+                    hovertemplate="%{x}<br>%{y} mg/day<br>%{text}<extra></extra>",
+                )
+            )
+    if cdai:
+        fig.add_trace(
+            go.Scatter(
+                x=[d.isoformat() for d, _ in cdai], y=[v for _, v in cdai], mode="lines+markers",
+                name="CDAI", yaxis="y2", line=dict(color="#6e7781", dash="dot"),
+            )
+        )
+    fig.update_layout(
+        title="Doses and CDAI",
+        yaxis=dict(title="Dose (mg/day)", rangemode="tozero"),
+        yaxis2=dict(title="CDAI", overlaying="y", side="right", rangemode="tozero", showgrid=False),
+        **_LAYOUT,
+    )
+    return _figure_dict(fig)

@@ -17,6 +17,7 @@ OK, NO, LOGIN = "allowed", "forbidden", "login"
 ROLES = [None, CLINICIAN, NURSE, CLINIC_LEAD, ADMIN]
 EVERYONE = [LOGIN, OK, OK, OK, OK]
 CLINICIAN_ONLY = [LOGIN, OK, NO, NO, NO]
+CARE_TEAM = [LOGIN, OK, OK, NO, NO]  # clinicians and nurses record tests and confirmations
 
 MATRIX = {
     "patients:list": EVERYONE,
@@ -33,6 +34,11 @@ MATRIX = {
     "visits:edit": CLINICIAN_ONLY,
     "visits:history": EVERYONE,
     "visits:endoscopy_edit": CLINICIAN_ONLY,
+    "visits:dose_change": CLINICIAN_ONLY,  # a nurse cannot change a dose
+    "visits:dose_check": CLINICIAN_ONLY,
+    "visits:therapy_start": CLINICIAN_ONLY,
+    "visits:pregnancy_test_create": CARE_TEAM,
+    "visits:contraception_create": CARE_TEAM,
 }
 # Pages that are not the app's own (auth pages, the Django admin) are checked in test_auth.py.
 NOT_APP = {"home", "login", "logout", "password_change", "password_change_done"}
@@ -59,7 +65,7 @@ def records(make_patient, clinician):
     from patients.services import course_save
     from visits.services import endoscopy_record, visit_record
 
-    patient = make_patient(code="GI-0100", ileocolic_resection=True)
+    patient = make_patient(code="GI-0100", ileocolic_resection=True, sex="F")
     course_save(actor=clinician, patient=patient, start_date=date(2024, 1, 1))
     visit = visit_record(actor=clinician, patient=patient, date=date(2024, 1, 15), cdai_entered=200)
     endoscopy = endoscopy_record(actor=clinician, patient=patient, date=date(2024, 2, 1), cdeis_entered=5)
@@ -115,7 +121,7 @@ def test_every_app_view_declares_its_permission():
 @pytest.mark.parametrize("role", [NURSE, CLINIC_LEAD, ADMIN])
 def test_roles_that_do_not_edit_cannot_post_changes(client, records, user_for_role, role):
     from patients.models import Patient
-    from visits.models import Visit
+    from visits.models import DoseChange, Visit
 
     client.force_login(user_for_role(role))
     posts = [
@@ -123,11 +129,16 @@ def test_roles_that_do_not_edit_cannot_post_changes(client, records, user_for_ro
         client.post(reverse("patients:create"), {"code": "GI-0999"}),
         client.post(reverse("visits:create", args=["GI-0100"]), {"date": "2024-02-01", "contact": "clinic"}),
         client.post(reverse("visits:edit", args=[records["visit"]]), {"date": "2024-02-01"}),
+        client.post(
+            reverse("visits:dose_change", args=["GI-0100"]),
+            {"drug": "thalidomide", "date": "2024-02-01", "dose_mg": "50"},
+        ),
     ]
     assert [p.status_code for p in posts] == [403] * len(posts)
     assert Patient.objects.get(code="GI-0100").height_cm == 172
     assert not Patient.objects.filter(code="GI-0999").exists()
     assert Visit.objects.count() == 1
+    assert not DoseChange.objects.exists()
 
 
 def test_csrf_is_enforced(make_user):

@@ -11,6 +11,7 @@ PURE_MODULES = [
     "visits/labs.py",
     "visits/scoring.py",
     "visits/outcomes.py",
+    "visits/titration.py",
     "reports/charts.py",
 ]
 FORBIDDEN_IMPORTS = ("django", "patients.models", "visits.models", "safety.models", "reports.models")

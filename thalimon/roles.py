@@ -23,7 +23,11 @@ _CLINICAL_MODELS = [
     "visits.visit",
     "visits.labresult",
     "visits.endoscopy",
+    "visits.dosechange",
+    "safety.pregnancytest",
 ]
+# Nurses record pregnancy tests and contraception confirmations; they do not prescribe.
+_NURSE_RECORDS = ["safety.add_pregnancytest", "visits.record_contraception"]
 
 
 def _perms(action, models):
@@ -39,8 +43,8 @@ _CLINICAL_EDIT = (
 )
 
 ROLE_PERMISSIONS = {
-    CLINICIAN: _PATIENT_READ + _IDENTITY + _CLINICAL_EDIT,
-    NURSE: _PATIENT_READ + _IDENTITY,
+    CLINICIAN: _PATIENT_READ + _IDENTITY + _CLINICAL_EDIT + ["visits.record_contraception"],
+    NURSE: _PATIENT_READ + _IDENTITY + _NURSE_RECORDS,
     CLINIC_LEAD: _PATIENT_READ,
     ADMIN: _PATIENT_READ
     + [

@@ -7,6 +7,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Div, Field, Fieldset, Layout, Row, Submit
 from django import forms
 from django.urls import reverse
+from django.utils import timezone
 
 from patients.forms import DateInput, UnknownYesNo, iso_dates_only
 from patients.models import Diagnosis
@@ -57,7 +58,7 @@ HELP = {
 }
 
 
-def _lab_field(test):
+def _lab_field(test, *, sex=None, age_years=None):
     lab = labs.LAB_TESTS[test]
     return forms.DecimalField(
         label=f"{lab.label} ({lab.unit})",
@@ -65,7 +66,7 @@ def _lab_field(test):
         min_value=0,
         max_digits=10,
         decimal_places=3,
-        help_text=f"Reference {labs.format_range(test)}",
+        help_text=f"Reference {labs.format_range(test, sex=sex, age_years=age_years)}",
     )
 
 
@@ -74,9 +75,11 @@ class LabValuesMixin:
 
     lab_tests = VISIT_LAB_TESTS
 
-    def add_lab_fields(self):
+    def add_lab_fields(self, patient=None):
+        sex = patient.sex if patient else None
+        age = patient.age_on(timezone.localdate()) if patient else None
         for test in self.lab_tests:
-            self.fields[f"lab_{test}"] = _lab_field(test)
+            self.fields[f"lab_{test}"] = _lab_field(test, sex=sex, age_years=age)
 
     def clean_lab_values(self):
         for test in self.lab_tests:
@@ -86,11 +89,12 @@ class LabValuesMixin:
                 if message:
                     self.add_error(f"lab_{test}", message)
 
-    def lab_values(self):
+    def lab_values(self, *, include_empty=False):
+        """{test: value}; with ``include_empty`` an emptied field maps to None (delete)."""
         return {
-            test: self.cleaned_data[f"lab_{test}"]
+            test: self.cleaned_data.get(f"lab_{test}")
             for test in self.lab_tests
-            if self.cleaned_data.get(f"lab_{test}") is not None
+            if include_empty or self.cleaned_data.get(f"lab_{test}") is not None
         }
 
     def lab_layout(self):
@@ -132,7 +136,7 @@ class VisitForm(LabValuesMixin, forms.ModelForm):
         self.patient = patient
         self.instance.patient = patient
         iso_dates_only(self)
-        self.add_lab_fields()
+        self.add_lab_fields(patient)
         if self.instance.pk:
             for lab in patient.lab_results.filter(date=self.instance.date, test__in=self.lab_tests):
                 self.initial[f"lab_{lab.test}"] = lab.value
@@ -211,7 +215,7 @@ class VisitForm(LabValuesMixin, forms.ModelForm):
         else:
             for name in AID_FIELDS:
                 del self.fields[name]
-        if not patient.is_female_of_reproductive_potential:
+        if patient.sex != "F":  # breast-feeding refuses thalidomide for every woman (R5.1)
             del self.fields["breastfeeding"]
             safety_rows = [
                 Row(
@@ -238,11 +242,27 @@ class VisitForm(LabValuesMixin, forms.ModelForm):
         sections.append(Fieldset("Notes", Field("notes")))
         self.helper = FormHelper()
         self.helper.form_tag = False
-        self.helper.layout = Layout(*sections, Submit("save", "Save visit"))
+        self.helper.layout = Layout(
+            *sections,
+            Submit("save", "Save visit"),
+            HTML(
+                '<button type="submit" name="save_then_dose" value="1" class="btn btn-outline-primary ms-2">'
+                "Save visit and change dose</button>"
+            ),
+        )
 
     def clean(self):
         cleaned = super().clean()
         self.clean_lab_values()
+        if "cdai_complication_flags" in self.fields:
+            # R1.1 C: the count of ticked categories, 0 included, whenever CDAI items are being
+            # recorded; unticking every box sets it back to 0 (never a stale count).
+            items = ["cdai_stools", "cdai_pain", "cdai_wellbeing", "cdai_antidiarrheal", "cdai_mass", "hematocrit"]
+            flags = cleaned.get("cdai_complication_flags") or []
+            if flags or any(cleaned.get(name) is not None for name in items):
+                cleaned["cdai_complications"] = len(flags)
+            else:
+                cleaned["cdai_complications"] = None
         return cleaned
 
 
@@ -250,10 +270,10 @@ class LabPanelForm(LabValuesMixin, forms.Form):
     date = forms.DateField(label="Sample date", widget=DateInput())
     lab_tests = list(labs.LAB_ORDER)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, patient=None, **kwargs):
         super().__init__(*args, **kwargs)
         iso_dates_only(self)
-        self.add_lab_fields()
+        self.add_lab_fields(patient)
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(

@@ -252,6 +252,9 @@ class Visit(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["patient", "date"])]
+        permissions = [
+            ("record_contraception", "Can record contraception confirmations (R5.3)"),
+        ]
 
     def __str__(self):
         return f"{self.patient.code} {self.get_contact_display().lower()} {self.date:%Y-%m-%d}"
@@ -299,17 +302,20 @@ class Visit(models.Model):
                 f"{self.cdai_complications}."
             )
         if self.contact == Contact.PHONE:
-            clinic_only = {
-                "neuropathy_grade": "Neuropathy grade",
-                "cdai_stools": "CDAI items",
-                "cdai_entered": "CDAI total",
-            }
-            for name, label in clinic_only.items():
+            # A CDAI and a neuropathy grade are recorded only at clinic contacts (Conventions, R3.4).
+            clinic_only = [
+                "neuropathy_grade", "cdai_stools", "cdai_pain", "cdai_wellbeing", "cdai_complications",
+                "cdai_antidiarrheal", "cdai_mass", "hematocrit", "cdai_entered",
+            ]
+            for name in clinic_only:
                 if getattr(self, name) is not None and name not in errors:
+                    label = str(self._meta.get_field(name).verbose_name).capitalize()
                     errors[name] = (
-                        f"{label} is recorded only at clinic visits (a CDAI needs an examination); "
+                        f"{label} is recorded only at clinic visits (it needs an examination); "
                         "change the contact to clinic visit or clear it."
                     )
+            if self.cdai_complication_flags and "cdai_complication_flags" not in errors:
+                errors["cdai_complication_flags"] = "CDAI complications are recorded only at clinic visits."
         if errors:
             raise ValidationError(errors)
 
@@ -468,3 +474,73 @@ class Endoscopy(models.Model):
                 )
             )
         return result
+
+
+class Drug(models.TextChoices):
+    THALIDOMIDE = "thalidomide", "Thalidomide"
+    AZATHIOPRINE = "azathioprine", "Azathioprine"
+
+
+class DoseChange(models.Model):
+    """A dated dose record of one drug (R3.1); 0 mg/day means stopped.
+
+    Every row stores the R3.5 deviation codes (thalidomide) or R4 warnings
+    (azathioprine) found when it was checked, with the data as of its date;
+    a row saved despite deviations carries the clinician's override reason.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="dose_changes")
+    drug = models.CharField(max_length=12, choices=Drug.choices)
+    date = models.DateField("date of the change")
+    dose_mg = models.DecimalField(
+        "dose (mg/day)", max_digits=5, decimal_places=1,
+        validators=_between(Decimal("0"), Decimal("400"), "Dose must be between 0 and 400 mg/day."),
+        help_text="0 = stopped.",
+    )
+    reason = models.CharField(max_length=200, blank=True)
+    override_reason = models.TextField(
+        "override reason", blank=True,
+        help_text="Why the change was made despite the rules (required for any deviation).",
+    )
+    kind = models.CharField(max_length=14, blank=True, editable=False)
+    deviations = models.JSONField(default=list, blank=True, editable=False)
+    warnings = models.JSONField(default=list, blank=True, editable=False)
+    check_reasons = models.JSONField(default=list, blank=True, editable=False)
+    rules_version = models.CharField(max_length=60, blank=True, editable=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["patient", "drug", "date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "drug", "date"],
+                name="dose_unique_per_patient_drug_date",
+                violation_error_message="This patient already has a dose record of this drug on that date.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(dose_mg__gte=0),
+                name="dose_not_negative",
+                violation_error_message="Dose cannot be negative.",
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "drug", "date"])]
+
+    def __str__(self):
+        return f"{self.patient.code} {self.drug} {self.dose_mg} mg from {self.date:%Y-%m-%d}"
+
+    @property
+    def overridden(self):
+        return bool(self.override_reason)
+
+    def clean(self):
+        errors = {}
+        today = timezone.localdate()
+        if self.date and self.date > today:
+            errors["date"] = f"Date of the change cannot be in the future (today is {today:%Y-%m-%d})."
+        if errors:
+            raise ValidationError(errors)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from reports import charts
 from thalimon.rules_config import rule_settings
 from visits import labs, outcomes, scoring, services
-from visits.models import CDAI_COMPLICATIONS, Endoscopy, LabResult, Visit
+from visits.models import CDAI_COMPLICATIONS, Contact, Endoscopy, LabResult, Visit
 
 TIMELINE_LABS = ["crp", "esr", "wbc", "hemoglobin", "platelets", "alt", "calprotectin"]
 CDAI_INPUTS = [
@@ -192,3 +192,123 @@ def patient_clinical(patient, *, as_of=None):
         "figures": figures,
         "latest_visit": visits[-1] if visits else None,
     }
+
+
+def patient_dosing(patient, *, as_of=None):
+    """The dosing sections: current doses, the suggested next step, pregnancy
+    coverage, cumulative dose, AZA mg/kg and metabolites, overrides, urgent
+    alerts and the dose chart — in a fixed number of queries."""
+    from visits import dosing, titration
+    from visits.models import DoseChange, Drug
+
+    as_of = as_of or timezone.localdate()
+    rows = list(DoseChange.objects.filter(patient=patient, date__lte=as_of).select_related("decided_by").order_by("date"))
+    thal_rows = [r for r in rows if r.drug == Drug.THALIDOMIDE]
+    aza_rows = [r for r in rows if r.drug == Drug.AZATHIOPRINE]
+    thal_history = [titration.DoseRow(date=r.date, dose_mg=r.dose_mg) for r in thal_rows]
+    aza_history = [titration.DoseRow(date=r.date, dose_mg=r.dose_mg) for r in aza_rows]
+    visits = [v for v in Visit.objects.filter(patient=patient, date__lte=as_of).order_by("date")]
+    tests = list(patient.pregnancy_tests.filter(date__lte=as_of).order_by("date"))
+    thal_patient = dosing.thalidomide_patient(patient, visits=visits, tests=tests)
+
+    context = {
+        "thalidomide_rows": list(reversed(thal_rows)),
+        "azathioprine_rows": list(reversed(aza_rows)),
+        "pregnancy_tests": list(reversed(tests)),
+        "neuropathy_grade": titration.latest_neuropathy_grade(thal_patient, as_of),
+        "thal_active": bool(thal_history) and titration.thalidomide_active(thal_history, as_of),
+        "thal_current": titration.current_dose(thal_history, as_of) if thal_history else None,
+        "thal_last_change": titration.last_change(thal_history, as_of) if thal_history else None,
+        "suggestion": titration.suggest_next_step(patient=thal_patient, history=thal_history, on=as_of)
+        if thal_history
+        else None,
+        "cumulative_g": titration.cumulative_dose_g(thal_history, as_of) if thal_history else None,
+        "cumulative_20g_date": titration.date_cumulative_reached(thal_history, as_of=as_of) if thal_history else None,
+        "overrides": [r for r in reversed(rows) if r.override_reason],
+        "today": as_of,
+    }
+    last_change = context["thal_last_change"]
+    context["thal_days_held"] = (as_of - last_change.date).days if last_change else None
+
+    pregnancy = None
+    course_start = titration.course_start(thal_history, as_of) if thal_history else None
+    if patient.is_female_of_reproductive_potential and course_start:
+        pregnancy = titration.pregnancy_coverage(
+            tests=thal_patient.pregnancy_tests,
+            start=course_start,
+            on=as_of,
+            irregular_cycles=patient.irregular_cycles,
+            first_dose_or_restart=False,
+        )
+    context["pregnancy"] = pregnancy
+
+    aza_active = bool(aza_history) and titration.current_dose(aza_history, as_of) > 0
+    context["aza_active"] = aza_active
+    context["aza_current"] = titration.current_dose(aza_history, as_of) if aza_history else None
+    context["aza_check"] = (
+        titration.check_aza_dose(
+            dose_mg=context["aza_current"],
+            on=as_of,
+            weights=thal_patient.weights,
+            tpmt=patient.tpmt,
+            nudt15=patient.nudt15,
+            xanthine_oxidase_inhibitor=patient.xanthine_oxidase_inhibitor,
+        )
+        if aza_active
+        else None
+    )
+    metabolites = {}
+    for lab in LabResult.objects.filter(patient=patient, test__in=["tgn", "mmp"], date__lte=as_of).order_by("date"):
+        metabolites.setdefault(lab.date, {})[lab.test] = lab.value
+    paired = [(d, m) for d, m in metabolites.items() if "tgn" in m and "mmp" in m]
+    interpretations = []
+    for day, values in reversed(paired):
+        change = titration.last_change(aza_history, day) if aza_history else None
+        interpretations.append(
+            {
+                "date": day,
+                "tgn": values["tgn"],
+                "mmp": values["mmp"],
+                "result": titration.interpret_metabolites(
+                    tgn=values["tgn"], mmp=values["mmp"], sample_date=day,
+                    last_aza_change=change.date if change else None,
+                ),
+            }
+        )
+    context["metabolites"] = interpretations
+
+    alerts = []
+    if pregnancy is not None and pregnancy.positive_unresolved:
+        alerts.append(("Positive pregnancy test", pregnancy.reason + " Stop thalidomide now.", "R5.2"))
+    elif patient.sex == "F" and tests and tests[-1].result == "positive" and context["thal_active"]:
+        alerts.append(("Positive pregnancy test", f"Positive test on {tests[-1].date:%Y-%m-%d} while thalidomide is active: stop now.", "R5.2"))
+    grade = context["neuropathy_grade"]
+    if grade is not None and grade >= 3 and context["thal_active"]:
+        alerts.append((
+            "Neuropathy grade 3 on thalidomide",
+            f"Latest neuropathy grade {grade} while thalidomide is active: thalidomide must be stopped "
+            "(neuropathy_grade3_on_thalidomide).",
+            "R3.4",
+        ))
+    confirmations = [v for v in visits if v.contraception_confirmed is not None]
+    if confirmations and confirmations[-1].contraception_confirmed is False and (context["thal_active"] or thal_history):
+        last = confirmations[-1]
+        alerts.append((
+            "Contraception not confirmed",
+            f"On {last.date:%Y-%m-%d} ({last.get_contact_display().lower()}) contraception was NOT confirmed.",
+            "R5.3",
+        ))
+    clinic = [v for v in visits if v.contact == Contact.CLINIC]
+    if clinic and clinic[-1].breastfeeding and context["thal_active"]:
+        alerts.append(("Breast-feeding", f"Breast-feeding recorded on {clinic[-1].date:%Y-%m-%d}: thalidomide is refused.", "R5.1"))
+    context["urgent_alerts"] = alerts
+
+    if thal_rows or aza_rows:
+        scored = [v for v in visits if v.cdai is not None]
+        context["dose_figure"] = charts.dose_figure(
+            thalidomide=[(r.date, r.dose_mg, r.deviations, bool(r.override_reason)) for r in thal_rows],
+            azathioprine=[(r.date, r.dose_mg, r.warnings, bool(r.override_reason)) for r in aza_rows],
+            cdai=[(v.date, v.cdai) for v in scored],
+            until=as_of,
+        )
+    return context

@@ -7,6 +7,7 @@ visit saved from the form, from an import or from the admin is scored by the
 same code.
 """
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -23,7 +24,7 @@ HEMATOCRIT_LOOKBACK_DAYS = 7  # R1.1: the latest lab haematocrit in the 7 days u
 
 # --- scores -------------------------------------------------------------------
 def _lab_hematocrit(patient, day, lab_hematocrits=None):
-    """Latest lab haematocrit from day-7 to day (inclusive), or None."""
+    """(date, value) of the latest lab haematocrit from day-7 to day (inclusive), or None."""
     if lab_hematocrits is None:
         lab_hematocrits = list(
             LabResult.objects.filter(
@@ -35,7 +36,7 @@ def _lab_hematocrit(patient, day, lab_hematocrits=None):
     candidates = [
         (d, v) for d, v in lab_hematocrits if day - timedelta(days=HEMATOCRIT_LOOKBACK_DAYS) <= d <= day
     ]
-    return max(candidates)[1] if candidates else None
+    return max(candidates) if candidates else None
 
 
 def compute_cdai(patient, visit, *, lab_hematocrits=None):
@@ -46,12 +47,14 @@ def compute_cdai(patient, visit, *, lab_hematocrits=None):
             reason="A CDAI is recorded only at clinic contacts (R1.1).",
         )
     hematocrit = visit.hematocrit
+    from_lab = None
     if hematocrit is None and visit.date:
-        hematocrit = _lab_hematocrit(patient, visit.date, lab_hematocrits)
+        from_lab = _lab_hematocrit(patient, visit.date, lab_hematocrits)
+        hematocrit = from_lab[1] if from_lab else None
     complications = visit.cdai_complications
     if complications is None and visit.cdai_complication_flags:
         complications = len(visit.cdai_complication_flags)
-    return scoring.cdai(
+    result = scoring.cdai(
         stools=visit.cdai_stools,
         pain=visit.cdai_pain,
         wellbeing=visit.cdai_wellbeing,
@@ -66,13 +69,21 @@ def compute_cdai(patient, visit, *, lab_hematocrits=None):
         entered_total=visit.cdai_entered,
         weight_floor=rule_settings().cdai_weight_floor,
     )
+    if from_lab and result.source == "computed":
+        day, value = from_lab
+        result = replace(
+            result,
+            reason=f"{result.reason} Haematocrit {format(value.normalize(), 'f')} % from the lab of {day:%Y-%m-%d}.",
+        )
+    return result
 
 
 def _apply_scores(visit, patient):
     result = compute_cdai(patient, visit)
     visit.cdai = int(result.value) if result.value is not None else None
     visit.cdai_source = result.source if result.value is not None else ""
-    visit.cdai_reason = result.reason
+    # Warnings (stools above 140, an entered total that differs) are kept with the score.
+    visit.cdai_reason = " ".join([result.reason, *(f"Warning: {w}" for w in result.warnings)])
     hbi = scoring.hbi(
         wellbeing=visit.hbi_wellbeing,
         pain=visit.hbi_pain,
@@ -91,6 +102,25 @@ def _apply_scores(visit, patient):
     )
     visit.mayo = int(mayo.value) if mayo.value is not None else None
     visit.rules_version = rules_version()
+
+
+def patient_scores_refresh(patient, *, actor=None):
+    """Re-score every visit (sex, height or standard weight changed: R1.1 H and Wt terms)."""
+    visits = list(Visit.objects.filter(patient=patient))
+    hematocrits = list(LabResult.objects.filter(patient=patient, test="hematocrit").values_list("date", "value"))
+    changed = []
+    for visit in visits:
+        before = (visit.cdai, visit.cdai_source, visit.cdai_reason)
+        result = compute_cdai(patient, visit, lab_hematocrits=hematocrits)
+        visit.cdai = int(result.value) if result.value is not None else None
+        visit.cdai_source = result.source if result.value is not None else ""
+        visit.cdai_reason = " ".join([result.reason, *(f"Warning: {w}" for w in result.warnings)])
+        if (visit.cdai, visit.cdai_source, visit.cdai_reason) != before:
+            visit.rules_version = rules_version()
+            changed.append(visit)
+    if changed:
+        Visit.objects.bulk_update(changed, ["cdai", "cdai_source", "cdai_reason", "rules_version"])
+    return changed
 
 
 # --- outcome statuses -------------------------------------------------------------
@@ -158,10 +188,14 @@ def patient_outcomes_refresh(patient, *, as_of=None):
 
 # --- visits -----------------------------------------------------------------------
 def _save_labs(*, actor, patient, day, lab_values):
-    """Create or update same-day lab results; empty values are left alone."""
+    """Create or update same-day lab results; a value of None deletes that result
+    (the visit form's emptied field); tests not named are left alone."""
     saved = []
     for test, value in (lab_values or {}).items():
         if value is None or value == "":
+            for lab in LabResult.objects.filter(patient=patient, date=day, test=test):
+                lab._history_user = actor
+                lab.delete()
             continue
         lab = LabResult.objects.filter(patient=patient, date=day, test=test).first() or LabResult(
             patient=patient, date=day, test=test, created_by=actor
@@ -197,8 +231,16 @@ def visit_record(*, actor, patient, lab_values=None, **fields):
 @transaction.atomic
 def visit_update(*, actor, visit, lab_values=None, **fields):
     visit = Visit.objects.select_for_update().get(pk=visit.pk)
+    old_date = visit.date
     for name, value in fields.items():
         setattr(visit, name, value)
+    if lab_values and visit.date != old_date:
+        # The visit moved: its same-day results move with it (not copied).
+        for lab in LabResult.objects.filter(patient=visit.patient, date=old_date, test__in=list(lab_values)):
+            if not LabResult.objects.filter(patient=visit.patient, date=visit.date, test=lab.test).exists():
+                lab.date = visit.date
+                lab._history_user = actor
+                lab.save()
     return _save_visit(actor=actor, visit=visit, lab_values=lab_values)
 
 

@@ -36,6 +36,15 @@ def _run_service(form, call):
         return None
 
 
+def _after_visit_save(request, visit):
+    """The visit form ends with the dose decision when the clinician asks for it."""
+    if "save_then_dose" in request.POST and request.user.has_perm("visits.add_dosechange"):
+        has_thalidomide = visit.patient.dose_changes.filter(drug="thalidomide").exists()
+        target = "visits:dose_change" if has_thalidomide else "visits:therapy_start"
+        return redirect(target, code=visit.patient.code)
+    return redirect("visits:detail", pk=visit.pk)
+
+
 @require_permission("visits.add_visit")
 def visit_create(request, code):
     patient = patient_for(request, code, perm="visits.add_visit")
@@ -49,7 +58,7 @@ def visit_create(request, code):
         )
         if visit:
             messages.success(request, f"Visit of {visit.date:%Y-%m-%d} saved.")
-            return redirect("visits:detail", pk=visit.pk)
+            return _after_visit_save(request, visit)
     if request.method == "POST":
         messages.error(request, "The visit was not saved: please correct the fields marked below.")
     return render(
@@ -68,12 +77,15 @@ def visit_edit(request, pk):
         saved = _run_service(
             form,
             lambda: services.visit_update(
-                actor=request.user, visit=visit, lab_values=form.lab_values(), **_visit_fields(form)
+                actor=request.user,
+                visit=visit,
+                lab_values=form.lab_values(include_empty=True),
+                **_visit_fields(form),
             ),
         )
         if saved:
             messages.success(request, f"Visit of {saved.date:%Y-%m-%d} saved.")
-            return redirect("visits:detail", pk=saved.pk)
+            return _after_visit_save(request, saved)
     if request.method == "POST":
         messages.error(request, "Nothing was saved: please correct the fields marked below.")
     return render(
@@ -118,7 +130,7 @@ def visit_history(request, pk):
 @require_permission("visits.add_labresult")
 def lab_create(request, code):
     patient = patient_for(request, code, perm="visits.add_labresult")
-    form = LabPanelForm(request.POST or None)
+    form = LabPanelForm(request.POST or None, patient=patient)
     if request.method == "POST" and form.is_valid():
         saved = _run_service(
             form,

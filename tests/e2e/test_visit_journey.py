@@ -40,7 +40,7 @@ def test_clinician_records_a_visit_and_sees_status_and_chart(page, screenshot, m
     live.locator("[data-cdai-value]").get_by_text("CDAI 120").wait_for()
     page.get_by_label("Peripheral neuropathy grade (CTCAE 0–4)").select_option("0")
     screenshot("visit_form_live_cdai")
-    page.get_by_role("button", name="Save visit").click()
+    page.get_by_role("button", name="Save visit", exact=True).click()
 
     page.get_by_text("Visit of 2024-02-26 saved.").wait_for()
     badge = page.locator(".status-card .status-badge")

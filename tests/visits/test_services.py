@@ -177,3 +177,32 @@ def test_cdeis_ulcerated_larger_than_involved_is_refused(make_patient, clinician
             cdeis_segments=[{"name": "ileum", "deep_ulceration": False, "superficial_ulceration": True, "involved_cm": "2", "ulcerated_cm": "3"}],
         )
     assert "cannot be larger" in str(refused.value)
+
+
+def test_changing_sex_or_standard_weight_rescores_every_visit(make_patient, clinician):
+    patient = make_patient(standard_weight_kg=Decimal("70"))
+    visit = visit_record(
+        actor=clinician, patient=patient, date=date(2024, 3, 10), weight_kg=Decimal("70"), hematocrit=Decimal("40"),
+        cdai_stools=0, cdai_pain=0, cdai_wellbeing=0, cdai_complications=0, cdai_antidiarrheal=False, cdai_mass=0,
+    )
+    assert visit.cdai == 42  # male: 6 × (47 − 40)
+    patient_update(actor=clinician, patient=patient, sex="F", standard_weight_kg=Decimal("60"))
+    visit.refresh_from_db()
+    # female: 6 × (42 − 40) = 12; weight term 100 × (1 − 70/60) = −16.7 floored at −10 → 2
+    assert visit.cdai == 2
+
+
+@pytest.mark.parametrize(
+    "fields, field, words",
+    [
+        ({"start_date": date(1980, 1, 1)}, "start_date", "before the patient's birth date"),
+        ({"start_date": date(2024, 1, 1), "regimen": "paediatric", "regimen_reason": "small", "target_dose_mg": Decimal("90")},
+         "target_dose_mg", "half-tablet step"),
+        ({"start_date": date(2024, 1, 1), "target_dose_mg": Decimal("60")}, "target_dose_mg", "50, 75 or 100"),
+    ],
+)
+def test_course_refuses_impossible_values(make_patient, clinician, fields, field, words):
+    patient = make_patient()
+    with pytest.raises(ValidationError) as refused:
+        course_save(actor=clinician, patient=patient, **fields)
+    assert any(words in m for m in refused.value.message_dict[field])

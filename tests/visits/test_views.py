@@ -193,3 +193,45 @@ def test_patient_page_query_count_does_not_grow_with_visits(client, clinician, p
     add_visits(90, 10)
     with_100 = _patient_page_queries(client, patient)
     assert with_10 == with_100
+
+
+# --- regressions from the second read against clinical-rules.md -------------------
+def test_no_complication_ticked_counts_as_zero(client, clinician, patient):
+    client.force_login(clinician)
+    client.post(reverse("visits:create", args=[patient.code]), visit_data(cdai_complication_flags=[]))
+    visit = Visit.objects.get()
+    assert visit.cdai_complications == 0
+    assert visit.cdai == 100  # 120 − 20 × 1
+
+
+def test_unticking_every_complication_resets_the_count(client, clinician, patient):
+    client.force_login(clinician)
+    client.post(reverse("visits:create", args=[patient.code]), visit_data())
+    visit = Visit.objects.get()
+    client.post(reverse("visits:edit", args=[visit.pk]), visit_data(cdai_complication_flags=[]))
+    visit.refresh_from_db()
+    assert (visit.cdai_complications, visit.cdai) == (0, 100)
+
+
+def test_moving_a_visit_moves_its_labs_and_an_emptied_lab_is_deleted(client, clinician, patient):
+    client.force_login(clinician)
+    client.post(reverse("visits:create", args=[patient.code]), visit_data())
+    visit = Visit.objects.get()
+    client.post(reverse("visits:edit", args=[visit.pk]), visit_data(date="2024-02-13", lab_wbc=""))
+    assert list(LabResult.objects.values_list("date", "test")) == [(date(2024, 2, 13), "crp")]
+
+
+def test_phone_contact_refuses_cdai_items(client, clinician, patient):
+    client.force_login(clinician)
+    response = client.post(reverse("visits:create", args=[patient.code]), visit_data(contact="phone"))
+    assert "recorded only at clinic visits" in response.content.decode()
+    assert not Visit.objects.exists()
+
+
+def test_lab_reference_shown_for_the_patients_sex_and_age(client, clinician, make_patient):
+    girl = make_patient(code="GI-0600", sex="F", birth_date=date(2016, 5, 1), diagnosis="AID", aid_type="SAVI",
+                        montreal_location="", montreal_behavior="")
+    client.force_login(clinician)
+    page = client.get(reverse("visits:lab_create", args=[girl.code])).content.decode()
+    assert "Reference 115–150" in page  # haemoglobin, female
+    assert "Reference 0–8" in page  # CRP, child under 16 (R12)

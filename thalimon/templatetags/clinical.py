@@ -23,3 +23,9 @@ def num(value, unit=""):
 def course_day(course, day):
     """Day N of therapy on ``day`` (start = day 0)."""
     return course.day(day)
+
+
+@register.filter
+def code_words(code):
+    """A rule code in words: 'first_dose' -> 'first dose'."""
+    return str(code or "").replace("_", " ")

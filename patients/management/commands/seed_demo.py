@@ -4,16 +4,19 @@ Safe to run again: accounts get their demo passwords back, patients that
 exist already are left as they are.
 """
 
+from datetime import timedelta
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from patients.demo import demo_history, demo_patient_fields
+from patients.demo import demo_doses, demo_history, demo_patient_fields
 from patients.models import Diagnosis, Patient
 from patients.services import course_save, patient_create
 from thalimon.roles import ADMIN, CLINIC_LEAD, CLINICIAN, NURSE
+from visits import dosing
 from visits.services import endoscopy_record, visit_record
 
 DEMO_ACCOUNTS = [
@@ -66,12 +69,25 @@ class Command(BaseCommand):
     def _seed_history(self, index, patient, clinician, today):
         start, visits, endoscopies = demo_history(index, today=today)
         patient.baseline_cdai = None  # the day-0 visit gives the baseline (R2.1)
-        patient.save(update_fields=["baseline_cdai"])
+        if patient.is_female_of_reproductive_potential:
+            patient.contraception_start = start - timedelta(days=40)  # R5.3: from 4 weeks before
+        patient.save(update_fields=["baseline_cdai", "contraception_start"])
+        target, thalidomide, azathioprine, tests = demo_doses(
+            index, start=start, today=today,
+            female_of_reproductive_potential=patient.is_female_of_reproductive_potential,
+            irregular_cycles=patient.irregular_cycles,
+        )
         course_save(
-            actor=clinician, patient=patient, start_date=start,
+            actor=clinician, patient=patient, start_date=start, target_dose_mg=target,
             regimen="adult" if patient.age_on(start) >= 16 else "paediatric",
             regimen_reason="" if patient.age_on(start) >= 16 else "demo: paediatric regimen",
+            consent_signed_date=start - timedelta(days=1),
+            contraception_counselling_date=(
+                start - timedelta(days=30) if patient.is_female_of_reproductive_potential else None
+            ),
         )
+        for day in tests:
+            dosing.pregnancy_test_record(actor=clinician, patient=patient, date=day, result="negative")
         for visit in visits:
             lab_values = visit.pop("lab_values")
             if patient.sex == "F" and not patient.is_female_of_reproductive_potential:
@@ -79,3 +95,10 @@ class Command(BaseCommand):
             visit_record(actor=clinician, patient=patient, lab_values=lab_values, **visit)
         for endoscopy in endoscopies:
             endoscopy_record(actor=clinician, patient=patient, **endoscopy)
+        # Dose records as a clinic's history: checked and stored, never refused.
+        for drug, rows in (("azathioprine", azathioprine), ("thalidomide", thalidomide)):
+            for day, dose, reason, override in rows:
+                dosing.dose_change_record(
+                    actor=clinician, patient=patient, drug=drug, date=day, dose_mg=dose,
+                    reason=reason, override_reason=override, historical=True,
+                )

@@ -1,0 +1,208 @@
+"""Dosing services and pages: the checklist gates the first dose, deviations
+are refused unless overridden with a reason, a positive pregnancy test
+refuses every further dose, AZA is gated by genotype (R3–R5)."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from patients.models import TherapyCourse
+from visits import dosing
+from visits.models import DoseChange
+
+pytestmark = pytest.mark.django_db
+TODAY = timezone.localdate()
+START = TODAY - timedelta(days=60)
+
+
+@pytest.fixture
+def man(make_patient):
+    return make_patient(code="GI-0700", sex="M", tpmt="normal", nudt15="normal")
+
+
+def start(man, clinician, **extra):
+    return dosing.therapy_start(
+        actor=clinician, patient=man, start_date=START, dose_mg=Decimal("25"),
+        consent_signed_date=START - timedelta(days=1), **extra,
+    )
+
+
+def change(patient, clinician, day, dose, override=""):
+    return dosing.dose_change_record(
+        actor=clinician, patient=patient, drug="thalidomide", date=START + timedelta(days=day),
+        dose_mg=Decimal(dose), override_reason=override,
+    )
+
+
+def test_first_dose_needs_the_checklist(man, clinician):
+    with pytest.raises(ValidationError) as refused:
+        dosing.therapy_start(actor=clinician, patient=man, start_date=START, dose_mg=Decimal("25"))
+    assert "Teratogenicity consent signed" in str(refused.value)
+    assert not DoseChange.objects.exists()
+    row = start(man, clinician)
+    assert row.kind == "first_dose" and row.deviations == []
+    course = TherapyCourse.objects.get(patient=man)
+    assert course.start_date == START  # R3.1: the course starts at the first thalidomide row
+
+
+def test_checklist_override_is_stored(man, clinician):
+    row = dosing.therapy_start(
+        actor=clinician, patient=man, start_date=START, dose_mg=Decimal("25"),
+        override_reason="consent on paper, scanned tomorrow",
+    )
+    assert row.pk and TherapyCourse.objects.get(patient=man).checklist_override_reason
+
+
+@pytest.mark.parametrize(
+    "day, dose, code",
+    [
+        (13, "50", "step_too_soon"),  # R3.2: 13 days after the start
+        (14, "100", "step_too_large"),  # +75 mg
+        (14, "40", "dose_not_in_steps"),
+        (14, "150", "above_max_dose"),
+    ],
+)
+def test_deviations_refused_unless_overridden(man, clinician, day, dose, code):
+    start(man, clinician)
+    with pytest.raises(ValidationError) as refused:
+        change(man, clinician, day, dose)
+    assert "(R3.2)" in str(refused.value) or "(R3.3)" in str(refused.value) or code in str(refused.value)
+    assert DoseChange.objects.count() == 1
+    row = change(man, clinician, day, dose, override="specialist advice")
+    assert code in row.deviations and row.override_reason == "specialist advice"
+
+
+def test_step_at_day_14_is_allowed(man, clinician):
+    start(man, clinician)
+    row = change(man, clinician, 14, "50")
+    assert row.kind == "increase" and row.deviations == []
+
+
+def test_step_up_refused_during_neuropathy(man, clinician):
+    from visits.services import visit_record
+
+    start(man, clinician)
+    visit_record(actor=clinician, patient=man, date=START + timedelta(days=10), neuropathy_grade=2)
+    with pytest.raises(ValidationError) as refused:
+        change(man, clinician, 14, "50")
+    assert "step_up_during_neuropathy" in str(refused.value) or "neuropathy" in str(refused.value).lower()
+
+
+def test_stop_sets_the_course_stop(man, clinician):
+    start(man, clinician)
+    change(man, clinician, 20, "0")
+    course = TherapyCourse.objects.get(patient=man)
+    assert course.stop_date == START + timedelta(days=20)
+
+
+def test_positive_pregnancy_test_refuses_every_dose_without_override(make_patient, clinician, nurse):
+    woman = make_patient(code="GI-0800", sex="F", contraception_start=START - timedelta(days=40))
+    for day in (-12, 0):
+        dosing.pregnancy_test_record(actor=nurse, patient=woman, date=START + timedelta(days=day), result="negative")
+    TherapyCourse.objects.create(
+        patient=woman, start_date=START, consent_signed_date=START, contraception_counselling_date=START
+    )
+    dosing.dose_change_record(actor=clinician, patient=woman, drug="thalidomide", date=START, dose_mg=Decimal("25"))
+    dosing.pregnancy_test_record(actor=nurse, patient=woman, date=START + timedelta(days=7), result="positive")
+    with pytest.raises(ValidationError) as refused:
+        dosing.dose_change_record(
+            actor=clinician, patient=woman, drug="thalidomide", date=START + timedelta(days=14),
+            dose_mg=Decimal("25"), override_reason="I insist",
+        )
+    assert "No override is possible" in str(refused.value)
+    stop = dosing.dose_change_record(
+        actor=clinician, patient=woman, drug="thalidomide", date=START + timedelta(days=8), dose_mg=Decimal("0")
+    )
+    assert stop.deviations == []  # the stop is always allowed
+
+
+def test_aza_refused_for_a_poor_metaboliser_unless_overridden(make_patient, clinician):
+    patient = make_patient(code="GI-0900", tpmt="poor")
+    with pytest.raises(ValidationError):
+        dosing.dose_change_record(
+            actor=clinician, patient=patient, drug="azathioprine", date=START, dose_mg=Decimal("50")
+        )
+    row = dosing.dose_change_record(
+        actor=clinician, patient=patient, drug="azathioprine", date=START, dose_mg=Decimal("50"),
+        override_reason="haematology agreed, weekly counts",
+    )
+    assert "aza_contraindicated_poor_metaboliser" in row.deviations
+
+
+def test_future_dose_refused(man, clinician):
+    with pytest.raises(ValidationError) as refused:
+        dosing.dose_change_record(
+            actor=clinician, patient=man, drug="azathioprine", date=TODAY + timedelta(days=1), dose_mg=Decimal("50")
+        )
+    assert "cannot be in the future" in str(refused.value)
+
+
+def test_patient_page_shows_dose_override_chart_and_cumulative(client, man, clinician):
+    start(man, clinician)
+    change(man, clinician, 7, "50", override="severe flare")
+    client.force_login(clinician)
+    page = client.get(reverse("patients:detail", args=[man.code])).content.decode()
+    assert "Overrides of the dosing rules (1)" in page and "severe flare" in page
+    assert "figure-dose" in page
+    # 25 mg × 7 days + 50 mg × 54 days (day 7 … day 60 inclusive) = 175 + 2700 mg = 2.88 g
+    assert "2.88 g" in page
+
+
+def test_dose_change_page_refuses_and_explains_then_accepts_override(client, man, clinician):
+    start(man, clinician)
+    client.force_login(clinician)
+    url = reverse("visits:dose_change", args=[man.code])
+    data = {"drug": "thalidomide", "date": (START + timedelta(days=13)).isoformat(), "dose_mg": "50", "reason": "flare"}
+    refused = client.post(url, data).content.decode()
+    assert "step_too_soon" in refused and "was not recorded" in refused
+    assert DoseChange.objects.count() == 1
+    missing_reason = client.post(url, {**data, "override": "on"}).content.decode()
+    assert "Override reason: write why" in missing_reason
+    ok = client.post(url, {**data, "override": "on", "override_reason": "severe flare"})
+    assert ok.status_code == 302
+    assert DoseChange.objects.get(date=START + timedelta(days=13)).override_reason == "severe flare"
+
+
+def test_live_dose_check_fragment(client, man, clinician):
+    start(man, clinician)
+    client.force_login(clinician)
+    fragment = client.post(
+        reverse("visits:dose_check", args=[man.code]),
+        {"drug": "thalidomide", "date": (START + timedelta(days=13)).isoformat(), "dose_mg": "50"},
+    ).content.decode()
+    assert 'data-dose-check="deviations"' in fragment and "step_too_soon" in fragment
+
+
+def test_contraception_no_raises_an_urgent_alert(client, man, clinician, nurse):
+    start(man, clinician)
+    client.force_login(nurse)
+    client.post(
+        reverse("visits:contraception_create", args=[man.code]),
+        {"date": TODAY.isoformat(), "contact": "phone", "confirmed": "no"},
+    )
+    page = client.get(reverse("patients:detail", args=[man.code])).content.decode()
+    assert "URGENT" in page and "Contraception not confirmed" in page
+
+
+def test_nurse_records_a_pregnancy_test(client, make_patient, nurse):
+    woman = make_patient(code="GI-0801", sex="F")
+    client.force_login(nurse)
+    response = client.post(
+        reverse("visits:pregnancy_test_create", args=[woman.code]), {"date": TODAY.isoformat(), "result": "negative"}
+    )
+    assert response.status_code == 302
+    assert woman.pregnancy_tests.get().recorded_by == nurse
+
+
+def test_visit_form_ends_with_the_dose_decision(client, man, clinician):
+    start(man, clinician)
+    client.force_login(clinician)
+    response = client.post(
+        reverse("visits:create", args=[man.code]),
+        {"date": TODAY.isoformat(), "contact": "clinic", "neuropathy_grade": "0", "save_then_dose": "1"},
+    )
+    assert response.status_code == 302 and response.url == reverse("visits:dose_change", args=[man.code])
