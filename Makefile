@@ -31,11 +31,10 @@ install-test: $(VENV)/.installed-test
 demo: install
 	DEBUG=1 THALIMON_DEMO=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 THALIMON_DEMO=1 $(PY) manage.py seed_demo
-	@echo "ThaliMon demo on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
-	DEBUG=1 THALIMON_DEMO=1 $(PY) manage.py runserver $(HOST):$(PORT)
+	HOST=$(HOST) PORT=$(PORT) ./scripts/demo-serve.sh
 
 test: install-test
-	DEBUG=1 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+	DEBUG=1 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CELERY_TASK_ALWAYS_EAGER=1 \
 		$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install-test

@@ -458,6 +458,13 @@ class TherapyCourse(models.Model):
         "checklist override reason", blank=True,
         help_text="Only when a clinician starts therapy with the checklist incomplete.",
     )
+    checklist_override_date = models.DateField(
+        "checklist override for the start on", null=True, blank=True,
+        help_text="The override covers this start only, never a later restart.",
+    )
+    checklist_override_missing = models.JSONField(
+        "checklist items missing at the override", default=list, blank=True
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -481,6 +488,10 @@ class TherapyCourse(models.Model):
             errors["stop_date"] = "Thalidomide stop cannot be before the start."
         if self.stop_date and self.stop_date > today:
             errors["stop_date"] = f"Thalidomide stop cannot be in the future (today is {today:%Y-%m-%d})."
+        if self.contraception_counselling_date and self.start_date and self.contraception_counselling_date > self.start_date:
+            errors["contraception_counselling_date"] = "Contraception counselling must be on or before the start."
+        if self.consent_signed_date and self.consent_signed_date > today:
+            errors["consent_signed_date"] = f"Consent date cannot be in the future (today is {today:%Y-%m-%d})."
         if self.stop_date and not self.stop_reason:
             errors["stop_reason"] = "Stop reason: say why thalidomide was stopped."
         if (

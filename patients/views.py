@@ -11,6 +11,7 @@ from patients import selectors
 from patients.forms import CourseForm, PatientForm, PatientSearchForm
 from patients.models import Patient
 from patients.services import course_save, patient_create, patient_update
+from safety import selectors as safety_selectors
 from thalimon.access import patient_for, require_permission
 from thalimon.roles import CLINICIAN
 from visits import selectors as visit_selectors
@@ -117,6 +118,7 @@ def patient_detail(request, code):
             "risk_flags": selectors.relapse_risk_flags(patient),
             **clinical,
             **dosing,
+            **safety_selectors.patient_safety(patient, request.user),
             "today": today,
         },
     )

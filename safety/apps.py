@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class SafetyConfig(AppConfig):
     name = "safety"
+
+    def ready(self):
+        from safety import signals
+
+        signals.connect()

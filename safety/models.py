@@ -45,3 +45,231 @@ class PregnancyTest(models.Model):
             raise ValidationError({"date": f"Test date cannot be in the future (today is {today:%Y-%m-%d})."})
         if self.patient_id and self.patient.sex != "F":
             raise ValidationError({"result": "Pregnancy tests are recorded for female patients only (R5.2)."})
+
+
+# --- R6 adverse events ------------------------------------------------------------
+AE_TERMS = [
+    ("peripheral_neuropathy", "Peripheral neuropathy (numbness, acroanaesthesia, paraesthesia)"),
+    ("somnolence", "Somnolence"),
+    ("vertigo", "Vertigo"),
+    ("fatigue", "Fatigue"),
+    ("insomnia", "Insomnia"),
+    ("leukopenia", "Leukopenia"),
+    ("constipation", "Constipation"),
+    ("arthralgia", "Arthralgia"),
+    ("menstrual_disorder", "Menstrual disorder"),
+    ("alopecia", "Alopecia"),
+    ("pulmonary_infection", "Pulmonary infection"),
+    ("blurred_vision", "Blurred vision"),
+    ("tremor", "Tremor"),
+    ("chest_distress", "Chest distress"),
+    ("venous_thromboembolism", "Venous thromboembolism"),
+    ("rash", "Rash (dermatitis, erythra)"),
+    ("herpes_zoster", "Herpes zoster (varicella, shingles)"),
+    ("anorexia", "Anorexia (lack of appetite)"),
+    ("bradycardia", "Bradycardia"),
+    ("nausea", "Nausea"),
+    ("hepatotoxicity", "Hepatotoxicity"),
+    ("pancreatitis", "Pancreatitis"),
+    ("thrombocytopenia", "Thrombocytopenia"),
+    ("other", "Other (describe)"),
+]
+NERVOUS_SYSTEM = {"peripheral_neuropathy", "somnolence", "vertigo", "fatigue", "insomnia"}
+
+
+class AttributedDrug(models.TextChoices):
+    THALIDOMIDE = "thalidomide", "Thalidomide"
+    AZATHIOPRINE = "azathioprine", "Azathioprine"
+    BOTH = "both", "Both"
+    UNRELATED = "unrelated", "Unrelated"
+
+
+class DrugAction(models.TextChoices):
+    NONE = "none", "None"
+    REDUCED = "reduced", "Dose reduced"
+    INTERRUPTED = "interrupted", "Drug interrupted"
+    WITHDRAWN = "withdrawn", "Drug withdrawn"
+
+
+class AdverseEvent(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="adverse_events")
+    onset = models.DateField("onset date")
+    term = models.CharField(max_length=32, choices=AE_TERMS)
+    term_text = models.CharField("description", max_length=200, blank=True, help_text="Required for 'Other'.")
+    grade = models.PositiveSmallIntegerField(
+        "CTCAE grade", choices=[(g, f"Grade {g}") for g in range(1, 6)]
+    )
+    serious = models.BooleanField(default=False)
+    drug = models.CharField("attributed drug", max_length=12, choices=AttributedDrug.choices)
+    action_thalidomide = models.CharField(
+        "action on thalidomide", max_length=12, choices=DrugAction.choices, default=DrugAction.NONE
+    )
+    action_azathioprine = models.CharField(
+        "action on azathioprine", max_length=12, choices=DrugAction.choices, default=DrugAction.NONE
+    )
+    hospitalised = models.BooleanField(default=False)
+    resolved = models.DateField("resolution date", null=True, blank=True, help_text="Empty = ongoing.")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["patient", "onset", "term"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "onset", "term"],
+                name="ae_unique_per_patient_onset_term",
+                violation_error_message="This patient already has this adverse event with that onset date.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(grade__gte=1, grade__lte=5),
+                name="ae_grade_1_5",
+                violation_error_message="CTCAE grade must be 1–5.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(resolved__isnull=True) | models.Q(resolved__gte=models.F("onset")),
+                name="ae_resolved_not_before_onset",
+                violation_error_message="Resolution date cannot be before the onset.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.patient.code} {self.term} {self.onset:%Y-%m-%d}"
+
+    @property
+    def label(self):
+        return self.term_text if self.term == "other" else self.get_term_display()
+
+    def clean(self):
+        errors = {}
+        today = timezone.localdate()
+        if self.onset and self.onset > today:
+            errors["onset"] = f"Onset date cannot be in the future (today is {today:%Y-%m-%d})."
+        if self.resolved and self.resolved > today:
+            errors["resolved"] = f"Resolution date cannot be in the future (today is {today:%Y-%m-%d})."
+        if self.resolved and self.onset and self.resolved < self.onset:
+            errors["resolved"] = "Resolution date cannot be before the onset."
+        if self.term == "other" and not self.term_text.strip():
+            errors["term_text"] = "Description: say what the event was (required for 'Other', R6)."
+        if self.term != "other" and self.term_text.strip():
+            errors["term_text"] = "Description is only for 'Other'; choose the listed term."
+        if errors:
+            raise ValidationError(errors)
+
+
+class AdverseEventNote(models.Model):
+    event = models.ForeignKey(AdverseEvent, on_delete=models.CASCADE, related_name="notes")
+    date = models.DateField()
+    note = models.TextField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["event", "date", "pk"]
+
+    def __str__(self):
+        return f"Follow-up of {self.event} on {self.date:%Y-%m-%d}"
+
+    def clean(self):
+        today = timezone.localdate()
+        if self.date and self.date > today:
+            raise ValidationError({"date": f"Note date cannot be in the future (today is {today:%Y-%m-%d})."})
+        if self.date and self.event_id and self.date < self.event.onset:
+            raise ValidationError({"date": "A follow-up note cannot be dated before the onset."})
+
+
+# --- alerts (R4.4 and the urgent safety alerts) ------------------------------------
+class Alert(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="alerts")
+    kind = models.CharField(max_length=40)  # lab | bradycardia
+    tier = models.CharField(max_length=10)  # review | withhold
+    source = models.CharField(max_length=40, help_text="e.g. lab:123 or visit:45")
+    date = models.DateField()
+    rule = models.CharField(max_length=8)
+    reason = models.TextField()
+    suggest_adverse_event = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "kind", "source"], name="alert_unique_per_source")
+        ]
+
+    def __str__(self):
+        return f"{self.patient.code} {self.kind} {self.tier} {self.date:%Y-%m-%d}"
+
+
+# --- R7 reminders ----------------------------------------------------------------------
+REMINDER_KINDS = [
+    ("dose_step_due", "Dose step due"),
+    ("neuropathy_review", "Neuropathy review"),
+    ("pregnancy_test_due", "Pregnancy test due"),
+    ("contraception_follow_up", "Contraception follow-up"),
+    ("ae_follow_up", "Adverse-event follow-up"),
+    ("blood_test_due", "Blood test due"),
+    ("visit_due", "Visit due"),
+    ("cumulative_dose_review", "Cumulative dose review (20 g)"),
+]
+
+
+class ReminderState(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    DONE = "done", "Completed"
+    AUTO_RESOLVED = "auto_resolved", "Resolved automatically"
+
+
+OPEN_STATES = (ReminderState.OPEN, ReminderState.ACKNOWLEDGED)
+
+
+class Reminder(models.Model):
+    """A reminder for the care team: unique on (patient, kind, due, subject), so a
+    scan run twice, or two workers at once, creates nothing twice (R7)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="reminders")
+    kind = models.CharField(max_length=32, choices=REMINDER_KINDS)
+    due = models.DateField("due date")
+    subject = models.CharField(max_length=40, blank=True, default="")
+    reason = models.TextField()
+    action = models.CharField(max_length=20, blank=True)
+    state = models.CharField(max_length=14, choices=ReminderState.choices, default=ReminderState.OPEN)
+    snoozed_until = models.DateField(null=True, blank=True)
+    snooze_reason = models.CharField(max_length=200, blank=True)
+    completion_note = models.TextField(blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    escalated_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["due", "patient", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "kind", "due", "subject"], name="reminder_unique_natural_key"
+            )
+        ]
+        indexes = [models.Index(fields=["state", "due"]), models.Index(fields=["patient", "state"])]
+        permissions = [("work_reminder", "Can acknowledge, complete and snooze reminders")]
+
+    def __str__(self):
+        return f"{self.patient.code} {self.kind} due {self.due:%Y-%m-%d}"
+
+    @property
+    def is_open(self):
+        return self.state in OPEN_STATES

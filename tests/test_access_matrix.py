@@ -39,7 +39,16 @@ MATRIX = {
     "visits:therapy_start": CLINICIAN_ONLY,
     "visits:pregnancy_test_create": CARE_TEAM,
     "visits:contraception_create": CARE_TEAM,
+    "safety:inbox": [LOGIN, OK, OK, OK, OK],  # a clinic lead reads, but cannot act
+    "safety:reminder_acknowledge": CARE_TEAM,
+    "safety:reminder_complete": CARE_TEAM,
+    "safety:reminder_snooze": CARE_TEAM,
+    "safety:alert_acknowledge": CARE_TEAM,
+    "safety:ae_create": CARE_TEAM,
+    "safety:ae_detail": EVERYONE,
+    "safety:ae_edit": CARE_TEAM,
 }
+POST_ONLY = {"safety:reminder_acknowledge", "safety:reminder_complete", "safety:reminder_snooze", "safety:alert_acknowledge"}
 # Pages that are not the app's own (auth pages, the Django admin) are checked in test_auth.py.
 NOT_APP = {"home", "login", "logout", "password_change", "password_change_done"}
 
@@ -69,7 +78,13 @@ def records(make_patient, clinician):
     course_save(actor=clinician, patient=patient, start_date=date(2024, 1, 1))
     visit = visit_record(actor=clinician, patient=patient, date=date(2024, 1, 15), cdai_entered=200)
     endoscopy = endoscopy_record(actor=clinician, patient=patient, date=date(2024, 2, 1), cdeis_entered=5)
-    return {"code": patient.code, "visit": visit.pk, "endoscopy": endoscopy.pk}
+    from safety.models import AdverseEvent, Alert, Reminder
+
+    event = AdverseEvent.objects.create(patient=patient, onset=date(2024, 1, 20), term="fatigue", grade=1, drug="thalidomide")
+    reminder = Reminder.objects.create(patient=patient, kind="visit_due", due=date(2024, 2, 1), reason="test")
+    alert = Alert.objects.create(patient=patient, kind="lab", tier="review", source="lab:0", date=date(2024, 2, 1), rule="R4.4", reason="test")
+    return {"code": patient.code, "visit": visit.pk, "endoscopy": endoscopy.pk, "ae": event.pk,
+            "reminder": reminder.pk, "alert": alert.pk}
 
 
 def _url(name, records):
@@ -78,6 +93,12 @@ def _url(name, records):
         "visits:edit": [records["visit"]],
         "visits:history": [records["visit"]],
         "visits:endoscopy_edit": [records["endoscopy"]],
+        "safety:ae_detail": [records["ae"]],
+        "safety:ae_edit": [records["ae"]],
+        "safety:reminder_acknowledge": [records["reminder"]],
+        "safety:reminder_complete": [records["reminder"]],
+        "safety:reminder_snooze": [records["reminder"]],
+        "safety:alert_acknowledge": [records["alert"]],
     }
     if name in pattern_args:
         return reverse(name, args=pattern_args[name])
@@ -95,7 +116,9 @@ def test_get(client, records, user_for_role, name, role, expected):
     user = user_for_role(role)
     if user:
         client.force_login(user)
-    response = client.get(_url(name, records))
+    url = _url(name, records)
+    # Action endpoints answer POST only; what matters is who may call them.
+    response = client.post(url, {"note": "x", "days": "1", "reason": "x"}) if name in POST_ONLY else client.get(url)
     if expected == LOGIN:
         assert response.status_code == 302 and response.url.startswith(reverse("login"))
     elif expected == NO:
@@ -114,7 +137,9 @@ def test_every_app_view_declares_its_permission():
     from django.urls import resolve
 
     for name in MATRIX:
-        view = resolve(_url(name, {"code": "X", "visit": 1, "endoscopy": 1})).func
+        view = resolve(
+            _url(name, {"code": "X", "visit": 1, "endoscopy": 1, "ae": 1, "reminder": 1, "alert": 1})
+        ).func
         assert getattr(view, "required_permissions", None), name
 
 

@@ -43,11 +43,16 @@ def user_roles(user):
 
 
 def roles_context(request):
-    """Template context: the user's roles, for the navigation bar."""
+    """Template context: the user's roles and the count of due reminders, for the navigation bar."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"user_roles": []}
-    return {"user_roles": user_roles(user)}
+    context = {"user_roles": user_roles(user)}
+    if user.has_perm("safety.view_reminder"):
+        from safety.selectors import due_reminder_count
+
+        context["due_reminders"] = due_reminder_count()
+    return context
 
 
 def patient_for(request, code, *, perm="patients.view_patient"):

@@ -25,9 +25,21 @@ _CLINICAL_MODELS = [
     "visits.endoscopy",
     "visits.dosechange",
     "safety.pregnancytest",
+    "safety.adverseevent",
+    "safety.adverseeventnote",
+    "safety.alert",
+    "safety.reminder",
 ]
 # Nurses record pregnancy tests and contraception confirmations; they do not prescribe.
-_NURSE_RECORDS = ["safety.add_pregnancytest", "visits.record_contraception"]
+_NURSE_RECORDS = [
+    "safety.add_pregnancytest",
+    "visits.record_contraception",
+    "safety.add_adverseevent",
+    "safety.change_adverseevent",
+    "safety.add_adverseeventnote",
+    "safety.change_alert",
+    "safety.work_reminder",
+]
 
 
 def _perms(action, models):
@@ -43,7 +55,7 @@ _CLINICAL_EDIT = (
 )
 
 ROLE_PERMISSIONS = {
-    CLINICIAN: _PATIENT_READ + _IDENTITY + _CLINICAL_EDIT + ["visits.record_contraception"],
+    CLINICIAN: _PATIENT_READ + _IDENTITY + _CLINICAL_EDIT + ["visits.record_contraception", "safety.work_reminder"],
     NURSE: _PATIENT_READ + _IDENTITY + _NURSE_RECORDS,
     CLINIC_LEAD: _PATIENT_READ,
     ADMIN: _PATIENT_READ

@@ -21,6 +21,8 @@ class RuleSettings:
     response_cdai_drop: int = 70
     # R2.4 endoscopic remission (Li 2020)
     cdeis_remission_below: Decimal = Decimal("7")
+    # R5.3 contraception after the last dose, days (Li 2020: 6 months; US REMS minimum: 28)
+    contraception_period_days: int = 182
     # R2.7 relapse-risk flags (information only)
     risk_crp_at_lor_above: float = 10.0  # mg/L, strictly above
     risk_tgn_at_least: float = 235.0  # pmol/8x10^8 RBC, at or above

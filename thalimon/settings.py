@@ -96,6 +96,9 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The demo's web server and Celery worker share the SQLite file.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
 DATABASES["default"].setdefault("TEST", {})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -193,6 +196,8 @@ REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL) or "filesystem://"
 if CELERY_BROKER_URL == "filesystem://":
     _celery_dir = VAR_DIR / "celery"
+    for _sub in ("queue", "processed"):
+        (_celery_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_celery_dir / "queue"),
         "data_folder_out": str(_celery_dir / "queue"),
@@ -207,6 +212,21 @@ CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# The beat schedule, declared in one place (DESIGN rule 4). The demo also
+# rescans every few minutes so that reminders appear without waiting a night.
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE = {
+    "scan-reminders-nightly": {"task": "safety.tasks.scan_all_reminders", "schedule": crontab(hour=2, minute=0)},
+    "nurse-digest-daily": {"task": "safety.tasks.send_daily_digests", "schedule": crontab(hour=7, minute=0)},
+}
+if env.int("REMINDER_SCAN_MINUTES", default=0):
+    CELERY_BEAT_SCHEDULE["scan-reminders-frequent"] = {
+        "task": "safety.tasks.scan_all_reminders",
+        "schedule": env.int("REMINDER_SCAN_MINUTES") * 60,
+    }
+THALIMON_BASE_URL = env.str("THALIMON_BASE_URL", default="http://127.0.0.1:8000")
 
 # --- Logging: no patient data beyond the patient code ---------------------
 LOGGING = {

@@ -62,7 +62,9 @@ def thalidomide_patient(patient, *, visits=None, tests=None):
             for v in visits
             if v.contact == Contact.CLINIC and v.neuropathy_grade is not None
         ),
-        breastfeeding=tuple((v.date, v.breastfeeding) for v in visits if v.contact == Contact.CLINIC),
+        # R3.5 "while breast-feeding is recorded": any contact that asked (clinic or phone);
+        # a contact that did not ask (None) says nothing either way.
+        breastfeeding=tuple((v.date, v.breastfeeding) for v in visits if v.breastfeeding is not None),
         pregnancy_tests=tuple(titration.PregnancyTest(date=t.date, result=t.result) for t in tests),
     )
 
@@ -120,7 +122,8 @@ def check_dose(patient, *, drug, date, dose_mg, history=None):
     decision.warnings = list(decision.aza.warnings)
     starting = not previous or previous[-1].dose_mg == 0
     decision.kind = "first_dose" if starting else "change"
-    if decision.aza.contraindicated:
+    if decision.aza.contraindicated and starting:
+        # R4.2 refuses *starting* AZA in a poor metaboliser; reducing or tapering is always allowed.
         gate = titration.aza_start_gate(tpmt=patient.tpmt, nudt15=patient.nudt15)
         decision.blocking = [gate] if gate else []
         decision.deviations = list(decision.blocking)
@@ -139,12 +142,13 @@ def _refusal(decision):
 def _sync_course(patient, actor):
     """R3.1: the course start is the first thalidomide row; the stop the next 0 mg row."""
     rows = dose_rows(patient, Drug.THALIDOMIDE)
-    if not rows:
+    dosed = [row for row in rows if row.dose_mg > 0]
+    if not dosed:
         return None
     course = TherapyCourse.objects.filter(patient=patient).first() or TherapyCourse(patient=patient)
-    start = rows[0].date
-    latest = rows[-1]
-    stop = latest.date if latest.dose_mg == 0 else None
+    start = dosed[0].date
+    # The first day without the drug of the latest stop, if the drug is stopped now (R3.1).
+    stop = titration.stop_date(rows, rows[-1].date)
     changed = course.pk is None or course.start_date != start or course.stop_date != stop
     if changed:
         course.start_date = start
@@ -180,12 +184,27 @@ def dose_change_record(
         override_reason=override_reason.strip(),
         decided_by=actor,
     )
+    # One decision at a time per patient: two simultaneous steps cannot both pass step_too_soon.
+    type(patient).objects.select_for_update().filter(pk=patient.pk).first()
     row.full_clean()
+    if not historical:
+        later = patient.dose_changes.filter(drug=drug, date__gt=date).order_by("-date").first()
+        if later is not None:
+            raise ValidationError(
+                {"date": f"A {drug} record dated {later.date:%Y-%m-%d} exists; changes are recorded in date "
+                         "order (every later row was checked against the rows before it)."}
+            )
+        if drug == Drug.THALIDOMIDE and row.dose_mg == 0 and not patient.dose_changes.filter(
+            drug=drug, dose_mg__gt=0
+        ).exists():
+            raise ValidationError({"dose_mg": "Thalidomide has not been started: a stop cannot be the first record."})
     decision = check_dose(patient, drug=drug, date=date, dose_mg=row.dose_mg)
     if drug == Drug.THALIDOMIDE and decision.kind in ("first_dose", "restart") and not historical:
         missing = [item for item in checklist(patient, start_date=date).items if not item.done]
         course = TherapyCourse.objects.filter(patient=patient).first()
-        if missing and not (course and course.checklist_override_reason):
+        # A checklist override covers the start it was written for, never a later restart.
+        overridden = bool(course and course.checklist_override_reason and course.checklist_override_date == date)
+        if missing and not overridden:
             raise ValidationError(
                 {"dose_mg": ["Complete the start-of-therapy checklist first:", *[i.label for i in missing]]},
                 code="checklist_incomplete",
@@ -220,9 +239,14 @@ def dose_change_record(
 
 @transaction.atomic
 def pregnancy_test_record(*, actor, patient, date, result):
-    test = PregnancyTest.objects.filter(patient=patient, date=date).first() or PregnancyTest(
-        patient=patient, date=date, recorded_by=actor
-    )
+    existing = PregnancyTest.objects.filter(patient=patient, date=date).first()
+    if existing is not None:
+        # Never overwrite a result (a positive turned negative would lift the R5.2 block).
+        raise ValidationError(
+            {"date": f"A {existing.result} test is already recorded on {date:%Y-%m-%d}; "
+                     "a result is never overwritten. Ask a clinician to correct it in the record's history."}
+        )
+    test = PregnancyTest(patient=patient, date=date, recorded_by=actor)
     test.result = result
     test.full_clean()
     test._history_user = actor
@@ -335,8 +359,15 @@ def checklist(patient, *, start_date, with_azathioprine=True):
 def therapy_start(
     *, actor, patient, start_date, dose_mg, target_dose_mg=None, regimen="", regimen_reason="",
     consent_signed_date=None, contraception_counselling_date=None, override_reason="",
+    dose_override_reason="",
 ):
-    """Record the checklist facts and the first thalidomide dose in one step."""
+    """Record the checklist facts and the first thalidomide dose in one step.
+
+    ``override_reason`` covers an incomplete checklist for this start only;
+    deviations of the first dose itself (R3.5) need their own
+    ``dose_override_reason``, written after the clinician has seen them."""
+    from visits.services import patient_outcomes_refresh
+
     course = TherapyCourse.objects.filter(patient=patient).first() or TherapyCourse(patient=patient)
     course.start_date = start_date
     course.target_dose_mg = target_dose_mg
@@ -357,10 +388,13 @@ def therapy_start(
                 ]}
             )
         course.checklist_override_reason = override_reason.strip()
+        course.checklist_override_date = start_date
+        course.checklist_override_missing = [item.key for item in state.items if not item.done]
         course.save()
-    # The clinician's override reason also covers deviations of the first dose
-    # itself (e.g. no_valid_pregnancy_test), which are stored with it.
-    return dose_change_record(
+    row = dose_change_record(
         actor=actor, patient=patient, drug=Drug.THALIDOMIDE, date=start_date, dose_mg=dose_mg,
-        reason="start", override_reason=override_reason,
+        reason="start", override_reason=dose_override_reason,
     )
+    patient.course = course
+    patient_outcomes_refresh(patient)  # day 0 moves the baseline window and every status
+    return row

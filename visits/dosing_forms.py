@@ -1,5 +1,7 @@
 """Forms of the dosing pages: input shape only; the rules are in titration.py."""
 
+from decimal import Decimal
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Div, Fieldset, Layout, Row, Submit
 from django import forms
@@ -70,7 +72,7 @@ class DoseChangeForm(forms.Form):
 class TherapyStartForm(forms.Form):
     start_date = forms.DateField(label="Start date (day 0)", widget=DateInput())
     dose_mg = forms.DecimalField(
-        label="First dose (mg/day)", min_value=0, max_value=100, decimal_places=1,
+        label="First dose (mg/day)", min_value=Decimal("12.5"), max_value=100, decimal_places=1,
         help_text="Adult: 25 mg (R3.2). Paediatric: at most 25 mg and the weight cap (R3.3).",
     )
     target_dose_mg = forms.DecimalField(
@@ -89,7 +91,12 @@ class TherapyStartForm(forms.Form):
         help_text="Female of reproductive potential (R5.3).",
     )
     override_reason = forms.CharField(
-        label="Override reason (only if the checklist is incomplete)", required=False,
+        label="Checklist override reason (only if the checklist is incomplete)", required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Covers this start only, never a later restart.",
+    )
+    dose_override_reason = forms.CharField(
+        label="First-dose override reason (only if the dose check below shows deviations)", required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
@@ -119,7 +126,8 @@ class TherapyStartForm(forms.Form):
             del self.fields["contraception_counselling_date"]
         self.helper.layout = Layout(
             Fieldset("First thalidomide dose", *rows),
-            Fieldset("Override", "override_reason"),
+            Div(HTML('{% include "visits/_dose_check.html" %}'), css_id="dose-check"),
+            Fieldset("Overrides", "override_reason", "dose_override_reason"),
             Submit("save", "Start thalidomide"),
         )
 

@@ -99,6 +99,11 @@ def therapy_start_view(request, code):
         )
     form = TherapyStartForm(request.POST or None, patient=patient, initial=initial)
     start_date = form.fields["start_date"].initial
+    decision = None
+    if form.is_bound and form.is_valid():
+        decision = dosing.check_dose(
+            patient, drug="thalidomide", date=form.cleaned_data["start_date"], dose_mg=form.cleaned_data["dose_mg"]
+        )
     if form.is_bound and form.is_valid():
         start_date = form.cleaned_data["start_date"]
         row = _run_service(
@@ -120,7 +125,12 @@ def therapy_start_view(request, code):
     return render(
         request,
         "visits/therapy_start.html",
-        {"form": form, "patient": patient, "checklist": dosing.checklist(patient, start_date=start_date)},
+        {
+            "form": form,
+            "patient": patient,
+            "decision": decision,
+            "checklist": dosing.checklist(patient, start_date=start_date),
+        },
     )
 
 

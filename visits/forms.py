@@ -112,6 +112,10 @@ class VisitForm(LabValuesMixin, forms.ModelForm):
     cdai_antidiarrheal = forms.NullBooleanField(
         label="Antidiarrhoeal use", required=False, widget=UnknownYesNo(unknown="Not recorded")
     )
+    breastfeeding = forms.NullBooleanField(
+        label="Breast-feeding", required=False, widget=UnknownYesNo(unknown="Not asked"),
+        help_text="Breast-feeding refuses thalidomide (R5.1).",
+    )
     contraception_confirmed = forms.NullBooleanField(
         label="Contraception confirmed (R5.3)",
         required=False,

@@ -198,7 +198,9 @@ class Visit(models.Model):
         "contraception confirmed", null=True, blank=True,
         help_text="R5.3: two methods (female of reproductive potential) or condoms (male).",
     )
-    breastfeeding = models.BooleanField("breast-feeding", default=False)
+    breastfeeding = models.BooleanField(
+        "breast-feeding", null=True, blank=True, help_text="Empty = not asked at this contact (R5.1)."
+    )
     neurological_review = models.BooleanField(
         "neurological review done", default=False,
         help_text="Closes the 20 g cumulative-dose review (R3.4).",

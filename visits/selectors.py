@@ -12,7 +12,7 @@ from django.utils import timezone
 from reports import charts
 from thalimon.rules_config import rule_settings
 from visits import labs, outcomes, scoring, services
-from visits.models import CDAI_COMPLICATIONS, Contact, Endoscopy, LabResult, Visit
+from visits.models import CDAI_COMPLICATIONS, Endoscopy, LabResult, Visit
 
 TIMELINE_LABS = ["crp", "esr", "wbc", "hemoglobin", "platelets", "alt", "calprotectin"]
 CDAI_INPUTS = [
@@ -225,14 +225,19 @@ def patient_dosing(patient, *, as_of=None):
         "cumulative_g": titration.cumulative_dose_g(thal_history, as_of) if thal_history else None,
         "cumulative_20g_date": titration.date_cumulative_reached(thal_history, as_of=as_of) if thal_history else None,
         "overrides": [r for r in reversed(rows) if r.override_reason],
+        "checklist_override": (
+            patient.course if getattr(patient, "course", None) and patient.course.checklist_override_reason else None
+        ),
         "today": as_of,
+        "thal_regimen": thal_patient.regimen,
     }
     last_change = context["thal_last_change"]
     context["thal_days_held"] = (as_of - last_change.date).days if last_change else None
 
     pregnancy = None
     course_start = titration.course_start(thal_history, as_of) if thal_history else None
-    if patient.is_female_of_reproductive_potential and course_start:
+    stopped_on = titration.stop_date(thal_history, as_of) if thal_history else None
+    if patient.is_female_of_reproductive_potential and course_start and context["thal_active"]:
         pregnancy = titration.pregnancy_coverage(
             tests=thal_patient.pregnancy_tests,
             start=course_start,
@@ -241,6 +246,13 @@ def patient_dosing(patient, *, as_of=None):
             first_dose_or_restart=False,
         )
     context["pregnancy"] = pregnancy
+    context["stopped_on"] = stopped_on
+    if patient.is_female_of_reproductive_potential and stopped_on and not context["thal_active"]:
+        # R5.2: after the stop, the one test 28 days later.
+        context["after_stop_test_due"] = titration.next_pregnancy_test_due(
+            tests=thal_patient.pregnancy_tests, start=course_start, stop=stopped_on, as_of=as_of,
+            irregular_cycles=patient.irregular_cycles,
+        )
 
     aza_active = bool(aza_history) and titration.current_dose(aza_history, as_of) > 0
     context["aza_active"] = aza_active
@@ -278,10 +290,17 @@ def patient_dosing(patient, *, as_of=None):
     context["metabolites"] = interpretations
 
     alerts = []
-    if pregnancy is not None and pregnancy.positive_unresolved:
-        alerts.append(("Positive pregnancy test", pregnancy.reason + " Stop thalidomide now.", "R5.2"))
-    elif patient.sex == "F" and tests and tests[-1].result == "positive" and context["thal_active"]:
-        alerts.append(("Positive pregnancy test", f"Positive test on {tests[-1].date:%Y-%m-%d} while thalidomide is active: stop now.", "R5.2"))
+    positives = [t for t in tests if t.result == "positive"]
+    if positives and not any(t.result == "negative" and t.date > positives[-1].date for t in tests):
+        # R5.2: a positive test stops thalidomide at once; shown until a later negative test.
+        when = positives[-1].date
+        if context["thal_active"]:
+            text = f"Positive test on {when:%Y-%m-%d} while thalidomide is active: stop thalidomide now."
+        elif thal_history:
+            text = f"Positive test on {when:%Y-%m-%d}; thalidomide is stopped. Every further dose is refused."
+        else:
+            text = f"Positive test on {when:%Y-%m-%d}: thalidomide must not be started."
+        alerts.append(("Positive pregnancy test", text, "R5.2"))
     grade = context["neuropathy_grade"]
     if grade is not None and grade >= 3 and context["thal_active"]:
         alerts.append((
@@ -291,16 +310,17 @@ def patient_dosing(patient, *, as_of=None):
             "R3.4",
         ))
     confirmations = [v for v in visits if v.contraception_confirmed is not None]
-    if confirmations and confirmations[-1].contraception_confirmed is False and (context["thal_active"] or thal_history):
+    within_period = context["thal_active"] or (stopped_on is not None and (as_of - stopped_on).days < 182)
+    if confirmations and confirmations[-1].contraception_confirmed is False and within_period:
         last = confirmations[-1]
         alerts.append((
             "Contraception not confirmed",
             f"On {last.date:%Y-%m-%d} ({last.get_contact_display().lower()}) contraception was NOT confirmed.",
             "R5.3",
         ))
-    clinic = [v for v in visits if v.contact == Contact.CLINIC]
-    if clinic and clinic[-1].breastfeeding and context["thal_active"]:
-        alerts.append(("Breast-feeding", f"Breast-feeding recorded on {clinic[-1].date:%Y-%m-%d}: thalidomide is refused.", "R5.1"))
+    asked = [v for v in visits if v.breastfeeding is not None]
+    if asked and asked[-1].breastfeeding and context["thal_active"]:
+        alerts.append(("Breast-feeding", f"Breast-feeding recorded on {asked[-1].date:%Y-%m-%d}: thalidomide is refused.", "R5.1"))
     context["urgent_alerts"] = alerts
 
     if thal_rows or aza_rows:

@@ -56,6 +56,12 @@ def page(browser, live_server):
 
 
 @pytest.fixture
+def screenshot_dir():
+    SCREENSHOTS.mkdir(exist_ok=True)
+    return SCREENSHOTS
+
+
+@pytest.fixture
 def screenshot(page):
     SCREENSHOTS.mkdir(exist_ok=True)
 
@@ -70,3 +76,6 @@ def log_in(page, username, password="a-long-test-password-123"):
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+
+
+from tests.safety.conftest import on_thalidomide  # noqa: E402,F401  (shared fixture)

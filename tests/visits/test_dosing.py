@@ -206,3 +206,81 @@ def test_visit_form_ends_with_the_dose_decision(client, man, clinician):
         {"date": TODAY.isoformat(), "contact": "clinic", "neuropathy_grade": "0", "save_then_dose": "1"},
     )
     assert response.status_code == 302 and response.url == reverse("visits:dose_change", args=[man.code])
+
+
+# --- regressions from the second read of the dosing code -----------------------------
+def test_a_pregnancy_test_result_is_never_overwritten(make_patient, nurse):
+    woman = make_patient(code="GI-0802", sex="F")
+    dosing.pregnancy_test_record(actor=nurse, patient=woman, date=TODAY, result="positive")
+    with pytest.raises(ValidationError) as refused:
+        dosing.pregnancy_test_record(actor=nurse, patient=woman, date=TODAY, result="negative")
+    assert "never overwritten" in str(refused.value)
+    assert woman.pregnancy_tests.get().result == "positive"
+
+
+def test_breastfeeding_by_phone_blocks_and_a_confirmation_does_not_erase_it(man, make_patient, clinician, nurse):
+    from visits.models import Visit
+
+    woman = make_patient(code="GI-0803", sex="F", non_reproductive_reason="hysterectomy")
+    dosing.therapy_start(
+        actor=clinician, patient=woman, start_date=START, dose_mg=Decimal("25"), consent_signed_date=START
+    )
+    Visit.objects.create(patient=woman, date=START + timedelta(days=5), contact="phone", breastfeeding=True)
+    dosing.contraception_confirm(
+        actor=nurse, patient=woman, date=START + timedelta(days=6), contact="clinic", confirmed=True
+    )
+    decision = dosing.check_dose(woman, drug="thalidomide", date=START + timedelta(days=14), dose_mg=Decimal("50"))
+    assert "breastfeeding" in [f.code for f in decision.deviations]
+
+
+def test_checklist_override_covers_that_start_only(man, clinician):
+    dosing.therapy_start(
+        actor=clinician, patient=man, start_date=START - timedelta(days=40), dose_mg=Decimal("25"),
+        override_reason="consent on paper",
+    )
+    change(man, clinician, -30, "0")  # stop 30 days before START
+    with pytest.raises(ValidationError) as refused:  # restart more than 28 days later: a new start
+        change(man, clinician, 0, "25")
+    assert "checklist" in str(refused.value)
+
+
+def test_course_stop_is_the_first_day_off(man, clinician):
+    start(man, clinician)
+    change(man, clinician, 20, "0")
+    course = TherapyCourse.objects.get(patient=man)
+    assert course.stop_date == START + timedelta(days=20)
+
+
+def test_rows_are_recorded_in_date_order(man, clinician):
+    start(man, clinician)
+    change(man, clinician, 20, "50")
+    with pytest.raises(ValidationError) as refused:
+        change(man, clinician, 10, "0")
+    assert "recorded in date order" in str(refused.value)
+
+
+def test_a_stop_cannot_be_the_first_thalidomide_record(man, clinician):
+    with pytest.raises(ValidationError) as refused:
+        change(man, clinician, 0, "0")
+    assert "cannot be the first record" in str(refused.value)
+
+
+def test_poor_metaboliser_may_taper_azathioprine(make_patient, clinician):
+    patient = make_patient(code="GI-0901", tpmt="poor")
+    dosing.dose_change_record(
+        actor=clinician, patient=patient, drug="azathioprine", date=START, dose_mg=Decimal("100"),
+        override_reason="on it before the genotype result",
+    )
+    row = dosing.dose_change_record(
+        actor=clinician, patient=patient, drug="azathioprine", date=START + timedelta(days=3), dose_mg=Decimal("50")
+    )
+    assert row.pk and not row.override_reason
+
+
+def test_first_dose_deviation_needs_its_own_override(man, clinician):
+    with pytest.raises(ValidationError) as refused:
+        dosing.therapy_start(
+            actor=clinician, patient=man, start_date=START, dose_mg=Decimal("50"),
+            consent_signed_date=START, override_reason="genotype pending",
+        )
+    assert "start_dose_not_25" in str(refused.value) or "25 mg" in str(refused.value)

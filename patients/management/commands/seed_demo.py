@@ -34,8 +34,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--patients", type=int, default=30, help="number of demo patients")
 
-    @transaction.atomic
     def handle(self, *args, patients, **options):
+        from safety.services import rescans_deferred
+
+        with rescans_deferred(), transaction.atomic():
+            self._seed(patients)
+
+    def _seed(self, patients):
         users = {}
         for username, password, role, first, last in DEMO_ACCOUNTS:
             user, _ = get_user_model().objects.get_or_create(username=username)
@@ -61,6 +66,10 @@ class Command(BaseCommand):
             if patient.diagnosis == Diagnosis.CD and index % 6 != 5:
                 self._seed_history(index, patient, users[CLINICIAN], today)
 
+        from safety.services import scan_reminders
+
+        report = scan_reminders(as_of=today)
+        self.stdout.write(f"Reminders: {len(report.due)} due today, {report.created} stored.")
         self.stdout.write(self.style.SUCCESS(f"Demo patients: {created} created, {patients} in the demo cohort."))
         self.stdout.write("Demo accounts (fictional data only; change these passwords anywhere real):")
         for username, password, role, _, _ in DEMO_ACCOUNTS:

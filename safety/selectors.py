@@ -1,0 +1,34 @@
+"""Reads for the safety pages."""
+
+from django.db.models import Q
+from django.utils import timezone
+
+from safety.models import OPEN_STATES, Alert, Reminder
+
+
+def _due_open():
+    today = timezone.localdate()
+    return Reminder.objects.filter(state__in=OPEN_STATES, due__lte=today).filter(
+        Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=today)
+    )
+
+
+def due_reminder_count():
+    return _due_open().count()
+
+
+def patient_safety(patient, user=None):
+    """Open reminders, alerts and adverse events of one patient (three queries)."""
+    from safety.views import action_link
+
+    reminders = list(
+        Reminder.objects.filter(patient=patient, state__in=OPEN_STATES).select_related("patient").order_by("due")
+    )
+    for reminder in reminders:
+        reminder.link, reminder.link_label = action_link(reminder, user)
+    return {
+        "open_reminders": reminders,
+        "patient_alerts": list(Alert.objects.filter(patient=patient).order_by("acknowledged_at", "-date")[:20]),
+        "adverse_events": list(patient.adverse_events.order_by("-onset")),
+        "today": timezone.localdate(),
+    }

@@ -1,0 +1,40 @@
+"""Thin Celery tasks calling the safety services (DESIGN rule 4).
+
+Idempotent (the scan's unique key), acks_late (a worker dying mid-task gets
+the task re-delivered), with time limits and retries on database faults.
+"""
+
+from datetime import date
+
+from celery import shared_task
+from django.db import DatabaseError
+
+from safety import services
+
+TASK_OPTIONS = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": (DatabaseError,),
+    "retry_backoff": True,
+    "max_retries": 5,
+}
+
+
+@shared_task(name="safety.tasks.scan_all_reminders", soft_time_limit=30 * 60, time_limit=35 * 60, **TASK_OPTIONS)
+def scan_all_reminders(as_of=None):
+    report = services.scan_reminders(as_of=date.fromisoformat(as_of) if as_of else None)
+    return {"patients": report.patients, "created": report.created, "resolved": report.resolved,
+            "escalated": report.escalated, "due": len(report.due)}
+
+
+@shared_task(name="safety.tasks.rescan_patient", soft_time_limit=60, time_limit=90, **TASK_OPTIONS)
+def rescan_patient(patient_id, as_of=None):
+    report = services.scan_reminders(
+        as_of=date.fromisoformat(as_of) if as_of else None, patient_ids=[patient_id]
+    )
+    return {"created": report.created, "resolved": report.resolved, "escalated": report.escalated}
+
+
+@shared_task(name="safety.tasks.send_daily_digests", soft_time_limit=10 * 60, time_limit=12 * 60, **TASK_OPTIONS)
+def send_daily_digests(as_of=None):
+    return services.send_digests(as_of=date.fromisoformat(as_of) if as_of else None)

@@ -1,0 +1,208 @@
+"""Nurse inbox, reminder actions, alert acknowledgement, adverse events."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from safety import services
+from safety.forms import AdverseEventForm, AdverseEventNoteForm, InboxFilterForm
+from safety.models import OPEN_STATES, REMINDER_KINDS, AdverseEvent, Alert, Reminder
+from thalimon.access import patient_for, require_permission
+from visits.views import _run_service
+
+ACTION_LINKS = {
+    # reminder action -> (url name, label, permission needed)
+    "pregnancy_test": ("visits:pregnancy_test_create", "Record the test", "safety.add_pregnancytest"),
+    "dose_change": ("visits:dose_change", "Open the dose change", "visits.add_dosechange"),
+    "visit": ("visits:create", "Record the visit", "visits.add_visit"),
+    "contraception": ("visits:contraception_create", "Record the confirmation", "visits.record_contraception"),
+    "blood_test": ("visits:lab_create", "Record the blood count", "visits.add_labresult"),
+}
+KIND_LABELS = {
+    "neuropathy_review": "Record the neuropathy grade",
+    "cumulative_dose_review": "Record the neurological review",
+}
+
+
+def action_link(reminder, user=None):
+    """The page that resolves the reminder, if the user may use it; else the patient page."""
+    code = reminder.patient.code
+    if reminder.kind == "ae_follow_up" and reminder.subject:
+        return reverse("safety:ae_detail", args=[reminder.subject]), "Add the follow-up"
+    name, label, perm = ACTION_LINKS.get(reminder.action, ("patients:detail", "Open the patient", ""))
+    label = KIND_LABELS.get(reminder.kind, label)
+    if perm and user is not None and not user.has_perm(perm):
+        return reverse("patients:detail", args=[code]), "Open the patient (a clinician acts)"
+    return reverse(name, args=[code]), label
+
+
+def _inbox_queryset(request, form):
+    today = timezone.localdate()
+    reminders = (
+        Reminder.objects.filter(state__in=OPEN_STATES, due__lte=today + timedelta(days=7))
+        .filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=today))
+        .select_related("patient", "escalated_to")
+        .order_by("due", "patient__code", "kind")
+    )
+    if form.is_valid():
+        if form.cleaned_data["kind"]:
+            reminders = reminders.filter(kind=form.cleaned_data["kind"])
+        if form.cleaned_data["patient"]:
+            reminders = reminders.filter(patient__code__iexact=form.cleaned_data["patient"].strip())
+        if form.cleaned_data["mine"]:
+            reminders = reminders.filter(
+                Q(patient__responsible_nurse=request.user) | Q(escalated_to=request.user)
+            )
+    return reminders
+
+
+@require_permission("safety.view_reminder")
+def inbox(request):
+    today = timezone.localdate()
+    form = InboxFilterForm(request.GET or None)
+    sections = {"overdue": [], "due": [], "upcoming": []}
+    for reminder in _inbox_queryset(request, form):
+        reminder.link, reminder.link_label = action_link(reminder, request.user)
+        if reminder.due + timedelta(days=7) < today:
+            sections["overdue"].append(reminder)
+        elif reminder.due <= today:
+            sections["due"].append(reminder)
+        else:
+            sections["upcoming"].append(reminder)
+    unacknowledged = (
+        Alert.objects.filter(acknowledged_at__isnull=True).select_related("patient").order_by("-date")[:50]
+    )
+    return render(
+        request,
+        "safety/inbox.html",
+        {"form": form, "sections": sections, "alerts": unacknowledged, "today": today,
+         "can_work": request.user.has_perm("safety.work_reminder"), "kinds": dict(REMINDER_KINDS)},
+    )
+
+
+def _reminder_action(request, pk, call, done_message):
+    reminder = get_object_or_404(Reminder.objects.select_related("patient"), pk=pk)
+    patient_for(request, reminder.patient.code, perm="safety.work_reminder")
+    try:
+        call(reminder)
+        messages.success(request, done_message.format(code=reminder.patient.code))
+    except ValidationError as error:
+        messages.warning(request, " ".join(error.messages))
+    return redirect(request.POST.get("next") or reverse("safety:inbox"))
+
+
+@require_POST
+@require_permission("safety.work_reminder")
+def reminder_acknowledge(request, pk):
+    return _reminder_action(
+        request, pk, lambda r: services.reminder_acknowledge(actor=request.user, reminder_id=r.pk),
+        "Reminder for {code} acknowledged.",
+    )
+
+
+@require_POST
+@require_permission("safety.work_reminder")
+def reminder_complete(request, pk):
+    return _reminder_action(
+        request, pk,
+        lambda r: services.reminder_complete(actor=request.user, reminder_id=r.pk, note=request.POST.get("note", "")),
+        "Reminder for {code} completed.",
+    )
+
+
+@require_POST
+@require_permission("safety.work_reminder")
+def reminder_snooze(request, pk):
+    return _reminder_action(
+        request, pk,
+        lambda r: services.reminder_snooze(
+            actor=request.user, reminder_id=r.pk, days=request.POST.get("days") or 0,
+            reason=request.POST.get("reason", ""),
+        ),
+        "Reminder for {code} snoozed.",
+    )
+
+
+@require_POST
+@require_permission("safety.change_alert")
+def alert_acknowledge(request, pk):
+    alert = get_object_or_404(Alert.objects.select_related("patient"), pk=pk)
+    patient_for(request, alert.patient.code, perm="safety.change_alert")
+    try:
+        services.alert_acknowledge(actor=request.user, alert_id=alert.pk)
+        messages.success(request, f"Alert for {alert.patient.code} acknowledged.")
+    except ValidationError as error:
+        messages.warning(request, " ".join(error.messages))
+    return redirect(request.POST.get("next") or reverse("patients:detail", args=[alert.patient.code]))
+
+
+# --- adverse events ---------------------------------------------------------------------
+def _ae_form_page(request, patient, event):
+    form = AdverseEventForm(request.POST or None, instance=event, patient=patient, initial=_ae_initial(request, patient))
+    if request.method == "POST" and form.is_valid():
+        saved = _run_service(
+            form,
+            lambda: services.adverse_event_record(
+                actor=request.user, patient=patient, event=event, **form.cleaned_data
+            ),
+        )
+        if saved:
+            messages.success(request, f"Adverse event {saved.label} of {saved.onset:%Y-%m-%d} saved.")
+            return redirect("safety:ae_detail", pk=saved.pk)
+    if request.method == "POST":
+        messages.error(request, "The adverse event was not saved: please correct the fields marked below.")
+    return render(request, "safety/ae_form.html", {"form": form, "patient": patient, "event": event})
+
+
+def _ae_initial(request, patient):
+    initial = {}
+    for name in ("term", "grade", "onset", "drug"):
+        if request.GET.get(name):
+            initial[name] = request.GET[name]
+    return initial
+
+
+@require_permission("safety.add_adverseevent")
+def ae_create(request, code):
+    patient = patient_for(request, code, perm="safety.add_adverseevent")
+    return _ae_form_page(request, patient, None)
+
+
+@require_permission("safety.change_adverseevent")
+def ae_edit(request, pk):
+    event = get_object_or_404(AdverseEvent.objects.select_related("patient"), pk=pk)
+    patient = patient_for(request, event.patient.code, perm="safety.change_adverseevent")
+    return _ae_form_page(request, patient, event)
+
+
+@require_permission("safety.view_adverseevent")
+def ae_detail(request, pk):
+    event = get_object_or_404(AdverseEvent.objects.select_related("patient", "recorded_by"), pk=pk)
+    patient = patient_for(request, event.patient.code, perm="safety.view_adverseevent")
+    form = AdverseEventNoteForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.has_perm("safety.add_adverseeventnote"):
+            return redirect("safety:ae_detail", pk=event.pk)
+        if form.is_valid():
+            note = _run_service(
+                form, lambda: services.adverse_event_note_add(actor=request.user, event=event, **form.cleaned_data)
+            )
+            if note:
+                messages.success(request, "Follow-up note added.")
+                return redirect("safety:ae_detail", pk=event.pk)
+    withdrawn = [
+        drug for drug, action in (("thalidomide", event.action_thalidomide), ("azathioprine", event.action_azathioprine))
+        if action == "withdrawn"
+    ]
+    return render(
+        request,
+        "safety/ae_detail.html",
+        {"event": event, "patient": patient, "notes": event.notes.select_related("author"),
+         "form": form, "withdrawn": withdrawn},
+    )

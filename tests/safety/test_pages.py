@@ -1,0 +1,144 @@
+"""Inbox, reminder actions, alerts and adverse events through the pages."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from safety.models import AdverseEvent, Alert, Reminder
+from safety.services import scan_reminders
+from tests.safety.conftest import START, TODAY
+from visits import dosing
+from visits.services import lab_results_record, visit_record
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def scanned(on_thalidomide):
+    scan_reminders(as_of=TODAY)
+    return on_thalidomide
+
+
+def test_inbox_sections_reason_and_action_link(client, nurse, scanned):
+    client.force_login(nurse)
+    response = client.get(reverse("safety:inbox"))
+    page = response.content.decode()
+    overdue = response.context["sections"]["overdue"]
+    test_reminder = next(r for r in overdue if r.kind == "pregnancy_test_due")
+    assert test_reminder.link == reverse("visits:pregnancy_test_create", args=["GI-1000"])
+    assert "Record the test" in page
+    assert test_reminder.reason in page
+    assert 'data-due-count' in page  # the count badge in the navigation
+
+
+def test_inbox_filters_by_kind_and_patient(client, nurse, scanned):
+    client.force_login(nurse)
+    only_tests = client.get(reverse("safety:inbox"), {"kind": "pregnancy_test_due"}).context["sections"]
+    kinds = {r.kind for rows in only_tests.values() for r in rows}
+    assert kinds == {"pregnancy_test_due"}
+    nobody = client.get(reverse("safety:inbox"), {"patient": "NOPE"}).context["sections"]
+    assert not any(nobody.values())
+
+
+def test_acknowledge_complete_snooze_and_closed_refused(client, nurse, scanned):
+    client.force_login(nurse)
+    reminder = Reminder.objects.get(kind="pregnancy_test_due")
+    client.post(reverse("safety:reminder_acknowledge", args=[reminder.pk]))
+    reminder.refresh_from_db()
+    assert reminder.state == "acknowledged"
+    too_long = client.post(reverse("safety:reminder_snooze", args=[reminder.pk]), {"days": "8", "reason": "away"}, follow=True)
+    assert "Snooze for 1 to 7 days" in too_long.content.decode()
+    client.post(reverse("safety:reminder_snooze", args=[reminder.pk]), {"days": "3", "reason": "patient abroad"})
+    reminder.refresh_from_db()
+    assert reminder.snoozed_until == TODAY + timedelta(days=3) and reminder.snooze_reason == "patient abroad"
+    client.post(reverse("safety:reminder_complete", args=[reminder.pk]), {"note": "test booked"})
+    reminder.refresh_from_db()
+    assert reminder.state == "done" and reminder.closed_by == nurse
+    again = client.post(reverse("safety:reminder_complete", args=[reminder.pk]), {"note": "again"}, follow=True)
+    assert "already closed" in again.content.decode()
+    assert [h.history_user for h in reminder.history.all()[:3]] == [nurse, nurse, nurse]
+
+
+def test_clinic_lead_sees_but_cannot_act(client, clinic_lead, scanned):
+    client.force_login(clinic_lead)
+    assert client.get(reverse("safety:inbox")).status_code == 200
+    reminder = Reminder.objects.get(kind="pregnancy_test_due")
+    assert client.post(reverse("safety:reminder_acknowledge", args=[reminder.pk])).status_code == 403
+    reminder.refresh_from_db()
+    assert reminder.state == "open"
+
+
+@pytest.mark.parametrize(
+    "aza, value, tier",
+    [
+        (True, "2.4", "withhold"),  # WBC ≤ 2.5 while AZA is active: tier B (R4.4)
+        (False, "2.4", "review"),  # no AZA: tier A only
+        (True, "3.9", None),  # no tier, but leukopenia suggested (WBC < 4.0)
+    ],
+)
+def test_lab_alert_on_saved_result(make_patient, clinician, aza, value, tier):
+    patient = make_patient()
+    if aza:
+        dosing.dose_change_record(actor=clinician, patient=patient, drug="azathioprine", date=START, dose_mg=Decimal("100"))
+    lab_results_record(actor=clinician, patient=patient, date=TODAY, lab_values={"wbc": Decimal(value)})
+    alert = Alert.objects.filter(patient=patient, kind="lab").first()
+    assert (alert.tier if alert else None) == tier
+    if alert:
+        assert alert.suggest_adverse_event == "leukopenia" and "R4.4" in alert.reason
+
+
+def test_bradycardia_alert_on_thalidomide(on_thalidomide, clinician):
+    visit_record(actor=clinician, patient=on_thalidomide, date=TODAY, heart_rate=48, neuropathy_grade=0)
+    alert = Alert.objects.get(patient=on_thalidomide, kind="bradycardia")
+    assert alert.tier == "review"
+
+
+def test_adverse_event_other_needs_text_and_withdrawal_proposes_the_stop(client, clinician, on_thalidomide):
+    client.force_login(clinician)
+    url = reverse("safety:ae_create", args=[on_thalidomide.code])
+    data = {"term": "other", "onset": TODAY.isoformat(), "grade": "2", "drug": "thalidomide",
+            "action_thalidomide": "withdrawn", "action_azathioprine": "none"}
+    refused = client.post(url, data).content.decode()
+    assert "required for &#x27;Other&#x27;" in refused or "required for 'Other'" in refused
+    assert not AdverseEvent.objects.exists()
+    response = client.post(url, {**data, "term": "somnolence"}, follow=True)
+    page = response.content.decode()
+    assert "Record the thalidomide stop (0 mg)" in page
+    assert "drug=thalidomide&amp;dose=0" in page
+
+
+def test_ae_follow_up_note_resolves_the_reminder_date(client, nurse, on_thalidomide):
+    event = AdverseEvent.objects.create(
+        patient=on_thalidomide, onset=TODAY - timedelta(days=20), term="fatigue", grade=1, drug="thalidomide"
+    )
+    scan_reminders(as_of=TODAY)
+    first = Reminder.objects.get(kind="ae_follow_up", subject=str(event.pk), state="open")
+    client.force_login(nurse)
+    client.post(reverse("safety:ae_detail", args=[event.pk]), {"date": TODAY.isoformat(), "note": "better"})
+    scan_reminders(as_of=TODAY)
+    first.refresh_from_db()
+    assert first.state == "auto_resolved"
+    assert Reminder.objects.get(kind="ae_follow_up", state="open").due == TODAY + timedelta(days=14)
+
+
+def test_neuropathy_event_proposes_the_visit_grade(client, clinician, on_thalidomide):
+    visit_record(actor=clinician, patient=on_thalidomide, date=TODAY, neuropathy_grade=2)
+    client.force_login(clinician)
+    page = client.get(
+        reverse("safety:ae_create", args=[on_thalidomide.code]), {"term": "peripheral_neuropathy"}
+    ).content.decode()
+    assert "Latest visit neuropathy grade: 2" in page
+    assert 'value="2" selected' in page
+
+
+def test_a_nurse_is_not_sent_to_a_page_she_cannot_use(client, nurse, clinician, scanned):
+    client.force_login(nurse)
+    sections = client.get(reverse("safety:inbox")).context["sections"]
+    step = next(r for rows in sections.values() for r in rows if r.kind == "dose_step_due")
+    assert step.link == reverse("patients:detail", args=["GI-1000"])
+    client.force_login(clinician)
+    sections = client.get(reverse("safety:inbox")).context["sections"]
+    step = next(r for rows in sections.values() for r in rows if r.kind == "dose_step_due")
+    assert step.link == reverse("visits:dose_change", args=["GI-1000"])
