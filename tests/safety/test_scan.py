@@ -124,3 +124,26 @@ def test_command_refuses_a_bad_date():
 
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("scan_reminders", "--as-of", "22/11/2026")
+
+
+def test_scan_queries_do_not_grow_with_patients(make_patient, clinician):
+    from datetime import timedelta as td
+    from decimal import Decimal
+
+    from django.test.utils import CaptureQueriesContext
+
+    def add(n, offset):
+        for i in range(n):
+            patient = make_patient(code=f"Q-{offset + i:04d}")
+            dosing.dose_change_record(
+                actor=clinician, patient=patient, drug="azathioprine", date=TODAY - td(days=30),
+                dose_mg=Decimal("100"), historical=True,
+            )
+
+    add(3, 0)
+    with CaptureQueriesContext(connection) as few:
+        scan_reminders(as_of=TODAY)
+    add(30, 100)
+    with CaptureQueriesContext(connection) as many:
+        scan_reminders(as_of=TODAY)
+    assert len(few) == len(many)

@@ -1,0 +1,134 @@
+"""Shared set-up of the benchmarks: a separate PostgreSQL database and a
+realistic synthetic cohort built from the demo generator (patients/demo.py),
+inserted in bulk (the benchmarks time the reads and scans, not the seeding)."""
+
+import os
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "thalimon.settings")
+os.environ.setdefault("DEBUG", "1")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/thalimon_bench")
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
+
+
+def setup():
+    import django
+
+    django.setup()
+    _ensure_database()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def _ensure_database():
+    from django.db import connection
+
+    name = connection.settings_dict["NAME"]
+    if connection.vendor != "postgresql":
+        return
+    import psycopg
+
+    params = dict(connection.get_connection_params())
+    params["dbname"] = "postgres"
+    with psycopg.connect(**params, autocommit=True) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            admin.execute(f'CREATE DATABASE "{name}"')
+
+
+@contextmanager
+def timed(label, results):
+    start = time.perf_counter()
+    yield
+    results[label] = time.perf_counter() - start
+
+
+def generate_cohort(n_patients, *, visits_per_patient=None, seed_label="bench"):
+    """Insert ``n_patients`` demo-like patients with courses, doses, visits, WBC counts,
+    pregnancy tests and a few adverse events. Returns the number created (0 if present)."""
+    import random
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from patients.demo import demo_doses, demo_history, demo_patient_fields
+    from patients.models import Patient, TherapyCourse
+    from safety.models import AdverseEvent, PregnancyTest
+    from visits.models import DoseChange, LabResult, Visit
+
+    prefix = f"{seed_label.upper()}-"
+    if Patient.objects.filter(code__startswith=prefix).count() >= n_patients:
+        return 0  # already generated in this benchmark database
+    today = timezone.localdate()
+    created = 0
+    chunk = 1000
+    for first in range(1, n_patients + 1, chunk):
+        patients, courses, doses, visits, labs, tests, events = [], [], [], [], [], [], []
+        indexes = range(first, min(first + chunk, n_patients + 1))
+        for index in indexes:
+            fields = demo_patient_fields(index, today=today)
+            fields["code"] = f"{prefix}{index:06d}"
+            fields["diagnosis"] = "CD"
+            fields.pop("aid_type", None)
+            fields.setdefault("montreal_location", "L3")
+            fields.setdefault("montreal_behavior", "B1")
+            patients.append(Patient(**fields))
+        with transaction.atomic():
+            Patient.objects.bulk_create(patients)
+            stored = {p.code: p for p in Patient.objects.filter(code__in=[p.code for p in patients])}
+            for index in indexes:
+                patient = stored[f"{prefix}{index:06d}"]
+                rng = random.Random(index)
+                start, history, _ = demo_history(index, today=today)
+                if visits_per_patient:
+                    history = (history * ((visits_per_patient // max(len(history), 1)) + 1))[:visits_per_patient]
+                    history = [dict(v, date=start + timedelta(days=7 * i)) for i, v in enumerate(history)]
+                    history = [v for v in history if v["date"] <= today]
+                target, thal, aza, test_days = demo_doses(
+                    index, start=start, today=today,
+                    female_of_reproductive_potential=patient.is_female_of_reproductive_potential,
+                    irregular_cycles=patient.irregular_cycles,
+                )
+                courses.append(TherapyCourse(patient=patient, start_date=start, target_dose_mg=target))
+                for day, dose, reason, override in thal:
+                    doses.append(DoseChange(patient=patient, drug="thalidomide", date=day, dose_mg=dose,
+                                            reason=reason, override_reason=override))
+                for day, dose, _, _ in aza:
+                    doses.append(DoseChange(patient=patient, drug="azathioprine", date=day, dose_mg=dose))
+                for visit in history:
+                    lab_values = visit.pop("lab_values")
+                    visits.append(Visit(patient=patient, **{k: v for k, v in visit.items()}))
+                    labs.append(LabResult(patient=patient, date=visit["date"], test="wbc", value=lab_values["wbc"]))
+                    labs.append(LabResult(patient=patient, date=visit["date"], test="crp", value=lab_values["crp"]))
+                for day in test_days:
+                    tests.append(PregnancyTest(patient=patient, date=day, result="negative"))
+                if rng.random() < 0.3 and history:
+                    onset = history[min(2, len(history) - 1)]["date"]
+                    events.append(AdverseEvent(patient=patient, onset=onset, term=rng.choice(
+                        ["peripheral_neuropathy", "somnolence", "constipation", "rash", "leukopenia"]),
+                        grade=rng.choice([1, 1, 2, 3]), drug="thalidomide",
+                        resolved=onset + timedelta(days=30) if rng.random() < 0.6 else None))
+            TherapyCourse.objects.bulk_create(courses)
+            DoseChange.objects.bulk_create(doses, ignore_conflicts=True)
+            Visit.objects.bulk_create(visits, ignore_conflicts=True, batch_size=2000)
+            LabResult.objects.bulk_create(labs, ignore_conflicts=True, batch_size=2000)
+            PregnancyTest.objects.bulk_create(tests, ignore_conflicts=True)
+            AdverseEvent.objects.bulk_create(events, ignore_conflicts=True)
+        created += len(patients)
+    return created
+
+
+def print_table(title, rows):
+    print(f"\n{title}")
+    width = max(len(r[0]) for r in rows)
+    for label, value, *target in rows:
+        extra = f"   (target {target[0]})" if target else ""
+        print(f"  {label:<{width}}  {value}{extra}")
