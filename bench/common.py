@@ -54,7 +54,6 @@ def generate_cohort(n_patients, *, visits_per_patient=None, seed_label="bench"):
     pregnancy tests and a few adverse events. Returns the number created (0 if present)."""
     import random
     from datetime import timedelta
-    from decimal import Decimal
 
     from django.db import transaction
     from django.utils import timezone

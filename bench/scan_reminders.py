@@ -17,11 +17,11 @@ def main():
     parser.add_argument("--patients", type=int, default=10_000)
     args = parser.parse_args()
     setup()
+    from common import generate_cohort
     from django.db import connection, reset_queries
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from common import generate_cohort
     from patients.models import Patient
     from safety.models import Reminder
     from safety.services import BATCH_SIZE, scan_reminders

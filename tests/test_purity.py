@@ -13,6 +13,9 @@ PURE_MODULES = [
     "visits/outcomes.py",
     "visits/titration.py",
     "reports/charts.py",
+    "reports/cohort.py",
+    "safety/schedule.py",
+    "safety/alerts.py",
 ]
 FORBIDDEN_IMPORTS = ("django", "patients.models", "visits.models", "safety.models", "reports.models")
 CLOCK_CALLS = {"now", "today", "utcnow", "localdate", "localtime", "time"}

@@ -5,6 +5,7 @@ exist already are left as they are.
 """
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -15,6 +16,7 @@ from django.utils import timezone
 from patients.demo import demo_doses, demo_history, demo_patient_fields
 from patients.models import Diagnosis, Patient
 from patients.services import course_save, patient_create
+from safety.services import adverse_event_record
 from thalimon.roles import ADMIN, CLINIC_LEAD, CLINICIAN, NURSE
 from visits import dosing
 from visits.services import endoscopy_record, visit_record
@@ -104,6 +106,11 @@ class Command(BaseCommand):
             visit_record(actor=clinician, patient=patient, lab_values=lab_values, **visit)
         for endoscopy in endoscopies:
             endoscopy_record(actor=clinician, patient=patient, **endoscopy)
+        # A few situations a nurse must see in the inbox (R7): a stop 40 days ago
+        # (contraception follow-up), a neuropathy grade 1 now (review), an ongoing AE.
+        stop_day = today - timedelta(days=40)
+        if index % 9 == 2 and thalidomide[-1][0] < stop_day:
+            thalidomide.append((stop_day, Decimal("0"), "patient choice", ""))
         # Dose records as a clinic's history: checked and stored, never refused.
         for drug, rows in (("azathioprine", azathioprine), ("thalidomide", thalidomide)):
             for day, dose, reason, override in rows:
@@ -111,3 +118,12 @@ class Command(BaseCommand):
                     actor=clinician, patient=patient, drug=drug, date=day, dose_mg=dose,
                     reason=reason, override_reason=override, historical=True,
                 )
+        if index % 7 == 3 and visits:
+            last = patient.visits.order_by("-date").first()
+            last.neuropathy_grade = 1
+            last.save(update_fields=["neuropathy_grade"])
+        if index % 5 == 1:
+            adverse_event_record(
+                actor=clinician, patient=patient, onset=today - timedelta(days=10), term="constipation",
+                grade=1, drug="thalidomide", action_thalidomide="none", action_azathioprine="none",
+            )
