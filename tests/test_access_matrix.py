@@ -47,6 +47,11 @@ MATRIX = {
     "safety:ae_create": CARE_TEAM,
     "safety:ae_detail": EVERYONE,
     "safety:ae_edit": CARE_TEAM,
+    "reports:cohort": [LOGIN, NO, NO, OK, NO],
+    "reports:download": [LOGIN, NO, NO, OK, NO],
+    "reports:upload": [LOGIN, NO, NO, OK, OK],  # clinic leads and admins import
+    "reports:job": [LOGIN, NO, NO, OK, OK],
+    "reports:visit_pdf": EVERYONE,
 }
 POST_ONLY = {"safety:reminder_acknowledge", "safety:reminder_complete", "safety:reminder_snooze", "safety:alert_acknowledge"}
 # Pages that are not the app's own (auth pages, the Django admin) are checked in test_auth.py.
@@ -83,7 +88,10 @@ def records(make_patient, clinician):
     event = AdverseEvent.objects.create(patient=patient, onset=date(2024, 1, 20), term="fatigue", grade=1, drug="thalidomide")
     reminder = Reminder.objects.create(patient=patient, kind="visit_due", due=date(2024, 2, 1), reason="test")
     alert = Alert.objects.create(patient=patient, kind="lab", tier="review", source="lab:0", date=date(2024, 2, 1), rule="R4.4", reason="test")
-    return {"code": patient.code, "visit": visit.pk, "endoscopy": endoscopy.pk, "ae": event.pk,
+    from reports.models import ImportJob
+
+    job = ImportJob.objects.create(file="datasheets/x.zip", original_name="x.zip", state="invalid", created_by=clinician)
+    return {"code": patient.code, "visit": visit.pk, "endoscopy": endoscopy.pk, "ae": event.pk, "job": job.pk,
             "reminder": reminder.pk, "alert": alert.pk}
 
 
@@ -99,6 +107,9 @@ def _url(name, records):
         "safety:reminder_complete": [records["reminder"]],
         "safety:reminder_snooze": [records["reminder"]],
         "safety:alert_acknowledge": [records["alert"]],
+        "reports:download": ["json"],
+        "reports:job": [records["job"]],
+        "reports:visit_pdf": [records["visit"]],
     }
     if name in pattern_args:
         return reverse(name, args=pattern_args[name])
@@ -138,7 +149,7 @@ def test_every_app_view_declares_its_permission():
 
     for name in MATRIX:
         view = resolve(
-            _url(name, {"code": "X", "visit": 1, "endoscopy": 1, "ae": 1, "reminder": 1, "alert": 1})
+            _url(name, {"code": "X", "visit": 1, "endoscopy": 1, "ae": 1, "reminder": 1, "alert": 1, "job": 1})
         ).func
         assert getattr(view, "required_permissions", None), name
 

@@ -54,11 +54,15 @@ _CLINICAL_EDIT = (
     + _perms("change", _CLINICAL_MODELS)
 )
 
+# Clinic leads report and import; admins may import too (interfaces: "Admins and clinic leads").
+_REPORTS = ["reports.view_cohort_report", "reports.import_datasheet", "reports.view_importjob"]
+
 ROLE_PERMISSIONS = {
     CLINICIAN: _PATIENT_READ + _IDENTITY + _CLINICAL_EDIT + ["visits.record_contraception", "safety.work_reminder"],
     NURSE: _PATIENT_READ + _IDENTITY + _NURSE_RECORDS,
-    CLINIC_LEAD: _PATIENT_READ,
+    CLINIC_LEAD: _PATIENT_READ + _REPORTS,
     ADMIN: _PATIENT_READ
+    + ["reports.import_datasheet", "reports.view_importjob"]
     + [
         "auth.view_user",
         "auth.add_user",

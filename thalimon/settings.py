@@ -226,6 +226,8 @@ if env.int("REMINDER_SCAN_MINUTES", default=0):
         "task": "safety.tasks.scan_all_reminders",
         "schedule": env.int("REMINDER_SCAN_MINUTES") * 60,
     }
+THALIMON_MAX_DATASHEET_BYTES = env.int("THALIMON_MAX_DATASHEET_BYTES", default=200 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 THALIMON_BASE_URL = env.str("THALIMON_BASE_URL", default="http://127.0.0.1:8000")
 
 # --- Logging: no patient data beyond the patient code ---------------------
@@ -237,6 +239,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 

@@ -22,6 +22,7 @@ urlpatterns = [
     path("patients/", include("patients.urls")),
     path("", include("visits.urls")),
     path("", include("safety.urls")),
+    path("", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]
 

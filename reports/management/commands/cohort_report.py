@@ -1,0 +1,46 @@
+"""python manage.py cohort_report --format json|pdf|xlsx|csv --out FILE [--as-of DATE] [--diagnosis CD]"""
+
+from datetime import date
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from reports import exports
+from reports.selectors import cohort_report
+
+
+def _date(value):
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise CommandError(f"--as-of: expected a date as YYYY-MM-DD, got '{value}'.") from error
+
+
+class Command(BaseCommand):
+    help = "Write the cohort report (interfaces.md section 3; clinical-rules.md R8)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--format", choices=["json", "pdf", "xlsx", "csv"], required=True)
+        parser.add_argument("--out", required=True, help="file to write")
+        parser.add_argument("--as-of", type=_date, default=None, help="YYYY-MM-DD (default: today)")
+        parser.add_argument("--diagnosis", choices=["CD", "UC", "AID"], default="CD")
+
+    def handle(self, *args, format, out, as_of, diagnosis, **options):
+        report = cohort_report(as_of=as_of, diagnosis=diagnosis)
+        if format == "json":
+            content = exports.as_json(report).encode()
+        elif format == "csv":
+            content = exports.as_csv(report).encode()
+        elif format == "xlsx":
+            content = exports.as_xlsx(report)
+        else:
+            from reports.pdf import cohort_report_pdf
+
+            content = cohort_report_pdf(report)
+        path = Path(out)
+        if path.parent and not path.parent.exists():
+            raise CommandError(f"--out: the folder {path.parent} does not exist.")
+        path.write_bytes(content)
+        self.stdout.write(self.style.SUCCESS(
+            f"Cohort report ({report['n_patients']} patients, as of {report['as_of']}) written to {path}."
+        ))

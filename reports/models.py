@@ -1,0 +1,34 @@
+"""A datasheet upload and its import, worked by a Celery task with progress."""
+
+from django.conf import settings
+from django.db import models
+
+
+class ImportJob(models.Model):
+    class State(models.TextChoices):
+        VALIDATED = "validated", "Validated, waiting"
+        INVALID = "invalid", "Refused: errors found"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Failed, nothing imported"
+
+    file = models.FileField(upload_to="datasheets/")
+    original_name = models.CharField(max_length=200)
+    state = models.CharField(max_length=10, choices=State.choices)
+    progress = models.PositiveSmallIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [
+            ("view_cohort_report", "Can view and export the cohort report"),
+            ("import_datasheet", "Can upload and import cohort datasheets"),
+        ]
+
+    def __str__(self):
+        return f"{self.original_name} ({self.get_state_display()})"

@@ -1,0 +1,65 @@
+"""PDF documents. The only module that calls WeasyPrint (DESIGN.md)."""
+
+from datetime import timedelta
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+from weasyprint import HTML
+
+from reports import charts
+from reports.tables import report_tables
+from thalimon.rules_config import rules_version
+
+
+def render_pdf(template, context):
+    html = render_to_string(template, {**context, "generated_at": timezone.localtime(), "rules_version": rules_version()})
+    return HTML(string=html).write_pdf()
+
+
+def cohort_report_pdf(report):
+    return render_pdf("reports/pdf/cohort_report.html", {"report": report, "tables": report_tables(report)})
+
+
+def visit_summary_context(visit):
+    """Everything the one-page visit summary shows (a fixed number of queries)."""
+    from safety import schedule
+    from safety.models import AdverseEvent
+    from safety.services import patient_records
+    from visits import selectors
+    from visits.models import DoseChange, Endoscopy, Visit
+
+    patient = visit.patient
+    page = selectors.visit_page(visit)
+    series = list(Visit.objects.filter(patient=patient, date__lte=visit.date).order_by("date"))
+    doses = list(DoseChange.objects.filter(patient=patient, date__lte=visit.date).order_by("date"))
+    thalidomide = [(d.date, d.dose_mg) for d in doses if d.drug == "thalidomide"]
+    start = min([v.date for v in series] + [d for d, _ in thalidomide] + [visit.date])
+    (batch,) = list(patient_records(as_of=visit.date, patient_ids=[patient.pk]))
+    _, record = batch[0]
+    due_next = sorted(schedule.reminders(record, visit.date), key=lambda r: r.due)
+    return {
+        **page,
+        "age": patient.age_on(visit.date),
+        "endoscopy": Endoscopy.objects.filter(patient=patient, date__lte=visit.date).order_by("-date").first(),
+        "adverse_events": list(
+            AdverseEvent.objects.filter(patient=patient, onset__lte=visit.date).order_by("-onset")[:10]
+        ),
+        "decisions": [d for d in doses if d.date == visit.date],
+        "current_doses": {
+            drug: next((d for d in reversed(doses) if d.drug == drug), None)
+            for drug in ("thalidomide", "azathioprine")
+        },
+        "due_next": due_next[:8],
+        "trend_svg": charts.trend_svg(
+            cdai=[(v.date, v.cdai) for v in series if v.cdai is not None],
+            doses=thalidomide,
+            start=start,
+            end=max(visit.date, start + timedelta(days=1)),
+            width=680,
+            height=150,
+        ),
+    }
+
+
+def visit_summary_pdf(visit):
+    return render_pdf("reports/pdf/visit_summary.html", visit_summary_context(visit))

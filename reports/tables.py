@@ -1,0 +1,167 @@
+"""The cohort report laid out as the source paper's tables (pure: dict in, tables out).
+
+One layout serves the web page, the PDF, the XLSX (one sheet per table) and
+the CSV, so the four can never disagree.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from reports.cohort import round_half_up
+
+WEEKS = ["0", "4", "8", "12", "24"]
+KM_MONTHS = ["12", "24", "36", "48", "60"]
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    header: list
+    rows: list = field(default_factory=list)  # each row: [label, cell, cell, ...]
+    note: str = ""
+
+
+def _num(value):
+    if value is None:
+        return "—"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def n_pct(entry):
+    if not entry or entry.get("n") is None:
+        return "—"
+    pct = entry.get("pct")
+    return f"{entry['n']} ({_num(pct)} %)" if pct is not None else str(entry["n"])
+
+
+def mean_sd(pair):
+    if not pair or pair[0] is None:
+        return "—"
+    return f"{_num(pair[0])} ({_num(pair[1])})" if pair[1] is not None else _num(pair[0])
+
+
+def median_iqr(triple):
+    if not triple or triple[0] is None:
+        return "—"
+    return f"{_num(triple[0])} ({_num(triple[1])}–{_num(triple[2])})"
+
+
+def report_tables(report):
+    tables = []
+    baseline = report.get("baseline") or {}
+    if baseline:
+        t1 = Table("baseline", "Table 1 — Baseline characteristics at thalidomide start", ["", "Value"])
+        t1.rows += [
+            ["Patients", _num(baseline.get("n"))],
+            ["Male, n (%)", n_pct(baseline.get("male"))],
+            ["Age, years, median (IQR)", median_iqr(baseline.get("age_median_iqr"))],
+        ]
+        for code, entry in (baseline.get("montreal_location") or {}).items():
+            t1.rows.append([f"Montreal location {code}", n_pct(entry)])
+        t1.rows.append(["Upper GI disease (L4)", n_pct(baseline.get("upper_gi"))])
+        for code, entry in (baseline.get("montreal_behavior") or {}).items():
+            t1.rows.append([f"Montreal behaviour {code}", n_pct(entry)])
+        for key, label in (
+            ("perianal", "Perianal disease"),
+            ("smoker", "Smoker"),
+            ("prior_biologic", "Prior biologic"),
+            ("ileocolic_resection", "Ileocolic resection"),
+        ):
+            t1.rows.append([label, n_pct(baseline.get(key))])
+        tables.append(t1)
+
+    induction = report.get("induction") or {}
+    t2 = Table(
+        "induction",
+        "Table 2 — Induction: response and remission by week (intention to treat)",
+        ["", *[f"Week {w}" for w in WEEKS]],
+        note="Response: CDAI fall ≥ 70 from baseline; remission: CDAI < 150 and fall ≥ 70 (R2.2). "
+        "Denominator: every patient whose window has closed (R8).",
+    )
+    response = induction.get("response") or {}
+    remission = induction.get("remission") or {}
+    t2.rows.append(["Response, n (%)", "", *[n_pct(response.get(w)) for w in WEEKS[1:]]])
+    t2.rows.append(["Remission, n (%)", "", *[n_pct(remission.get(w)) for w in WEEKS[1:]]])
+    t2.rows.append(["CDAI, mean (SD)", *[mean_sd((induction.get("cdai_mean_sd") or {}).get(w)) for w in WEEKS]])
+    t2.rows.append(["CRP mg/L, median (IQR)", *[median_iqr((induction.get("crp_median_iqr") or {}).get(w)) for w in WEEKS]])
+    t2.rows.append(["ESR mm/h, median (IQR)", *[median_iqr((induction.get("esr_median_iqr") or {}).get(w)) for w in WEEKS]])
+    tables.append(t2)
+
+    relapse = report.get("relapse_free") or {}
+    t3 = Table(
+        "relapse_free", "Relapse-free survival among responders (Kaplan–Meier)",
+        ["", *[f"{m} months" for m in KM_MONTHS]],
+        note="Origin: first response by day 182; event: first relapse (R2.3); censored at the last "
+        "clinic visit or the thalidomide stop.",
+    )
+    t3.rows.append(["Relapse-free proportion", *[_num((relapse.get("km") or {}).get(m)) for m in KM_MONTHS]])
+    ci = relapse.get("median_ci") or [None, None]
+    t3.rows.append(["Patients / relapses", f"{_num(relapse.get('n'))} / {_num(relapse.get('events'))}", "", "", "", ""])
+    median = relapse.get("median_months")
+    t3.rows.append([
+        "Median months (95 % CI)",
+        "not reached" if median is None else
+        f"{_num(median)} ({_num(ci[0])}–{'not reached' if ci[1] is None else _num(ci[1])})",
+        "", "", "", "",
+    ])
+    tables.append(t3)
+
+    ae = report.get("adverse_events") or {}
+    t4 = Table("adverse_events", "Table 4 — Adverse events", ["", "Patients, n (%)"])
+    n = report.get("n_patients") or 0
+
+    def pct(count):
+        if count is None or not n:
+            return _num(count)
+        return f"{count} ({_num(round_half_up(Decimal(count) * 100 / Decimal(n), 1))} %)"
+
+    t4.rows.append(["Any adverse event", n_pct({"n": ae.get("patients"), "pct": ae.get("pct")})])
+    t4.rows.append(["Total events", _num(ae.get("events"))])
+    t4.rows.append(["Nervous system (neuropathy, somnolence, vertigo, fatigue, insomnia)", pct(ae.get("nervous_system_patients"))])
+    for term, count in (ae.get("by_term") or {}).items():
+        if count:
+            t4.rows.append([term.replace("_", " ").capitalize(), pct(count)])
+    t4.rows += [
+        ["Led to thalidomide withdrawal (events)", _num(ae.get("thalidomide_withdrawn"))],
+        ["Led to azathioprine withdrawal (events)", _num(ae.get("azathioprine_withdrawn"))],
+        ["Led to withdrawal of both (events)", _num(ae.get("both_withdrawn"))],
+        ["Hospitalised (events)", _num(ae.get("hospitalised"))],
+    ]
+    for m in KM_MONTHS:
+        t4.rows.append([f"Adverse-event-free at {m} months (KM)", _num((ae.get("ae_free_km") or {}).get(m))])
+    tables.append(t4)
+
+    endo = report.get("endoscopy") or {}
+    t5 = Table("endoscopy", "Endoscopic outcomes", ["", "Value"],
+               note="Among patients with a baseline and at least one later endoscopy (R2.4).")
+    t5.rows += [
+        ["Patients", _num(endo.get("n"))],
+        ["Endoscopic remission, n (%)", n_pct(endo.get("remission"))],
+        ["Mucosal healing, n (%)", n_pct(endo.get("mucosal_healing"))],
+        ["CDEIS baseline, mean (SD)", mean_sd((endo.get("cdeis_mean_sd") or {}).get("baseline"))],
+        ["CDEIS last follow-up, mean (SD)", mean_sd((endo.get("cdeis_mean_sd") or {}).get("follow_up"))],
+        ["Rutgeerts baseline, mean (SD)", mean_sd((endo.get("rutgeerts_mean_sd") or {}).get("baseline"))],
+        ["Rutgeerts last follow-up, mean (SD)", mean_sd((endo.get("rutgeerts_mean_sd") or {}).get("follow_up"))],
+    ]
+    tables.append(t5)
+
+    titration = report.get("titration") or {}
+    t6 = Table("titration", "Titration: deviations from the schedule (R3.5)", ["", "Count"])
+    t6.rows.append(["Thalidomide dose changes checked", _num(titration.get("dose_changes"))])
+    for code, count in (titration.get("deviations") or {}).items():
+        t6.rows.append([code, _num(count)])
+    t6.rows.append(["Overrides", _num(titration.get("overrides"))])
+    tables.append(t6)
+
+    exposure = report.get("exposure") or {}
+    t7 = Table("exposure", "Exposure", ["", "Value"])
+    t7.rows += [
+        ["Patient-months on thalidomide", _num(exposure.get("patient_months"))],
+        ["Adverse events per 100 patient-months", _num(exposure.get("ae_per_100_patient_months"))],
+        ["Cumulative thalidomide g per patient, median (IQR)", median_iqr(exposure.get("cumulative_dose_g_median_iqr"))],
+    ]
+    tables.append(t7)
+    return tables

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from reports import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("reports/cohort/", views.report_page, name="cohort"),
+    path("reports/cohort/download/<str:fmt>/", views.report_download, name="download"),
+    path("reports/datasheets/", views.upload, name="upload"),
+    path("reports/datasheets/<int:pk>/", views.job, name="job"),
+    path("visits/<int:pk>/summary.pdf", views.visit_pdf, name="visit_pdf"),
+]

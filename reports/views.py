@@ -1,0 +1,154 @@
+"""Cohort report page and downloads, datasheet upload with progress, visit PDF."""
+
+from django import forms
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from reports import charts, exports
+from reports.models import ImportJob
+from reports.selectors import cohort_report
+from reports.tables import report_tables
+from thalimon.access import patient_for, require_permission
+from visits.models import Visit
+
+CONTENT_TYPES = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+
+
+class ReportFilterForm(forms.Form):
+    as_of = forms.DateField(
+        label="As of", required=False, input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "As of: enter a date as YYYY-MM-DD."},
+    )
+    diagnosis = forms.ChoiceField(
+        choices=[("CD", "Crohn's disease"), ("UC", "Ulcerative colitis"), ("AID", "Autoinflammatory disease")],
+        required=False, widget=forms.Select(attrs={"class": "form-select"}),
+    )
+
+    def clean_as_of(self):
+        value = self.cleaned_data.get("as_of")
+        if value and value > timezone.localdate():
+            raise forms.ValidationError("As of: the report cannot look into the future.")
+        return value
+
+
+def _filters(request):
+    form = ReportFilterForm(request.GET or None)
+    as_of, diagnosis = timezone.localdate(), "CD"
+    if form.is_valid():
+        as_of = form.cleaned_data["as_of"] or as_of
+        diagnosis = form.cleaned_data["diagnosis"] or diagnosis
+    return form, as_of, diagnosis
+
+
+@require_permission("reports.view_cohort_report")
+def report_page(request):
+    form, as_of, diagnosis = _filters(request)
+    report = cohort_report(as_of=as_of, diagnosis=diagnosis)
+    relapse_curve = (report.get("relapse_free") or {}).get("curve")
+    ae_curve = ((report.get("adverse_events") or {}).get("ae_free") or {}).get("curve")
+    figures = {
+        "induction": charts.induction_figure(report.get("induction") or {}),
+        "relapse_free": charts.km_figure(relapse_curve, title="Relapse-free survival among responders"),
+        "ae_free": charts.km_figure(ae_curve, title="Adverse-event-free survival", colour="#9a6700"),
+    }
+    return render(
+        request,
+        "reports/report.html",
+        {"form": form, "report": report, "tables": report_tables(report), "figures": figures,
+         "query": request.GET.urlencode()},
+    )
+
+
+@require_permission("reports.view_cohort_report")
+def report_download(request, fmt):
+    if fmt not in CONTENT_TYPES:
+        return HttpResponse("Unknown format: choose json, csv, xlsx or pdf.", status=404)
+    _, as_of, diagnosis = _filters(request)
+    report = cohort_report(as_of=as_of, diagnosis=diagnosis)
+    if fmt == "json":
+        content = exports.as_json(report)
+    elif fmt == "csv":
+        content = exports.as_csv(report)
+    elif fmt == "xlsx":
+        content = exports.as_xlsx(report)
+    else:
+        from reports.pdf import cohort_report_pdf
+
+        content = cohort_report_pdf(report)
+    response = HttpResponse(content, content_type=CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="cohort-{diagnosis}-{as_of:%Y-%m-%d}.{fmt}"'
+    return response
+
+
+@require_permission("visits.view_visit")
+def visit_pdf(request, pk):
+    from reports.pdf import visit_summary_pdf
+
+    visit = get_object_or_404(Visit.objects.select_related("patient", "patient__course"), pk=pk)
+    patient_for(request, visit.patient.code, perm="visits.view_visit")
+    response = HttpResponse(visit_summary_pdf(visit), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="visit-{visit.patient.code}-{visit.date:%Y-%m-%d}.pdf"'
+    )
+    return response
+
+
+class UploadForm(forms.Form):
+    datasheet = forms.FileField(
+        label="Datasheet (.zip of the CSV files)",
+        widget=forms.ClearableFileInput(attrs={"accept": ".zip", "class": "form-control"}),
+    )
+
+    def clean_datasheet(self):
+        upload = self.cleaned_data["datasheet"]
+        if not upload.name.lower().endswith(".zip"):
+            raise forms.ValidationError("Datasheet: upload a .zip holding the CSV files (interfaces.md).")
+        limit = settings.THALIMON_MAX_DATASHEET_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(f"Datasheet: the file is larger than the limit of {limit // (1024 * 1024)} MB.")
+        return upload
+
+
+@require_permission("reports.import_datasheet")
+def upload(request):
+    from reports.datasheet import import_datasheet
+
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload_file = form.cleaned_data["datasheet"]
+        job = ImportJob.objects.create(
+            file=upload_file, original_name=upload_file.name[:200], state=ImportJob.State.VALIDATED,
+            created_by=request.user,
+        )
+        checked = import_datasheet(job.file.path, actor=request.user, dry_run=True)
+        job.errors = [str(e) for e in checked.errors]
+        job.warnings = [str(w) for w in checked.warnings]
+        if checked.errors:
+            job.state = ImportJob.State.INVALID
+            job.finished_at = timezone.now()
+            job.save()
+            return redirect("reports:job", pk=job.pk)
+        job.save()
+        from reports.tasks import run_import
+
+        transaction.on_commit(lambda: run_import.delay(job.pk))
+        return redirect("reports:job", pk=job.pk)
+    jobs = ImportJob.objects.select_related("created_by")[:10]
+    return render(request, "reports/upload.html", {"form": form, "jobs": jobs})
+
+
+@require_permission("reports.view_importjob")
+def job(request, pk):
+    job = get_object_or_404(ImportJob.objects.select_related("created_by"), pk=pk)
+    template = "reports/_job_status.html" if request.htmx else "reports/job.html"
+    return render(request, template, {"job": job})
+

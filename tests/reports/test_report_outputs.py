@@ -1,0 +1,113 @@
+"""Cohort report command in four formats, the report page, the visit PDF."""
+
+import json
+import subprocess
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from patients.services import course_save
+from visits.services import visit_record
+
+pytestmark = pytest.mark.django_db
+START = timezone.localdate() - timedelta(days=120)
+
+
+def _cohort(make_patient, clinician, n, offset=0):
+    """n patients, baseline 300 at day 0, CDAI 120 at day 28 (remission at week 4, R2.2)."""
+    for i in range(n):
+        patient = make_patient(code=f"RP-{offset + i:04d}", standard_weight_kg=Decimal("70"))
+        course_save(actor=clinician, patient=patient, start_date=START)
+        visit_record(actor=clinician, patient=patient, date=START, cdai_entered=Decimal("300"))
+        visit_record(actor=clinician, patient=patient, date=START + timedelta(days=28), cdai_entered=Decimal("120"))
+
+
+@pytest.fixture
+def cohort(make_patient, clinician):
+    _cohort(make_patient, clinician, 4)
+
+
+def test_json_has_the_interface_keys_and_the_figures(cohort, tmp_path):
+    out = tmp_path / "r.json"
+    call_command("cohort_report", "--format", "json", "--out", str(out))
+    report = json.loads(out.read_text())
+    assert {"as_of", "rules_version", "n_patients", "induction", "relapse_free", "adverse_events",
+            "endoscopy", "titration", "exposure"} <= set(report)
+    assert report["n_patients"] == 4
+    assert report["induction"]["remission"]["4"]["n"] == 4 and report["induction"]["remission"]["4"]["pct"] == 100.0
+    assert report["induction"]["cdai_mean_sd"]["4"][0] == 120.0
+
+
+def test_xlsx_holds_the_same_numbers_as_the_json(cohort, tmp_path):
+    call_command("cohort_report", "--format", "json", "--out", str(tmp_path / "r.json"))
+    call_command("cohort_report", "--format", "xlsx", "--out", str(tmp_path / "r.xlsx"))
+    report = json.loads((tmp_path / "r.json").read_text())
+    book = load_workbook(tmp_path / "r.xlsx")
+    assert {"baseline", "induction", "relapse_free", "adverse_events", "endoscopy", "titration", "exposure"} <= set(book.sheetnames)
+    figures = {row[0]: row[1] for row in book["figures"].iter_rows(min_row=2, values_only=True)}
+    assert figures["induction.remission.4.n"] == report["induction"]["remission"]["4"]["n"]
+    assert figures["induction.response.4.pct"] == report["induction"]["response"]["4"]["pct"]
+    assert figures["n_patients"] == report["n_patients"]
+    induction = [list(r) for r in book["induction"].iter_rows(values_only=True)]
+    assert ["Remission, n (%)", None, "4 (100 %)"] == induction[4][:3]
+
+
+def test_csv_and_pdf(cohort, tmp_path):
+    call_command("cohort_report", "--format", "csv", "--out", str(tmp_path / "r.csv"))
+    assert "\"Remission, n (%)\",Week 4,4 (100 %)" in (tmp_path / "r.csv").read_text()
+    call_command("cohort_report", "--format", "pdf", "--out", str(tmp_path / "r.pdf"))
+    text = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "Table 2" in text and "4 (100 %)" in text
+
+
+def test_report_queries_do_not_grow_with_patients(make_patient, clinician):
+    from reports.selectors import cohort_report
+
+    _cohort(make_patient, clinician, 2)
+    with CaptureQueriesContext(connection) as few:
+        cohort_report()
+    _cohort(make_patient, clinician, 10, offset=100)
+    with CaptureQueriesContext(connection) as many:
+        cohort_report()
+    assert len(few) == len(many)
+
+
+def test_report_page_for_the_clinic_lead(client, clinic_lead, nurse, cohort):
+    client.force_login(clinic_lead)
+    page = client.get(reverse("reports:cohort")).content.decode()
+    assert "Table 2 — Induction" in page and "figure-relapse_free" in page and "4 (100 %)" in page
+    pdf = client.get(reverse("reports:download", args=["pdf"]))
+    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    bad = client.get(reverse("reports:cohort"), {"as_of": "2999-01-01"}).content.decode()
+    assert "cannot look into the future" in bad
+    client.force_login(nurse)
+    assert client.get(reverse("reports:cohort")).status_code == 403
+
+
+def test_visit_pdf_text_and_png(client, clinician, make_patient, tmp_path):
+    patient = make_patient(code="GI-PDF1", standard_weight_kg=Decimal("70"), baseline_cdai=Decimal("300"))
+    course_save(actor=clinician, patient=patient, start_date=START)
+    visit = visit_record(
+        actor=clinician, patient=patient, date=START + timedelta(days=28), weight_kg=Decimal("70"),
+        cdai_stools=10, cdai_pain=4, cdai_wellbeing=6, cdai_complications=1, cdai_antidiarrheal=False,
+        cdai_mass=0, hematocrit=Decimal("44"), lab_values={"crp": Decimal("12.5")},
+    )
+    client.force_login(clinician)
+    response = client.get(reverse("reports:visit_pdf", args=[visit.pk]))
+    pdf = tmp_path / "visit.pdf"
+    pdf.write_bytes(response.content)
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "GI-PDF1" in text and "CDAI 120" in text and "Remission" in text
+    assert "Zed Fictional" not in text  # codes, not names, on the handout
+    subprocess.run(["pdftoppm", "-png", "-r", "50", str(pdf), str(tmp_path / "page")], check=True)
+    assert (tmp_path / "page-1.png").stat().st_size > 5000
+    assert not (tmp_path / "page-2.png").exists()  # one A4 page
+
+
