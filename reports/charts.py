@@ -254,7 +254,7 @@ def induction_figure(induction):
             )
         )
     fig.update_layout(
-        title="Response and remission by week (intention to treat)", barmode="group",
+        title="Response and remission by week (ITT)", barmode="group",
         yaxis=dict(title="% of patients", range=[0, 110]), **_LAYOUT,
     )
     return _figure_dict(fig)
@@ -286,12 +286,13 @@ def km_figure(curve, *, title, colour="#0b4f6c", ticks=(0, 12, 24, 36, 48, 60)):
             labels.append(str(before[-1]) if before and tick <= months[-1] else "–")
         for tick, label in zip(ticks, labels, strict=True):
             fig.add_annotation(x=tick, y=-0.32, yref="paper", text=label, showarrow=False, font=dict(size=11))
-        fig.add_annotation(x=0, y=-0.42, yref="paper", xanchor="left", text="Numbers at risk", showarrow=False,
+        fig.add_annotation(x=0, y=-0.40, yref="paper", xanchor="left", text="Numbers at risk", showarrow=False,
                            font=dict(size=10, color="#57606a"))
     fig.update_layout(
         title=title,
         xaxis=dict(title="Months", tickvals=list(ticks), range=[0, max(ticks)]),
         yaxis=dict(title="Proportion without event", range=[0, 1.05]),
-        **{**_LAYOUT, "margin": dict(l=50, r=20, t=40, b=90), "height": 360},
+        **{**_LAYOUT, "margin": dict(l=50, r=20, t=60, b=105), "height": 390,
+           "legend": dict(orientation="h", y=1.0, yanchor="bottom", x=0, font=dict(size=10))},
     )
     return _figure_dict(fig)
