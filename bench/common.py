@@ -61,6 +61,7 @@ def generate_cohort(n_patients, *, visits_per_patient=None, seed_label="bench"):
     from patients.demo import demo_doses, demo_history, demo_patient_fields
     from patients.models import Patient, TherapyCourse
     from safety.models import AdverseEvent, PregnancyTest
+    from visits import scoring
     from visits.models import DoseChange, LabResult, Visit
 
     prefix = f"{seed_label.upper()}-"
@@ -104,7 +105,17 @@ def generate_cohort(n_patients, *, visits_per_patient=None, seed_label="bench"):
                     doses.append(DoseChange(patient=patient, drug="azathioprine", date=day, dose_mg=dose))
                 for visit in history:
                     lab_values = visit.pop("lab_values")
-                    visits.append(Visit(patient=patient, **{k: v for k, v in visit.items()}))
+                    row = Visit(patient=patient, **{k: v for k, v in visit.items()})
+                    # Score with the same pure function the services use (R1.1).
+                    score = scoring.cdai(
+                        stools=row.cdai_stools, pain=row.cdai_pain, wellbeing=row.cdai_wellbeing,
+                        complications=row.cdai_complications, antidiarrheal=row.cdai_antidiarrheal,
+                        mass=row.cdai_mass, hematocrit=row.hematocrit, sex=patient.sex,
+                        weight_kg=row.weight_kg, height_cm=patient.height_cm,
+                    )
+                    row.cdai = int(score.value) if score.value is not None else None
+                    row.cdai_source = "computed" if score.value is not None else ""
+                    visits.append(row)
                     labs.append(LabResult(patient=patient, date=visit["date"], test="wbc", value=lab_values["wbc"]))
                     labs.append(LabResult(patient=patient, date=visit["date"], test="crp", value=lab_values["crp"]))
                 for day in test_days:

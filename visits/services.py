@@ -7,7 +7,7 @@ visit saved from the form, from an import or from the admin is scored by the
 same code.
 """
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -78,12 +78,20 @@ def compute_cdai(patient, visit, *, lab_hematocrits=None):
     return result
 
 
-def _apply_scores(visit, patient):
-    result = compute_cdai(patient, visit)
-    visit.cdai = int(result.value) if result.value is not None else None
-    visit.cdai_source = result.source if result.value is not None else ""
-    # Warnings (stools above 140, an entered total that differs) are kept with the score.
-    visit.cdai_reason = " ".join([result.reason, *(f"Warning: {w}" for w in result.warnings)])
+@dataclass(frozen=True)
+class VisitScores:
+    """The stored scores of one visit (R1.1, R1.2, R1.6), as the services and the import store them."""
+
+    cdai: int | None
+    cdai_source: str
+    cdai_reason: str
+    hbi: int | None
+    mayo: int | None
+    warnings: tuple = ()
+
+
+def visit_scores(patient, visit, *, lab_hematocrits=None):
+    cdai = compute_cdai(patient, visit, lab_hematocrits=lab_hematocrits)
     hbi = scoring.hbi(
         wellbeing=visit.hbi_wellbeing,
         pain=visit.hbi_pain,
@@ -92,7 +100,6 @@ def _apply_scores(visit, patient):
         complications=visit.hbi_complications,
         entered_total=visit.hbi_entered,
     )
-    visit.hbi = int(hbi.value) if hbi.value is not None else None
     mayo = scoring.mayo(
         stool_frequency=visit.mayo_stool_frequency,
         rectal_bleeding=visit.mayo_rectal_bleeding,
@@ -100,7 +107,21 @@ def _apply_scores(visit, patient):
         physician_global=visit.mayo_physician_global,
         entered_total=visit.mayo_entered,
     )
-    visit.mayo = int(mayo.value) if mayo.value is not None else None
+    return VisitScores(
+        cdai=int(cdai.value) if cdai.value is not None else None,
+        cdai_source=cdai.source if cdai.value is not None else "",
+        # Warnings (stools above 140, an entered total that differs) are kept with the score.
+        cdai_reason=" ".join([cdai.reason, *(f"Warning: {w}" for w in cdai.warnings)]),
+        hbi=int(hbi.value) if hbi.value is not None else None,
+        mayo=int(mayo.value) if mayo.value is not None else None,
+        warnings=(*cdai.warnings, *hbi.warnings, *mayo.warnings),
+    )
+
+
+def _apply_scores(visit, patient, *, lab_hematocrits=None):
+    scores = visit_scores(patient, visit, lab_hematocrits=lab_hematocrits)
+    visit.cdai, visit.cdai_source, visit.cdai_reason = scores.cdai, scores.cdai_source, scores.cdai_reason
+    visit.hbi, visit.mayo = scores.hbi, scores.mayo
     visit.rules_version = rules_version()
 
 
@@ -110,16 +131,12 @@ def patient_scores_refresh(patient, *, actor=None):
     hematocrits = list(LabResult.objects.filter(patient=patient, test="hematocrit").values_list("date", "value"))
     changed = []
     for visit in visits:
-        before = (visit.cdai, visit.cdai_source, visit.cdai_reason)
-        result = compute_cdai(patient, visit, lab_hematocrits=hematocrits)
-        visit.cdai = int(result.value) if result.value is not None else None
-        visit.cdai_source = result.source if result.value is not None else ""
-        visit.cdai_reason = " ".join([result.reason, *(f"Warning: {w}" for w in result.warnings)])
-        if (visit.cdai, visit.cdai_source, visit.cdai_reason) != before:
-            visit.rules_version = rules_version()
+        before = (visit.cdai, visit.cdai_source, visit.cdai_reason, visit.hbi, visit.mayo)
+        _apply_scores(visit, patient, lab_hematocrits=hematocrits)
+        if (visit.cdai, visit.cdai_source, visit.cdai_reason, visit.hbi, visit.mayo) != before:
             changed.append(visit)
     if changed:
-        Visit.objects.bulk_update(changed, ["cdai", "cdai_source", "cdai_reason", "rules_version"])
+        Visit.objects.bulk_update(changed, ["cdai", "cdai_source", "cdai_reason", "hbi", "mayo", "rules_version"])
     return changed
 
 
@@ -262,7 +279,7 @@ def lab_results_record(*, actor, patient, date, lab_values):
 
 
 # --- endoscopies ----------------------------------------------------------------------
-def _apply_endoscopy_scores(endoscopy):
+def apply_endoscopy_scores(endoscopy):
     segments = endoscopy.segment_objects()
     result = scoring.cdeis(
         segments=segments,
@@ -281,7 +298,7 @@ def _apply_endoscopy_scores(endoscopy):
 
 def _save_endoscopy(*, actor, endoscopy):
     endoscopy.full_clean()
-    _apply_endoscopy_scores(endoscopy)
+    apply_endoscopy_scores(endoscopy)
     endoscopy._history_user = actor
     endoscopy.save()
     return endoscopy
