@@ -122,10 +122,18 @@ def check_dose(patient, *, drug, date, dose_mg, history=None):
     decision.warnings = list(decision.aza.warnings)
     starting = not previous or previous[-1].dose_mg == 0
     decision.kind = "first_dose" if starting else "change"
+    missing_weight = [w for w in decision.warnings if w.code == "weight_missing"]
+    increasing = starting or dose_mg > previous[-1].dose_mg
+    if missing_weight and increasing:
+        # R4.1 records weight_missing as a warning; an mg/kg dose cannot be checked without
+        # a weight, so the web form refuses a start or an increase unless a clinician
+        # overrides (safer reading); a reduction is always allowed.
+        decision.blocking = list(missing_weight)
+        decision.deviations = list(missing_weight)
     if decision.aza.contraindicated and starting:
         # R4.2 refuses *starting* AZA in a poor metaboliser; reducing or tapering is always allowed.
         gate = titration.aza_start_gate(tpmt=patient.tpmt, nudt15=patient.nudt15)
-        decision.blocking = [gate] if gate else []
+        decision.blocking = [*decision.blocking, *([gate] if gate else [])]
         decision.deviations = list(decision.blocking)
     return decision
 

@@ -81,7 +81,9 @@ def test_clinic_lead_sees_but_cannot_act(client, clinic_lead, scanned):
 def test_lab_alert_on_saved_result(make_patient, clinician, aza, value, tier):
     patient = make_patient()
     if aza:
-        dosing.dose_change_record(actor=clinician, patient=patient, drug="azathioprine", date=START, dose_mg=Decimal("100"))
+        dosing.dose_change_record(
+            actor=clinician, patient=patient, drug="azathioprine", date=START, dose_mg=Decimal("100"), historical=True
+        )
     lab_results_record(actor=clinician, patient=patient, date=TODAY, lab_values={"wbc": Decimal(value)})
     alert = Alert.objects.filter(patient=patient, kind="lab").first()
     assert (alert.tier if alert else None) == tier

@@ -270,7 +270,7 @@ def test_poor_metaboliser_may_taper_azathioprine(make_patient, clinician):
     dosing.dose_change_record(
         actor=clinician, patient=patient, drug="azathioprine", date=START, dose_mg=Decimal("100"),
         override_reason="on it before the genotype result",
-    )
+    )  # no weight recorded either: a reduction is still allowed
     row = dosing.dose_change_record(
         actor=clinician, patient=patient, drug="azathioprine", date=START + timedelta(days=3), dose_mg=Decimal("50")
     )
@@ -284,3 +284,25 @@ def test_first_dose_deviation_needs_its_own_override(man, clinician):
             consent_signed_date=START, override_reason="genotype pending",
         )
     assert "start_dose_not_25" in str(refused.value) or "25 mg" in str(refused.value)
+
+
+def test_aza_dose_without_a_weight_is_refused_unless_overridden(make_patient, clinician):
+    patient = make_patient(code="GI-0902")
+    with pytest.raises(ValidationError) as refused:
+        dosing.dose_change_record(actor=clinician, patient=patient, drug="azathioprine", date=START, dose_mg=Decimal("100"))
+    assert "weight" in str(refused.value).lower()
+    row = dosing.dose_change_record(
+        actor=clinician, patient=patient, drug="azathioprine", date=START, dose_mg=Decimal("100"),
+        override_reason="weighed on the ward, result pending",
+    )
+    assert "weight_missing" in row.deviations
+
+
+def test_aza_dose_with_a_recent_weight_is_checked_in_mg_per_kg(make_patient, clinician):
+    from visits.services import visit_record
+
+    patient = make_patient(code="GI-0903")
+    visit_record(actor=clinician, patient=patient, date=START - timedelta(days=5), weight_kg=Decimal("60"))
+    # 60 kg: 2.0–2.5 mg/kg = 120–150 mg → rounded 125–150 (R4.1); 150 is inside.
+    row = dosing.dose_change_record(actor=clinician, patient=patient, drug="azathioprine", date=START, dose_mg=Decimal("150"))
+    assert row.deviations == [] and row.warnings == []
