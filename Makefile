@@ -13,7 +13,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/thalimon
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: demo test install install-test serve migrate lint clean
+.PHONY: demo test bench install install-test serve migrate lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ demo: install
 test: install-test
 	DEBUG=1 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CELERY_TASK_ALWAYS_EAGER=1 \
 		$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Benchmarks on PostgreSQL (separate databases thalimon_bench*), printing their tables.
+bench: install-test
+	cd bench && DEBUG=1 CELERY_TASK_ALWAYS_EAGER=1 ../$(PY) scan_reminders.py
+	cd bench && DEBUG=1 CELERY_TASK_ALWAYS_EAGER=1 ../$(PY) report_timings.py
+	cd bench && DEBUG=1 CELERY_TASK_ALWAYS_EAGER=1 ../$(PY) import_datasheet.py
 
 lint: install-test
 	$(VENV)/bin/ruff check .

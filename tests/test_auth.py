@@ -110,3 +110,22 @@ def test_admin_site_is_for_staff_only(client, make_user, admin_role_user):
     client.force_login(admin_role_user)
     page = client.get("/admin/auth/user/")
     assert page.status_code == 200
+
+
+def test_content_security_policy_forbids_inline_scripts_and_other_hosts(client, make_user):
+    client.force_login(make_user(CLINICIAN))
+    policy = client.get(reverse("patients:list"))["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";") if part.strip())
+    assert directives["script-src"] == "'self'"
+    assert directives["default-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert "http" not in policy  # no third-party host anywhere
+
+
+def test_no_page_has_an_inline_script(client, make_user):
+    import re
+
+    client.force_login(make_user(CLINICIAN))
+    page = client.get(reverse("patients:list")).content.decode()
+    scripts = re.findall(r"<script(?P<attrs>[^>]*)>", page)
+    assert scripts and all("src=" in attrs or 'type="application/json"' in attrs for attrs in scripts)

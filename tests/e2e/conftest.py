@@ -46,13 +46,29 @@ def browser():
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
+def watch_console(page):
+    """Collect Content-Security-Policy violations and script errors seen by the browser."""
+    problems = []
+    page.on(
+        "console",
+        lambda message: problems.append(message.text)
+        if message.type == "error" and ("Content Security Policy" in message.text or "Refused" in message.text)
+        else None,
+    )
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    return problems
+
+
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1366, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    problems = watch_console(page)
     yield page
     context.close()
+    # Every page must work under the Content-Security-Policy (no inline scripts).
+    assert problems == [], problems
 
 
 @pytest.fixture

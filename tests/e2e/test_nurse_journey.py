@@ -3,7 +3,7 @@ negative test, and sees the reminder resolved (on a 768-px-wide screen)."""
 
 import pytest
 
-from tests.e2e.conftest import log_in
+from tests.e2e.conftest import log_in, watch_console
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,6 +19,7 @@ def test_nurse_works_a_pregnancy_test_reminder(browser, live_server, on_thalidom
     context = browser.new_context(base_url=live_server.url, viewport={"width": 768, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    problems = watch_console(page)
     log_in(page, "noor")
     page.goto("/inbox/")
     overdue = page.locator("[data-section='overdue']")
@@ -39,3 +40,4 @@ def test_nurse_works_a_pregnancy_test_reminder(browser, live_server, on_thalidom
     resolved = Reminder.objects.get(kind="pregnancy_test_due", due=START.__class__.fromordinal(START.toordinal() + 28))
     assert resolved.state == "auto_resolved"
     context.close()
+    assert problems == [], problems
