@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from patients.models import Diagnosis, Patient
+from thalimon.concurrency import expected_version_field
 from thalimon.roles import CLINICIAN, NURSE
 
 
@@ -40,6 +41,7 @@ class StaffChoiceField(forms.ModelChoiceField):
 
 
 class PatientForm(forms.ModelForm):
+    expected_version = expected_version_field()
     reproductive_potential = forms.NullBooleanField(
         label="Reproductive potential",
         required=False,
@@ -109,6 +111,7 @@ class PatientForm(forms.ModelForm):
             queryset=users.filter(groups__name=NURSE), required=False, label="Responsible nurse"
         )
         self.fields["diagnosis"].widget.attrs["data-diagnosis-select"] = "1"
+        self.fields["expected_version"].initial = self.instance.version
         iso_dates_only(self)
         if not show_identity:
             del self.fields["full_name"]
@@ -120,6 +123,7 @@ class PatientForm(forms.ModelForm):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
+            "expected_version",
             Fieldset(
                 "Identity",
                 Row(*[Column(name, css_class="col-md-6") for name in identity]),

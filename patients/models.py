@@ -254,6 +254,7 @@ class Patient(models.Model):
         related_name="patients_as_nurse",
     )
 
+    version = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

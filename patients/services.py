@@ -7,12 +7,15 @@ records the acting user in the history.
 from django.db import transaction
 
 from patients.models import Patient, TherapyCourse
+from thalimon.concurrency import check_version
 from visits.services import patient_outcomes_refresh, patient_scores_refresh
 
 
 def _save(patient, actor):
     patient.full_clean()
     patient._history_user = actor
+    if patient.pk:
+        patient.version += 1
     patient.save()
     return patient
 
@@ -23,7 +26,9 @@ def patient_create(*, actor, **fields):
 
 
 @transaction.atomic
-def patient_update(*, actor, patient, **fields):
+def patient_update(*, actor, patient, expected_version=None, **fields):
+    # Optimistic locking: refused if someone saved the patient since it was read.
+    patient.version = check_version(Patient, patient.pk, expected_version).version
     for name, value in fields.items():
         setattr(patient, name, value)
     _save(patient, actor)

@@ -1,7 +1,6 @@
 """Patient pages: list, create, edit, detail, history. Short views (DESIGN rule 3)."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import redirect, render
@@ -57,12 +56,13 @@ def patient_list(request):
 
 def _save_form(request, form, save):
     """Bind, validate, call the service; a refused save changes nothing."""
+    from visits.views import _run_service
+
     if form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "code" or not form.instance.pk}
-        try:
-            return save(data)
-        except ValidationError as error:
-            form.add_error(None, error)
+        if not form.instance.pk:
+            data.pop("expected_version", None)
+        return _run_service(form, lambda: save(data))
     return None
 
 
@@ -130,7 +130,9 @@ def course_edit(request, code):
     course = getattr(patient, "course", None)
     form = CourseForm(request.POST or None, instance=course, patient=patient)
     if request.method == "POST":
-        saved = _save_form(request, form, lambda data: course_save(actor=request.user, patient=patient, **data))
+        saved = _save_form(
+            request, form, lambda data: course_save(actor=request.user, patient=patient, **data)
+        )
         if saved:
             messages.success(request, f"Thalidomide course of {patient.code} saved.")
             return redirect(patient)

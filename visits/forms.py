@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from patients.forms import DateInput, UnknownYesNo, iso_dates_only
 from patients.models import Diagnosis
+from thalimon.concurrency import expected_version_field
 from visits import labs
 from visits.models import CDAI_COMPLICATIONS, Endoscopy, Visit
 
@@ -135,10 +136,13 @@ class VisitForm(LabValuesMixin, forms.ModelForm):
         )
         widgets = {"date": DateInput(), "notes": forms.Textarea(attrs={"rows": 3})}
 
+    expected_version = expected_version_field()
+
     def __init__(self, *args, patient, **kwargs):
         super().__init__(*args, **kwargs)
         self.patient = patient
         self.instance.patient = patient
+        self.fields["expected_version"].initial = self.instance.version
         iso_dates_only(self)
         self.add_lab_fields(patient)
         if self.instance.pk:
@@ -156,6 +160,7 @@ class VisitForm(LabValuesMixin, forms.ModelForm):
 
         diagnosis = patient.diagnosis
         sections = [
+            "expected_version",
             Fieldset(
                 "Contact",
                 Row(

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from thalimon.concurrency import check_version
 from thalimon.rules_config import rule_settings, rules_version
 from visits import outcomes, scoring
 from visits.models import Contact, Endoscopy, LabResult, Visit
@@ -246,8 +247,10 @@ def visit_record(*, actor, patient, lab_values=None, **fields):
 
 
 @transaction.atomic
-def visit_update(*, actor, visit, lab_values=None, **fields):
-    visit = Visit.objects.select_for_update().get(pk=visit.pk)
+def visit_update(*, actor, visit, lab_values=None, expected_version=None, **fields):
+    # Optimistic locking: refused if someone saved the visit since it was read.
+    visit = check_version(Visit, visit.pk, expected_version)
+    visit.version += 1
     old_date = visit.date
     for name, value in fields.items():
         setattr(visit, name, value)

@@ -18,8 +18,10 @@ def _visit_for(request, pk, perm):
     return visit
 
 
-def _visit_fields(form):
+def _visit_fields(form, *, with_version=False):
     fields = {k: v for k, v in form.cleaned_data.items() if not k.startswith("lab_")}
+    if not with_version:
+        fields.pop("expected_version", None)
     return fields
 
 
@@ -28,6 +30,11 @@ def _run_service(form, call):
     try:
         return call()
     except ValidationError as error:
+        if getattr(error, "current_version", None) is not None:
+            # An edit conflict: keep what was typed, and let the next save go through
+            # against the version that is stored now.
+            form.data = form.data.copy()
+            form.data["expected_version"] = str(error.current_version)
         if hasattr(error, "error_dict"):
             for field, errors in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
@@ -80,7 +87,7 @@ def visit_edit(request, pk):
                 actor=request.user,
                 visit=visit,
                 lab_values=form.lab_values(include_empty=True),
-                **_visit_fields(form),
+                **_visit_fields(form, with_version=True),
             ),
         )
         if saved:
