@@ -17,6 +17,7 @@ from safety.models import AdverseEvent
 from thalimon.rules_config import rule_settings, rules_version
 from visits.models import DoseChange, Endoscopy, LabResult, Visit
 from visits.outcomes import EndoObs
+from visits.titration import DoseRow, stop_date
 
 
 def cohort_patients(*, as_of, diagnosis="CD"):
@@ -63,6 +64,7 @@ def cohort_patients(*, as_of, diagnosis="CD"):
             )
         )
     doses = defaultdict(list)
+    thalidomide_rows = defaultdict(list)
     for pid, day, dose, deviations, override in (
         DoseChange.objects.filter(patient_id__in=ids, drug="thalidomide", date__lte=as_of)
         .order_by("date").values_list("patient_id", "date", "dose_mg", "deviations", "override_reason")
@@ -70,6 +72,7 @@ def cohort_patients(*, as_of, diagnosis="CD"):
         doses[pid].append(
             cohort.CohortDose(date=day, dose_mg=dose, deviations=tuple(deviations or ()), overridden=bool(override))
         )
+        thalidomide_rows[pid].append(DoseRow(date=day, dose_mg=dose))
     patients = []
     for row in Patient.objects.filter(pk__in=ids).order_by("code").values(
         "pk", "code", "diagnosis", "status", "status_date", "baseline_cdai", "crp_at_lor", "esr_at_lor"
@@ -77,7 +80,9 @@ def cohort_patients(*, as_of, diagnosis="CD"):
         pid = row["pk"]
         patients.append(
             cohort.CohortPatient(
-                code=row["code"], diagnosis=row["diagnosis"], start=courses[pid], stop=stops.get(pid),
+                code=row["code"], diagnosis=row["diagnosis"], start=courses[pid], stop=_stop_as_of(
+                    thalidomide_rows[pid], stops.get(pid), as_of
+                ),
                 status=row["status"], status_date=row["status_date"],
                 recorded_baseline_cdai=row["baseline_cdai"], crp_at_lor=row["crp_at_lor"],
                 esr_at_lor=row["esr_at_lor"], visits=tuple(visits[pid]), labs=tuple(labs[pid]),
@@ -86,6 +91,13 @@ def cohort_patients(*, as_of, diagnosis="CD"):
             )
         )
     return patients
+
+
+def _stop_as_of(rows, recorded_stop, as_of):
+    """The stop in force on ``as_of`` from the dose rows up to it (R8: later records are ignored)."""
+    if rows:
+        return stop_date(rows, as_of)
+    return recorded_stop if recorded_stop and recorded_stop <= as_of else None
 
 
 def baseline_characteristics(*, as_of, diagnosis="CD"):

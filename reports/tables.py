@@ -22,31 +22,40 @@ class Table:
     note: str = ""
 
 
-def _num(value):
+def _num(value, places=None):
+    """A figure with the Conventions' fixed decimals (counts as integers); "—" when missing."""
     if value is None:
         return "—"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    if places is None:
+        return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+    return f"{value:.{places}f}"
+
+
+def _stat(value):
+    return _num(value, 2)  # means, SDs, medians, quartiles, months: 2 decimals
+
+
+def _survival(value):
+    return _num(value, 3)  # survival proportions: 3 decimals
 
 
 def n_pct(entry):
-    if not entry or entry.get("n") is None:
+    """n (%) with 1 decimal; "—" when the figure cannot be computed (no denominator)."""
+    if not entry or entry.get("n") is None or entry.get("pct") is None:
         return "—"
-    pct = entry.get("pct")
-    return f"{entry['n']} ({_num(pct)} %)" if pct is not None else str(entry["n"])
+    return f"{entry['n']} ({entry['pct']:.1f} %)"
 
 
 def mean_sd(pair):
     if not pair or pair[0] is None:
         return "—"
-    return f"{_num(pair[0])} ({_num(pair[1])})" if pair[1] is not None else _num(pair[0])
+    return f"{_stat(pair[0])} ({_stat(pair[1])})"
 
 
 def median_iqr(triple):
     if not triple or triple[0] is None:
         return "—"
-    return f"{_num(triple[0])} ({_num(triple[1])}–{_num(triple[2])})"
+    return f"{_stat(triple[0])} ({_stat(triple[1])}–{_stat(triple[2])})"
 
 
 def report_tables(report):
@@ -97,41 +106,49 @@ def report_tables(report):
         note="Origin: first response by day 182; event: first relapse (R2.3); censored at the last "
         "clinic visit or the thalidomide stop.",
     )
-    t3.rows.append(["Relapse-free proportion", *[_num((relapse.get("km") or {}).get(m)) for m in KM_MONTHS]])
-    ci = relapse.get("median_ci") or [None, None]
-    t3.rows.append(["Patients / relapses", f"{_num(relapse.get('n'))} / {_num(relapse.get('events'))}", "", "", "", ""])
-    median = relapse.get("median_months")
-    t3.rows.append([
-        "Median months (95 % CI)",
-        "not reached" if median is None else
-        f"{_num(median)} ({_num(ci[0])}–{'not reached' if ci[1] is None else _num(ci[1])})",
-        "", "", "", "",
-    ])
+    t3.rows.append(["Relapse-free proportion", *[_survival((relapse.get("km") or {}).get(m)) for m in KM_MONTHS]])
     tables.append(t3)
+    ci = relapse.get("median_ci") or [None, None]
+    median = relapse.get("median_months")
+    if not relapse.get("n"):
+        median_text = "—"  # no responders: not computable
+    elif median is None:
+        median_text = "not reached"
+    else:
+        median_text = f"{_stat(median)} ({_stat(ci[0])}–{'not reached' if ci[1] is None else _stat(ci[1])})"
+    tables.append(Table(
+        "relapse_free_summary", "Relapse-free survival: patients, relapses, median", ["", "Value"],
+        rows=[
+            ["Responders followed", _num(relapse.get("n"))],
+            ["Relapses", _num(relapse.get("events"))],
+            ["Median relapse-free months (95 % CI)", median_text],
+        ],
+    ))
 
     ae = report.get("adverse_events") or {}
-    t4 = Table("adverse_events", "Table 4 — Adverse events", ["", "Patients, n (%)"])
+    t4 = Table("adverse_events", "Table 4 — Adverse events", ["", "Value"],
+               note="Patients, n (% of the cohort), unless the row says events.")
     n = report.get("n_patients") or 0
 
     def pct(count):
         if count is None or not n:
             return _num(count)
-        return f"{count} ({_num(round_half_up(Decimal(count) * 100 / Decimal(n), 1))} %)"
+        return f"{count} ({round_half_up(Decimal(count) * 100 / Decimal(n), 1):.1f} %)"
 
     t4.rows.append(["Any adverse event", n_pct({"n": ae.get("patients"), "pct": ae.get("pct")})])
-    t4.rows.append(["Total events", _num(ae.get("events"))])
+    t4.rows.append(["Total events (events)", _num(ae.get("events"))])
     t4.rows.append(["Nervous system (neuropathy, somnolence, vertigo, fatigue, insomnia)", pct(ae.get("nervous_system_patients"))])
     for term, count in (ae.get("by_term") or {}).items():
         if count:
             t4.rows.append([term.replace("_", " ").capitalize(), pct(count)])
     t4.rows += [
-        ["Led to thalidomide withdrawal (events)", _num(ae.get("thalidomide_withdrawn"))],
-        ["Led to azathioprine withdrawal (events)", _num(ae.get("azathioprine_withdrawn"))],
+        ["Led to thalidomide withdrawal only (events)", _num(ae.get("thalidomide_withdrawn"))],
+        ["Led to azathioprine withdrawal only (events)", _num(ae.get("azathioprine_withdrawn"))],
         ["Led to withdrawal of both (events)", _num(ae.get("both_withdrawn"))],
         ["Hospitalised (events)", _num(ae.get("hospitalised"))],
     ]
     for m in KM_MONTHS:
-        t4.rows.append([f"Adverse-event-free at {m} months (KM)", _num((ae.get("ae_free_km") or {}).get(m))])
+        t4.rows.append([f"Adverse-event-free at {m} months (KM proportion)", _survival((ae.get("ae_free_km") or {}).get(m))])
     tables.append(t4)
 
     endo = report.get("endoscopy") or {}
@@ -159,8 +176,8 @@ def report_tables(report):
     exposure = report.get("exposure") or {}
     t7 = Table("exposure", "Exposure", ["", "Value"])
     t7.rows += [
-        ["Patient-months on thalidomide", _num(exposure.get("patient_months"))],
-        ["Adverse events per 100 patient-months", _num(exposure.get("ae_per_100_patient_months"))],
+        ["Patient-months on thalidomide", _stat(exposure.get("patient_months"))],
+        ["Adverse events per 100 patient-months", _stat(exposure.get("ae_per_100_patient_months"))],
         ["Cumulative thalidomide g per patient, median (IQR)", median_iqr(exposure.get("cumulative_dose_g_median_iqr"))],
     ]
     tables.append(t7)

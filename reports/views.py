@@ -41,6 +41,7 @@ class ReportFilterForm(forms.Form):
 
 
 def _filters(request):
+    """The filters asked for; an invalid one is reported, never silently replaced."""
     form = ReportFilterForm(request.GET or None)
     as_of, diagnosis = timezone.localdate(), "CD"
     if form.is_valid():
@@ -49,9 +50,17 @@ def _filters(request):
     return form, as_of, diagnosis
 
 
+def _filter_errors(form):
+    return [e for field in form for e in field.errors] if form.is_bound and not form.is_valid() else []
+
+
 @require_permission("reports.view_cohort_report")
 def report_page(request):
     form, as_of, diagnosis = _filters(request)
+    if _filter_errors(form):
+        form, as_of, diagnosis = ReportFilterForm(request.GET), timezone.localdate(), "CD"
+        form.is_valid()
+        return render(request, "reports/report.html", {"form": form, "invalid": True}, status=400)
     report = cohort_report(as_of=as_of, diagnosis=diagnosis)
     relapse_curve = (report.get("relapse_free") or {}).get("curve")
     ae_curve = ((report.get("adverse_events") or {}).get("ae_free") or {}).get("curve")
@@ -72,7 +81,10 @@ def report_page(request):
 def report_download(request, fmt):
     if fmt not in CONTENT_TYPES:
         return HttpResponse("Unknown format: choose json, csv, xlsx or pdf.", status=404)
-    _, as_of, diagnosis = _filters(request)
+    form, as_of, diagnosis = _filters(request)
+    errors = _filter_errors(form)
+    if errors:
+        return HttpResponse(" ".join(errors), status=400, content_type="text/plain; charset=utf-8")
     report = cohort_report(as_of=as_of, diagnosis=diagnosis)
     if fmt == "json":
         content = exports.as_json(report)

@@ -56,15 +56,15 @@ def test_xlsx_holds_the_same_numbers_as_the_json(cohort, tmp_path):
     assert figures["induction.response.4.pct"] == report["induction"]["response"]["4"]["pct"]
     assert figures["n_patients"] == report["n_patients"]
     induction = [list(r) for r in book["induction"].iter_rows(values_only=True)]
-    assert ["Remission, n (%)", None, "4 (100 %)"] == induction[4][:3]
+    assert ["Remission, n (%)", None, "4 (100.0 %)"] == induction[4][:3]
 
 
 def test_csv_and_pdf(cohort, tmp_path):
     call_command("cohort_report", "--format", "csv", "--out", str(tmp_path / "r.csv"))
-    assert "\"Remission, n (%)\",Week 4,4 (100 %)" in (tmp_path / "r.csv").read_text()
+    assert "\"Remission, n (%)\",Week 4,4 (100.0 %)" in (tmp_path / "r.csv").read_text()
     call_command("cohort_report", "--format", "pdf", "--out", str(tmp_path / "r.pdf"))
     text = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True).stdout
-    assert "Table 2" in text and "4 (100 %)" in text
+    assert "Table 2" in text and "4 (100.0 %)" in text
 
 
 def test_report_queries_do_not_grow_with_patients(make_patient, clinician):
@@ -82,7 +82,7 @@ def test_report_queries_do_not_grow_with_patients(make_patient, clinician):
 def test_report_page_for_the_clinic_lead(client, clinic_lead, nurse, cohort):
     client.force_login(clinic_lead)
     page = client.get(reverse("reports:cohort")).content.decode()
-    assert "Table 2 — Induction" in page and "figure-relapse_free" in page and "4 (100 %)" in page
+    assert "Table 2 — Induction" in page and "figure-relapse_free" in page and "4 (100.0 %)" in page
     pdf = client.get(reverse("reports:download", args=["pdf"]))
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     bad = client.get(reverse("reports:cohort"), {"as_of": "2999-01-01"}).content.decode()
@@ -111,3 +111,29 @@ def test_visit_pdf_text_and_png(client, clinician, make_patient, tmp_path):
     assert not (tmp_path / "page-2.png").exists()  # one A4 page
 
 
+
+
+# --- regressions from the second read of the reports ------------------------------------
+def test_command_refuses_a_future_as_of(tmp_path):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="in the future"):
+        call_command("cohort_report", "--format", "json", "--out", str(tmp_path / "r.json"), "--as-of", "2999-01-01")
+
+
+def test_download_with_an_invalid_filter_is_refused_not_replaced(client, clinic_lead, cohort):
+    client.force_login(clinic_lead)
+    response = client.get(reverse("reports:download", args=["json"]), {"as_of": "2999-01-01", "diagnosis": "UC"})
+    assert response.status_code == 400 and "future" in response.content.decode()
+    page = client.get(reverse("reports:cohort"), {"as_of": "2999-01-01"})
+    assert page.status_code == 400 and "No report" in page.content.decode()
+
+
+def test_an_empty_cohort_shows_dashes_not_zeros(client, clinic_lead, cohort):
+    from reports.selectors import cohort_report
+    from reports.tables import report_tables
+
+    tables = {t.key: t for t in report_tables(cohort_report(diagnosis="UC"))}
+    response = tables["induction"].rows[0]
+    assert response[2:] == ["—", "—", "—", "—"]
+    assert tables["relapse_free_summary"].rows[2][1] == "—"

@@ -4,6 +4,7 @@ from datetime import date
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from reports import exports
 from reports.selectors import cohort_report
@@ -26,6 +27,10 @@ class Command(BaseCommand):
         parser.add_argument("--diagnosis", choices=["CD", "UC", "AID"], default="CD")
 
     def handle(self, *args, format, out, as_of, diagnosis, **options):
+        if as_of and as_of > timezone.localdate():
+            raise CommandError(
+                f"--as-of: {as_of:%Y-%m-%d} is in the future; the report cannot count what has not happened."
+            )
         report = cohort_report(as_of=as_of, diagnosis=diagnosis)
         if format == "json":
             content = exports.as_json(report).encode()
