@@ -42,6 +42,9 @@ def cdai_preview(patient, form):
     if errors:
         return CdaiPreview(errors=errors)
     visit = form.instance  # construct_instance has applied the valid input
+    if "cdai_complications" in getattr(form, "cleaned_data", {}):
+        # The count follows the ticked categories, 0 included (VisitForm.clean), as on save.
+        visit.cdai_complications = form.cleaned_data["cdai_complications"]
     try:
         return CdaiPreview(services.compute_cdai(patient, visit))
     except ValueError as error:

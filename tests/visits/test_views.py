@@ -235,3 +235,11 @@ def test_lab_reference_shown_for_the_patients_sex_and_age(client, clinician, mak
     page = client.get(reverse("visits:lab_create", args=[girl.code])).content.decode()
     assert "Reference 115–150" in page  # haemoglobin, female
     assert "Reference 0–8" in page  # CRP, child under 16 (R12)
+
+
+def test_live_cdai_counts_no_ticked_complication_as_zero(client, clinician, patient):
+    client.force_login(clinician)
+    page = client.post(
+        reverse("visits:cdai_preview", args=[patient.code]), visit_data(cdai_complication_flags=[])
+    ).content.decode()
+    assert "CDAI 100" in page  # 120 − 20: the preview agrees with the saved visit
