@@ -40,6 +40,7 @@ test: install-test
 # Benchmarks on PostgreSQL (separate databases thalimon_bench*), printing their tables.
 bench: install-test
 	cd bench && DEBUG=1 CELERY_TASK_ALWAYS_EAGER=1 ../$(PY) scan_reminders.py
+	cd bench && DEBUG=1 CELERY_TASK_ALWAYS_EAGER=1 ../$(PY) pages.py
 	cd bench && DEBUG=1 CELERY_TASK_ALWAYS_EAGER=1 ../$(PY) report_timings.py
 	cd bench && DEBUG=1 CELERY_TASK_ALWAYS_EAGER=1 ../$(PY) import_datasheet.py
 

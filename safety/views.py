@@ -48,7 +48,8 @@ def _inbox_queryset(request, form):
         Reminder.objects.filter(state__in=OPEN_STATES, due__lte=today + timedelta(days=7))
         .filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=today))
         .select_related("patient", "escalated_to")
-        .order_by("due", "patient__code", "kind")
+        # Oldest due first; (due, pk) follows the (state, due) index without sorting a join.
+        .order_by("due", "pk")
     )
     if form.is_valid():
         if form.cleaned_data["kind"]:
@@ -62,27 +63,49 @@ def _inbox_queryset(request, form):
     return reminders
 
 
+INBOX_PAGE = 25
+
+
 @require_permission("safety.view_reminder")
 def inbox(request):
+    """Three sections (overdue, due now, next 7 days), each counted in the database and
+    shown 25 rows at a time, so the inbox costs the same for 10 or 10,000 patients."""
     today = timezone.localdate()
     form = InboxFilterForm(request.GET or None)
-    sections = {"overdue": [], "due": [], "upcoming": []}
-    for reminder in _inbox_queryset(request, form):
-        reminder.link, reminder.link_label = action_link(reminder, request.user)
-        if reminder.due + timedelta(days=7) < today:
-            sections["overdue"].append(reminder)
-        elif reminder.due <= today:
-            sections["due"].append(reminder)
-        else:
-            sections["upcoming"].append(reminder)
+    reminders = _inbox_queryset(request, form)
+    overdue_before = today - timedelta(days=7)  # overdue: due + 7 days < today (R7)
+    querysets = {
+        "overdue": reminders.filter(due__lt=overdue_before),
+        "due": reminders.filter(due__gte=overdue_before, due__lte=today),
+        "upcoming": reminders.filter(due__gt=today),
+    }
+    shown = {}
+    for key in querysets:
+        try:
+            shown[key] = max(1, int(request.GET.get(f"{key}_pages", 1)))
+        except ValueError:
+            shown[key] = 1
+    sections, totals = {}, {}
+    for key, queryset in querysets.items():
+        totals[key] = queryset.count()
+        rows = list(queryset[: INBOX_PAGE * shown[key]])
+        for reminder in rows:
+            reminder.link, reminder.link_label = action_link(reminder, request.user)
+        sections[key] = rows
+    more = {}
+    for key in querysets:
+        if totals[key] > len(sections[key]):
+            params = request.GET.copy()
+            params[f"{key}_pages"] = shown[key] + 1
+            more[key] = params.urlencode()
     unacknowledged = (
         Alert.objects.filter(acknowledged_at__isnull=True).select_related("patient").order_by("-date")[:50]
     )
     return render(
         request,
         "safety/inbox.html",
-        {"form": form, "sections": sections, "alerts": unacknowledged, "today": today,
-         "can_work": request.user.has_perm("safety.work_reminder"), "kinds": dict(REMINDER_KINDS)},
+        {"form": form, "sections": sections, "totals": totals, "more": more, "alerts": unacknowledged,
+         "today": today, "can_work": request.user.has_perm("safety.work_reminder"), "kinds": dict(REMINDER_KINDS)},
     )
 
 

@@ -144,3 +144,28 @@ def test_a_nurse_is_not_sent_to_a_page_she_cannot_use(client, nurse, clinician, 
     sections = client.get(reverse("safety:inbox")).context["sections"]
     step = next(r for rows in sections.values() for r in rows if r.kind == "dose_step_due")
     assert step.link == reverse("visits:dose_change", args=["GI-1000"])
+
+
+def test_inbox_is_paginated_and_its_queries_do_not_grow(client, nurse, make_patient):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from safety.views import INBOX_PAGE
+
+    def add(n, offset):
+        for i in range(n):
+            patient = make_patient(code=f"IN-{offset + i:04d}")
+            Reminder.objects.create(patient=patient, kind="visit_due", due=TODAY - timedelta(days=1), reason="test")
+
+    client.force_login(nurse)
+    add(3, 0)
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("safety:inbox"))
+    add(INBOX_PAGE + 5, 100)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(reverse("safety:inbox"))
+    assert len(few) == len(many)
+    assert len(response.context["sections"]["due"]) == INBOX_PAGE
+    assert response.context["totals"]["due"] == INBOX_PAGE + 8
+    more = client.get(reverse("safety:inbox"), {"due_pages": 2})
+    assert len(more.context["sections"]["due"]) == INBOX_PAGE + 8

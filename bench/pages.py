@@ -1,0 +1,88 @@
+"""Benchmark: page timings against a bare one-query view, measured in the same run.
+
+    python bench/pages.py [--rounds 30]
+
+Targets (issue 7): list pages and the inbox at most 5× the bare view; the patient
+page with 100 visits at most 250 ms median. Uses the scan benchmark's database
+(10,000 patients); run bench/scan_reminders.py first (make bench does).
+"""
+
+import argparse
+import statistics
+import time
+from datetime import timedelta
+from decimal import Decimal
+
+from common import print_table, setup
+
+
+def timed(client, method, url, rounds, data=None):
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        response = client.post(url, data or {}) if method == "post" else client.get(url)
+        samples.append(time.perf_counter() - start)
+        assert response.status_code in (200, 302), (url, response.status_code)
+    return statistics.median(samples)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=30)
+    args = parser.parse_args()
+    setup()
+    from common import generate_cohort
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.test import Client, override_settings
+    from django.utils import timezone
+
+    from patients.models import Patient
+    from patients.services import course_save
+    from safety.services import scan_reminders
+    from visits.models import Visit
+
+    generate_cohort(10_000)
+    today = timezone.localdate()
+    user, _ = get_user_model().objects.get_or_create(username="bench-clinician")
+    user.groups.set([Group.objects.get(name="Clinician"), Group.objects.get(name="Nurse")])
+    patient = Patient.objects.filter(code="BENCH-P100").first()
+    if patient is None:
+        patient = Patient.objects.create(code="BENCH-P100", sex="M", birth_date=today - timedelta(days=40 * 365),
+                                         diagnosis="CD", height_cm=Decimal("175"))
+        course_save(actor=user, patient=patient, start_date=today - timedelta(days=1000))
+        Visit.objects.bulk_create(
+            Visit(patient=patient, date=today - timedelta(days=10 * i), contact="clinic", cdai=150 + i % 50,
+                  clinical_status="response")
+            for i in range(100)
+        )
+    scan_reminders(as_of=today)
+    client = Client()
+    client.force_login(user)
+    visit_data = {"date": today.isoformat(), "contact": "phone", "contraception_confirmed": "unknown"}
+    with override_settings(ROOT_URLCONF="bench_urls", ALLOWED_HOSTS=["testserver"]):
+        bare = timed(client, "get", "/bench/bare/", args.rounds)
+        rows = [
+            ("bare one-query view", bare),
+            ("patient list", timed(client, "get", "/patients/", args.rounds)),
+            ("patient list, search", timed(client, "get", "/patients/?q=BENCH-00&diagnosis=CD", args.rounds)),
+            ("reminder inbox", timed(client, "get", "/inbox/", args.rounds)),
+            ("patient page, 100 visits", timed(client, "get", "/patients/BENCH-P100/", args.rounds)),
+            ("visit form POST (refused, re-rendered)", timed(
+                client, "post", "/patients/BENCH-P100/visits/new/", args.rounds, {**visit_data, "date": "2999-01-01"})),
+        ]
+    table = []
+    for label, seconds in rows:
+        ratio = seconds / bare
+        target = ""
+        if label in ("patient list", "patient list, search", "reminder inbox"):
+            target = "≤ 5× bare"
+        if label.startswith("patient page"):
+            target = "≤ 250 ms median"
+        table.append((label, f"{seconds * 1000:.1f} ms median ({ratio:.1f}× bare)", target) if target
+                     else (label, f"{seconds * 1000:.1f} ms median ({ratio:.1f}× bare)"))
+    print_table(f"Pages (Django test client, {Patient.objects.count()} patients, {args.rounds} rounds)", table)
+
+
+if __name__ == "__main__":
+    main()
