@@ -25,8 +25,12 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 	$(PIP) install -q --disable-pip-version-check -e '.[test]'
 	touch $@
 
-install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+# Local development settings for plain `manage.py` commands (git-ignored).
+.env:
+	printf '# Local development only (written by make; git-ignored, never in images)\nDEBUG=1\n' > .env
+
+install: $(VENV)/.installed .env
+install-test: $(VENV)/.installed-test .env
 
 demo: install
 	DEBUG=1 THALIMON_DEMO=1 $(PY) manage.py migrate --noinput

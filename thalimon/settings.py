@@ -23,6 +23,11 @@ VAR_DIR = BASE_DIR / "var"  # local state of a demo: SQLite file, Celery queue, 
 VAR_DIR.mkdir(exist_ok=True)
 
 env = environ.Env()
+# A local, git-ignored .env (written by `make demo` / `make test`: DEBUG=1) lets
+# developers run manage.py without exporting variables. Real environment
+# variables always win; images never contain it (.dockerignore).
+if (BASE_DIR / ".env").is_file():
+    environ.Env.read_env(BASE_DIR / ".env")
 
 DEBUG = env.bool("DEBUG", default=False)
 
