@@ -145,3 +145,37 @@ def cohort_report(*, as_of=None, diagnosis="CD"):
     )
     report["baseline"] = baseline_characteristics(as_of=as_of, diagnosis=diagnosis)
     return report
+
+
+def data_fingerprint():
+    """The latest history row of every table the report reads, in one query.
+
+    Every write to clinical data (form, import, admin, deletion) adds a history
+    row, so a report cached under this fingerprint can never be stale.
+    """
+    from django.db import connection
+
+    from patients.models import Patient, TherapyCourse
+    from safety.models import AdverseEvent
+    from visits.models import DoseChange, Endoscopy, LabResult, Visit
+
+    tables = [m.history.model._meta.db_table for m in (
+        Patient, TherapyCourse, Visit, LabResult, Endoscopy, DoseChange, AdverseEvent,
+    )]
+    sql = "SELECT " + ", ".join(f"(SELECT MAX(history_id) FROM {t})" for t in tables)
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return "-".join(str(v or 0) for v in cursor.fetchone())
+
+
+def cached_cohort_report(*, as_of=None, diagnosis="CD"):
+    """cohort_report() for the pages, cached per (as_of, diagnosis, rules, data fingerprint)."""
+    from django.core.cache import cache
+
+    as_of = as_of or timezone.localdate()
+    key = f"cohort-report:{as_of:%Y-%m-%d}:{diagnosis}:{rules_version()}:{data_fingerprint()}"
+    report = cache.get(key)
+    if report is None:
+        report = cohort_report(as_of=as_of, diagnosis=diagnosis)
+        cache.set(key, report, timeout=6 * 3600)
+    return report

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from reports import charts, exports
 from reports.models import ImportJob
-from reports.selectors import cohort_report
+from reports.selectors import cached_cohort_report as cohort_report
 from reports.tables import report_tables
 from thalimon.access import patient_for, require_permission
 from visits.models import Visit

@@ -137,3 +137,13 @@ def test_an_empty_cohort_shows_dashes_not_zeros(client, clinic_lead, cohort):
     response = tables["induction"].rows[0]
     assert response[2:] == ["—", "—", "—", "—"]
     assert tables["relapse_free_summary"].rows[2][1] == "—"
+
+
+def test_cached_report_follows_every_write(make_patient, clinician):
+    from reports.selectors import cached_cohort_report
+
+    _cohort(make_patient, clinician, 2)
+    first = cached_cohort_report()
+    assert cached_cohort_report() is not None and first["n_patients"] == 2
+    _cohort(make_patient, clinician, 1, offset=50)  # a write changes the fingerprint
+    assert cached_cohort_report()["n_patients"] == 3

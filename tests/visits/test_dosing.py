@@ -306,3 +306,16 @@ def test_aza_dose_with_a_recent_weight_is_checked_in_mg_per_kg(make_patient, cli
     # 60 kg: 2.0–2.5 mg/kg = 120–150 mg → rounded 125–150 (R4.1); 150 is inside.
     row = dosing.dose_change_record(actor=clinician, patient=patient, drug="azathioprine", date=START, dose_mg=Decimal("150"))
     assert row.deviations == [] and row.warnings == []
+
+
+def test_patient_page_with_an_imported_override_renders(client, man, clinician):
+    """Found by the load test: an override recorded by an import has no deciding user."""
+    start(man, clinician)
+    dosing.dose_change_record(
+        actor=None, patient=man, drug="thalidomide", date=START + timedelta(days=5), dose_mg=Decimal("50"),
+        override_reason="historical chart", historical=True,
+    )
+    client.force_login(clinician)
+    response = client.get(reverse("patients:detail", args=[man.code]))
+    assert response.status_code == 200
+    assert "override by import" in response.content.decode()

@@ -29,3 +29,11 @@ def course_day(course, day):
 def code_words(code):
     """A rule code in words: 'first_dose' -> 'first dose'."""
     return str(code or "").replace("_", " ")
+
+
+@register.filter
+def user_label(user, missing="import"):
+    """A user's name for pages; records written by an import or a job have none."""
+    if user is None:
+        return missing
+    return user.get_full_name() or user.username
