@@ -313,7 +313,8 @@ def patient_dosing(patient, *, as_of=None):
             "R3.4",
         ))
     confirmations = [v for v in visits if v.contraception_confirmed is not None]
-    within_period = context["thal_active"] or (stopped_on is not None and (as_of - stopped_on).days < 182)
+    period = rule_settings().contraception_period_days  # R5.3, configurable
+    within_period = context["thal_active"] or (stopped_on is not None and (as_of - stopped_on).days < period)
     if confirmations and confirmations[-1].contraception_confirmed is False and within_period:
         last = confirmations[-1]
         alerts.append((
