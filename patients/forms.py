@@ -92,6 +92,7 @@ class PatientForm(forms.ModelForm):
             "status_date",
             "responsible_clinician",
             "responsible_nurse",
+            "care_team_only",
         ]
         widgets = {
             "birth_date": DateInput(),
@@ -182,6 +183,7 @@ class PatientForm(forms.ModelForm):
                     Column("responsible_clinician", css_class="col-md-6"),
                     Column("responsible_nurse", css_class="col-md-6"),
                 ),
+                "care_team_only",
                 Row(Column("status", css_class="col-md-6"), Column("status_date", css_class="col-md-6")),
             ),
             Submit("save", "Save patient", css_class="btn-primary"),

@@ -253,6 +253,15 @@ class Patient(models.Model):
         blank=True,
         related_name="patients_as_nurse",
     )
+    care_team_only = models.BooleanField(
+        "restricted to the care team",
+        default=False,
+        help_text=(
+            "Only the responsible clinician and the responsible nurse may open this record "
+            "(e.g. a member of staff treated in their own clinic). The patient still counts in "
+            "cohort reports, by code only. Needs a responsible clinician."
+        ),
+    )
 
     version = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -293,6 +302,14 @@ class Patient(models.Model):
                 violation_error_message="Montreal classification applies to Crohn's disease only.",
             ),
             models.CheckConstraint(
+                condition=models.Q(care_team_only=False) | models.Q(responsible_clinician__isnull=False),
+                name="patient_restricted_has_clinician",
+                violation_error_message=(
+                    "Restricted to the care team: choose a responsible clinician, "
+                    "or nobody could treat the patient."
+                ),
+            ),
+            models.CheckConstraint(
                 condition=models.Q(diagnosis="AID") | models.Q(aid_type=""),
                 name="patient_aid_type_only_for_aid",
                 violation_error_message="The autoinflammatory disease type applies to AID only.",
@@ -306,6 +323,14 @@ class Patient(models.Model):
         return reverse("patients:detail", args=[self.code])
 
     # --- cross-field validation (shared by form, import and admin) ---------
+    def in_care_team(self, user):
+        """The responsible clinician or nurse of this patient."""
+        return user.pk is not None and user.pk in (self.responsible_clinician_id, self.responsible_nurse_id)
+
+    def may_be_opened_by(self, user):
+        """Object-level access: a restricted record opens for its care team only."""
+        return not self.care_team_only or self.in_care_team(user)
+
     def clean(self):
         errors = {}
         self.code = (self.code or "").strip()
@@ -315,6 +340,11 @@ class Patient(models.Model):
         if self.birth_date and self.birth_date.year < 1900:
             errors["birth_date"] = "Birth date must be on or after 1900-01-01."
 
+        if self.care_team_only and not self.responsible_clinician_id:
+            errors["responsible_clinician"] = (
+                "Responsible clinician: required when the record is restricted to the care team "
+                "(otherwise nobody could treat the patient)."
+            )
         if self.diagnosis != Diagnosis.CD:
             for name in ("montreal_location", "montreal_behavior"):
                 if getattr(self, name):

@@ -8,10 +8,9 @@ from django.utils import timezone
 
 from patients import selectors
 from patients.forms import CourseForm, PatientForm, PatientSearchForm
-from patients.models import Patient
 from patients.services import course_save, patient_create, patient_update
 from safety import selectors as safety_selectors
-from thalimon.access import patient_for, require_permission
+from thalimon.access import patient_for, require_permission, visible_patients
 from thalimon.roles import CLINICIAN
 from visits import selectors as visit_selectors
 
@@ -26,7 +25,7 @@ def _can_see_identity(user):
 def patient_list(request):
     show_identity = _can_see_identity(request.user)
     form = PatientSearchForm(request.GET or None)
-    patients = Patient.objects.select_related("responsible_clinician", "responsible_nurse")
+    patients = visible_patients(request.user).select_related("responsible_clinician", "responsible_nurse")
     if form.is_valid():
         query = form.cleaned_data["q"].strip()
         if query:

@@ -13,8 +13,11 @@ def _due_open():
     )
 
 
-def due_reminder_count():
-    return _due_open().count()
+def due_reminder_count(user):
+    """Due reminders of the patients ``user`` may open (the navigation badge)."""
+    from thalimon.access import hidden_patient_ids
+
+    return _due_open().exclude(patient_id__in=hidden_patient_ids(user)).count()
 
 
 def patient_safety(patient, user=None):

@@ -408,7 +408,9 @@ def _digest_rows(reminders, as_of):
 
 def send_digests(*, as_of=None):
     """Email each nurse the due reminders of her patients (patients without a
-    nurse go to every nurse) and each clinician the reminders escalated to him.
+    nurse go to every nurse, except records restricted to another care team) and
+    each clinician the reminders escalated to him (and, for a restricted record
+    without a nurse, every due reminder of it).
     Patient codes and links only; one failed recipient does not stop the others."""
     as_of = as_of or timezone.localdate()
     due = list(
@@ -423,9 +425,19 @@ def send_digests(*, as_of=None):
         roles = {g.name for g in user.groups.all()}
         mine = []
         if NURSE in roles:
-            mine += [r for r in due if r.patient.responsible_nurse_id in (None, user.pk)]
+            mine += [
+                r for r in due
+                if r.patient.responsible_nurse_id in (None, user.pk) and r.patient.may_be_opened_by(user)
+            ]
         if CLINICIAN in roles:
             mine += [r for r in due if r.escalated_to_id == user.pk and r not in mine]
+            # A record restricted to the care team with no nurse: its clinician is the
+            # only one who can work its reminders, so they go to him from the first day.
+            mine += [
+                r for r in due
+                if r.patient.care_team_only and r.patient.responsible_nurse_id is None
+                and r.patient.responsible_clinician_id == user.pk and r not in mine
+            ]
         if not mine:
             continue
         context = {

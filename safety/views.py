@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from safety import services
 from safety.forms import AdverseEventForm, AdverseEventNoteForm, InboxFilterForm
 from safety.models import OPEN_STATES, REMINDER_KINDS, AdverseEvent, Alert, Reminder
-from thalimon.access import patient_for, require_permission
+from thalimon.access import hidden_patient_ids, patient_for, require_permission
 from visits.views import _run_service
 
 ACTION_LINKS = {
@@ -47,6 +47,7 @@ def _inbox_queryset(request, form):
     reminders = (
         Reminder.objects.filter(state__in=OPEN_STATES, due__lte=today + timedelta(days=7))
         .filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=today))
+        .exclude(patient_id__in=hidden_patient_ids(request.user))  # restricted to another care team
         .select_related("patient", "escalated_to")
         # Oldest due first; (due, pk) follows the (state, due) index without sorting a join.
         .order_by("due", "pk")
@@ -99,7 +100,9 @@ def inbox(request):
             params[f"{key}_pages"] = shown[key] + 1
             more[key] = params.urlencode()
     unacknowledged = (
-        Alert.objects.filter(acknowledged_at__isnull=True).select_related("patient").order_by("-date")[:50]
+        Alert.objects.filter(acknowledged_at__isnull=True)
+        .exclude(patient_id__in=hidden_patient_ids(request.user))
+        .select_related("patient").order_by("-date")[:50]
     )
     return render(
         request,

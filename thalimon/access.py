@@ -51,21 +51,49 @@ def roles_context(request):
     if user.has_perm("safety.view_reminder"):
         from safety.selectors import due_reminder_count
 
-        context["due_reminders"] = due_reminder_count()
+        context["due_reminders"] = due_reminder_count(user)
     return context
+
+
+CARE_TEAM_ONLY_MESSAGE = (
+    "This patient's record is restricted to the care team (the responsible clinician and nurse)."
+)
 
 
 def patient_for(request, code, *, perm="patients.view_patient"):
     """Fetch one patient the user may see, or 404/403.
 
-    Every view that shows or edits one patient fetches it here, so that an
-    object-level restriction (care team only) can be added in one place.
+    Every view that shows or edits one patient fetches it here: the role's
+    permission first, then the object-level rule — a record restricted to the
+    care team opens only for its responsible clinician and nurse.
     """
     from patients.models import Patient
 
     if not request.user.has_perm(perm):
         raise PermissionDenied("Your role does not allow this page.")
-    return get_object_or_404(
+    patient = get_object_or_404(
         Patient.objects.select_related("responsible_clinician", "responsible_nurse", "course"),
         code=code,
     )
+    if not patient.may_be_opened_by(request.user):
+        raise PermissionDenied(CARE_TEAM_ONLY_MESSAGE)
+    return patient
+
+
+def hidden_patient_ids(user):
+    """A subquery of the patients whose records ``user`` may not open (restricted to a
+    care team the user is not in). Lists exclude them with ``patient_id__in``."""
+    from patients.models import Patient
+
+    restricted = Patient.objects.filter(care_team_only=True)
+    if user.pk is not None:
+        restricted = restricted.exclude(responsible_clinician_id=user.pk).exclude(responsible_nurse_id=user.pk)
+    return restricted.values("pk")
+
+
+def visible_patients(user, queryset=None):
+    """The patients ``user`` may open, for lists and searches."""
+    from patients.models import Patient
+
+    queryset = Patient.objects.all() if queryset is None else queryset
+    return queryset.exclude(pk__in=hidden_patient_ids(user))

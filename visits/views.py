@@ -105,9 +105,9 @@ def visit_edit(request, pk):
 @require_permission("visits.add_visit")
 def cdai_preview(request, code):
     """htmx: the live CDAI while the clinician types, from the same server computation."""
+    patient = patient_for(request, code, perm="visits.add_visit")
     if request.method != "POST":
         return redirect("patients:detail", code=code)
-    patient = patient_for(request, code, perm="visits.add_visit")
     form = VisitForm(request.POST, patient=patient)
     form.is_valid()
     return render(request, "visits/_cdai_live.html", {"cdai_result": selectors.cdai_preview(patient, form), "form": form})
