@@ -24,6 +24,17 @@ def setup():
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    vacuum_analyze()
+
+
+def vacuum_analyze():
+    """Planner statistics and visibility maps as autovacuum keeps them on a live database
+    (a bulk-loaded table has none until then)."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
 
 
 def _ensure_database():
@@ -49,9 +60,17 @@ def timed(label, results):
     results[label] = time.perf_counter() - start
 
 
-def generate_cohort(n_patients, *, visits_per_patient=None, seed_label="bench"):
-    """Insert ``n_patients`` demo-like patients with courses, doses, visits, WBC counts,
-    pregnancy tests and a few adverse events. Returns the number created (0 if present)."""
+N_PATIENTS = 10_000
+VISITS_PER_PATIENT = 30
+VISIT_INTERVAL_DAYS = 28
+
+
+def generate_cohort(n_patients=N_PATIENTS, *, visits_per_patient=VISITS_PER_PATIENT, seed_label="bench"):
+    """Insert ``n_patients`` demo-like patients (default 10,000) with courses, doses,
+    ``visits_per_patient`` monthly clinic visits each (default 30: 300,000 visits, about
+    2.2 years of therapy), WBC and CRP counts, pregnancy tests and a few adverse events,
+    then compute every visit's outcome status with the services' own function.
+    Returns the number created (0 if the cohort is already there)."""
     import random
     from datetime import timedelta
 
@@ -89,9 +108,12 @@ def generate_cohort(n_patients, *, visits_per_patient=None, seed_label="bench"):
                 rng = random.Random(index)
                 start, history, _ = demo_history(index, today=today)
                 if visits_per_patient:
+                    # Monthly visits from a start far enough back for all of them to be in the past.
+                    start = min(start, today - timedelta(days=VISIT_INTERVAL_DAYS * (visits_per_patient - 1)
+                                                         + rng.randint(0, 27)))
                     history = (history * ((visits_per_patient // max(len(history), 1)) + 1))[:visits_per_patient]
-                    history = [dict(v, date=start + timedelta(days=7 * i)) for i, v in enumerate(history)]
-                    history = [v for v in history if v["date"] <= today]
+                    history = [dict(v, date=start + timedelta(days=VISIT_INTERVAL_DAYS * i))
+                               for i, v in enumerate(history)]
                 target, thal, aza, test_days = demo_doses(
                     index, start=start, today=today,
                     female_of_reproductive_potential=patient.is_female_of_reproductive_potential,
@@ -133,6 +155,12 @@ def generate_cohort(n_patients, *, visits_per_patient=None, seed_label="bench"):
             PregnancyTest.objects.bulk_create(tests, ignore_conflicts=True)
             AdverseEvent.objects.bulk_create(events, ignore_conflicts=True)
         created += len(patients)
+    # Outcome status of every visit (R2), with the function every saved visit goes through.
+    from visits.services import patient_outcomes_refresh
+
+    for patient in Patient.objects.filter(code__startswith=prefix).select_related("course"):
+        patient_outcomes_refresh(patient)
+    vacuum_analyze()
     return created
 
 

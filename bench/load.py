@@ -33,7 +33,7 @@ def main():
 
     from safety.services import scan_reminders
 
-    generate_cohort(10_000)
+    generate_cohort()
     scan_reminders()
     for username, role in (("bench-clinician", "Clinician"), ("bench-nurse", "Nurse"), ("bench-lead", "Clinic lead")):
         user, _ = get_user_model().objects.get_or_create(username=username)

@@ -1,6 +1,6 @@
 """Benchmark: a full reminder scan over 10,000 patients with realistic histories.
 
-    python bench/scan_reminders.py [--patients 10000]
+    python bench/scan_reminders.py
 
 Target (issue): under 60 s on the 2-core machine, with a number of queries
 per batch that does not grow with the number of patients.
@@ -14,8 +14,7 @@ from common import print_table, setup, timed
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--patients", type=int, default=10_000)
-    args = parser.parse_args()
+    parser.parse_args()
     setup()
     from common import generate_cohort
     from django.db import connection, reset_queries
@@ -29,7 +28,7 @@ def main():
 
     results = {}
     with timed("generate", results):
-        generate_cohort(args.patients)
+        generate_cohort()
     n_patients = Patient.objects.filter(code__startswith="BENCH-").count()
     n_visits = Visit.objects.filter(patient__code__startswith="BENCH-").count()
     Reminder.objects.all()._raw_delete(Reminder.objects.db)  # a clean slate, without 30,000 history rows

@@ -274,6 +274,16 @@ class Patient(models.Model):
         permissions = [
             ("view_patient_identity", "Can see patients' names"),
         ]
+        indexes = [
+            # Every list leaves out the records restricted to another care team: few rows,
+            # read on every page (thalimon.access.hidden_patient_ids).
+            models.Index(
+                fields=["id"],
+                include=["responsible_clinician", "responsible_nurse"],
+                condition=models.Q(care_team_only=True),
+                name="patient_care_team_only",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 Lower("code"),

@@ -25,7 +25,9 @@ def _can_see_identity(user):
 def patient_list(request):
     show_identity = _can_see_identity(request.user)
     form = PatientSearchForm(request.GET or None)
-    patients = visible_patients(request.user).select_related("responsible_clinician", "responsible_nurse")
+    # The care team is fetched for the page's rows only (prefetch): a join before the
+    # sort made PostgreSQL join every match when a search matches thousands.
+    patients = visible_patients(request.user).prefetch_related("responsible_clinician", "responsible_nurse")
     if form.is_valid():
         query = form.cleaned_data["q"].strip()
         if query:

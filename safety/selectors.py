@@ -20,6 +20,12 @@ def due_reminder_count(user):
     return _due_open().exclude(patient_id__in=hidden_patient_ids(user)).count()
 
 
+def due_reminder_count_for(request):
+    """The badge's count, unless the page already counted the same reminders (the inbox)."""
+    counted = getattr(request, "due_reminder_count", None)
+    return counted if counted is not None else due_reminder_count(request.user)
+
+
 def patient_safety(patient, user=None):
     """Open reminders, alerts and adverse events of one patient (three queries)."""
     from safety.views import action_link

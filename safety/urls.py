@@ -6,6 +6,7 @@ app_name = "safety"
 
 urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
+    path("reminders/<int:pk>/", views.reminder_detail, name="reminder_detail"),
     path("reminders/<int:pk>/acknowledge/", views.reminder_acknowledge, name="reminder_acknowledge"),
     path("reminders/<int:pk>/complete/", views.reminder_complete, name="reminder_complete"),
     path("reminders/<int:pk>/snooze/", views.reminder_snooze, name="reminder_snooze"),

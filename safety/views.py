@@ -4,16 +4,18 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
 from safety import services
 from safety.forms import AdverseEventForm, AdverseEventNoteForm, InboxFilterForm
-from safety.models import OPEN_STATES, REMINDER_KINDS, AdverseEvent, Alert, Reminder
+from safety.models import OPEN_STATES, AdverseEvent, Alert, Reminder
 from thalimon.access import hidden_patient_ids, patient_for, require_permission
+from thalimon.urls_util import url_pattern
 from visits.views import _run_service
 
 ACTION_LINKS = {
@@ -42,6 +44,12 @@ def action_link(reminder, user=None):
     return reverse(name, args=[code]), label
 
 
+INBOX_ROW_FIELDS = (
+    "kind", "due", "subject", "reason", "action", "state", "patient__code",
+    "escalated_to__username", "escalated_to__first_name", "escalated_to__last_name",
+)
+
+
 def _inbox_queryset(request, form):
     today = timezone.localdate()
     reminders = (
@@ -49,7 +57,9 @@ def _inbox_queryset(request, form):
         .filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=today))
         .exclude(patient_id__in=hidden_patient_ids(request.user))  # restricted to another care team
         .select_related("patient", "escalated_to")
-        # Oldest due first; (due, pk) follows the (state, due) index without sorting a join.
+        # Only what a row shows: a patient row has some forty columns.
+        .only(*INBOX_ROW_FIELDS)
+        # Oldest due first; (due, pk) follows the partial index of open reminders.
         .order_by("due", "pk")
     )
     if form.is_valid():
@@ -64,52 +74,103 @@ def _inbox_queryset(request, form):
     return reminders
 
 
-INBOX_PAGE = 25
+# Rows per section (and alerts) before "Show more": the oldest first, with each total.
+INBOX_PAGE = 10
 
 
 @require_permission("safety.view_reminder")
 def inbox(request):
-    """Three sections (overdue, due now, next 7 days), each counted in the database and
-    shown 25 rows at a time, so the inbox costs the same for 10 or 10,000 patients."""
+    """Three sections (overdue, due now, next 7 days), counted together in one query and
+    shown INBOX_PAGE rows at a time, so the inbox costs the same for 10 or 10,000 patients.
+    Completing or snoozing opens the reminder's own page (loaded in place with htmx)."""
     today = timezone.localdate()
     form = InboxFilterForm(request.GET or None)
     reminders = _inbox_queryset(request, form)
     overdue_before = today - timedelta(days=7)  # overdue: due + 7 days < today (R7)
-    querysets = {
-        "overdue": reminders.filter(due__lt=overdue_before),
-        "due": reminders.filter(due__gte=overdue_before, due__lte=today),
-        "upcoming": reminders.filter(due__gt=today),
+    windows = {
+        "overdue": Q(due__lt=overdue_before),
+        "due": Q(due__gte=overdue_before, due__lte=today),
+        "upcoming": Q(due__gt=today),
     }
-    shown = {}
-    for key in querysets:
-        try:
-            shown[key] = max(1, int(request.GET.get(f"{key}_pages", 1)))
-        except ValueError:
-            shown[key] = 1
-    sections, totals = {}, {}
-    for key, queryset in querysets.items():
-        totals[key] = queryset.count()
-        rows = list(queryset[: INBOX_PAGE * shown[key]])
+    counts = reminders.aggregate(**{f"n_{key}": Count("pk", filter=window) for key, window in windows.items()})
+    totals = {key: counts[f"n_{key}"] for key in windows}
+    if not request.GET:
+        # The navigation badge counts the same reminders (due today or before): no second count.
+        request.due_reminder_count = totals["overdue"] + totals["due"]
+    next_url = request.get_full_path()
+    patient_url, detail_url, acknowledge_url = (
+        url_pattern(name) for name in ("patients:detail", "safety:reminder_detail", "safety:reminder_acknowledge")
+    )
+    sections, more = {}, {}
+    for key, window in windows.items():
+        shown = _pages_shown(request, key)
+        rows = list(reminders.filter(window)[: INBOX_PAGE * shown]) if totals[key] else []
         for reminder in rows:
             reminder.link, reminder.link_label = action_link(reminder, request.user)
+            reminder.patient_url = patient_url(reminder.patient.code)
+            reminder.actions_url = f"{detail_url(reminder.pk)}?{urlencode({'next': next_url})}"
+            reminder.acknowledge_url = acknowledge_url(reminder.pk)
         sections[key] = rows
-    more = {}
-    for key in querysets:
-        if totals[key] > len(sections[key]):
+        if totals[key] > len(rows):
             params = request.GET.copy()
-            params[f"{key}_pages"] = shown[key] + 1
+            params[f"{key}_pages"] = shown + 1
             more[key] = params.urlencode()
-    unacknowledged = (
+    alerts = (
         Alert.objects.filter(acknowledged_at__isnull=True)
         .exclude(patient_id__in=hidden_patient_ids(request.user))
-        .select_related("patient").order_by("-date")[:50]
     )
+    alert_total = alerts.count()
+    shown_alerts = INBOX_PAGE * _pages_shown(request, "alerts")
+    unacknowledged = list(
+        # "withhold" before "review": the alerts that stop a dose come first.
+        alerts.select_related("patient").only("tier", "date", "reason", "patient__code")
+        .order_by("-tier", "-date", "-pk")[:shown_alerts]
+    ) if alert_total else []
+    for alert in unacknowledged:
+        alert.patient_url = patient_url(alert.patient.code)
+    if alert_total > len(unacknowledged):
+        params = request.GET.copy()
+        params["alerts_pages"] = _pages_shown(request, "alerts") + 1
+        more["alerts"] = params.urlencode()
     return render(
         request,
         "safety/inbox.html",
         {"form": form, "sections": sections, "totals": totals, "more": more, "alerts": unacknowledged,
-         "today": today, "can_work": request.user.has_perm("safety.work_reminder"), "kinds": dict(REMINDER_KINDS)},
+         "alert_total": alert_total, "page_size": INBOX_PAGE,
+         "today": today, "can_work": request.user.has_perm("safety.work_reminder"), "next_url": next_url},
     )
+
+
+def _pages_shown(request, key):
+    try:
+        return min(max(1, int(request.GET.get(f"{key}_pages", 1))), 400)
+    except ValueError:
+        return 1
+
+
+def _safe_next(request, value):
+    """Back to the inbox view the nurse came from; never to another site."""
+    if value and url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()},
+                                                 require_https=request.is_secure()):
+        return value
+    return reverse("safety:inbox")
+
+
+@require_permission("safety.view_reminder")
+def reminder_detail(request, pk):
+    """One reminder: why it is due, its history, and (for nurses and clinicians) the
+    complete and snooze forms. The inbox loads the forms in place (htmx fragment)."""
+    reminder = get_object_or_404(Reminder.objects.select_related("patient", "escalated_to", "closed_by"), pk=pk)
+    patient = patient_for(request, reminder.patient.code, perm="safety.view_reminder")
+    reminder.link, reminder.link_label = action_link(reminder, request.user)
+    context = {
+        "reminder": reminder, "patient": patient, "next_url": _safe_next(request, request.GET.get("next")),
+        "can_work": request.user.has_perm("safety.work_reminder") and reminder.is_open,
+    }
+    if request.htmx:
+        return render(request, "safety/_reminder_actions.html", context)
+    context["history"] = reminder.history.select_related("history_user").order_by("-history_date")[:20]
+    return render(request, "safety/reminder_detail.html", context)
 
 
 def _reminder_action(request, pk, call, done_message):
@@ -120,7 +181,7 @@ def _reminder_action(request, pk, call, done_message):
         messages.success(request, done_message.format(code=reminder.patient.code))
     except ValidationError as error:
         messages.warning(request, " ".join(error.messages))
-    return redirect(request.POST.get("next") or reverse("safety:inbox"))
+    return redirect(_safe_next(request, request.POST.get("next")))
 
 
 @require_POST

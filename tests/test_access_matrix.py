@@ -40,6 +40,7 @@ MATRIX = {
     "visits:pregnancy_test_create": CARE_TEAM,
     "visits:contraception_create": CARE_TEAM,
     "safety:inbox": [LOGIN, OK, OK, OK, OK],  # a clinic lead reads, but cannot act
+    "safety:reminder_detail": EVERYONE,  # read like the inbox; only care roles get the forms
     "safety:reminder_acknowledge": CARE_TEAM,
     "safety:reminder_complete": CARE_TEAM,
     "safety:reminder_snooze": CARE_TEAM,
@@ -103,6 +104,7 @@ def _url(name, records):
         "visits:endoscopy_edit": [records["endoscopy"]],
         "safety:ae_detail": [records["ae"]],
         "safety:ae_edit": [records["ae"]],
+        "safety:reminder_detail": [records["reminder"]],
         "safety:reminder_acknowledge": [records["reminder"]],
         "safety:reminder_complete": [records["reminder"]],
         "safety:reminder_snooze": [records["reminder"]],
@@ -184,3 +186,20 @@ def test_csrf_is_enforced(make_user):
     strict.force_login(make_user(CLINICIAN))
     response = strict.post(reverse("patients:create"), {"code": "GI-0500"})
     assert response.status_code == 403
+
+
+def test_one_query_permissions_equal_django_model_backend(make_user):
+    """thalimon.auth_backends.RoleBackend gives every role exactly ModelBackend's set."""
+    from django.contrib.auth.backends import ModelBackend
+    from django.contrib.auth.models import Permission
+
+    from thalimon.auth_backends import RoleBackend
+
+    for role in [CLINICIAN, NURSE, CLINIC_LEAD, ADMIN]:
+        user = make_user(role)
+        user.user_permissions.add(Permission.objects.get(codename="view_importjob"))
+        fresh = type(user).objects.get(pk=user.pk)
+        expected = ModelBackend().get_all_permissions(type(user).objects.get(pk=user.pk))
+        assert RoleBackend().get_all_permissions(fresh) == expected and expected
+    inactive = make_user(CLINICIAN, is_active=False)
+    assert RoleBackend().get_all_permissions(inactive) == set()

@@ -49,9 +49,9 @@ def roles_context(request):
         return {"user_roles": []}
     context = {"user_roles": user_roles(user)}
     if user.has_perm("safety.view_reminder"):
-        from safety.selectors import due_reminder_count
+        from safety.selectors import due_reminder_count_for
 
-        context["due_reminders"] = due_reminder_count(user)
+        context["due_reminders"] = due_reminder_count_for(request)
     return context
 
 

@@ -12,6 +12,7 @@
 | DEFAULT_FROM_EMAIL  | thalimon@localhost                        |
 | TIME_ZONE           | UTC (the clinic's time zone)              |
 | SECURE_SSL_REDIRECT | on when DEBUG is off                      |
+| CACHE_URL           | locmemcache:// (redis://host:6379/1)      |
 """
 
 from pathlib import Path
@@ -113,7 +114,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTHENTICATION_BACKENDS = [
     # django-axes first: it refuses a locked-out user before the password is checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, with a user's permissions read in one query (same result).
+    "thalimon.auth_backends.RoleBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -214,7 +216,9 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Per-process cache (the cohort report page; keys carry a data fingerprint, never stale).
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "thalimon"}}
+# One cache shared by every web worker in production (CACHE_URL=redis://host:6379/1):
+# the cohort report is computed once for all of them. Per process by default.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://thalimon")}
 
 # --- Email ------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

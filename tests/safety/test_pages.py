@@ -169,3 +169,55 @@ def test_inbox_is_paginated_and_its_queries_do_not_grow(client, nurse, make_pati
     assert response.context["totals"]["due"] == INBOX_PAGE + 8
     more = client.get(reverse("safety:inbox"), {"due_pages": 2})
     assert len(more.context["sections"]["due"]) == INBOX_PAGE + 8
+
+
+def test_reminder_page_full_and_as_htmx_fragment(client, nurse, clinic_lead, scanned):
+    reminder = Reminder.objects.get(kind="pregnancy_test_due")
+    url = reverse("safety:reminder_detail", args=[reminder.pk])
+    client.force_login(nurse)
+    page = client.get(url, {"next": "/inbox/?kind=pregnancy_test_due"}).content.decode()
+    assert reminder.reason in page and "History" in page
+    assert f'action="{reverse("safety:reminder_complete", args=[reminder.pk])}"' in page
+    assert 'value="/inbox/?kind=pregnancy_test_due"' in page  # back to the filtered inbox
+    fragment = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in fragment and f'data-reminder-forms="{reminder.pk}"' in fragment
+    # A clinic lead reads the reminder but gets no forms.
+    client.force_login(clinic_lead)
+    page = client.get(url).content.decode()
+    assert reminder.reason in page and "data-reminder-forms" not in page
+
+
+def test_inbox_rows_load_their_forms_lazily(client, nurse, scanned):
+    client.force_login(nurse)
+    page = client.get(reverse("safety:inbox")).content.decode()
+    reminder = Reminder.objects.get(kind="pregnancy_test_due")
+    detail = reverse("safety:reminder_detail", args=[reminder.pk])
+    assert f'hx-get="{detail}?next=%2Finbox%2F"' in page and f'hx-target="#actions-{reminder.pk}"' in page
+    assert "data-reminder-forms" not in page  # no complete/snooze forms until asked for
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/phish", "//evil.example/", "javascript:alert(1)"])
+def test_actions_never_redirect_to_another_site(client, nurse, scanned, target):
+    client.force_login(nurse)
+    reminder = Reminder.objects.get(kind="pregnancy_test_due")
+    response = client.post(reverse("safety:reminder_acknowledge", args=[reminder.pk]), {"next": target})
+    assert response.status_code == 302 and response.url == reverse("safety:inbox")
+    page = client.get(reverse("safety:reminder_detail", args=[reminder.pk]), {"next": target}).content.decode()
+    assert "evil.example" not in page and "javascript:" not in page
+
+
+def test_alerts_count_all_and_list_withholding_first(client, nurse, on_thalidomide):
+    from safety.views import INBOX_PAGE
+
+    for day in range(INBOX_PAGE + 2):
+        Alert.objects.create(patient=on_thalidomide, kind="lab", tier="review", source=f"lab:{day}",
+                             date=TODAY - timedelta(days=day), rule="R4.4", reason=f"review {day}")
+    Alert.objects.create(patient=on_thalidomide, kind="lab", tier="withhold", source="lab:old",
+                         date=TODAY - timedelta(days=90), rule="R4.4", reason="old withhold")
+    client.force_login(nurse)
+    response = client.get(reverse("safety:inbox"))
+    assert response.context["alert_total"] == INBOX_PAGE + 3
+    alerts = response.context["alerts"]
+    assert len(alerts) == INBOX_PAGE and alerts[0].reason == "old withhold"
+    more = client.get(reverse("safety:inbox"), {"alerts_pages": 2}).context["alerts"]
+    assert len(more) == INBOX_PAGE + 3
