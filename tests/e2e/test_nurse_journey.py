@@ -39,5 +39,18 @@ def test_nurse_works_a_pregnancy_test_reminder(browser, live_server, on_thalidom
     page.screenshot(path=str(screenshot_dir / "nurse_inbox_after_768.png"), full_page=True)
     resolved = Reminder.objects.get(kind="pregnancy_test_due", due=START.__class__.fromordinal(START.toordinal() + 28))
     assert resolved.state == "auto_resolved"
+
+    # Snooze the visit reminder: its forms load in place (htmx), the page stays the inbox.
+    visit_row = page.locator(".reminder-row[data-kind='visit_due'][data-patient='GI-1000']")
+    visit_row.get_by_role("link", name="Complete or snooze…").click()
+    visit_row.get_by_label("Snooze (at most 7 days), with the reason").fill("patient on holiday")
+    page.screenshot(path=str(screenshot_dir / "nurse_inbox_snooze_768.png"), full_page=True)
+    assert page.url.endswith("/inbox/")
+    visit_row.get_by_role("button", name="Snooze").click()
+    page.get_by_text("Reminder for GI-1000 snoozed.").wait_for()
+    assert page.url.endswith("/inbox/")
+    snoozed = Reminder.objects.get(kind="visit_due", patient__code="GI-1000", state="open")
+    assert snoozed.snooze_reason == "patient on holiday" and snoozed.snoozed_until == TODAY.fromordinal(
+        TODAY.toordinal() + 1)
     context.close()
     assert problems == [], problems
