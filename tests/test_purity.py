@@ -12,6 +12,7 @@ PURE_MODULES = [
     "visits/scoring.py",
     "visits/outcomes.py",
     "visits/titration.py",
+    "visits/urgent.py",
     "reports/charts.py",
     "reports/cohort.py",
     "safety/schedule.py",

@@ -201,7 +201,7 @@ def patient_dosing(patient, *, as_of=None):
     """The dosing sections: current doses, the suggested next step, pregnancy
     coverage, cumulative dose, AZA mg/kg and metabolites, overrides, urgent
     alerts and the dose chart — in a fixed number of queries."""
-    from visits import dosing, titration
+    from visits import dosing, titration, urgent
     from visits.models import DoseChange, Drug
 
     as_of = as_of or timezone.localdate()
@@ -292,40 +292,20 @@ def patient_dosing(patient, *, as_of=None):
         )
     context["metabolites"] = interpretations
 
-    alerts = []
-    positives = [t for t in tests if t.result == "positive"]
-    if positives and not any(t.result == "negative" and t.date > positives[-1].date for t in tests):
-        # R5.2: a positive test stops thalidomide at once; shown until a later negative test.
-        when = positives[-1].date
-        if context["thal_active"]:
-            text = f"Positive test on {when:%Y-%m-%d} while thalidomide is active: stop thalidomide now."
-        elif thal_history:
-            text = f"Positive test on {when:%Y-%m-%d}; thalidomide is stopped. Every further dose is refused."
-        else:
-            text = f"Positive test on {when:%Y-%m-%d}: thalidomide must not be started."
-        alerts.append(("Positive pregnancy test", text, "R5.2"))
-    grade = context["neuropathy_grade"]
-    if grade is not None and grade >= 3 and context["thal_active"]:
-        alerts.append((
-            "Neuropathy grade 3 on thalidomide",
-            f"Latest neuropathy grade {grade} while thalidomide is active: thalidomide must be stopped "
-            "(neuropathy_grade3_on_thalidomide).",
-            "R3.4",
-        ))
-    confirmations = [v for v in visits if v.contraception_confirmed is not None]
-    period = rule_settings().contraception_period_days  # R5.3, configurable
-    within_period = context["thal_active"] or (stopped_on is not None and (as_of - stopped_on).days < period)
-    if confirmations and confirmations[-1].contraception_confirmed is False and within_period:
-        last = confirmations[-1]
-        alerts.append((
-            "Contraception not confirmed",
-            f"On {last.date:%Y-%m-%d} ({last.get_contact_display().lower()}) contraception was NOT confirmed.",
-            "R5.3",
-        ))
-    asked = [v for v in visits if v.breastfeeding is not None]
-    if asked and asked[-1].breastfeeding and context["thal_active"]:
-        alerts.append(("Breast-feeding", f"Breast-feeding recorded on {asked[-1].date:%Y-%m-%d}: thalidomide is refused.", "R5.1"))
-    context["urgent_alerts"] = alerts
+    context["urgent_alerts"] = urgent.urgent_alerts(
+        as_of=as_of,
+        tests=[(t.date, t.result) for t in tests],
+        thalidomide_active=context["thal_active"],
+        thalidomide_ever=bool(thal_history),
+        stopped_on=stopped_on,
+        neuropathy_grade=context["neuropathy_grade"],
+        contraception=[
+            urgent.Answer(v.date, v.contraception_confirmed, v.get_contact_display().lower())
+            for v in visits if v.contraception_confirmed is not None
+        ],
+        breastfeeding=[urgent.Answer(v.date, v.breastfeeding) for v in visits if v.breastfeeding is not None],
+        contraception_period_days=rule_settings().contraception_period_days,  # R5.3, configurable
+    )
 
     if thal_rows or aza_rows:
         scored = [v for v in visits if v.cdai is not None]
