@@ -282,14 +282,18 @@ def reminder_complete(*, actor, reminder_id, note):
 @transaction.atomic
 def reminder_snooze(*, actor, reminder_id, days, reason):
     errors = {}
-    if not days or not 1 <= int(days) <= MAX_SNOOZE_DAYS:
-        errors["days"] = f"Snooze for 1 to {MAX_SNOOZE_DAYS} days."
+    try:
+        days = int(str(days).strip())
+    except ValueError:
+        days = 0
+    if not 1 <= days <= MAX_SNOOZE_DAYS:
+        errors["days"] = f"Days: snooze for 1 to {MAX_SNOOZE_DAYS} whole days."
     if not (reason or "").strip():
         errors["reason"] = "Reason: say why the reminder waits."
     if errors:
         raise ValidationError(errors)
     reminder = _open_reminder(reminder_id)
-    reminder.snoozed_until = timezone.localdate() + timedelta(days=int(days))
+    reminder.snoozed_until = timezone.localdate() + timedelta(days=days)
     reminder.snooze_reason = reason.strip()
     reminder._history_user = actor
     reminder.save()

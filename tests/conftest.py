@@ -104,3 +104,25 @@ def make_patient(db, clinician):
         return patient_create(actor=clinician, **valid_patient_fields(**overrides))
 
     return _make
+
+
+@pytest.fixture
+def records(make_patient, clinician):
+    """One patient (GI-0100) with a record of every kind, for tests that visit every URL."""
+    from patients.services import course_save
+    from visits.services import endoscopy_record, visit_record
+
+    patient = make_patient(code="GI-0100", ileocolic_resection=True, sex="F")
+    course_save(actor=clinician, patient=patient, start_date=date(2024, 1, 1))
+    visit = visit_record(actor=clinician, patient=patient, date=date(2024, 1, 15), cdai_entered=200)
+    endoscopy = endoscopy_record(actor=clinician, patient=patient, date=date(2024, 2, 1), cdeis_entered=5)
+    from safety.models import AdverseEvent, Alert, Reminder
+
+    event = AdverseEvent.objects.create(patient=patient, onset=date(2024, 1, 20), term="fatigue", grade=1, drug="thalidomide")
+    reminder = Reminder.objects.create(patient=patient, kind="visit_due", due=date(2024, 2, 1), reason="test")
+    alert = Alert.objects.create(patient=patient, kind="lab", tier="review", source="lab:0", date=date(2024, 2, 1), rule="R4.4", reason="test")
+    from reports.models import ImportJob
+
+    job = ImportJob.objects.create(file="datasheets/x.zip", original_name="x.zip", state="invalid", created_by=clinician)
+    return {"code": patient.code, "visit": visit.pk, "endoscopy": endoscopy.pk, "ae": event.pk, "job": job.pk,
+            "reminder": reminder.pk, "alert": alert.pk}

@@ -4,7 +4,6 @@ The list of URLs comes from the URL configuration itself, so a new view cannot
 be added without a decision here.
 """
 
-from datetime import date
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -73,27 +72,6 @@ def _app_url_names():
 
     walk(get_resolver().url_patterns)
     return names - NOT_APP
-
-
-@pytest.fixture
-def records(make_patient, clinician):
-    from patients.services import course_save
-    from visits.services import endoscopy_record, visit_record
-
-    patient = make_patient(code="GI-0100", ileocolic_resection=True, sex="F")
-    course_save(actor=clinician, patient=patient, start_date=date(2024, 1, 1))
-    visit = visit_record(actor=clinician, patient=patient, date=date(2024, 1, 15), cdai_entered=200)
-    endoscopy = endoscopy_record(actor=clinician, patient=patient, date=date(2024, 2, 1), cdeis_entered=5)
-    from safety.models import AdverseEvent, Alert, Reminder
-
-    event = AdverseEvent.objects.create(patient=patient, onset=date(2024, 1, 20), term="fatigue", grade=1, drug="thalidomide")
-    reminder = Reminder.objects.create(patient=patient, kind="visit_due", due=date(2024, 2, 1), reason="test")
-    alert = Alert.objects.create(patient=patient, kind="lab", tier="review", source="lab:0", date=date(2024, 2, 1), rule="R4.4", reason="test")
-    from reports.models import ImportJob
-
-    job = ImportJob.objects.create(file="datasheets/x.zip", original_name="x.zip", state="invalid", created_by=clinician)
-    return {"code": patient.code, "visit": visit.pk, "endoscopy": endoscopy.pk, "ae": event.pk, "job": job.pk,
-            "reminder": reminder.pk, "alert": alert.pk}
 
 
 def _url(name, records):

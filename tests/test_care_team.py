@@ -11,11 +11,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from tests import test_access_matrix as matrix
 from tests.test_access_matrix import MATRIX, NO, OK, POST_ONLY, ROLES, _url
 from thalimon.roles import ADMIN, CLINIC_LEAD, CLINICIAN, NURSE
-
-records = matrix.records  # the access matrix's fixture: one patient with a record of every kind
 
 pytestmark = pytest.mark.django_db
 

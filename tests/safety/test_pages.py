@@ -49,7 +49,10 @@ def test_acknowledge_complete_snooze_and_closed_refused(client, nurse, scanned):
     reminder.refresh_from_db()
     assert reminder.state == "acknowledged"
     too_long = client.post(reverse("safety:reminder_snooze", args=[reminder.pk]), {"days": "8", "reason": "away"}, follow=True)
-    assert "Snooze for 1 to 7 days" in too_long.content.decode()
+    assert "Days: snooze for 1 to 7 whole days." in too_long.content.decode()
+    for bad in ("0.0", "2.5", "seven", ""):
+        refused = client.post(reverse("safety:reminder_snooze", args=[reminder.pk]), {"days": bad, "reason": "away"}, follow=True)
+        assert "Days: snooze for 1 to 7 whole days." in refused.content.decode(), bad
     client.post(reverse("safety:reminder_snooze", args=[reminder.pk]), {"days": "3", "reason": "patient abroad"})
     reminder.refresh_from_db()
     assert reminder.snoozed_until == TODAY + timedelta(days=3) and reminder.snooze_reason == "patient abroad"
