@@ -23,4 +23,4 @@ RUN pip install --no-cache-dir --no-deps -e . \
 
 USER thalimon
 EXPOSE 8000
-CMD ["gunicorn", "thalimon.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]
+CMD ["gunicorn", "thalimon.wsgi:application"]

@@ -46,3 +46,16 @@ def test_a_full_journey_logs_and_mails_codes_only(client, clinician, nurse, capl
     assert "GI-7777" in "".join(m.body for m in mail.outbox)
     for secret in (NAME, "Ottilie", "Quarantotto", "287", "41.7", "61.3", "1990-01-02"):
         assert secret not in text, secret
+
+
+def test_gunicorn_access_log_never_writes_query_strings_or_referers():
+    """A patient search is /patients/?q=<name>: the access log keeps the path only."""
+    import re
+    import runpy
+    from pathlib import Path
+
+    config = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+    atoms = set(re.findall(r"%\(([^)]+)\)s", config["access_log_format"]))
+    # r: request line with query, q: query, f: Referer, {…}i/e: headers and environ, a: user agent
+    assert atoms <= {"h", "t", "m", "U", "s", "b", "B", "M", "D", "L", "T", "H", "p"}, atoms
+    assert "U" in atoms and config["accesslog"] == "-"
