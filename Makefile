@@ -44,11 +44,13 @@ test: install-test
 # Benchmarks on PostgreSQL (separate databases thalimon_bench*), printing their tables.
 bench: install-test
 	$(PIP) install -q --disable-pip-version-check -e '.[test,bench]'
+	rm -f var/bench/results.jsonl
 	cd bench && DEBUG=1 CELERY_TASK_ALWAYS_EAGER=1 ../$(PY) scan_reminders.py
 	cd bench && DEBUG=1 CELERY_TASK_ALWAYS_EAGER=1 ../$(PY) pages.py
 	cd bench && DEBUG=1 CELERY_TASK_ALWAYS_EAGER=1 ../$(PY) report_timings.py
 	cd bench && DEBUG=1 CELERY_TASK_ALWAYS_EAGER=1 ../$(PY) import_datasheet.py
 	cd bench && DEBUG=1 CELERY_TASK_ALWAYS_EAGER=1 ../$(PY) load.py
+	cd bench && ../$(PY) summary.py
 
 lint: install-test
 	$(VENV)/bin/ruff check .

@@ -164,9 +164,18 @@ def generate_cohort(n_patients=N_PATIENTS, *, visits_per_patient=VISITS_PER_PATI
     return created
 
 
+RESULTS = ROOT / "var" / "bench" / "results.jsonl"
+
+
 def print_table(title, rows):
+    """Print one benchmark's table and keep it for bench/summary.py (make bench)."""
+    import json
+
     print(f"\n{title}")
     width = max(len(r[0]) for r in rows)
     for label, value, *target in rows:
-        extra = f"   (target {target[0]})" if target else ""
+        extra = f"   (target {target[0]})" if target and target[0] else ""
         print(f"  {label:<{width}}  {value}{extra}")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    with RESULTS.open("a") as out:
+        out.write(json.dumps({"title": title, "rows": [list(r) for r in rows]}) + "\n")

@@ -1,29 +1,53 @@
-"""The three journeys under load (loopback only, bounded in time): see bench/load.py."""
+"""The three journeys under load (loopback only, bounded in time): see bench/load.py.
 
+Two profiles (THALIMON_LOAD_PROFILE):
+
+* ``clinic`` — each user reads every page before the next one: a think time of 3 to
+  10 s after each page view (the targets are measured with this profile);
+* ``stress`` — the pages of one journey back to back, 0.5 to 2 s between journeys:
+  far more than people click, to find where the 2 cores saturate.
+"""
+
+import os
 import random
 
+import urllib3
 from locust import HttpUser, between, task
 
+urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # the benchmark's own certificate
+
 PATIENTS = [f"BENCH-{i:06d}" for i in range(1, 10_001)]
+PROFILE = os.environ.get("THALIMON_LOAD_PROFILE", "clinic")
+PASSWORD = "bench-password-2026"
 
 
 class Journey(HttpUser):
     abstract = True
-    wait_time = between(0.5, 2)
+    wait_time = between(3, 10) if PROFILE == "clinic" else between(0.5, 2)
     username = ""
 
     def on_start(self):
+        self.client.verify = False
         self.client.get("/accounts/login/", name="login page")
-        token = self.client.cookies.get("csrftoken", "")
         self.client.post(
             "/accounts/login/",
-            {"username": self.username, "password": "bench-password-2026", "csrfmiddlewaretoken": token},
+            {"username": self.username, "password": PASSWORD, "csrfmiddlewaretoken": self.csrf()},
             headers={"Referer": self.host + "/accounts/login/"},
             name="login",
         )
 
     def csrf(self):
         return self.client.cookies.get("csrftoken", "")
+
+    def page(self, url, name, data=None):
+        """One page view; in the clinic profile the user then reads it before going on."""
+        if data is None:
+            self.client.get(url, name=name)
+        else:
+            self.client.post(url, {**data, "csrfmiddlewaretoken": self.csrf()},
+                             headers={"Referer": self.host + "/"}, name=name)
+        if PROFILE == "clinic":
+            self.wait()
 
 
 class Clinician(Journey):
@@ -33,17 +57,16 @@ class Clinician(Journey):
     @task
     def visit_journey(self):
         code = random.choice(PATIENTS)
-        self.client.get("/patients/", name="patient list")
-        self.client.get(f"/patients/{code}/", name="patient page")
-        self.client.get(f"/patients/{code}/visits/new/", name="visit form")
-        self.client.post(
-            f"/patients/{code}/visits/cdai-preview/",
+        self.page("/patients/", "patient list")
+        self.page(f"/patients/?q={code[-4:]}", "patient search")
+        self.page(f"/patients/{code}/", "patient page")
+        self.page(f"/patients/{code}/visits/new/", "visit form")
+        self.page(
+            f"/patients/{code}/visits/cdai-preview/", "live CDAI",
             {"date": "2026-01-05", "contact": "clinic", "weight_kg": "70", "cdai_stools": "10", "cdai_pain": "4",
-             "cdai_wellbeing": "6", "cdai_antidiarrheal": "false", "cdai_mass": "0", "hematocrit": "44",
-             "csrfmiddlewaretoken": self.csrf()},
-            headers={"Referer": self.host + "/"}, name="live CDAI",
+             "cdai_wellbeing": "6", "cdai_antidiarrheal": "false", "cdai_mass": "0", "hematocrit": "44"},
         )
-        self.client.get(f"/patients/{code}/dose/", name="dose page")
+        self.page(f"/patients/{code}/dose/", "dose page")
 
 
 class Nurse(Journey):
@@ -52,9 +75,9 @@ class Nurse(Journey):
 
     @task
     def inbox_journey(self):
-        self.client.get("/inbox/", name="inbox")
-        self.client.get("/inbox/?kind=pregnancy_test_due", name="inbox filtered")
-        self.client.get(f"/patients/{random.choice(PATIENTS)}/", name="patient page")
+        self.page("/inbox/", "inbox")
+        self.page("/inbox/?kind=pregnancy_test_due", "inbox filtered")
+        self.page(f"/patients/{random.choice(PATIENTS)}/", "patient page")
 
 
 class ClinicLead(Journey):
@@ -63,5 +86,5 @@ class ClinicLead(Journey):
 
     @task
     def report_journey(self):
-        self.client.get("/patients/", name="patient list")
-        self.client.get("/reports/cohort/?diagnosis=CD", name="cohort report")
+        self.page("/patients/", "patient list")
+        self.page("/reports/cohort/?diagnosis=CD", "cohort report")
