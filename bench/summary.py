@@ -6,6 +6,7 @@
 import json
 import os
 import platform
+import re
 import subprocess
 from datetime import date
 
@@ -20,8 +21,9 @@ def machine():
     except (OSError, StopIteration, ValueError):
         pass
     try:
-        postgres = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.split()[-1]
-    except (OSError, IndexError):
+        version = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout
+        postgres = re.search(r"\d+(\.\d+)+", version).group(0)
+    except (OSError, AttributeError):
         postgres = "?"
     return f"{os.cpu_count()} cores{memory}, Python {platform.python_version()}, PostgreSQL {postgres}"
 

@@ -224,3 +224,21 @@ def test_alerts_count_all_and_list_withholding_first(client, nurse, on_thalidomi
     assert len(alerts) == INBOX_PAGE and alerts[0].reason == "old withhold"
     more = client.get(reverse("safety:inbox"), {"alerts_pages": 2}).context["alerts"]
     assert len(more) == INBOX_PAGE + 3
+
+
+def test_inbox_sections_hold_their_own_reminders_oldest_first(client, nurse, make_patient):
+    """One query for the three sections (PostgreSQL union): each row in its window, in due order."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    patient = make_patient(code="IN-ORDER")
+    offsets = [-30, -9, -8, -7, -3, 0, 1, 5, 7, 8]  # days from today; 8 is beyond the next 7 days
+    for offset in reversed(offsets):
+        Reminder.objects.create(patient=patient, kind="visit_due", due=TODAY + timedelta(days=offset),
+                                subject=str(offset), reason="test")
+    client.force_login(nurse)
+    with CaptureQueriesContext(connection) as queries:
+        sections = client.get(reverse("safety:inbox")).context["sections"]
+    days = {key: [(r.due - TODAY).days for r in rows] for key, rows in sections.items()}
+    assert days == {"overdue": [-30, -9, -8], "due": [-7, -3, 0], "upcoming": [1, 5, 7]}
+    assert sum("safety_reminder" in q["sql"] and "UNION" in q["sql"] for q in queries) == 1
