@@ -242,3 +242,19 @@ def test_inbox_sections_hold_their_own_reminders_oldest_first(client, nurse, mak
     days = {key: [(r.due - TODAY).days for r in rows] for key, rows in sections.items()}
     assert days == {"overdue": [-30, -9, -8], "due": [-7, -3, 0], "upcoming": [1, 5, 7]}
     assert sum("safety_reminder" in q["sql"] and "UNION" in q["sql"] for q in queries) == 1
+
+
+def test_inbox_without_union_support_gives_the_same_sections(client, nurse, make_patient, monkeypatch):
+    """The demo's SQLite cannot limit the parts of a union: a query a section, same rows."""
+    from django.db import connection
+
+    patient = make_patient(code="IN-SQLITE")
+    for offset in (-20, -9, -2, 0, 3, 6):
+        Reminder.objects.create(patient=patient, kind="visit_due", due=TODAY + timedelta(days=offset),
+                                subject=str(offset), reason="test")
+    client.force_login(nurse)
+    with_union = client.get(reverse("safety:inbox")).context["sections"]
+    monkeypatch.setattr(connection.features, "supports_slicing_ordering_in_compound", False)
+    without = client.get(reverse("safety:inbox")).context["sections"]
+    assert {k: [r.pk for r in v] for k, v in with_union.items()} == {k: [r.pk for r in v] for k, v in without.items()}
+    assert [len(v) for v in without.values()] == [2, 2, 2]
