@@ -1,11 +1,7 @@
-from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+"""Patients are not in the Django admin.
 
-from patients.models import Patient
-
-
-@admin.register(Patient)
-class PatientAdmin(SimpleHistoryAdmin):
-    list_display = ["code", "sex", "birth_date", "diagnosis", "status"]
-    list_filter = ["diagnosis", "sex", "status"]
-    search_fields = ["code"]
+The admin is for user accounts (README, Roles). A patient admin would show every
+field — names included — to the Admin role, which may read patients by code only,
+and would bypass the care-team restriction of ``thalimon.access.patient_for``.
+Patients are read and edited through the app's own pages, which go through it.
+"""

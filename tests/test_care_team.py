@@ -162,3 +162,12 @@ def test_database_refuses_a_restricted_record_without_a_clinician(make_patient):
     with pytest.raises(IntegrityError), transaction.atomic():
         Patient.objects.filter(pk=patient.pk).update(care_team_only=True, responsible_clinician=None)
     assert not Patient.objects.get(pk=patient.pk).care_team_only
+
+
+def test_the_django_admin_offers_no_patient_pages(client, restricted, make_user):
+    """The admin shows every field to staff: patients stay in the app's own pages."""
+    admin_user = make_user(ADMIN)
+    client.force_login(admin_user)
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/patients/patient/").status_code == 404
+    assert "Zed Fictional" not in client.get("/admin/").content.decode()
