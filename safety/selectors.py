@@ -6,18 +6,22 @@ from django.utils import timezone
 from safety.models import OPEN_STATES, Alert, Reminder
 
 
-def _due_open():
-    today = timezone.localdate()
-    return Reminder.objects.filter(state__in=OPEN_STATES, due__lte=today).filter(
-        Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=today)
+def workable_reminders(user, today):
+    """Open reminders, not snoozed past ``today``, of the patients ``user`` may open: what
+    the inbox lists and the navigation badge counts (one definition for both)."""
+    from thalimon.access import hidden_patient_ids
+
+    return (
+        Reminder.objects.filter(state__in=OPEN_STATES)
+        .filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=today))
+        .exclude(patient_id__in=hidden_patient_ids(user))  # restricted to another care team
     )
 
 
 def due_reminder_count(user):
     """Due reminders of the patients ``user`` may open (the navigation badge)."""
-    from thalimon.access import hidden_patient_ids
-
-    return _due_open().exclude(patient_id__in=hidden_patient_ids(user)).count()
+    today = timezone.localdate()
+    return workable_reminders(user, today).filter(due__lte=today).count()
 
 
 def due_reminder_count_for(request):

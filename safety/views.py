@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import connections
-from django.db.models import CharField, Count, Q, Value
+from django.db.models import Case, CharField, Count, Q, Value, When
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,7 +14,8 @@ from django.views.decorators.http import require_POST
 
 from safety import services
 from safety.forms import AdverseEventForm, AdverseEventNoteForm, InboxFilterForm
-from safety.models import OPEN_STATES, AdverseEvent, Alert, Reminder
+from safety.models import AdverseEvent, Alert, Reminder
+from safety.selectors import workable_reminders
 from thalimon.access import hidden_patient_ids, patient_for, require_permission
 from thalimon.urls_util import url_pattern
 from visits.views import _run_service
@@ -54,9 +55,8 @@ INBOX_ROW_FIELDS = (
 def _inbox_queryset(request, form):
     today = timezone.localdate()
     reminders = (
-        Reminder.objects.filter(state__in=OPEN_STATES, due__lte=today + timedelta(days=7))
-        .filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=today))
-        .exclude(patient_id__in=hidden_patient_ids(request.user))  # restricted to another care team
+        workable_reminders(request.user, today)
+        .filter(due__lte=today + timedelta(days=7))
         .select_related("patient", "escalated_to")
         # Only what a row shows: a patient row has some forty columns.
         .only(*INBOX_ROW_FIELDS)
@@ -96,7 +96,7 @@ def inbox(request):
     counts = reminders.aggregate(**{f"n_{key}": Count("pk", filter=window) for key, window in windows.items()})
     totals = {key: counts[f"n_{key}"] for key in windows}
     if not request.GET:
-        # The navigation badge counts the same reminders (due today or before): no second count.
+        # The badge counts the same workable reminders due today or before: no second count.
         request.due_reminder_count = totals["overdue"] + totals["due"]
     next_url = request.get_full_path()
     patient_url, detail_url, acknowledge_url = (
@@ -122,9 +122,10 @@ def inbox(request):
     alert_total = alerts.count()
     shown_alerts = INBOX_PAGE * _pages_shown(request, "alerts")
     unacknowledged = list(
-        # "withhold" before "review": the alerts that stop a dose come first.
+        # The alerts that withhold a dose (R4.4 tier B) first, then the newest.
         alerts.select_related("patient").only("tier", "date", "reason", "patient__code")
-        .order_by("-tier", "-date", "-pk")[:shown_alerts]
+        .annotate(withhold=Case(When(tier="withhold", then=Value(0)), default=Value(1)))
+        .order_by("withhold", "-date", "-pk")[:shown_alerts]
     ) if alert_total else []
     for alert in unacknowledged:
         alert.patient_url = patient_url(alert.patient.code)
