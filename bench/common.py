@@ -78,10 +78,12 @@ def generate_cohort(n_patients=N_PATIENTS, *, visits_per_patient=VISITS_PER_PATI
     from django.utils import timezone
 
     from patients.demo import demo_doses, demo_history, demo_patient_fields
-    from patients.models import Patient, TherapyCourse
-    from safety.models import AdverseEvent, PregnancyTest
+    from patients.models import Patient
+    from safety.models import AdverseEvent
+    from thalimon.rules_config import rule_settings
+    from therapy.models import DoseChange, PregnancyTest, TherapyCourse
     from visits import scoring
-    from visits.models import DoseChange, LabResult, Visit
+    from visits.models import LabResult, Visit
 
     prefix = f"{seed_label.upper()}-"
     if Patient.objects.filter(code__startswith=prefix).count() >= n_patients:
@@ -134,6 +136,7 @@ def generate_cohort(n_patients=N_PATIENTS, *, visits_per_patient=VISITS_PER_PATI
                         complications=row.cdai_complications, antidiarrheal=row.cdai_antidiarrheal,
                         mass=row.cdai_mass, hematocrit=row.hematocrit, sex=patient.sex,
                         weight_kg=row.weight_kg, height_cm=patient.height_cm,
+                        weight_floor=rule_settings().cdai_weight_floor,
                     )
                     row.cdai = int(score.value) if score.value is not None else None
                     row.cdai_source = "computed" if score.value is not None else ""
@@ -156,10 +159,10 @@ def generate_cohort(n_patients=N_PATIENTS, *, visits_per_patient=VISITS_PER_PATI
             AdverseEvent.objects.bulk_create(events, ignore_conflicts=True)
         created += len(patients)
     # Outcome status of every visit (R2), with the function every saved visit goes through.
-    from visits.services import patient_outcomes_refresh
+    from visits.actions import statuses_refresh
 
     for patient in Patient.objects.filter(code__startswith=prefix).select_related("course"):
-        patient_outcomes_refresh(patient)
+        statuses_refresh(patient)
     vacuum_analyze()
     return created
 

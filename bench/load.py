@@ -86,7 +86,7 @@ def main():
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    from safety.services import scan_reminders
+    from safety.scan import scan_reminders
 
     generate_cohort()
     scan_reminders()

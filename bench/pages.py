@@ -43,8 +43,8 @@ def main():
     from django.utils import timezone
 
     from patients.models import Patient
-    from patients.services import course_save
-    from safety.services import scan_reminders
+    from safety.scan import scan_reminders
+    from therapy.actions import course_save
     from visits.models import Visit
 
     generate_cohort()

@@ -23,7 +23,8 @@ def main():
 
     from patients.models import Patient
     from safety.models import Reminder
-    from safety.services import BATCH_SIZE, scan_reminders
+    from safety.records import BATCH_SIZE
+    from safety.scan import scan_reminders
     from visits.models import Visit
 
     results = {}

@@ -205,7 +205,7 @@ __all__ = ["PatientForm", "PatientSearchForm", "Diagnosis"]
 
 class CourseForm(forms.ModelForm):
     class Meta:
-        from patients.models import TherapyCourse
+        from therapy.models import TherapyCourse
 
         model = TherapyCourse
         fields = ["start_date", "target_dose_mg", "regimen", "regimen_reason", "stop_date", "stop_reason"]

@@ -7,11 +7,10 @@ the database can hold is a constraint, and every cross-field rule lives in
 same bad input with the same message.
 """
 
-from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -19,14 +18,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from patients import demographics
-
-
-def _range(low, high, unit, label):
-    message = f"{label} must be between {low} and {high} {unit}."
-    return [
-        MinValueValidator(Decimal(str(low)), message=message),
-        MaxValueValidator(Decimal(str(high)), message=message),
-    ]
+from patients.validators import decimal_range
 
 
 class Sex(models.TextChoices):
@@ -96,6 +88,22 @@ PATIENT_CODE_VALIDATOR = RegexValidator(
 )
 
 
+class PatientQuerySet(models.QuerySet):
+    """Patient visibility as one query, next to the object rule ``Patient.may_be_opened_by``."""
+
+    def hidden_from(self, user):
+        """Records ``user`` may not open: restricted to a care team the user is not in."""
+        restricted = self.model.objects.filter(care_team_only=True)
+        if user.pk is not None:
+            restricted = restricted.exclude(responsible_clinician_id=user.pk).exclude(responsible_nurse_id=user.pk)
+        return restricted
+
+    def visible_to(self, user):
+        """The patients ``user`` may open, for lists and searches (the SQL form of
+        ``may_be_opened_by``: a restricted record opens for its care team only)."""
+        return self.exclude(pk__in=self.model.objects.hidden_from(user).values("pk"))
+
+
 class Patient(models.Model):
     code = models.CharField(
         "patient code",
@@ -119,7 +127,7 @@ class Patient(models.Model):
         decimal_places=1,
         null=True,
         blank=True,
-        validators=_range(40, 250, "cm", "Height"),
+        validators=decimal_range(40, 250, "cm", "Height"),
     )
     standard_weight_kg = models.DecimalField(
         "standard weight (kg)",
@@ -127,7 +135,7 @@ class Patient(models.Model):
         decimal_places=1,
         null=True,
         blank=True,
-        validators=_range(2, 250, "kg", "Standard weight"),
+        validators=decimal_range(2, 250, "kg", "Standard weight"),
         help_text="For the CDAI weight term. Empty: derived from height and sex (R1.1).",
     )
 
@@ -202,7 +210,7 @@ class Patient(models.Model):
         decimal_places=1,
         null=True,
         blank=True,
-        validators=_range(0, 1100, "points", "Baseline CDAI"),
+        validators=decimal_range(0, 1100, "points", "Baseline CDAI"),
         help_text="CDAI at loss of response (day 0). Empty: taken from the visit in days −14 to 0 (R2.1).",
     )
     crp_at_lor = models.DecimalField(
@@ -211,7 +219,7 @@ class Patient(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=_range(0, 500, "mg/L", "CRP at loss of response"),
+        validators=decimal_range(0, 500, "mg/L", "CRP at loss of response"),
     )
     esr_at_lor = models.DecimalField(
         "ESR at loss of response (mm/h)",
@@ -219,7 +227,7 @@ class Patient(models.Model):
         decimal_places=1,
         null=True,
         blank=True,
-        validators=_range(0, 150, "mm/h", "ESR at loss of response"),
+        validators=decimal_range(0, 150, "mm/h", "ESR at loss of response"),
     )
     tgn_on_aza_mono = models.DecimalField(
         "6-TGN on AZA monotherapy (pmol/8×10⁸ RBC)",
@@ -227,7 +235,7 @@ class Patient(models.Model):
         decimal_places=1,
         null=True,
         blank=True,
-        validators=_range(0, 3000, "pmol/8×10⁸ RBC", "6-TGN on AZA monotherapy"),
+        validators=decimal_range(0, 3000, "pmol/8×10⁸ RBC", "6-TGN on AZA monotherapy"),
     )
 
     status = models.CharField(
@@ -268,6 +276,8 @@ class Patient(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    objects = PatientQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]
@@ -453,137 +463,3 @@ class Patient(models.Model):
         elif self.perianal:
             parts.append("perianal")
         return ", ".join(parts)
-
-
-class Regimen(models.TextChoices):
-    ADULT = "adult", "Adult (Li 2020)"
-    PAEDIATRIC = "paediatric", "Paediatric (Zhang 2023)"
-
-
-class TherapyCourse(models.Model):
-    """The patient's thalidomide course: day 0, stop, target dose, regimen (R3.1).
-
-    Dose records (the dosing issue) must agree with it: the start is the
-    first thalidomide dose row and the stop the following 0 mg row.
-    """
-
-    patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="course")
-    start_date = models.DateField("thalidomide start (day 0)")
-    stop_date = models.DateField(
-        "thalidomide stop", null=True, blank=True, help_text="First day without the drug; empty = ongoing."
-    )
-    stop_reason = models.CharField("stop reason", max_length=200, blank=True)
-    target_dose_mg = models.DecimalField(
-        "target dose (mg/day)",
-        max_digits=5,
-        decimal_places=1,
-        null=True,
-        blank=True,
-        validators=_range("12.5", 100, "mg/day", "Target dose"),
-        help_text="Adult: 50–100 mg/day (default 100). Paediatric: the R3.3 cap.",
-    )
-    regimen = models.CharField(max_length=12, choices=Regimen.choices, blank=True)
-    regimen_reason = models.CharField(
-        "regimen reason", max_length=200, blank=True, help_text="Required when the regimen differs from age (R3.1)."
-    )
-    # Start-of-therapy checklist (R5): completed before the first dose.
-    consent_signed_date = models.DateField(
-        "teratogenicity consent signed", null=True, blank=True,
-        help_text="The patient signed the thalidomide risk and pregnancy-prevention consent.",
-    )
-    contraception_counselling_date = models.DateField(
-        "contraception counselling", null=True, blank=True,
-        help_text="Female of reproductive potential: two methods, one highly effective (R5.3).",
-    )
-    checklist_override_reason = models.TextField(
-        "checklist override reason", blank=True,
-        help_text="Only when a clinician starts therapy with the checklist incomplete.",
-    )
-    checklist_override_date = models.DateField(
-        "checklist override for the start on", null=True, blank=True,
-        help_text="The override covers this start only, never a later restart.",
-    )
-    checklist_override_missing = models.JSONField(
-        "checklist items missing at the override", default=list, blank=True
-    )
-    history = HistoricalRecords()
-
-    class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(stop_date__isnull=True) | models.Q(stop_date__gte=models.F("start_date")),
-                name="course_stop_not_before_start",
-                violation_error_message="Thalidomide stop cannot be before the start.",
-            )
-        ]
-
-    def __str__(self):
-        return f"Thalidomide course of {self.patient.code} from {self.start_date:%Y-%m-%d}"
-
-    def clean(self):
-        errors = {}
-        today = timezone.localdate()
-        if self.start_date and self.start_date > today:
-            errors["start_date"] = f"Thalidomide start cannot be in the future (today is {today:%Y-%m-%d})."
-        if self.stop_date and self.start_date and self.stop_date < self.start_date:
-            errors["stop_date"] = "Thalidomide stop cannot be before the start."
-        if self.stop_date and self.stop_date > today:
-            errors["stop_date"] = f"Thalidomide stop cannot be in the future (today is {today:%Y-%m-%d})."
-        if self.contraception_counselling_date and self.start_date and self.contraception_counselling_date > self.start_date:
-            errors["contraception_counselling_date"] = "Contraception counselling must be on or before the start."
-        if self.consent_signed_date and self.consent_signed_date > today:
-            errors["consent_signed_date"] = f"Consent date cannot be in the future (today is {today:%Y-%m-%d})."
-        if self.stop_date and not self.stop_reason:
-            errors["stop_reason"] = "Stop reason: say why thalidomide was stopped."
-        if (
-            self.start_date
-            and self.patient_id
-            and not self.regimen
-            and self.patient.diagnosis == Diagnosis.CD
-            and self.default_regimen() == Regimen.PAEDIATRIC
-        ):
-            errors["regimen"] = (
-                "Regimen: paediatric Crohn's disease under 16 has no source schedule; "
-                "choose the regimen explicitly (R3.1)."
-            )
-        if self.start_date and self.patient_id and self.regimen:
-            default = self.default_regimen()
-            if self.regimen != default and not self.regimen_reason:
-                errors["regimen_reason"] = (
-                    f"Regimen reason is required: the patient is {self.patient.age_on(self.start_date)} "
-                    f"at the start, which gives the {default} regimen (R3.1)."
-                )
-        if self.start_date and self.patient_id and self.start_date < self.patient.birth_date:
-            errors["start_date"] = "Thalidomide start cannot be before the patient's birth date."
-        if (
-            self.effective_regimen == Regimen.PAEDIATRIC
-            and self.target_dose_mg is not None
-            and not (self.target_dose_mg <= 50 and self.target_dose_mg % Decimal("12.5") == 0)
-        ):
-            errors["target_dose_mg"] = (
-                "Target dose (paediatric) must be a half-tablet step of 12.5, 25, 37.5 or 50 mg/day "
-                "within the weight cap (R3.3); leave it empty to use the cap."
-            )
-        if self.effective_regimen == Regimen.ADULT and self.target_dose_mg is not None and not (
-            50 <= self.target_dose_mg <= 100 and self.target_dose_mg % 25 == 0
-        ):
-            errors["target_dose_mg"] = "Target dose (adult) must be 50, 75 or 100 mg/day (R3.2)."
-        if errors:
-            raise ValidationError(errors)
-
-    def default_regimen(self):
-        """R3.1: adult if age >= 16 at the course start, else paediatric."""
-        age = self.patient.age_on(self.start_date)
-        return Regimen.ADULT if age >= 16 else Regimen.PAEDIATRIC
-
-    @property
-    def effective_regimen(self):
-        if self.regimen:
-            return self.regimen
-        if self.start_date and self.patient_id:
-            return self.default_regimen()
-        return ""
-
-    def day(self, on):
-        """Day N of therapy (start = day 0)."""
-        return (on - self.start_date).days

@@ -1,4 +1,4 @@
-"""Patient pages: list, create, edit, detail, history. Short views (DESIGN rule 3)."""
+"""Patient pages: list, create, edit, detail, history. Short views: role, then object, then one action or selector."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -7,11 +7,16 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from patients import selectors
+from patients.access import patient_view
+from patients.actions import patient_create, patient_update
 from patients.forms import CourseForm, PatientForm, PatientSearchForm
-from patients.services import course_save, patient_create, patient_update
+from patients.models import Patient
 from safety import selectors as safety_selectors
-from thalimon.access import patient_for, require_permission, visible_patients
+from thalimon.access import require_permission
+from thalimon.forms import run_action
 from thalimon.roles import CLINICIAN
+from therapy import selectors as therapy_selectors
+from therapy.actions import course_save
 from visits import selectors as visit_selectors
 
 PAGE_SIZE = 25
@@ -27,7 +32,7 @@ def patient_list(request):
     form = PatientSearchForm(request.GET or None)
     # The care team is fetched for the page's rows only (prefetch): a join before the
     # sort made PostgreSQL join every match when a search matches thousands.
-    patients = visible_patients(request.user).prefetch_related("responsible_clinician", "responsible_nurse")
+    patients = Patient.objects.visible_to(request.user).prefetch_related("responsible_clinician", "responsible_nurse")
     if form.is_valid():
         query = form.cleaned_data["q"].strip()
         if query:
@@ -56,14 +61,12 @@ def patient_list(request):
 
 
 def _save_form(request, form, save):
-    """Bind, validate, call the service; a refused save changes nothing."""
-    from visits.views import _run_service
-
+    """Bind, validate, call the action; a refused save changes nothing."""
     if form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "code" or not form.instance.pk}
         if not form.instance.pk:
             data.pop("expected_version", None)
-        return _run_service(form, lambda: save(data))
+        return run_action(form, lambda: save(data))
     return None
 
 
@@ -83,9 +86,8 @@ def patient_create_view(request):
     return render(request, "patients/patient_form.html", {"form": form, "patient": None})
 
 
-@require_permission("patients.change_patient")
-def patient_edit_view(request, code):
-    patient = patient_for(request, code, perm="patients.change_patient")
+@patient_view("patients.change_patient")
+def patient_edit_view(request, patient):
     show_identity = _can_see_identity(request.user)
     form = PatientForm(request.POST or None, instance=patient, show_identity=show_identity)
     if request.method == "POST":
@@ -101,12 +103,11 @@ def patient_edit_view(request, code):
     return render(request, "patients/patient_form.html", {"form": form, "patient": patient})
 
 
-@require_permission("patients.view_patient")
-def patient_detail(request, code):
-    patient = patient_for(request, code)
+@patient_view("patients.view_patient")
+def patient_detail(request, patient):
     today = timezone.localdate()
     clinical = visit_selectors.patient_clinical(patient, as_of=today)
-    dosing = visit_selectors.patient_dosing(patient, as_of=today)
+    dosing = therapy_selectors.patient_dosing(patient, as_of=today)
     if dosing.get("dose_figure"):
         clinical["figures"] = {"dose": dosing.pop("dose_figure"), **clinical["figures"]}
     return render(
@@ -125,9 +126,8 @@ def patient_detail(request, code):
     )
 
 
-@require_permission("patients.change_therapycourse")
-def course_edit(request, code):
-    patient = patient_for(request, code, perm="patients.change_therapycourse")
+@patient_view("therapy.change_therapycourse")
+def course_edit(request, patient):
     course = getattr(patient, "course", None)
     form = CourseForm(request.POST or None, instance=course, patient=patient)
     if request.method == "POST":
@@ -141,9 +141,8 @@ def course_edit(request, code):
     return render(request, "patients/course_form.html", {"form": form, "patient": patient})
 
 
-@require_permission("patients.view_patient")
-def patient_history(request, code):
-    patient = patient_for(request, code)
+@patient_view("patients.view_patient")
+def patient_history(request, patient):
     entries = selectors.patient_history(patient, show_identity=_can_see_identity(request.user))
     return render(
         request, "patients/patient_history.html", {"patient": patient, "entries": entries}

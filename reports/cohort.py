@@ -26,6 +26,8 @@ from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
 from lifelines import KaplanMeierFitter
 from lifelines.utils import median_survival_times
 
+from therapy.rules.doses import DoseRow, cumulative_dose_g
+from therapy.rules.thalidomide_check import DEVIATION_CODES
 from visits.outcomes import (
     ENDOSCOPIC_SCORES,
     RELAPSE,
@@ -40,7 +42,6 @@ from visits.outcomes import (
     endoscopic_baseline,
     endoscopic_outcomes,
 )
-from visits.titration import DEVIATION_CODES, DoseRow, cumulative_dose_g
 
 # ---------------------------------------------------------------------------
 # Constants (clinical-rules.md)

@@ -1,4 +1,5 @@
-"""PDF documents. The only module that calls WeasyPrint (DESIGN.md)."""
+"""PDF documents: the cohort report and the one-page visit summary. The only module
+that calls WeasyPrint."""
 
 from datetime import timedelta
 
@@ -8,7 +9,13 @@ from weasyprint import HTML
 
 from reports import charts
 from reports.tables import report_tables
-from thalimon.rules_config import rules_version
+from safety import schedule
+from safety.models import AdverseEvent
+from safety.records import patient_records
+from thalimon.rules_config import rule_settings, rules_version
+from therapy.models import DoseChange
+from visits import selectors
+from visits.models import Endoscopy, Visit
 
 
 def render_pdf(template, context):
@@ -22,12 +29,6 @@ def cohort_report_pdf(report):
 
 def visit_summary_context(visit):
     """Everything the one-page visit summary shows (a fixed number of queries)."""
-    from safety import schedule
-    from safety.models import AdverseEvent
-    from safety.services import patient_records
-    from visits import selectors
-    from visits.models import DoseChange, Endoscopy, Visit
-
     patient = visit.patient
     page = selectors.visit_page(visit)
     series = list(Visit.objects.filter(patient=patient, date__lte=visit.date).order_by("date"))
@@ -55,6 +56,7 @@ def visit_summary_context(visit):
             doses=thalidomide,
             start=start,
             end=max(visit.date, start + timedelta(days=1)),
+            remission_below=rule_settings().remission_cdai_below,
             width=680,
             height=150,
         ),

@@ -8,16 +8,19 @@ patients.
 from collections import Counter, defaultdict
 from decimal import Decimal
 
+from django.core.cache import cache
+from django.db import connection
 from django.utils import timezone
 
 from patients.demographics import age_in_years
-from patients.models import Patient, TherapyCourse
+from patients.models import Patient
 from reports import cohort
 from safety.models import AdverseEvent
 from thalimon.rules_config import rule_settings, rules_version
-from visits.models import DoseChange, Endoscopy, LabResult, Visit
+from therapy.models import DoseChange, TherapyCourse
+from therapy.rules.doses import DoseRow, stop_date
+from visits.models import Endoscopy, LabResult, Visit
 from visits.outcomes import EndoObs
-from visits.titration import DoseRow, stop_date
 
 
 def cohort_patients(*, as_of, diagnosis="CD"):
@@ -153,12 +156,6 @@ def data_fingerprint():
     Every write to clinical data (form, import, admin, deletion) adds a history
     row, so a report cached under this fingerprint can never be stale.
     """
-    from django.db import connection
-
-    from patients.models import Patient, TherapyCourse
-    from safety.models import AdverseEvent
-    from visits.models import DoseChange, Endoscopy, LabResult, Visit
-
     tables = [m.history.model._meta.db_table for m in (
         Patient, TherapyCourse, Visit, LabResult, Endoscopy, DoseChange, AdverseEvent,
     )]
@@ -170,8 +167,6 @@ def data_fingerprint():
 
 def cached_cohort_report(*, as_of=None, diagnosis="CD"):
     """cohort_report() for the pages, cached per (as_of, diagnosis, rules, data fingerprint)."""
-    from django.core.cache import cache
-
     as_of = as_of or timezone.localdate()
     key = f"cohort-report:{as_of:%Y-%m-%d}:{diagnosis}:{rules_version()}:{data_fingerprint()}"
     report = cache.get(key)

@@ -3,13 +3,13 @@
 from celery import shared_task
 from django.utils import timezone
 
+from reports.datasheet import import_datasheet
+from reports.models import ImportJob
+
 
 @shared_task(name="reports.tasks.run_import", acks_late=True, reject_on_worker_lost=True,
              soft_time_limit=30 * 60, time_limit=35 * 60)
 def run_import(job_id):
-    from reports.datasheet import import_datasheet
-    from reports.models import ImportJob
-
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
     if job.state != ImportJob.State.VALIDATED:
         return job.state  # re-delivered after it ran: harmless

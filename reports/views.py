@@ -7,11 +7,14 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
+from patients.access import patient_view
 from reports import charts, exports
+from reports.datasheet import import_datasheet
 from reports.models import ImportJob
 from reports.selectors import cached_cohort_report as cohort_report
 from reports.tables import report_tables
-from thalimon.access import patient_for, require_permission
+from reports.tasks import run_import
+from thalimon.access import require_permission
 from visits.models import Visit
 
 CONTENT_TYPES = {
@@ -101,12 +104,10 @@ def report_download(request, fmt):
     return response
 
 
-@require_permission("visits.view_visit")
-def visit_pdf(request, pk):
-    from reports.pdf import visit_summary_pdf
+@patient_view("visits.view_visit", record=Visit)
+def visit_pdf(request, visit):
+    from reports.pdf import visit_summary_pdf  # WeasyPrint loads only when a PDF is asked for
 
-    visit = get_object_or_404(Visit.objects.select_related("patient", "patient__course"), pk=pk)
-    patient_for(request, visit.patient.code, perm="visits.view_visit")
     response = HttpResponse(visit_summary_pdf(visit), content_type="application/pdf")
     response["Content-Disposition"] = (
         f'attachment; filename="visit-{visit.patient.code}-{visit.date:%Y-%m-%d}.pdf"'
@@ -132,8 +133,6 @@ class UploadForm(forms.Form):
 
 @require_permission("reports.import_datasheet")
 def upload(request):
-    from reports.datasheet import import_datasheet
-
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload_file = form.cleaned_data["datasheet"]
@@ -150,8 +149,6 @@ def upload(request):
             job.save()
             return redirect("reports:job", pk=job.pk)
         job.save()
-        from reports.tasks import run_import
-
         transaction.on_commit(lambda: run_import.delay(job.pk))
         return redirect("reports:job", pk=job.pk)
     jobs = ImportJob.objects.select_related("created_by")[:10]

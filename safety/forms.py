@@ -6,7 +6,8 @@ from django import forms
 from django.utils import timezone
 
 from patients.forms import DateInput, iso_dates_only
-from safety.models import REMINDER_KINDS, AdverseEvent
+from safety.kinds import REMINDER_KINDS
+from safety.models import AdverseEvent
 
 
 class InboxFilterForm(forms.Form):

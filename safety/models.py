@@ -1,5 +1,4 @@
-"""Safety records: pregnancy tests (R5.2). Adverse events, alerts and
-reminders come with the safety issue."""
+"""Safety records: adverse events (R6), alerts (R4.4) and reminders (R7)."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -8,44 +7,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from patients.models import Patient
-
-
-class PregnancyResult(models.TextChoices):
-    NEGATIVE = "negative", "Negative"
-    POSITIVE = "positive", "Positive"
-
-
-class PregnancyTest(models.Model):
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="pregnancy_tests")
-    date = models.DateField("test date")
-    result = models.CharField(max_length=8, choices=PregnancyResult.choices)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", editable=False,
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["patient", "date"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["patient", "date"],
-                name="pregnancy_test_unique_per_patient_date",
-                violation_error_message="This patient already has a pregnancy test on that date.",
-            )
-        ]
-
-    def __str__(self):
-        return f"{self.patient.code} pregnancy test {self.date:%Y-%m-%d} {self.result}"
-
-    def clean(self):
-        today = timezone.localdate()
-        if self.date and self.date > today:
-            raise ValidationError({"date": f"Test date cannot be in the future (today is {today:%Y-%m-%d})."})
-        if self.patient_id and self.patient.sex != "F":
-            raise ValidationError({"result": "Pregnancy tests are recorded for female patients only (R5.2)."})
-
+from safety.kinds import REMINDER_KINDS
 
 # --- R6 adverse events ------------------------------------------------------------
 AE_TERMS = [
@@ -183,6 +145,13 @@ class AdverseEventNote(models.Model):
 
 
 # --- alerts (R4.4 and the urgent safety alerts) ------------------------------------
+class AlertKind:
+    """What raised an alert (``Alert.kind``)."""
+
+    LAB = "lab"  # R4.4 laboratory alert, source "lab:<result id>"
+    BRADYCARDIA = "bradycardia"  # R4.4 heart rate below 50/min on thalidomide, source "visit:<visit id>"
+
+
 class Alert(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="alerts")
     kind = models.CharField(max_length=40)  # lab | bradycardia
@@ -210,16 +179,6 @@ class Alert(models.Model):
 
 
 # --- R7 reminders ----------------------------------------------------------------------
-REMINDER_KINDS = [
-    ("dose_step_due", "Dose step due"),
-    ("neuropathy_review", "Neuropathy review"),
-    ("pregnancy_test_due", "Pregnancy test due"),
-    ("contraception_follow_up", "Contraception follow-up"),
-    ("ae_follow_up", "Adverse-event follow-up"),
-    ("blood_test_due", "Blood test due"),
-    ("visit_due", "Visit due"),
-    ("cumulative_dose_review", "Cumulative dose review (20 g)"),
-]
 
 
 class ReminderState(models.TextChoices):

@@ -9,7 +9,7 @@ No Django imports and no clock: a frozen ``PatientRecord`` and an explicit ``as_
 date in, ``DueReminder`` values out, each carrying its rule id and a plain-language
 reason with the dates and numbers a nurse needs. Records dated after ``as_of`` are
 ignored everywhere. Dose, pregnancy-test, blood-count and cumulative-dose logic is
-reused from ``visits.titration``, never re-implemented here.
+reused from ``therapy.rules``, never re-implemented here.
 
 Readings chosen where the spec is open are marked "Ambiguity" below; each is the
 reading safest for the patient.
@@ -17,32 +17,37 @@ reading safest for the patient.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from visits.titration import (
-    ADULT,
-    ADULT_DEFAULT_TARGET_MG,
-    ADULT_MAX_MG,
+from therapy.rules.azathioprine import (
     BLOOD_CHECKPOINT_DAYS,
     BLOOD_CHECKPOINT_EVERY_DAYS,
+    next_blood_test_due,
+)
+from therapy.rules.doses import (
     CUMULATIVE_REVIEW_GRAMS,
     MIN_DAYS_BETWEEN_CHANGES,
-    PREGNANCY_AFTER_STOP_DAYS,
     DoseRow,
-    PregnancyTest,
-    ThalidomidePatient,
     course_start,
     current_dose,
     date_cumulative_reached,
     last_change,
-    latest_neuropathy_grade,
-    next_blood_test_due,
-    next_pregnancy_test_due,
-    pregnancy_test_interval_days,
     stop_date,
     thalidomide_active,
+)
+from therapy.rules.pregnancy import (
+    PREGNANCY_AFTER_STOP_DAYS,
+    PregnancyTest,
+    next_pregnancy_test_due,
+    pregnancy_test_interval_days,
+)
+from therapy.rules.thalidomide import (
+    ADULT,
+    ADULT_MAX_MG,
+    ThalidomidePatient,
+    latest_neuropathy_grade,
 )
 
 # ---------------------------------------------------------------------------
@@ -83,7 +88,6 @@ OVERDUE_AFTER_DAYS = 7  # overdue when due + 7 days < as_of
 NEUROPATHY_REVIEW_GRADE1_DAYS = 28
 NEUROPATHY_REVIEW_GRADE2_DAYS = 14  # grade ≥ 2
 # contraception_follow_up (R5.3)
-DEFAULT_CONTRACEPTION_PERIOD_DAYS = 182
 CONTRACEPTION_CHECKPOINT_EVERY_DAYS = 30
 CONTRACEPTION_COVER_DAYS = 7
 # ae_follow_up (R6)
@@ -127,7 +131,8 @@ class PatientRecord:
     irregular_cycles: bool | None  # None = unknown = irregular (R5.2)
     status: str = "active"  # "active" | "died" | "transferred" | "lost"
     status_date: date | None = None  # no reminders from that date (R7)
-    # None → 100 (adult); the caller passes the paediatric cap
+    # The effective target (R3.2 adult: recorded, default 100; R3.3 child: the cap), as the
+    # dose page computes it; None when it cannot be set (a child without a recent weight).
     target_dose_mg: Decimal | None = None
     thalidomide: tuple[DoseRow, ...] = ()
     azathioprine: tuple[DoseRow, ...] = ()
@@ -135,7 +140,8 @@ class PatientRecord:
     pregnancy_tests: tuple[PregnancyTest, ...] = ()
     blood_count_dates: tuple[date, ...] = ()  # dates with a WBC result (R4.3)
     adverse_events: tuple[AdverseEventInfo, ...] = ()
-    contraception_period_days: int = DEFAULT_CONTRACEPTION_PERIOD_DAYS  # R5.3 P (configurable)
+    # R5.3 P (configurable: RuleSettings.contraception_period_days), required keyword
+    contraception_period_days: int = field(kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -165,7 +171,7 @@ def _mg(value) -> str:
 
 
 def _day_text(number: int) -> str:
-    """Day N of therapy with a real minus sign (day −12), as in visits.titration."""
+    """Day N of therapy with a real minus sign (day −12), as in therapy.rules."""
     return f"day −{-number}" if number < 0 else f"day {number}"
 
 
@@ -235,7 +241,7 @@ def _clinic_visits(record: PatientRecord) -> list[VisitInfo]:
 def _latest_grade(record: PatientRecord, as_of: date) -> tuple[date, int] | None:
     """R3.4 latest neuropathy grade on ``as_of`` and the date of that clinic visit.
 
-    Reuses ``titration.latest_neuropathy_grade`` (two the same day → the higher). Only
+    Reuses ``thalidomide.latest_neuropathy_grade`` (two the same day → the higher). Only
     clinic visits are graded (Conventions, R3.4; the visit form refuses a grade at a
     phone contact), so a grade passed in on a phone contact is not an assessment.
     The ThalidomidePatient is built only to carry the grades: the regimen and the
@@ -262,14 +268,14 @@ def _latest_grade(record: PatientRecord, as_of: date) -> tuple[date, int] | None
     return max(when for when, _ in grades if when <= as_of), grade
 
 
-def _target_mg(record: PatientRecord) -> Decimal:
-    """The target dose: the recorded one (the paediatric cap, passed by the caller), else 100.
+def _target_mg(record: PatientRecord) -> Decimal | None:
+    """The effective target dose given by the caller, never above the 100 mg maximum (R3.2).
 
-    Ambiguity: a recorded target above the 100 mg maximum (R3.2) is capped at 100, so
-    no reminder ever prompts a step beyond the maximum dose.
+    None (a child's cap cannot be set without a recent weight) prompts no step: the safer
+    reading — the ``visit_due`` reminder brings the child in to be weighed.
     """
     if record.target_dose_mg is None:
-        return ADULT_DEFAULT_TARGET_MG
+        return None
     return min(Decimal(str(record.target_dose_mg)), ADULT_MAX_MG)
 
 
@@ -300,7 +306,7 @@ def _dose_step_due(record: PatientRecord, as_of: date) -> list[tuple[date, str, 
     Due = last thalidomide dose change + 14 days (a continuation is not a change).
     Ambiguity: with no neuropathy grade ever recorded there is no reminder: "no grade"
     is not grade 0, and a step-up before neuropathy is assessed is exactly what R3.4
-    guards against (as in ``titration.suggest_next_step``). The ``visit_due`` reminder
+    guards against (as in ``thalidomide.suggest_next_step``). The ``visit_due`` reminder
     brings the patient to a clinic visit, where the grade is recorded.
     """
     rows = record.thalidomide
@@ -308,7 +314,7 @@ def _dose_step_due(record: PatientRecord, as_of: date) -> list[tuple[date, str, 
         return []
     dose = current_dose(rows, as_of)
     target = _target_mg(record)
-    if dose >= target:
+    if target is None or dose >= target:
         return []
     latest = _latest_grade(record, as_of)
     if latest is None or latest[1] != 0:
@@ -352,7 +358,7 @@ def _neuropathy_review(record: PatientRecord, as_of: date) -> list[tuple[date, s
 def _pregnancy_test_due(record: PatientRecord, as_of: date) -> list[tuple[date, str, str]]:
     """Female of reproductive potential, thalidomide active or stopped (one test at stop + 28).
 
-    The due date is ``titration.next_pregnancy_test_due`` (R5.2); once the due test is
+    The due date is ``pregnancy.next_pregnancy_test_due`` (R5.2); once the due test is
     recorded it moves to the next one. Only female patients are tested (R3.5: males are
     never tested; the test form refuses them), so a record with sex "M" gets none.
     """
@@ -504,7 +510,7 @@ def _ae_follow_up(record: PatientRecord, as_of: date) -> list[tuple[date, str, s
 
 
 def _blood_test_due(record: PatientRecord, as_of: date) -> list[tuple[date, str, str]]:
-    """Azathioprine active: ``titration.next_blood_test_due`` (R4.3)."""
+    """Azathioprine active: ``azathioprine.next_blood_test_due`` (R4.3)."""
     rows = record.azathioprine
     due = next_blood_test_due(
         aza_history=rows, blood_count_dates=record.blood_count_dates, as_of=as_of
@@ -562,7 +568,7 @@ def _visit_due(record: PatientRecord, as_of: date) -> list[tuple[date, str, str]
 def _cumulative_dose_review(record: PatientRecord, as_of: date) -> list[tuple[date, str, str]]:
     """Cumulative thalidomide ≥ 20 g and no neurological review since reaching it (R3.4).
 
-    Due = ``titration.date_cumulative_reached`` (each daily dose from its change date,
+    Due = ``doses.date_cumulative_reached`` (each daily dose from its change date,
     that day included; lifetime total over all courses). The review is a clinic visit
     recording ``neurological_review`` (a phone contact cannot review nerves).
     Ambiguity: a review ON the date 20 g is reached counts as "after reaching it":
@@ -644,3 +650,8 @@ def is_due(reminder: DueReminder, as_of: date) -> bool:
 def is_overdue(reminder: DueReminder, as_of: date) -> bool:
     """R7: overdue when due date + 7 days < ``as_of`` (escalated to the clinician)."""
     return reminder.due + timedelta(days=OVERDUE_AFTER_DAYS) < as_of
+
+
+def overdue_before(as_of: date) -> date:
+    """R7: reminders due before this date are overdue on ``as_of`` (due + 7 days < as_of)."""
+    return as_of - timedelta(days=OVERDUE_AFTER_DAYS)

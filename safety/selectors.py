@@ -3,18 +3,18 @@
 from django.db.models import Q
 from django.utils import timezone
 
-from safety.models import OPEN_STATES, Alert, Reminder
+from patients.models import Patient
+from safety.kinds import action_link
+from safety.models import OPEN_STATES, AdverseEvent, Alert, Reminder
 
 
 def workable_reminders(user, today):
     """Open reminders, not snoozed past ``today``, of the patients ``user`` may open: what
     the inbox lists and the navigation badge counts (one definition for both)."""
-    from thalimon.access import hidden_patient_ids
-
     return (
         Reminder.objects.filter(state__in=OPEN_STATES)
         .filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=today))
-        .exclude(patient_id__in=hidden_patient_ids(user))  # restricted to another care team
+        .exclude(patient_id__in=Patient.objects.hidden_from(user).values("pk"))  # restricted to another care team
     )
 
 
@@ -32,8 +32,6 @@ def due_reminder_count_for(request):
 
 def patient_safety(patient, user=None):
     """Open reminders, alerts and adverse events of one patient (three queries)."""
-    from safety.views import action_link
-
     reminders = list(
         Reminder.objects.filter(patient=patient, state__in=OPEN_STATES).select_related("patient").order_by("due")
     )
@@ -42,6 +40,6 @@ def patient_safety(patient, user=None):
     return {
         "open_reminders": reminders,
         "patient_alerts": list(Alert.objects.filter(patient=patient).order_by("acknowledged_at", "-date")[:20]),
-        "adverse_events": list(patient.adverse_events.order_by("-onset")),
+        "adverse_events": list(AdverseEvent.objects.filter(patient=patient).order_by("-onset")),
         "today": timezone.localdate(),
     }

@@ -1,4 +1,4 @@
-"""Thin Celery tasks calling the safety services (DESIGN rule 4).
+"""Thin Celery tasks calling the safety scan and digest (doors: ids in, one call).
 
 Idempotent (the scan's unique key), acks_late (a worker dying mid-task gets
 the task re-delivered), with time limits and retries on database faults.
@@ -9,7 +9,9 @@ from datetime import date
 from celery import shared_task
 from django.db import DatabaseError
 
-from safety import services
+from safety.actions import RESCAN_TASK
+from safety.digest import send_digests
+from safety.scan import scan_reminders
 
 TASK_OPTIONS = {
     "acks_late": True,
@@ -22,14 +24,14 @@ TASK_OPTIONS = {
 
 @shared_task(name="safety.tasks.scan_all_reminders", soft_time_limit=30 * 60, time_limit=35 * 60, **TASK_OPTIONS)
 def scan_all_reminders(as_of=None):
-    report = services.scan_reminders(as_of=date.fromisoformat(as_of) if as_of else None)
+    report = scan_reminders(as_of=date.fromisoformat(as_of) if as_of else None)
     return {"patients": report.patients, "created": report.created, "resolved": report.resolved,
             "escalated": report.escalated, "due": len(report.due)}
 
 
-@shared_task(name="safety.tasks.rescan_patient", soft_time_limit=60, time_limit=90, **TASK_OPTIONS)
+@shared_task(name=RESCAN_TASK, soft_time_limit=60, time_limit=90, **TASK_OPTIONS)
 def rescan_patient(patient_id, as_of=None):
-    report = services.scan_reminders(
+    report = scan_reminders(
         as_of=date.fromisoformat(as_of) if as_of else None, patient_ids=[patient_id]
     )
     return {"created": report.created, "resolved": report.resolved, "escalated": report.escalated}
@@ -37,4 +39,4 @@ def rescan_patient(patient_id, as_of=None):
 
 @shared_task(name="safety.tasks.send_daily_digests", soft_time_limit=10 * 60, time_limit=12 * 60, **TASK_OPTIONS)
 def send_daily_digests(as_of=None):
-    return services.send_digests(as_of=date.fromisoformat(as_of) if as_of else None)
+    return send_digests(as_of=date.fromisoformat(as_of) if as_of else None)

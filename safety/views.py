@@ -6,45 +6,22 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import connections
 from django.db.models import Case, CharField, Count, Q, Value, When
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
-from safety import services
+from patients.access import patient_view
+from patients.models import Patient
+from safety import actions, schedule
 from safety.forms import AdverseEventForm, AdverseEventNoteForm, InboxFilterForm
+from safety.kinds import action_link
 from safety.models import AdverseEvent, Alert, Reminder
 from safety.selectors import workable_reminders
-from thalimon.access import hidden_patient_ids, patient_for, require_permission
+from thalimon.access import require_permission
+from thalimon.forms import run_action
 from thalimon.urls_util import url_pattern
-from visits.views import _run_service
-
-ACTION_LINKS = {
-    # reminder action -> (url name, label, permission needed)
-    "pregnancy_test": ("visits:pregnancy_test_create", "Record the test", "safety.add_pregnancytest"),
-    "dose_change": ("visits:dose_change", "Open the dose change", "visits.add_dosechange"),
-    "visit": ("visits:create", "Record the visit", "visits.add_visit"),
-    "contraception": ("visits:contraception_create", "Record the confirmation", "visits.record_contraception"),
-    "blood_test": ("visits:lab_create", "Record the blood count", "visits.add_labresult"),
-}
-KIND_LABELS = {
-    "neuropathy_review": "Record the neuropathy grade",
-    "cumulative_dose_review": "Record the neurological review",
-}
-
-
-def action_link(reminder, user=None):
-    """The page that resolves the reminder, if the user may use it; else the patient page."""
-    code = reminder.patient.code
-    if reminder.kind == "ae_follow_up" and reminder.subject:
-        return reverse("safety:ae_detail", args=[reminder.subject]), "Add the follow-up"
-    name, label, perm = ACTION_LINKS.get(reminder.action, ("patients:detail", "Open the patient", ""))
-    label = KIND_LABELS.get(reminder.kind, label)
-    if perm and user is not None and not user.has_perm(perm):
-        return reverse("patients:detail", args=[code]), "Open the patient (a clinician acts)"
-    return reverse(name, args=[code]), label
-
 
 INBOX_ROW_FIELDS = (
     "kind", "due", "subject", "reason", "action", "state", "patient__code",
@@ -87,7 +64,7 @@ def inbox(request):
     today = timezone.localdate()
     form = InboxFilterForm(request.GET or None)
     reminders = _inbox_queryset(request, form)
-    overdue_before = today - timedelta(days=7)  # overdue: due + 7 days < today (R7)
+    overdue_before = schedule.overdue_before(today)  # overdue: due + 7 days < today (R7)
     windows = {
         "overdue": Q(due__lt=overdue_before),
         "due": Q(due__gte=overdue_before, due__lte=today),
@@ -117,7 +94,7 @@ def inbox(request):
             more[key] = params.urlencode()
     alerts = (
         Alert.objects.filter(acknowledged_at__isnull=True)
-        .exclude(patient_id__in=hidden_patient_ids(request.user))
+        .exclude(patient_id__in=Patient.objects.hidden_from(request.user).values("pk"))
     )
     alert_total = alerts.count()
     shown_alerts = INBOX_PAGE * _pages_shown(request, "alerts")
@@ -178,12 +155,11 @@ def _safe_next(request, value):
     return reverse("safety:inbox")
 
 
-@require_permission("safety.view_reminder")
-def reminder_detail(request, pk):
+@patient_view("safety.view_reminder", record=Reminder)
+def reminder_detail(request, reminder):
     """One reminder: why it is due, its history, and (for nurses and clinicians) the
     complete and snooze forms. The inbox loads the forms in place (htmx fragment)."""
-    reminder = get_object_or_404(Reminder.objects.select_related("patient", "escalated_to", "closed_by"), pk=pk)
-    patient = patient_for(request, reminder.patient.code, perm="safety.view_reminder")
+    patient = reminder.patient
     reminder.link, reminder.link_label = action_link(reminder, request.user)
     context = {
         "reminder": reminder, "patient": patient, "next_url": _safe_next(request, request.GET.get("next")),
@@ -195,9 +171,7 @@ def reminder_detail(request, pk):
     return render(request, "safety/reminder_detail.html", context)
 
 
-def _reminder_action(request, pk, call, done_message):
-    reminder = get_object_or_404(Reminder.objects.select_related("patient"), pk=pk)
-    patient_for(request, reminder.patient.code, perm="safety.work_reminder")
+def _reminder_action(request, reminder, call, done_message):
     try:
         call(reminder)
         messages.success(request, done_message.format(code=reminder.patient.code))
@@ -207,30 +181,30 @@ def _reminder_action(request, pk, call, done_message):
 
 
 @require_POST
-@require_permission("safety.work_reminder")
-def reminder_acknowledge(request, pk):
+@patient_view("safety.work_reminder", record=Reminder)
+def reminder_acknowledge(request, reminder):
     return _reminder_action(
-        request, pk, lambda r: services.reminder_acknowledge(actor=request.user, reminder_id=r.pk),
+        request, reminder, lambda r: actions.reminder_acknowledge(actor=request.user, reminder_id=r.pk),
         "Reminder for {code} acknowledged.",
     )
 
 
 @require_POST
-@require_permission("safety.work_reminder")
-def reminder_complete(request, pk):
+@patient_view("safety.work_reminder", record=Reminder)
+def reminder_complete(request, reminder):
     return _reminder_action(
-        request, pk,
-        lambda r: services.reminder_complete(actor=request.user, reminder_id=r.pk, note=request.POST.get("note", "")),
+        request, reminder,
+        lambda r: actions.reminder_complete(actor=request.user, reminder_id=r.pk, note=request.POST.get("note", "")),
         "Reminder for {code} completed.",
     )
 
 
 @require_POST
-@require_permission("safety.work_reminder")
-def reminder_snooze(request, pk):
+@patient_view("safety.work_reminder", record=Reminder)
+def reminder_snooze(request, reminder):
     return _reminder_action(
-        request, pk,
-        lambda r: services.reminder_snooze(
+        request, reminder,
+        lambda r: actions.reminder_snooze(
             actor=request.user, reminder_id=r.pk, days=request.POST.get("days") or 0,
             reason=request.POST.get("reason", ""),
         ),
@@ -239,12 +213,10 @@ def reminder_snooze(request, pk):
 
 
 @require_POST
-@require_permission("safety.change_alert")
-def alert_acknowledge(request, pk):
-    alert = get_object_or_404(Alert.objects.select_related("patient"), pk=pk)
-    patient_for(request, alert.patient.code, perm="safety.change_alert")
+@patient_view("safety.change_alert", record=Alert)
+def alert_acknowledge(request, alert):
     try:
-        services.alert_acknowledge(actor=request.user, alert_id=alert.pk)
+        actions.alert_acknowledge(actor=request.user, alert_id=alert.pk)
         messages.success(request, f"Alert for {alert.patient.code} acknowledged.")
     except ValidationError as error:
         messages.warning(request, " ".join(error.messages))
@@ -255,9 +227,9 @@ def alert_acknowledge(request, pk):
 def _ae_form_page(request, patient, event):
     form = AdverseEventForm(request.POST or None, instance=event, patient=patient, initial=_ae_initial(request, patient))
     if request.method == "POST" and form.is_valid():
-        saved = _run_service(
+        saved = run_action(
             form,
-            lambda: services.adverse_event_record(
+            lambda: actions.adverse_event_record(
                 actor=request.user, patient=patient, event=event, **form.cleaned_data
             ),
         )
@@ -277,30 +249,26 @@ def _ae_initial(request, patient):
     return initial
 
 
-@require_permission("safety.add_adverseevent")
-def ae_create(request, code):
-    patient = patient_for(request, code, perm="safety.add_adverseevent")
+@patient_view("safety.add_adverseevent")
+def ae_create(request, patient):
     return _ae_form_page(request, patient, None)
 
 
-@require_permission("safety.change_adverseevent")
-def ae_edit(request, pk):
-    event = get_object_or_404(AdverseEvent.objects.select_related("patient"), pk=pk)
-    patient = patient_for(request, event.patient.code, perm="safety.change_adverseevent")
-    return _ae_form_page(request, patient, event)
+@patient_view("safety.change_adverseevent", record=AdverseEvent)
+def ae_edit(request, event):
+    return _ae_form_page(request, event.patient, event)
 
 
-@require_permission("safety.view_adverseevent")
-def ae_detail(request, pk):
-    event = get_object_or_404(AdverseEvent.objects.select_related("patient", "recorded_by"), pk=pk)
-    patient = patient_for(request, event.patient.code, perm="safety.view_adverseevent")
+@patient_view("safety.view_adverseevent", record=AdverseEvent)
+def ae_detail(request, event):
+    patient = event.patient
     form = AdverseEventNoteForm(request.POST or None)
     if request.method == "POST":
         if not request.user.has_perm("safety.add_adverseeventnote"):
             return redirect("safety:ae_detail", pk=event.pk)
         if form.is_valid():
-            note = _run_service(
-                form, lambda: services.adverse_event_note_add(actor=request.user, event=event, **form.cleaned_data)
+            note = run_action(
+                form, lambda: actions.adverse_event_note_add(actor=request.user, event=event, **form.cleaned_data)
             )
             if note:
                 messages.success(request, "Follow-up note added.")

@@ -18,8 +18,34 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: 1 if "e2e" in str(item.fspath) else 0)
 
 
+# Fixtures that set up the test database: pytest-django's ``db`` and
+# ``transactional_db`` and everything built on them depend on ``django_db_setup``;
+# ``live_server`` requests ``transactional_db`` at run time.
+DATABASE_FIXTURES = frozenset({"django_db_setup", "db", "transactional_db", "live_server"})
+
+
+def _uses_database(item):
+    """Whether a collected test touches the database (fixtures, django_db marker, TestCase)."""
+    from django.test import TransactionTestCase
+
+    if item.get_closest_marker("django_db") is not None:
+        return True
+    cls = getattr(item, "cls", None)
+    if cls is not None and issubclass(cls, TransactionTestCase):
+        return True
+    return not DATABASE_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
+
+
 @pytest.fixture(scope="session", autouse=True)
-def _real_postgresql(django_db_setup, django_db_blocker):
+def _real_postgresql(request):
+    """The suite runs against real PostgreSQL (`make test`), never SQLite.
+
+    Checked (and the test database set up) only when a collected test uses the
+    database: the pure rule tests (tests/rules) run with no database or service.
+    """
+    if not any(_uses_database(item) for item in request.session.items):
+        return
+    request.getfixturevalue("django_db_setup")
     from django.db import connection
 
     if connection.vendor != "postgresql" and not os.environ.get("THALIMON_ALLOW_SQLITE_TESTS"):
@@ -94,7 +120,7 @@ def valid_patient_fields(**overrides):
 
 @pytest.fixture
 def make_patient(db, clinician):
-    from patients.services import patient_create
+    from patients.actions import patient_create
 
     counter = {"n": 0}
 
@@ -109,8 +135,8 @@ def make_patient(db, clinician):
 @pytest.fixture
 def records(make_patient, clinician):
     """One patient (GI-0100) with a record of every kind, for tests that visit every URL."""
-    from patients.services import course_save
-    from visits.services import endoscopy_record, visit_record
+    from therapy.actions import course_save
+    from visits.actions import endoscopy_record, visit_record
 
     patient = make_patient(code="GI-0100", ileocolic_resection=True, sex="F")
     course_save(actor=clinician, patient=patient, start_date=date(2024, 1, 1))

@@ -33,11 +33,11 @@ MATRIX = {
     "visits:edit": CLINICIAN_ONLY,
     "visits:history": EVERYONE,
     "visits:endoscopy_edit": CLINICIAN_ONLY,
-    "visits:dose_change": CLINICIAN_ONLY,  # a nurse cannot change a dose
-    "visits:dose_check": CLINICIAN_ONLY,
-    "visits:therapy_start": CLINICIAN_ONLY,
-    "visits:pregnancy_test_create": CARE_TEAM,
-    "visits:contraception_create": CARE_TEAM,
+    "therapy:dose_change": CLINICIAN_ONLY,  # a nurse cannot change a dose
+    "therapy:dose_check": CLINICIAN_ONLY,
+    "therapy:therapy_start": CLINICIAN_ONLY,
+    "therapy:pregnancy_test_create": CARE_TEAM,
+    "therapy:contraception_create": CARE_TEAM,
     "safety:inbox": [LOGIN, OK, OK, OK, OK],  # a clinic lead reads, but cannot act
     "safety:reminder_detail": EVERYONE,  # read like the inbox; only care roles get the forms
     "safety:reminder_acknowledge": CARE_TEAM,
@@ -137,7 +137,8 @@ def test_every_app_view_declares_its_permission():
 @pytest.mark.parametrize("role", [NURSE, CLINIC_LEAD, ADMIN])
 def test_roles_that_do_not_edit_cannot_post_changes(client, records, user_for_role, role):
     from patients.models import Patient
-    from visits.models import DoseChange, Visit
+    from therapy.models import DoseChange
+    from visits.models import Visit
 
     client.force_login(user_for_role(role))
     posts = [
@@ -146,7 +147,7 @@ def test_roles_that_do_not_edit_cannot_post_changes(client, records, user_for_ro
         client.post(reverse("visits:create", args=["GI-0100"]), {"date": "2024-02-01", "contact": "clinic"}),
         client.post(reverse("visits:edit", args=[records["visit"]]), {"date": "2024-02-01"}),
         client.post(
-            reverse("visits:dose_change", args=["GI-0100"]),
+            reverse("therapy:dose_change", args=["GI-0100"]),
             {"drug": "thalidomide", "date": "2024-02-01", "dose_mg": "50"},
         ),
     ]

@@ -108,8 +108,8 @@ def test_inbox_alerts_and_badge_only_for_the_care_team(client, restricted, team,
 
 def test_digest_goes_to_the_care_team_only(restricted, team, make_user, settings):
     from patients.models import Patient
+    from safety.digest import send_digests
     from safety.models import Reminder
-    from safety.services import send_digests
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     today = timezone.localdate()

@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from patients.models import Patient
 from thalimon.roles import CLINICIAN
+from visits.actions import visit_record
 from visits.models import Visit
-from visits.services import visit_record
 
 pytestmark = pytest.mark.django_db
 

@@ -85,9 +85,9 @@ def test_dose_change_never_fails(signed_in, make_patient, data):
 
     patient = Patient.objects.filter(code="FZ-2").first() or make_patient(code="FZ-2")
     before = _counts()
-    check = signed_in.post(reverse("visits:dose_check", args=[patient.code]), data)
+    check = signed_in.post(reverse("therapy:dose_check", args=[patient.code]), data)
     assert check.status_code == 200
-    response = signed_in.post(reverse("visits:dose_change", args=[patient.code]), data)
+    response = signed_in.post(reverse("therapy:dose_change", args=[patient.code]), data)
     assert response.status_code in (200, 302)
     if response.status_code == 200:
         assert _counts() == before
@@ -133,8 +133,8 @@ def test_any_value_in_any_datasheet_column_is_an_error_line_or_imported(tmp_path
 # The pages above get field lists of their own (with the live previews); every other page
 # that shows a form is fuzzed here with the form's own field names, so a new form cannot
 # escape. Uploads are fuzzed through the datasheet columns above.
-FUZZED_ABOVE = {"patients:create", "visits:create", "visits:cdai_preview", "visits:dose_change",
-                "visits:dose_check", "reports:upload"}
+FUZZED_ABOVE = {"patients:create", "visits:create", "visits:cdai_preview", "therapy:dose_change",
+                "therapy:dose_check", "reports:upload"}
 ACTIONS_WITHOUT_FORM_CLASS = {  # POST-only endpoints and the fields their pages send
     "safety:reminder_complete": ["note"],
     "safety:reminder_snooze": ["days", "reason"],
@@ -201,7 +201,7 @@ def test_the_form_fuzzer_reaches_the_forms(care_user, records):
             found.add(name)
     assert {
         "patients:edit", "patients:course", "visits:edit", "visits:lab_create", "visits:endoscopy_create",
-        "visits:endoscopy_edit", "visits:therapy_start", "visits:pregnancy_test_create",
-        "visits:contraception_create", "safety:ae_create", "safety:ae_edit", "safety:ae_detail",
+        "visits:endoscopy_edit", "therapy:therapy_start", "therapy:pregnancy_test_create",
+        "therapy:contraception_create", "safety:ae_create", "safety:ae_edit", "safety:ae_detail",
         "safety:reminder_complete", "safety:reminder_snooze",
     } <= found, found

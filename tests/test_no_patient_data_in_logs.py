@@ -13,7 +13,8 @@ NAME = "Ottilie Quarantotto"
 
 
 def test_a_full_journey_logs_and_mails_codes_only(client, clinician, nurse, caplog, settings):
-    from safety.services import scan_reminders, send_digests
+    from safety.digest import send_digests
+    from safety.scan import scan_reminders
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     caplog.set_level(logging.DEBUG)
@@ -27,9 +28,9 @@ def test_a_full_journey_logs_and_mails_codes_only(client, clinician, nurse, capl
         "status": "active", "responsible_nurse": nurse.pk
     })
     from patients.models import Patient
-    from visits import dosing
+    from therapy import actions as therapy_actions
 
-    dosing.therapy_start(
+    therapy_actions.therapy_start(
         actor=clinician, patient=Patient.objects.get(code="GI-7777"), start_date=today - timedelta(days=40),
         dose_mg=25, consent_signed_date=today - timedelta(days=41),
     )

@@ -1,4 +1,4 @@
-"""DESIGN.md rule 1: the clinical-rule modules import no Django and never read the clock."""
+"""The clinical-rule modules import no Django and never read the clock (docs/architecture.md)."""
 
 import ast
 from pathlib import Path
@@ -6,19 +6,26 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+THERAPY_RULES = sorted(
+    str(path.relative_to(ROOT)) for path in (ROOT / "therapy" / "rules").glob("*.py")
+)
 PURE_MODULES = [
     "patients/demographics.py",
     "visits/labs.py",
     "visits/scoring.py",
     "visits/outcomes.py",
-    "visits/titration.py",
-    "visits/urgent.py",
+    "visits/charts.py",
+    "therapy/charts.py",
+    "thalimon/figures.py",
     "reports/charts.py",
     "reports/cohort.py",
     "safety/schedule.py",
     "safety/alerts.py",
+    *THERAPY_RULES,
 ]
-FORBIDDEN_IMPORTS = ("django", "patients.models", "visits.models", "safety.models", "reports.models")
+FORBIDDEN_IMPORTS = (
+    "django", "patients.models", "visits.models", "therapy.models", "safety.models", "reports.models",
+)
 CLOCK_CALLS = {"now", "today", "utcnow", "localdate", "localtime", "time"}
 
 
@@ -37,3 +44,13 @@ def test_rule_module_is_pure(relative):
             assert name not in ("time",), f"{relative} imports the clock module {name}"
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             assert node.func.attr not in CLOCK_CALLS, f"{relative} reads the clock: .{node.func.attr}()"
+
+
+@pytest.mark.parametrize("relative", THERAPY_RULES)
+def test_rule_module_imports_no_private_name(relative):
+    """Shared helpers are public: no rule module reaches into another's private names."""
+    tree = ast.parse((ROOT / relative).read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            private = [alias.name for alias in node.names if alias.name.startswith("_")]
+            assert not private, f"{relative} imports private names {private} from {node.module}"

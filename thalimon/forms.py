@@ -1,4 +1,5 @@
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 
 
 class LoginForm(AuthenticationForm):
@@ -9,3 +10,24 @@ class LoginForm(AuthenticationForm):
             "is locked for an hour."
         ),
     }
+
+
+def run_action(form, call):
+    """Call an action for a bound, valid form; a refusal (ValidationError) becomes the
+    form's errors — on the field it names, else on the form — and nothing is saved.
+
+    An edit conflict (optimistic locking) keeps what was typed and lets the next save
+    go through against the version stored now.
+    """
+    try:
+        return call()
+    except ValidationError as error:
+        if getattr(error, "current_version", None) is not None:
+            form.data = form.data.copy()
+            form.data["expected_version"] = str(error.current_version)
+        if hasattr(error, "error_dict"):
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            form.add_error(None, error)
+        return None

@@ -19,12 +19,12 @@ ADMIN = "Admin"
 ROLE_ORDER = [CLINICIAN, NURSE, CLINIC_LEAD, ADMIN]
 
 _CLINICAL_MODELS = [
-    "patients.therapycourse",
+    "therapy.therapycourse",
     "visits.visit",
     "visits.labresult",
     "visits.endoscopy",
-    "visits.dosechange",
-    "safety.pregnancytest",
+    "therapy.dosechange",
+    "therapy.pregnancytest",
     "safety.adverseevent",
     "safety.adverseeventnote",
     "safety.alert",
@@ -32,8 +32,8 @@ _CLINICAL_MODELS = [
 ]
 # Nurses record pregnancy tests and contraception confirmations; they do not prescribe.
 _NURSE_RECORDS = [
-    "safety.add_pregnancytest",
-    "visits.record_contraception",
+    "therapy.add_pregnancytest",
+    "therapy.record_contraception",
     "safety.add_adverseevent",
     "safety.change_adverseevent",
     "safety.add_adverseeventnote",
@@ -58,7 +58,7 @@ _CLINICAL_EDIT = (
 _REPORTS = ["reports.view_cohort_report", "reports.import_datasheet", "reports.view_importjob"]
 
 ROLE_PERMISSIONS = {
-    CLINICIAN: _PATIENT_READ + _IDENTITY + _CLINICAL_EDIT + ["visits.record_contraception", "safety.work_reminder"],
+    CLINICIAN: _PATIENT_READ + _IDENTITY + _CLINICAL_EDIT + ["therapy.record_contraception", "safety.work_reminder"],
     NURSE: _PATIENT_READ + _IDENTITY + _NURSE_RECORDS,
     CLINIC_LEAD: _PATIENT_READ + _REPORTS,
     ADMIN: _PATIENT_READ

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "csp",
     "patients",
     "visits",
+    "therapy",
     "safety",
     "reports",
 ]
@@ -92,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "thalimon.access.roles_context",
+                "safety.context_processors.due_reminders",
             ],
             "libraries": {"clinical": "thalimon.templatetags.clinical"},
         },

@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     path("patients/", include("patients.urls")),
     path("", include("visits.urls")),
+    path("", include("therapy.urls")),
     path("", include("safety.urls")),
     path("", include("reports.urls")),
     path("admin/", admin.site.urls),

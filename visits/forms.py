@@ -12,7 +12,7 @@ from django.utils import timezone
 from patients.forms import DateInput, UnknownYesNo, iso_dates_only
 from patients.models import Diagnosis
 from thalimon.concurrency import expected_version_field
-from visits import labs
+from visits import labs, records
 from visits.models import CDAI_COMPLICATIONS, Endoscopy, Visit
 
 CDAI_FIELDS = [
@@ -266,12 +266,11 @@ class VisitForm(LabValuesMixin, forms.ModelForm):
         if "cdai_complication_flags" in self.fields:
             # R1.1 C: the count of ticked categories, 0 included, whenever CDAI items are being
             # recorded; unticking every box sets it back to 0 (never a stale count).
-            items = ["cdai_stools", "cdai_pain", "cdai_wellbeing", "cdai_antidiarrheal", "cdai_mass", "hematocrit"]
-            flags = cleaned.get("cdai_complication_flags") or []
-            if flags or any(cleaned.get(name) is not None for name in items):
-                cleaned["cdai_complications"] = len(flags)
-            else:
-                cleaned["cdai_complications"] = None
+            cleaned["cdai_complications"] = records.complication_count(
+                flags=cleaned.get("cdai_complication_flags"),
+                count=None,
+                items_recorded=records.cdai_items_recorded(cleaned),
+            )
         return cleaned
 
 

@@ -1,7 +1,8 @@
 """What happened at each contact: visits with their score items, labs, endoscopies.
 
 Computed values (CDAI, HBI, Mayo, CDEIS, outcome status) are stored with the
-rules version that produced them; they are written only by visits/services.py.
+rules version that produced them; they are written only by the visit actions
+(``visits/actions.py``) and the datasheet import, through ``visits/records.py``.
 Field ranges are those of clinical-rules.md R1 and R12; each message names the
 field and the expected range or unit.
 """
@@ -10,17 +11,14 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from patients.models import Patient
-from visits import labs
-
-
-def _between(low, high, message):
-    return [MinValueValidator(low, message=message), MaxValueValidator(high, message=message)]
+from patients.validators import between
+from visits import labs, scoring
 
 
 class Contact(models.TextChoices):
@@ -85,11 +83,11 @@ class Visit(models.Model):
     contact = models.CharField(max_length=6, choices=Contact.choices, default=Contact.CLINIC)
     weight_kg = models.DecimalField(
         "weight (kg)", max_digits=5, decimal_places=1, null=True, blank=True,
-        validators=_between(Decimal("2"), Decimal("300"), "Weight must be between 2 and 300 kg."),
+        validators=between(Decimal("2"), Decimal("300"), "Weight must be between 2 and 300 kg."),
     )
     heart_rate = models.PositiveSmallIntegerField(
         "heart rate (/min)", null=True, blank=True,
-        validators=_between(20, 250, "Heart rate must be between 20 and 250 beats/min."),
+        validators=between(20, 250, "Heart rate must be between 20 and 250 beats/min."),
     )
 
     # R1.1 CDAI items, each summed over the 7 days before the visit.
@@ -125,7 +123,7 @@ class Visit(models.Model):
     )
     cdai_entered = models.DecimalField(
         "CDAI total (entered)", max_digits=5, decimal_places=1, null=True, blank=True,
-        validators=_between(Decimal("0"), Decimal("1100"), "CDAI total must be between 0 and 1100."),
+        validators=between(Decimal("0"), Decimal("1100"), "CDAI total must be between 0 and 1100."),
         help_text="Only when the items are not available (e.g. from a paper chart).",
     )
 
@@ -210,7 +208,7 @@ class Visit(models.Model):
     )
     notes = models.TextField(blank=True)
 
-    # Computed, written by visits.services only.
+    # Computed through visits.records, written by the visit actions and the import only.
     cdai = models.PositiveIntegerField("CDAI", null=True, blank=True, editable=False)
     cdai_source = models.CharField(max_length=8, choices=CdaiSource.choices, blank=True, editable=False)
     cdai_reason = models.TextField(blank=True, editable=False)
@@ -255,16 +253,11 @@ class Visit(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["patient", "date"])]
-        permissions = [
-            ("record_contraception", "Can record contraception confirmations (R5.3)"),
-        ]
 
     def __str__(self):
         return f"{self.patient.code} {self.get_contact_display().lower()} {self.date:%Y-%m-%d}"
 
     def clean(self):
-        from visits import scoring
-
         errors = {}
         today = timezone.localdate()
         if self.date and self.date > today:
@@ -393,7 +386,7 @@ class Endoscopy(models.Model):
     nonulcerated_stenosis = models.BooleanField("non-ulcerated stenosis", default=False)
     cdeis_entered = models.DecimalField(
         "CDEIS total (entered)", max_digits=4, decimal_places=1, null=True, blank=True,
-        validators=_between(Decimal("0"), Decimal("44"), "CDEIS total must be between 0 and 44."),
+        validators=between(Decimal("0"), Decimal("44"), "CDEIS total must be between 0 and 44."),
     )
     ses_cd = models.PositiveSmallIntegerField(
         "SES-CD total", null=True, blank=True,
@@ -445,8 +438,6 @@ class Endoscopy(models.Model):
         return f"{self.patient.code} endoscopy {self.date:%Y-%m-%d}"
 
     def clean(self):
-        from visits import scoring
-
         errors = {}
         today = timezone.localdate()
         if self.date and self.date > today:
@@ -463,8 +454,6 @@ class Endoscopy(models.Model):
             raise ValidationError(errors)
 
     def segment_objects(self):
-        from visits import scoring
-
         result = []
         for raw in self.cdeis_segments or []:
             result.append(
@@ -477,73 +466,3 @@ class Endoscopy(models.Model):
                 )
             )
         return result
-
-
-class Drug(models.TextChoices):
-    THALIDOMIDE = "thalidomide", "Thalidomide"
-    AZATHIOPRINE = "azathioprine", "Azathioprine"
-
-
-class DoseChange(models.Model):
-    """A dated dose record of one drug (R3.1); 0 mg/day means stopped.
-
-    Every row stores the R3.5 deviation codes (thalidomide) or R4 warnings
-    (azathioprine) found when it was checked, with the data as of its date;
-    a row saved despite deviations carries the clinician's override reason.
-    """
-
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="dose_changes")
-    drug = models.CharField(max_length=12, choices=Drug.choices)
-    date = models.DateField("date of the change")
-    dose_mg = models.DecimalField(
-        "dose (mg/day)", max_digits=5, decimal_places=1,
-        validators=_between(Decimal("0"), Decimal("400"), "Dose must be between 0 and 400 mg/day."),
-        help_text="0 = stopped.",
-    )
-    reason = models.CharField(max_length=200, blank=True)
-    override_reason = models.TextField(
-        "override reason", blank=True,
-        help_text="Why the change was made despite the rules (required for any deviation).",
-    )
-    kind = models.CharField(max_length=14, blank=True, editable=False)
-    deviations = models.JSONField(default=list, blank=True, editable=False)
-    warnings = models.JSONField(default=list, blank=True, editable=False)
-    check_reasons = models.JSONField(default=list, blank=True, editable=False)
-    rules_version = models.CharField(max_length=60, blank=True, editable=False)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", editable=False,
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["patient", "drug", "date"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["patient", "drug", "date"],
-                name="dose_unique_per_patient_drug_date",
-                violation_error_message="This patient already has a dose record of this drug on that date.",
-            ),
-            models.CheckConstraint(
-                condition=models.Q(dose_mg__gte=0),
-                name="dose_not_negative",
-                violation_error_message="Dose cannot be negative.",
-            ),
-        ]
-        indexes = [models.Index(fields=["patient", "drug", "date"])]
-
-    def __str__(self):
-        return f"{self.patient.code} {self.drug} {self.dose_mg} mg from {self.date:%Y-%m-%d}"
-
-    @property
-    def overridden(self):
-        return bool(self.override_reason)
-
-    def clean(self):
-        errors = {}
-        today = timezone.localdate()
-        if self.date and self.date > today:
-            errors["date"] = f"Date of the change cannot be in the future (today is {today:%Y-%m-%d})."
-        if errors:
-            raise ValidationError(errors)

@@ -21,13 +21,14 @@ def _fmt(value) -> str:
     return format(value, "f")
 
 
-def relapse_risk_flags(*, crp_at_lor, tgn_on_aza_mono, crp_above=10.0, tgn_at_least=235.0):
+def relapse_risk_flags(*, crp_at_lor, tgn_on_aza_mono, crp_above, tgn_at_least):
     """R2.7 relapse-risk flags at therapy start (information only).
 
     * CRP > 10 mg/L at loss of response (adjusted HR 4.72, Li 2020)
     * 6-TGN >= 235 on AZA monotherapy (adjusted HR 5.32, Li 2020)
 
-    A missing value raises no flag (the flags inform, they do not gate).
+    A missing value raises no flag (the flags inform, they do not gate). The thresholds
+    are configurable (``RuleSettings.risk_crp_at_lor_above``, ``risk_tgn_at_least``).
     """
     flags = []
     if crp_at_lor is not None and Decimal(str(crp_at_lor)) > Decimal(str(crp_above)):
@@ -242,8 +243,8 @@ def clinical_statuses(
     baseline: Baseline,
     start_date: date | None,
     as_of: date,
-    remission_below: int = 150,
-    response_drop: int = 70,
+    remission_below: int,
+    response_drop: int,
 ) -> list[VisitStatus]:
     """R2.2 status and R2.3 relapse for each visit dated on or before ``as_of``.
 
@@ -492,7 +493,7 @@ def endoscopic_outcomes(
     endoscopies: list[EndoObs],
     start_date: date,
     as_of: date,
-    cdeis_remission_below: Decimal = Decimal("7"),
+    cdeis_remission_below: Decimal,
 ) -> list[EndoscopicOutcome]:
     """R2.4 outcomes for each endoscopy after the baseline, dated on or before ``as_of``.
 

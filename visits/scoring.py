@@ -371,12 +371,13 @@ def cdai(
     standard_weight=None,
     height_cm=None,
     entered_total=None,
-    weight_floor=Decimal("-10"),
+    weight_floor,
 ) -> ScoreResult:
     """R1.1 CDAI = 2S + 5P + 7W + 20C + 30A + 10M + 6H + Wt, floored at 0, whole number half up.
 
     H = 47 − Hct (male) or 42 − Hct (female), signed; Wt = 100 × (1 − weight /
-    standard weight), floored at ``weight_floor`` (default −10, configurable).
+    standard weight), floored at ``weight_floor`` (configurable:
+    ``RuleSettings.cdai_weight_floor``, −10 by default; the caller passes it).
     With any item missing the entered total (if any) is used, else not computable.
     """
     _raise_if(

@@ -6,12 +6,12 @@ endoscopies: one query each), whatever the number of rows.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.utils import timezone
 
-from reports import charts
 from thalimon.rules_config import rule_settings
-from visits import labs, outcomes, scoring, services
+from visits import charts, labs, outcomes, records, scoring
 from visits.models import CDAI_COMPLICATIONS, Endoscopy, LabResult, Visit
 
 TIMELINE_LABS = ["crp", "esr", "wbc", "hemoglobin", "platelets", "alt", "calprotectin"]
@@ -27,12 +27,23 @@ class CdaiPreview:
     errors: list = field(default_factory=list)  # [(label, message)]
 
 
+def _cdai(patient, visit):
+    """The CDAI of one (possibly unsaved) visit, with the lab haematocrits of its window."""
+    hematocrits = []
+    if visit.date:
+        window = (visit.date - timedelta(days=records.HEMATOCRIT_LOOKBACK_DAYS), visit.date)
+        hematocrits = list(
+            LabResult.objects.filter(patient=patient, test="hematocrit", date__range=window).values_list("date", "value")
+        )
+    return records.compute_cdai(patient, visit, lab_hematocrits=hematocrits)
+
+
 def cdai_preview(patient, form):
     """The CDAI of the form as typed, by the same computation as the saved visit."""
     if "cdai_stools" not in form.fields:
         return None
     if not form.is_bound:
-        return CdaiPreview(services.compute_cdai(patient, form.instance)) if form.instance.pk else None
+        return CdaiPreview(_cdai(patient, form.instance)) if form.instance.pk else None
     errors = [
         (form.fields[name].label, message)
         for name in CDAI_INPUTS
@@ -46,7 +57,7 @@ def cdai_preview(patient, form):
         # The count follows the ticked categories, 0 included (VisitForm.clean), as on save.
         visit.cdai_complications = form.cleaned_data["cdai_complications"]
     try:
-        return CdaiPreview(services.compute_cdai(patient, visit))
+        return CdaiPreview(_cdai(patient, visit))
     except ValueError as error:
         return CdaiPreview(errors=[("CDAI", str(error))])
 
@@ -105,20 +116,8 @@ def _endoscopy_observations(endoscopies):
     ]
 
 
-def patient_clinical(patient, *, as_of=None):
-    """The clinical sections of the patient page: course, baseline, visit timeline,
-    labs, endoscopies with their R2.4 outcomes, and the chart figures."""
-    as_of = as_of or timezone.localdate()
-    rules = rule_settings()
-    course = getattr(patient, "course", None)
-    visits = list(Visit.objects.filter(patient=patient).order_by("date", "contact", "pk"))
-    all_labs = list(LabResult.objects.filter(patient=patient).order_by("date", "test"))
-    endoscopies = list(Endoscopy.objects.filter(patient=patient).order_by("date"))
-
-    labs_by_date = defaultdict(dict)
-    for lab in all_labs:
-        labs_by_date[lab.date][lab.test] = lab
-
+def _timeline(patient, course, visits, labs_by_date):
+    """The visits, newest first, each with its day of course and its same-day timeline labs."""
     timeline = []
     for visit in reversed(visits):
         age = patient.age_on(visit.date)
@@ -133,7 +132,11 @@ def patient_clinical(patient, *, as_of=None):
                 ],
             }
         )
+    return timeline
 
+
+def _lab_table(patient, labs_by_date):
+    """The lab table, newest day first, in the columns of the tests ever done: (rows, tests)."""
     lab_dates = sorted(labs_by_date, reverse=True)
     lab_table = [
         {
@@ -149,8 +152,11 @@ def patient_clinical(patient, *, as_of=None):
     column_index = [labs.LAB_ORDER.index(t) for t in lab_columns]
     for row in lab_table:
         row["cells"] = [row["cells"][i] for i in column_index]
+    return lab_table, lab_columns
 
-    baseline = services.course_baseline(patient, visits)
+
+def _endoscopy_rows(endoscopies, course, *, as_of, rules):
+    """The endoscopies, newest first, each with its R2.4 outcome (none without a course)."""
     endoscopic = {}
     if course is not None:
         for result in outcomes.endoscopic_outcomes(
@@ -160,8 +166,11 @@ def patient_clinical(patient, *, as_of=None):
             cdeis_remission_below=rules.cdeis_remission_below,
         ):
             endoscopic[result.key] = result
-    endoscopy_rows = [{"endoscopy": e, "outcome": endoscopic.get(e.pk)} for e in reversed(endoscopies)]
+    return [{"endoscopy": e, "outcome": endoscopic.get(e.pk)} for e in reversed(endoscopies)]
 
+
+def _clinical_figures(*, visits, all_labs, endoscopies, baseline, rules):
+    """The chart figures of the clinical sections, each only when it has data to show."""
     scored = [v for v in visits if v.cdai is not None]
     figures = {}
     if scored:
@@ -184,135 +193,36 @@ def patient_clinical(patient, *, as_of=None):
             rutgeerts=[(e.date, e.rutgeerts) for e in endoscopies if e.rutgeerts is not None],
             cdeis_remission_below=rules.cdeis_remission_below,
         )
+    return figures
+
+
+def patient_clinical(patient, *, as_of=None):
+    """The clinical sections of the patient page: course, baseline, visit timeline,
+    labs, endoscopies with their R2.4 outcomes, and the chart figures."""
+    as_of = as_of or timezone.localdate()
+    rules = rule_settings()
+    course = getattr(patient, "course", None)
+    visits = list(Visit.objects.filter(patient=patient).order_by("date", "contact", "pk"))
+    all_labs = list(LabResult.objects.filter(patient=patient).order_by("date", "test"))
+    endoscopies = list(Endoscopy.objects.filter(patient=patient).order_by("date"))
+
+    labs_by_date = defaultdict(dict)
+    for lab in all_labs:
+        labs_by_date[lab.date][lab.test] = lab
+    lab_table, lab_columns = _lab_table(patient, labs_by_date)
+    baseline = records.course_baseline(
+        recorded=patient.baseline_cdai, start_date=course.start_date if course else None, visits=visits
+    )
     return {
         "course": course,
         "baseline": baseline,
-        "timeline": timeline,
+        "timeline": _timeline(patient, course, visits, labs_by_date),
         "timeline_labs": [labs.LAB_TESTS[t] for t in TIMELINE_LABS],
         "lab_table": lab_table,
         "lab_columns": [labs.LAB_TESTS[t] for t in lab_columns],
-        "endoscopies": endoscopy_rows,
-        "figures": figures,
+        "endoscopies": _endoscopy_rows(endoscopies, course, as_of=as_of, rules=rules),
+        "figures": _clinical_figures(
+            visits=visits, all_labs=all_labs, endoscopies=endoscopies, baseline=baseline, rules=rules
+        ),
         "latest_visit": visits[-1] if visits else None,
     }
-
-
-def patient_dosing(patient, *, as_of=None):
-    """The dosing sections: current doses, the suggested next step, pregnancy
-    coverage, cumulative dose, AZA mg/kg and metabolites, overrides, urgent
-    alerts and the dose chart — in a fixed number of queries."""
-    from visits import dosing, titration, urgent
-    from visits.models import DoseChange, Drug
-
-    as_of = as_of or timezone.localdate()
-    rows = list(DoseChange.objects.filter(patient=patient, date__lte=as_of).select_related("decided_by").order_by("date"))
-    thal_rows = [r for r in rows if r.drug == Drug.THALIDOMIDE]
-    aza_rows = [r for r in rows if r.drug == Drug.AZATHIOPRINE]
-    thal_history = [titration.DoseRow(date=r.date, dose_mg=r.dose_mg) for r in thal_rows]
-    aza_history = [titration.DoseRow(date=r.date, dose_mg=r.dose_mg) for r in aza_rows]
-    visits = [v for v in Visit.objects.filter(patient=patient, date__lte=as_of).order_by("date")]
-    tests = list(patient.pregnancy_tests.filter(date__lte=as_of).order_by("date"))
-    thal_patient = dosing.thalidomide_patient(patient, visits=visits, tests=tests)
-
-    context = {
-        "thalidomide_rows": list(reversed(thal_rows)),
-        "azathioprine_rows": list(reversed(aza_rows)),
-        "pregnancy_tests": list(reversed(tests)),
-        "neuropathy_grade": titration.latest_neuropathy_grade(thal_patient, as_of),
-        "thal_active": bool(thal_history) and titration.thalidomide_active(thal_history, as_of),
-        "thal_current": titration.current_dose(thal_history, as_of) if thal_history else None,
-        "thal_last_change": titration.last_change(thal_history, as_of) if thal_history else None,
-        "suggestion": titration.suggest_next_step(patient=thal_patient, history=thal_history, on=as_of)
-        if thal_history
-        else None,
-        "cumulative_g": titration.cumulative_dose_g(thal_history, as_of) if thal_history else None,
-        "cumulative_20g_date": titration.date_cumulative_reached(thal_history, as_of=as_of) if thal_history else None,
-        "overrides": [r for r in reversed(rows) if r.override_reason],
-        "checklist_override": (
-            patient.course if getattr(patient, "course", None) and patient.course.checklist_override_reason else None
-        ),
-        "today": as_of,
-        "thal_regimen": thal_patient.regimen,
-    }
-    last_change = context["thal_last_change"]
-    context["thal_days_held"] = (as_of - last_change.date).days if last_change else None
-
-    pregnancy = None
-    course_start = titration.course_start(thal_history, as_of) if thal_history else None
-    stopped_on = titration.stop_date(thal_history, as_of) if thal_history else None
-    if patient.is_female_of_reproductive_potential and course_start and context["thal_active"]:
-        pregnancy = titration.pregnancy_coverage(
-            tests=thal_patient.pregnancy_tests,
-            start=course_start,
-            on=as_of,
-            irregular_cycles=patient.irregular_cycles,
-            first_dose_or_restart=False,
-        )
-    context["pregnancy"] = pregnancy
-    context["stopped_on"] = stopped_on
-    if patient.is_female_of_reproductive_potential and stopped_on and not context["thal_active"]:
-        # R5.2: after the stop, the one test 28 days later.
-        context["after_stop_test_due"] = titration.next_pregnancy_test_due(
-            tests=thal_patient.pregnancy_tests, start=course_start, stop=stopped_on, as_of=as_of,
-            irregular_cycles=patient.irregular_cycles,
-        )
-
-    aza_active = bool(aza_history) and titration.current_dose(aza_history, as_of) > 0
-    context["aza_active"] = aza_active
-    context["aza_current"] = titration.current_dose(aza_history, as_of) if aza_history else None
-    context["aza_check"] = (
-        titration.check_aza_dose(
-            dose_mg=context["aza_current"],
-            on=as_of,
-            weights=thal_patient.weights,
-            tpmt=patient.tpmt,
-            nudt15=patient.nudt15,
-            xanthine_oxidase_inhibitor=patient.xanthine_oxidase_inhibitor,
-        )
-        if aza_active
-        else None
-    )
-    metabolites = {}
-    for lab in LabResult.objects.filter(patient=patient, test__in=["tgn", "mmp"], date__lte=as_of).order_by("date"):
-        metabolites.setdefault(lab.date, {})[lab.test] = lab.value
-    paired = [(d, m) for d, m in metabolites.items() if "tgn" in m and "mmp" in m]
-    interpretations = []
-    for day, values in reversed(paired):
-        change = titration.last_change(aza_history, day) if aza_history else None
-        interpretations.append(
-            {
-                "date": day,
-                "tgn": values["tgn"],
-                "mmp": values["mmp"],
-                "result": titration.interpret_metabolites(
-                    tgn=values["tgn"], mmp=values["mmp"], sample_date=day,
-                    last_aza_change=change.date if change else None,
-                ),
-            }
-        )
-    context["metabolites"] = interpretations
-
-    context["urgent_alerts"] = urgent.urgent_alerts(
-        as_of=as_of,
-        tests=[(t.date, t.result) for t in tests],
-        thalidomide_active=context["thal_active"],
-        thalidomide_ever=bool(thal_history),
-        stopped_on=stopped_on,
-        neuropathy_grade=context["neuropathy_grade"],
-        contraception=[
-            urgent.Answer(v.date, v.contraception_confirmed, v.get_contact_display().lower())
-            for v in visits if v.contraception_confirmed is not None
-        ],
-        breastfeeding=[urgent.Answer(v.date, v.breastfeeding) for v in visits if v.breastfeeding is not None],
-        contraception_period_days=rule_settings().contraception_period_days,  # R5.3, configurable
-    )
-
-    if thal_rows or aza_rows:
-        scored = [v for v in visits if v.cdai is not None]
-        context["dose_figure"] = charts.dose_figure(
-            thalidomide=[(r.date, r.dose_mg, r.deviations, bool(r.override_reason)) for r in thal_rows],
-            azathioprine=[(r.date, r.dose_mg, r.warnings, bool(r.override_reason)) for r in aza_rows],
-            cdai=[(v.date, v.cdai) for v in scored],
-            until=as_of,
-        )
-    return context

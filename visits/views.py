@@ -1,21 +1,16 @@
-"""Visit, lab and endoscopy pages. Short views (DESIGN rule 3)."""
+"""Visit, lab and endoscopy pages. Short views: role, then object, then one action."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from thalimon.access import patient_for, require_permission
+from patients.access import patient_view
+from thalimon.forms import run_action
 from thalimon.history import history_entries
-from visits import selectors, services
+from therapy.models import DoseChange, Drug
+from visits import actions, selectors
 from visits.forms import EndoscopyForm, LabPanelForm, VisitForm
 from visits.models import Endoscopy, Visit
-
-
-def _visit_for(request, pk, perm):
-    visit = get_object_or_404(Visit.objects.select_related("patient", "created_by"), pk=pk)
-    patient_for(request, visit.patient.code, perm=perm)  # one place for object-level access
-    return visit
 
 
 def _visit_fields(form, *, with_version=False):
@@ -25,41 +20,22 @@ def _visit_fields(form, *, with_version=False):
     return fields
 
 
-def _run_service(form, call):
-    """Call a service; a refusal becomes form errors and nothing is saved."""
-    try:
-        return call()
-    except ValidationError as error:
-        if getattr(error, "current_version", None) is not None:
-            # An edit conflict: keep what was typed, and let the next save go through
-            # against the version that is stored now.
-            form.data = form.data.copy()
-            form.data["expected_version"] = str(error.current_version)
-        if hasattr(error, "error_dict"):
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            form.add_error(None, error)
-        return None
-
-
 def _after_visit_save(request, visit):
     """The visit form ends with the dose decision when the clinician asks for it."""
-    if "save_then_dose" in request.POST and request.user.has_perm("visits.add_dosechange"):
-        has_thalidomide = visit.patient.dose_changes.filter(drug="thalidomide").exists()
-        target = "visits:dose_change" if has_thalidomide else "visits:therapy_start"
+    if "save_then_dose" in request.POST and request.user.has_perm("therapy.add_dosechange"):
+        has_thalidomide = DoseChange.objects.filter(patient=visit.patient, drug=Drug.THALIDOMIDE).exists()
+        target = "therapy:dose_change" if has_thalidomide else "therapy:therapy_start"
         return redirect(target, code=visit.patient.code)
     return redirect("visits:detail", pk=visit.pk)
 
 
-@require_permission("visits.add_visit")
-def visit_create(request, code):
-    patient = patient_for(request, code, perm="visits.add_visit")
+@patient_view("visits.add_visit")
+def visit_create(request, patient):
     form = VisitForm(request.POST or None, patient=patient)
     if request.method == "POST" and form.is_valid():
-        visit = _run_service(
+        visit = run_action(
             form,
-            lambda: services.visit_record(
+            lambda: actions.visit_record(
                 actor=request.user, patient=patient, lab_values=form.lab_values(), **_visit_fields(form)
             ),
         )
@@ -75,15 +51,14 @@ def visit_create(request, code):
     )
 
 
-@require_permission("visits.change_visit")
-def visit_edit(request, pk):
-    visit = _visit_for(request, pk, "visits.change_visit")
+@patient_view("visits.change_visit", record=Visit)
+def visit_edit(request, visit):
     patient = visit.patient
     form = VisitForm(request.POST or None, instance=visit, patient=patient)
     if request.method == "POST" and form.is_valid():
-        saved = _run_service(
+        saved = run_action(
             form,
-            lambda: services.visit_update(
+            lambda: actions.visit_update(
                 actor=request.user,
                 visit=visit,
                 lab_values=form.lab_values(include_empty=True),
@@ -102,26 +77,23 @@ def visit_edit(request, pk):
     )
 
 
-@require_permission("visits.add_visit")
-def cdai_preview(request, code):
+@patient_view("visits.add_visit")
+def cdai_preview(request, patient):
     """htmx: the live CDAI while the clinician types, from the same server computation."""
-    patient = patient_for(request, code, perm="visits.add_visit")
     if request.method != "POST":
-        return redirect("patients:detail", code=code)
+        return redirect("patients:detail", code=patient.code)
     form = VisitForm(request.POST, patient=patient)
     form.is_valid()
     return render(request, "visits/_cdai_live.html", {"cdai_result": selectors.cdai_preview(patient, form), "form": form})
 
 
-@require_permission("visits.view_visit")
-def visit_detail(request, pk):
-    visit = _visit_for(request, pk, "visits.view_visit")
+@patient_view("visits.view_visit", record=Visit)
+def visit_detail(request, visit):
     return render(request, "visits/visit_detail.html", selectors.visit_page(visit))
 
 
-@require_permission("visits.view_visit")
-def visit_history(request, pk):
-    visit = _visit_for(request, pk, "visits.view_visit")
+@patient_view("visits.view_visit", record=Visit)
+def visit_history(request, visit):
     return render(
         request,
         "visits/record_history.html",
@@ -134,14 +106,13 @@ def visit_history(request, pk):
     )
 
 
-@require_permission("visits.add_labresult")
-def lab_create(request, code):
-    patient = patient_for(request, code, perm="visits.add_labresult")
+@patient_view("visits.add_labresult")
+def lab_create(request, patient):
     form = LabPanelForm(request.POST or None, patient=patient)
     if request.method == "POST" and form.is_valid():
-        saved = _run_service(
+        saved = run_action(
             form,
-            lambda: services.lab_results_record(
+            lambda: actions.lab_results_record(
                 actor=request.user, patient=patient, date=form.cleaned_data["date"], lab_values=form.lab_values()
             ),
         )
@@ -156,7 +127,7 @@ def lab_create(request, code):
 def _endoscopy_form_page(request, patient, endoscopy, save):
     form = EndoscopyForm(request.POST or None, instance=endoscopy, patient=patient)
     if request.method == "POST" and form.is_valid():
-        saved = _run_service(form, lambda: save(form.service_fields()))
+        saved = run_action(form, lambda: save(form.service_fields()))
         if saved:
             messages.success(request, f"Endoscopy of {saved.date:%Y-%m-%d} saved.")
             return redirect("patients:detail", code=patient.code)
@@ -165,21 +136,19 @@ def _endoscopy_form_page(request, patient, endoscopy, save):
     return render(request, "visits/endoscopy_form.html", {"form": form, "patient": patient, "endoscopy": endoscopy})
 
 
-@require_permission("visits.add_endoscopy")
-def endoscopy_create(request, code):
-    patient = patient_for(request, code, perm="visits.add_endoscopy")
+@patient_view("visits.add_endoscopy")
+def endoscopy_create(request, patient):
     return _endoscopy_form_page(
-        request, patient, None, lambda data: services.endoscopy_record(actor=request.user, patient=patient, **data)
+        request, patient, None, lambda data: actions.endoscopy_record(actor=request.user, patient=patient, **data)
     )
 
 
-@require_permission("visits.change_endoscopy")
-def endoscopy_edit(request, pk):
-    endoscopy = get_object_or_404(Endoscopy.objects.select_related("patient"), pk=pk)
-    patient = patient_for(request, endoscopy.patient.code, perm="visits.change_endoscopy")
+@patient_view("visits.change_endoscopy", record=Endoscopy)
+def endoscopy_edit(request, endoscopy):
+    patient = endoscopy.patient
     return _endoscopy_form_page(
         request,
         patient,
         endoscopy,
-        lambda data: services.endoscopy_update(actor=request.user, endoscopy=endoscopy, **data),
+        lambda data: actions.endoscopy_update(actor=request.user, endoscopy=endoscopy, **data),
     )

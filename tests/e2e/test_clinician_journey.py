@@ -14,13 +14,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_clinician_logs_a_visit_changes_the_dose_and_downloads_the_pdf(page, screenshot, make_user, make_patient, tmp_path):
     from thalimon.roles import CLINICIAN
-    from visits import dosing
-    from visits.models import DoseChange
+    from therapy import actions as therapy_actions
+    from therapy.models import DoseChange
 
     carla = make_user(CLINICIAN, username="carla", first_name="Carla", last_name="Clinician")
     patient = make_patient(code="GI-0555", sex="M", standard_weight_kg=Decimal("70"), baseline_cdai=Decimal("300"))
     today = timezone.localdate()
-    dosing.therapy_start(
+    therapy_actions.therapy_start(
         actor=carla, patient=patient, start_date=today - timedelta(days=20), dose_mg=Decimal("25"),
         consent_signed_date=today - timedelta(days=21),
     )

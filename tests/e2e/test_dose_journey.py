@@ -14,13 +14,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_clinician_overrides_a_too_early_step(page, screenshot, make_user, make_patient):
     from thalimon.roles import CLINICIAN
-    from visits import dosing
-    from visits.services import visit_record
+    from therapy import actions as therapy_actions
+    from visits.actions import visit_record
 
     carla = make_user(CLINICIAN, username="carla", first_name="Carla", last_name="Clinician")
     patient = make_patient(code="GI-0444", sex="M", standard_weight_kg=Decimal("70"))
     start = timezone.localdate() - timedelta(days=10)
-    dosing.therapy_start(
+    therapy_actions.therapy_start(
         actor=carla, patient=patient, start_date=start, dose_mg=Decimal("25"), consent_signed_date=start
     )
     visit_record(actor=carla, patient=patient, date=start, neuropathy_grade=0, weight_kg=Decimal("70"))

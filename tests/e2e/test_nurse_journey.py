@@ -10,7 +10,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_nurse_works_a_pregnancy_test_reminder(browser, live_server, on_thalidomide, nurse, screenshot_dir):
     from safety.models import Reminder
-    from safety.services import scan_reminders
+    from safety.scan import scan_reminders
     from tests.safety.conftest import START, TODAY
 
     nurse.username = "noor"

@@ -12,9 +12,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_clinician_records_a_visit_and_sees_status_and_chart(page, screenshot, make_user, make_patient):
-    from patients.services import course_save
     from thalimon.roles import CLINICIAN
-    from visits.services import visit_record
+    from therapy.actions import course_save
+    from visits.actions import visit_record
 
     carla = make_user(CLINICIAN, username="carla", first_name="Carla", last_name="Clinician")
     patient = make_patient(code="GI-0321", standard_weight_kg=Decimal("70"), baseline_cdai=Decimal("300"))

@@ -7,8 +7,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from patients.actions import patient_create, patient_update
 from patients.models import Patient
-from patients.services import patient_create, patient_update
 from tests.conftest import valid_patient_fields
 
 pytestmark = pytest.mark.django_db

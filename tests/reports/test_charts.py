@@ -1,5 +1,6 @@
 """reports/charts.py writes plotly.js figure dicts directly; plotly's own graph objects
-validate each one here (an unknown property or a bad value raises)."""
+validate each one here (an unknown property or a bad value raises). The patient-page
+charts are tested in tests/visits/test_charts.py and tests/therapy/test_charts.py."""
 
 from datetime import date, timedelta
 
@@ -16,59 +17,6 @@ def _validated(figure):
     return figure
 
 
-def test_cdai_figure_lines_at_150_and_baseline_minus_70():
-    figure = _validated(charts.cdai_figure(
-        dates=DAYS, values=[320, 260, 200, 140, 120, 180],
-        statuses=["", "no_response", "response", "remission", "remission", "relapse"], baseline=300,
-    ))
-    [trace] = figure["data"]
-    assert trace["y"] == [320, 260, 200, 140, 120, 180] and trace["x"][0] == "2025-01-06"
-    assert trace["marker"]["color"][3] == charts.STATUS_COLOURS["remission"]
-    assert trace["text"][-1] == "Relapse"
-    assert [s["y0"] for s in figure["layout"]["shapes"]] == [150, 230]
-    assert [a["text"] for a in figure["layout"]["annotations"]] == [
-        "Remission below 150", "Response: baseline 300 − 70 = 230"]
-    assert figure["layout"]["title"]["text"] == "CDAI over time"
-
-
-def test_cdai_figure_without_baseline_has_only_the_remission_line():
-    figure = _validated(charts.cdai_figure(dates=DAYS[:1], values=[200], statuses=[""]))
-    assert [s["y0"] for s in figure["layout"]["shapes"]] == [150]
-
-
-def test_inflammation_figure_puts_esr_on_the_right_axis():
-    figure = _validated(charts.inflammation_figure(crp=[(DAYS[0], 12.5)], esr=[(DAYS[0], 30)]))
-    crp, esr = figure["data"]
-    assert crp["y"] == [12.5] and "yaxis" not in crp and esr["yaxis"] == "y2"
-    assert figure["layout"]["yaxis2"]["overlaying"] == "y" and figure["layout"]["yaxis2"]["side"] == "right"
-
-
-def test_endoscopy_figure_only_the_recorded_scores():
-    figure = _validated(charts.endoscopy_figure(cdeis=[(DAYS[0], 9), (DAYS[3], 4)], ses_cd=[], rutgeerts=[]))
-    assert [t["name"] for t in figure["data"]] == ["CDEIS"]
-    assert figure["layout"]["shapes"][0]["y0"] == 7.0
-    empty = _validated(charts.endoscopy_figure(cdeis=[], ses_cd=[(DAYS[0], 5)], rutgeerts=[]))
-    assert "shapes" not in empty["layout"]
-
-
-def test_dose_figure_steps_to_today_and_marks_deviations_and_overrides():
-    figure = _validated(charts.dose_figure(
-        thalidomide=[(DAYS[0], 25, [], False), (DAYS[1], 75, ["step_too_large"], False),
-                     (DAYS[2], 100, ["step_too_early"], True)],
-        azathioprine=[(DAYS[0], 100, [], False)],
-        cdai=[(DAYS[0], 250), (DAYS[2], 140)],
-        until=DAYS[4],
-    ))
-    names = [t["name"] for t in figure["data"]]
-    assert names == ["Thalidomide (mg/day)", "Thalidomide: deviation / override", "Azathioprine (mg/day)", "CDAI"]
-    steps = figure["data"][0]
-    assert steps["x"][-1] == DAYS[4].isoformat() and steps["y"] == [25.0, 75.0, 100.0, 100.0]
-    marks = figure["data"][1]
-    assert marks["marker"]["symbol"] == ["x", "diamond"]
-    assert marks["text"] == ["deviation: step_too_large", "override: step_too_early"]
-    assert figure["data"][3]["yaxis"] == "y2"
-
-
 def test_induction_and_km_figures():
     induction = {"response": {"4": {"n": 3, "of": 4, "pct": 75.0}}, "remission": {"4": {"n": 1, "of": 4, "pct": 25.0}}}
     bars = _validated(charts.induction_figure(induction))
@@ -83,15 +31,23 @@ def test_induction_and_km_figures():
     assert _validated(charts.km_figure(None, title="empty"))["data"] == []
 
 
-@pytest.mark.parametrize("builder", ["cdai_figure", "inflammation_figure", "dose_figure"])
+@pytest.mark.parametrize("builder", ["induction_figure", "km_figure"])
 def test_house_style_on_every_axis(builder):
     figures = {
-        "cdai_figure": lambda: charts.cdai_figure(dates=DAYS[:1], values=[200], statuses=[""]),
-        "inflammation_figure": lambda: charts.inflammation_figure(crp=[], esr=[]),
-        "dose_figure": lambda: charts.dose_figure(thalidomide=[(DAYS[0], 25, [], False)], azathioprine=[], cdai=[],
-                                                  until=DAYS[1]),
+        "induction_figure": lambda: charts.induction_figure({}),
+        "km_figure": lambda: charts.km_figure(None, title="empty"),
     }
-    layout = figures[builder]()["layout"]
+    layout = _validated(figures[builder]())["layout"]
     for axis in ("xaxis", "yaxis"):
         assert layout[axis]["gridcolor"] == "#EBF0F8"
     assert layout["plot_bgcolor"] == "white" and "template" not in layout
+
+
+def test_trend_svg_draws_the_remission_line_it_is_given():
+    svg = charts.trend_svg(cdai=[(DAYS[0], 300), (DAYS[2], 140)], doses=[(DAYS[0], 50), (DAYS[1], 100)],
+                           start=DAYS[0], end=DAYS[3], remission_below=150)
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    assert ">CDAI 150</text>" in svg and svg.count("<circle") == 2 and "<polygon" in svg
+    assert ">CDAI 120</text>" in charts.trend_svg(cdai=[], doses=[], start=DAYS[0], end=DAYS[1], remission_below=120)
+    with pytest.raises(TypeError):
+        charts.trend_svg(cdai=[], doses=[], start=DAYS[0], end=DAYS[1])

@@ -18,10 +18,11 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from patients.models import Patient, TherapyCourse
+from patients.models import Patient
 from reports.datasheet import FILE_ORDER, export_datasheet, import_datasheet, read_datasheet
-from safety.models import AdverseEvent, Alert, PregnancyTest, Reminder
-from visits.models import DoseChange, Endoscopy, LabResult, Visit
+from safety.models import AdverseEvent, Alert, Reminder
+from therapy.models import DoseChange, PregnancyTest, TherapyCourse
+from visits.models import Endoscopy, LabResult, Visit
 
 pytestmark = pytest.mark.django_db
 

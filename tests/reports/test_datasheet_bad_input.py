@@ -12,10 +12,11 @@ import zipfile
 
 import pytest
 
-from patients.models import Patient, TherapyCourse
+from patients.models import Patient
 from reports.datasheet import FILES, import_datasheet
-from safety.models import AdverseEvent, Alert, PregnancyTest, Reminder
-from visits.models import DoseChange, Endoscopy, LabResult, Visit
+from safety.models import AdverseEvent, Alert, Reminder
+from therapy.models import DoseChange, PregnancyTest, TherapyCourse
+from visits.models import Endoscopy, LabResult, Visit
 
 pytestmark = pytest.mark.django_db
 

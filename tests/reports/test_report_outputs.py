@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from patients.services import course_save
-from visits.services import visit_record
+from therapy.actions import course_save
+from visits.actions import visit_record
 
 pytestmark = pytest.mark.django_db
 START = timezone.localdate() - timedelta(days=120)

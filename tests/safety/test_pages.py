@@ -7,10 +7,10 @@ import pytest
 from django.urls import reverse
 
 from safety.models import AdverseEvent, Alert, Reminder
-from safety.services import scan_reminders
+from safety.scan import scan_reminders
 from tests.safety.conftest import START, TODAY
-from visits import dosing
-from visits.services import lab_results_record, visit_record
+from therapy import actions as therapy_actions
+from visits.actions import lab_results_record, visit_record
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ def test_inbox_sections_reason_and_action_link(client, nurse, scanned):
     page = response.content.decode()
     overdue = response.context["sections"]["overdue"]
     test_reminder = next(r for r in overdue if r.kind == "pregnancy_test_due")
-    assert test_reminder.link == reverse("visits:pregnancy_test_create", args=["GI-1000"])
+    assert test_reminder.link == reverse("therapy:pregnancy_test_create", args=["GI-1000"])
     assert "Record the test" in page
     assert test_reminder.reason in page
     assert 'data-due-count' in page  # the count badge in the navigation
@@ -84,7 +84,7 @@ def test_clinic_lead_sees_but_cannot_act(client, clinic_lead, scanned):
 def test_lab_alert_on_saved_result(make_patient, clinician, aza, value, tier):
     patient = make_patient()
     if aza:
-        dosing.dose_change_record(
+        therapy_actions.dose_change_record(
             actor=clinician, patient=patient, drug="azathioprine", date=START, dose_mg=Decimal("100"), historical=True
         )
     lab_results_record(actor=clinician, patient=patient, date=TODAY, lab_values={"wbc": Decimal(value)})
@@ -146,7 +146,7 @@ def test_a_nurse_is_not_sent_to_a_page_she_cannot_use(client, nurse, clinician, 
     client.force_login(clinician)
     sections = client.get(reverse("safety:inbox")).context["sections"]
     step = next(r for rows in sections.values() for r in rows if r.kind == "dose_step_due")
-    assert step.link == reverse("visits:dose_change", args=["GI-1000"])
+    assert step.link == reverse("therapy:dose_change", args=["GI-1000"])
 
 
 def test_inbox_is_paginated_and_its_queries_do_not_grow(client, nurse, make_patient):

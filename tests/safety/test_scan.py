@@ -12,9 +12,9 @@ from django.core.management import call_command
 from django.db import connection
 
 from safety.models import Reminder
-from safety.services import scan_reminders
+from safety.scan import scan_reminders
 from tests.safety.conftest import START, TODAY
-from visits import dosing
+from therapy import actions as therapy_actions
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +43,7 @@ def test_scan_twice_changes_nothing(on_thalidomide):
 
 def test_recording_the_test_auto_resolves_and_schedules_the_next(on_thalidomide, nurse):
     scan_reminders(as_of=TODAY)
-    dosing.pregnancy_test_record(actor=nurse, patient=on_thalidomide, date=TODAY, result="negative")
+    therapy_actions.pregnancy_test_record(actor=nurse, patient=on_thalidomide, date=TODAY, result="negative")
     report = scan_reminders(as_of=TODAY)
     assert report.resolved >= 1
     states = dict(
@@ -63,7 +63,7 @@ def test_a_failed_batch_leaves_that_patients_reminders_as_they_were(on_thalidomi
 
     scan_reminders(as_of=TODAY)
     before = _rows()
-    dosing.pregnancy_test_record(actor=None, patient=on_thalidomide, date=TODAY, result="negative")
+    therapy_actions.pregnancy_test_record(actor=None, patient=on_thalidomide, date=TODAY, result="negative")
     real = schedule.reminders
 
     def failing(record, as_of):  # a fault in the middle of the scan (not in the code under test)
@@ -135,7 +135,7 @@ def test_scan_queries_do_not_grow_with_patients(make_patient, clinician):
     def add(n, offset):
         for i in range(n):
             patient = make_patient(code=f"Q-{offset + i:04d}")
-            dosing.dose_change_record(
+            therapy_actions.dose_change_record(
                 actor=clinician, patient=patient, drug="azathioprine", date=TODAY - td(days=30),
                 dose_mg=Decimal("100"), historical=True,
             )

@@ -55,7 +55,8 @@ class _Recorder:
 def test_digest_reaches_a_real_smtp_server_without_names(on_thalidomide, nurse, make_user, settings):
     from aiosmtpd.controller import Controller
 
-    from safety.services import scan_reminders, send_digests
+    from safety.digest import send_digests
+    from safety.scan import scan_reminders
     from thalimon.roles import NURSE
 
     nurse.email = "noor@clinic.example"

@@ -8,10 +8,11 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from patients.services import course_save, patient_update
+from patients.actions import patient_update
 from thalimon.rules_config import rules_version
+from therapy.actions import course_save
+from visits.actions import endoscopy_record, lab_results_record, visit_record, visit_update
 from visits.models import LabResult, Visit
-from visits.services import endoscopy_record, lab_results_record, visit_record, visit_update
 
 pytestmark = pytest.mark.django_db
 

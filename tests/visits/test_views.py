@@ -11,9 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from patients.services import course_save
+from therapy.actions import course_save
+from visits.actions import visit_record
 from visits.models import Endoscopy, LabResult, Visit
-from visits.services import visit_record
 
 pytestmark = pytest.mark.django_db
 

@@ -13,13 +13,15 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from patients.actions import patient_create
 from patients.demo import demo_doses, demo_history, demo_patient_fields
 from patients.models import Diagnosis, Patient
-from patients.services import course_save, patient_create
-from safety.services import adverse_event_record
+from safety.actions import adverse_event_record, rescans_deferred
+from safety.scan import scan_reminders
 from thalimon.roles import ADMIN, CLINIC_LEAD, CLINICIAN, NURSE
-from visits import dosing
-from visits.services import endoscopy_record, visit_record
+from therapy import actions as therapy_actions
+from therapy.actions import course_save
+from visits.actions import endoscopy_record, visit_record
 
 DEMO_ACCOUNTS = [
     # username, password, role, first name, last name
@@ -37,8 +39,6 @@ class Command(BaseCommand):
         parser.add_argument("--patients", type=int, default=30, help="number of demo patients")
 
     def handle(self, *args, patients, **options):
-        from safety.services import rescans_deferred
-
         with rescans_deferred(), transaction.atomic():
             self._seed(patients)
 
@@ -68,8 +68,6 @@ class Command(BaseCommand):
             if patient.diagnosis == Diagnosis.CD and index % 6 != 5:
                 self._seed_history(index, patient, users[CLINICIAN], today)
 
-        from safety.services import scan_reminders
-
         report = scan_reminders(as_of=today)
         self.stdout.write(f"Reminders: {len(report.due)} due today, {report.created} stored.")
         self.stdout.write(self.style.SUCCESS(f"Demo patients: {created} created, {patients} in the demo cohort."))
@@ -98,7 +96,7 @@ class Command(BaseCommand):
             ),
         )
         for day in tests:
-            dosing.pregnancy_test_record(actor=clinician, patient=patient, date=day, result="negative")
+            therapy_actions.pregnancy_test_record(actor=clinician, patient=patient, date=day, result="negative")
         for visit in visits:
             lab_values = visit.pop("lab_values")
             if patient.sex == "F" and not patient.is_female_of_reproductive_potential:
@@ -114,7 +112,7 @@ class Command(BaseCommand):
         # Dose records as a clinic's history: checked and stored, never refused.
         for drug, rows in (("azathioprine", azathioprine), ("thalidomide", thalidomide)):
             for day, dose, reason, override in rows:
-                dosing.dose_change_record(
+                therapy_actions.dose_change_record(
                     actor=clinician, patient=patient, drug=drug, date=day, dose_mg=dose,
                     reason=reason, override_reason=override, historical=True,
                 )

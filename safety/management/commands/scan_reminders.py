@@ -10,8 +10,8 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
+from safety.scan import scan_reminders
 from safety.schedule import is_overdue
-from safety.services import scan_reminders
 
 
 def _date(value):

@@ -1,0 +1,85 @@
+"""Cells: text to value by the column's kind (with the message of a bad cell), and back."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from .format import Column
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class CellError(Exception):
+    """A cell that cannot be converted; the message says why, for the cell's error line."""
+
+
+def convert_cell(column: Column, raw, today):
+    """The value of one cell (the column's default when empty); ``CellError`` if bad."""
+    text = "" if raw is None else str(raw).strip()
+    if text == "":
+        if column.required:
+            raise CellError("required: the cell is empty")
+        return column.default
+    kind = column.kind
+    if "\x00" in text:
+        raise CellError("contains a NUL character, which cannot be stored")
+    if kind in ("text", "code", "computed"):
+        return text
+    if kind == "date":
+        return _date(text, today)
+    if kind in ("decimal", "int"):
+        return _number(text, kind)
+    if kind == "flag":
+        if text not in ("0", "1"):
+            raise CellError(f"must be 0 or 1, got '{text}'")
+        return text == "1"
+    if kind == "choice":
+        for choice in column.choices:
+            if choice.lower() == text.lower():
+                return choice
+        raise CellError(f"unknown code '{text}'; expected one of: {', '.join(column.choices)}")
+    raise AssertionError(kind)
+
+
+def _date(text, today):
+    try:
+        if not _DATE.match(text):
+            raise ValueError
+        value = date.fromisoformat(text)
+    except ValueError:
+        raise CellError(f"must be a date as YYYY-MM-DD, got '{text}'") from None
+    if value > today:
+        raise CellError(f"{text} is in the future (today is {today.isoformat()}); "
+                        "dates in the future are not accepted")
+    return value
+
+
+def _number(text, kind):
+    if not _NUMBER.match(text):
+        raise CellError(f"must be a number (digits and a decimal point, no unit), got '{text}'")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise CellError(f"must be a number, got '{text}'") from None
+    if kind == "int":
+        if value != value.to_integral_value():
+            raise CellError(f"must be a whole number, got '{text}'")
+        return int(value)
+    return value
+
+
+def format_cell(value) -> str:
+    """A value as a datasheet cell: empty = unknown, flags 0/1, ISO dates, plain numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        text = format(value.normalize(), "f")
+        return "0" if text in ("-0", "0") else text
+    return str(value)

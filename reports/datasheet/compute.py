@@ -1,0 +1,157 @@
+"""The computed values of the imported rows, derived once per patient with the same
+functions the actions use: visit scores and the status series (``visits.records``),
+the dose decisions of every dose row (``therapy.records``: the titration input, the
+R3.5 checks, the R4 azathioprine check and genotype gate) and the endoscopy scores
+(``visits.actions.endoscopy_scores``). A computed column of the datasheet that
+differs from the recomputed value gives a warning; the recomputed value is stored.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from thalimon.rules_config import rules_version
+from therapy import records as therapy_records
+from therapy.models import DoseChange, Drug
+from visits import records as visit_records
+from visits.actions import endoscopy_scores
+from visits.models import Endoscopy, Visit
+
+from .cells import format_cell
+
+# The model fields set here, written with every new or changed row.
+COMPUTED_FIELDS = {
+    Visit: {"cdai", "cdai_source", "cdai_reason", "hbi", "mayo", "clinical_status", "status_rule",
+            "status_reason", "rules_version"},
+    DoseChange: {"kind", "deviations", "warnings", "check_reasons", "rules_version"},
+    Endoscopy: {"cdeis", "cdeis_source", "cdeis_reason", "ulceration", "rules_version"},
+}
+
+
+class ComputedValues:
+    def __init__(self, plan):
+        self.plan = plan
+        self.findings = plan.findings
+        self.today = plan.today
+        self.version = rules_version()
+
+    def compute(self):
+        for bundle in self.plan.bundles.values():
+            self.doses(bundle)
+            self.visits(bundle)
+            for obj in bundle.rows["endoscopies.csv"].values():
+                state = self.plan.state["endoscopies.csv"].get(id(obj))
+                if state and state.status != "unchanged":
+                    endoscopy_scores(obj)
+
+    # --- doses --------------------------------------------------------------------------
+    def thalidomide_checks(self, bundle, thal, visits, tests):
+        """{id(dose row): DoseDecision} of the thalidomide rows, by date."""
+        if not thal:
+            return {}
+        thal_patient = therapy_records.thalidomide_input(
+            bundle.patient, course=bundle.course, visits=visits, tests=tests, today=self.today
+        )
+        decisions = therapy_records.decide_thalidomide_history(thal_patient, therapy_records.dose_history(thal))
+        return {id(obj): decision for obj, decision in zip(thal, decisions, strict=True)}
+
+    @staticmethod
+    def aza_checks(patient, aza, visits):
+        """{id(dose row): DoseDecision} of the azathioprine rows, by date."""
+        weights = therapy_records.weights_of(visits)
+        return {
+            id(obj): therapy_records.decide_azathioprine(
+                patient, weights=weights, previous_dose=aza[index - 1].dose_mg if index else None,
+                dose_mg=obj.dose_mg, on=obj.date,
+            )
+            for index, obj in enumerate(aza)
+        }
+
+    def doses(self, bundle):
+        doses = bundle.rows["doses.csv"]
+        if not doses:
+            return
+        states = self.plan.state["doses.csv"]
+        visits = sorted(bundle.rows["visits.csv"].values(), key=lambda v: v.date)
+        tests = sorted(bundle.rows["pregnancy_tests.csv"].values(), key=lambda t: t.date)
+        by_drug = defaultdict(list)
+        for (drug, _), obj in doses.items():
+            by_drug[drug].append(obj)
+        thal = sorted(by_drug[Drug.THALIDOMIDE], key=lambda d: d.date)
+        aza = sorted(by_drug[Drug.AZATHIOPRINE], key=lambda d: d.date)
+        results = self.thalidomide_checks(bundle, thal, visits, tests)
+        results.update(self.aza_checks(bundle.patient, aza, visits))
+        for obj in doses.values():
+            state = states.get(id(obj))
+            if state is None or id(obj) not in results:
+                continue
+            self.store_dose_check(obj, state, results[id(obj)])
+
+    def store_dose_check(self, obj, state, decision):
+        kind, deviations, warnings = decision.kind, decision.deviations, decision.warnings
+        codes = [f.code for f in deviations]
+        given = state.row.computed.get("deviations")
+        # An empty computed cell means unknown (not "none"): nothing to compare.
+        if given and sorted(filter(None, (c.strip() for c in given.split(";")))) != sorted(codes):
+            self.findings.warn("doses.csv", state.line, "deviations",
+                               f"'{given}' differs from the recomputed '{';'.join(codes)}'; the "
+                               "recomputed deviations are stored")
+        if state.status == "unchanged":
+            return
+        obj.kind = kind
+        obj.deviations = codes
+        obj.warnings = [f.code for f in warnings]
+        obj.check_reasons = [f.reason for f in deviations + warnings]
+        obj.rules_version = self.version
+
+    # --- visits -------------------------------------------------------------------------
+    def visits(self, bundle):
+        visits = bundle.rows["visits.csv"]
+        if not visits:
+            return
+        patient = bundle.patient
+        hematocrits = [
+            (lab.date, lab.value) for (day, test), lab in bundle.rows["labs.csv"].items()
+            if test == "hematocrit"
+        ]
+        ordered = visit_records.ordered(visits.values())
+        states = self.plan.state["visits.csv"]
+        scores = {}
+        for visit in ordered:
+            scores[id(visit)] = visit_records.visit_scores(patient, visit, lab_hematocrits=hematocrits)
+            state = states.get(id(visit))
+            if state and state.status != "unchanged":
+                for warning in scores[id(visit)].warnings:
+                    self.findings.warn("visits.csv", state.line, "", warning)
+        course = bundle.course
+        statuses = visit_records.status_series(
+            recorded_baseline=patient.baseline_cdai, start_date=course.start_date if course else None,
+            visits=ordered, as_of=self.today, cdai_of=lambda v: scores[id(v)].cdai,
+        )
+        for visit, clinical in zip(ordered, statuses, strict=True):
+            self.store_visit(visit, states.get(id(visit)), scores[id(visit)], clinical)
+
+    def store_visit(self, visit, state, score, clinical):
+        """Set the visit's recomputed values; compare them with the computed columns."""
+        status, rule, status_reason = clinical
+        new = (score.cdai, score.cdai_source, score.cdai_reason, score.hbi, score.mayo, status, rule,
+               status_reason, self.version)
+        old = (visit.cdai, visit.cdai_source, visit.cdai_reason, visit.hbi, visit.mayo,
+               visit.clinical_status, visit.status_rule, visit.status_reason, visit.rules_version)
+        if state is not None:
+            given = state.row.computed
+            if given.get("cdai_computed") and given["cdai_computed"] != format_cell(score.cdai):
+                self.findings.warn("visits.csv", state.line, "cdai_computed",
+                                   f"'{given['cdai_computed']}' differs from the recomputed "
+                                   f"'{format_cell(score.cdai)}'; the recomputed CDAI is stored")
+            if given.get("clinical_status") and given["clinical_status"] != status:
+                self.findings.warn("visits.csv", state.line, "clinical_status",
+                                   f"'{given['clinical_status']}' differs from the recomputed "
+                                   f"'{status}'; the recomputed status is stored")
+        if new == old:
+            return
+        (visit.cdai, visit.cdai_source, visit.cdai_reason, visit.hbi, visit.mayo,
+         visit.clinical_status, visit.status_rule, visit.status_reason,
+         visit.rules_version) = new
+        if state is None or state.status == "unchanged":
+            self.plan.computed_updates.append(visit)

@@ -1,0 +1,75 @@
+"""What a check or an import gives back: findings as ``file:line: column: message``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .format import FILE_ORDER, FILES
+
+
+@dataclass
+class DatasheetError:
+    """One finding. ``line`` is the CSV line number (header = 1; 0 = the file as a whole)."""
+
+    file: str
+    line: int
+    column: str
+    message: str
+
+    def __str__(self):
+        if self.column:
+            return f"{self.file}:{self.line}: {self.column}: {self.message}"
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+@dataclass
+class ImportReport:
+    errors: list = field(default_factory=list)  # DatasheetError
+    warnings: list = field(default_factory=list)  # DatasheetError
+    counts: dict = field(default_factory=dict)  # file -> {"created", "updated", "unchanged"}
+    dry_run: bool = False
+    written: bool = False
+
+    @property
+    def ok(self):
+        return not self.errors
+
+
+class DatasheetInvalid(Exception):
+    """The datasheet could not be read at all (zip slip, size limit, not a zip)."""
+
+    def __init__(self, errors):
+        super().__init__("; ".join(str(e) for e in errors))
+        self.errors = errors
+
+
+class Findings:
+    """The errors and warnings of one check. One error per file, line and column:
+    the first one found is kept (a later one there is an echo of it)."""
+
+    def __init__(self):
+        self._errors = {}  # (file, line, column) -> DatasheetError
+        self.warnings = []
+
+    def error(self, file, line, column, message):
+        self._errors.setdefault((file, line, column), DatasheetError(file, line, column, message))
+
+    def warn(self, file, line, column, message):
+        self.warnings.append(DatasheetError(file, line, column, message))
+
+    @property
+    def error_count(self):
+        return len(self._errors)
+
+    @property
+    def errors(self):
+        """The errors in file order, then by line, then in the file's column order."""
+
+        def order(item):
+            (file, line, column), _ = item
+            index = FILE_ORDER.index(file) if file in FILES else len(FILE_ORDER)
+            names = [c.name for c in FILES[file].columns] if file in FILES else []
+            position = names.index(column) if column in names else -1
+            return (index, file, line, position, column)
+
+        return [error for _, error in sorted(self._errors.items(), key=order)]

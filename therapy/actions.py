@@ -1,0 +1,227 @@
+"""Therapy actions: dose changes, the thalidomide start, the course, pregnancy tests
+and contraception confirmations (R3–R5).
+
+Each public function is one clinical use case in one durable transaction, doing in
+order: the write with its history row and acting user, the derived fields (course
+dates, visit statuses when day 0 moves), and one rescan of the patient queued on
+commit. The rules decide through ``therapy.records``; nothing here re-derives them.
+"""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from safety.actions import request_rescan
+from thalimon.history import save_with_history
+from thalimon.rules_config import rules_version
+from therapy import records
+from therapy.models import DoseChange, Drug, PregnancyTest, TherapyCourse
+from visits.actions import statuses_refresh
+from visits.models import Visit
+
+
+def _refusal(decision):
+    return ValidationError(
+        {"dose_mg": ["This change breaks the dosing rules and was not saved:", *[f.reason for f in decision.blocking]]},
+        code="dose_refused",
+    )
+
+
+def _check_order(patient, row):
+    """Web changes are recorded in date order (every later row was checked against the rows before it)."""
+    later = DoseChange.objects.filter(patient=patient, drug=row.drug, date__gt=row.date).order_by("-date").first()
+    if later is not None:
+        raise ValidationError(
+            {"date": f"A {row.drug} record dated {later.date:%Y-%m-%d} exists; changes are recorded in date "
+                     "order (every later row was checked against the rows before it)."}
+        )
+    if row.drug == Drug.THALIDOMIDE and row.dose_mg == 0 and not DoseChange.objects.filter(
+        patient=patient, drug=row.drug, dose_mg__gt=0
+    ).exists():
+        raise ValidationError({"dose_mg": "Thalidomide has not been started: a stop cannot be the first record."})
+
+
+def _check_start(patient, decision, date):
+    if decision.drug != Drug.THALIDOMIDE or decision.kind not in ("first_dose", "restart"):
+        return
+    missing = records.checklist(patient, start_date=date).missing
+    if missing and not records.checklist_overridden(records.course_of(patient), date):
+        raise ValidationError(
+            {"dose_mg": ["Complete the start-of-therapy checklist first:", *[item.label for item in missing]]},
+            code="checklist_incomplete",
+        )
+
+
+def _enforce(decision, row):
+    if decision.hard_blocks:
+        raise ValidationError(
+            {"dose_mg": [f.reason for f in decision.hard_blocks]
+             + ["No override is possible: record the thalidomide stop (0 mg) first."]},
+            code="dose_refused",
+        )
+    if decision.blocking and not row.override_reason:
+        raise _refusal(decision)
+    if row.override_reason and not decision.blocking:
+        row.override_reason = ""  # nothing to override: keep the record honest
+
+
+def course_follow_doses(patient, actor):
+    """R3.1: the course start is the first thalidomide row, the stop the latest 0 mg row.
+    Returns (course, start_moved)."""
+    rows = records.dose_rows_for(patient, Drug.THALIDOMIDE)
+    start, stop = records.course_dates(rows)
+    if start is None:
+        return None, False
+    course = records.course_of(patient) or TherapyCourse(patient=patient)
+    if course.pk and course.start_date == start and course.stop_date == stop:
+        return course, False
+    start_moved = course.start_date != start
+    zero = DoseChange.objects.filter(patient=patient, drug=Drug.THALIDOMIDE, date=stop).first() if stop else None
+    course.stop_reason = records.stop_reason(
+        current_reason=course.stop_reason, current_stop=course.stop_date, new_stop=stop,
+        zero_row_reason=zero.reason if zero else "",
+    )
+    course.start_date, course.stop_date = start, stop
+    save_with_history(course, actor)
+    return course, start_moved
+
+
+def _record_dose(*, actor, patient, drug, date, dose_mg, reason, override_reason, historical=False):
+    """The write of one dose change and what derives from it (no rescan)."""
+    row = DoseChange(
+        patient=patient, drug=drug, date=date, dose_mg=Decimal(str(dose_mg)), reason=reason,
+        override_reason=override_reason.strip(), decided_by=actor,
+    )
+    # One decision at a time per patient: two simultaneous steps cannot both pass step_too_soon.
+    type(patient).objects.select_for_update().filter(pk=patient.pk).first()
+    row.full_clean()
+    if not historical:
+        _check_order(patient, row)
+    decision = records.check_dose(patient, drug=drug, date=date, dose_mg=row.dose_mg)
+    if not historical:
+        _check_start(patient, decision, date)
+        _enforce(decision, row)
+    row.kind = decision.kind
+    row.deviations = [f.code for f in decision.deviations]
+    row.warnings = [f.code for f in decision.warnings]
+    row.check_reasons = [f.reason for f in decision.deviations + decision.warnings]
+    row.rules_version = rules_version()
+    save_with_history(row, actor)
+    if drug == Drug.THALIDOMIDE:
+        course, start_moved = course_follow_doses(patient, actor)
+        if start_moved:
+            patient.course = course
+            statuses_refresh(patient)  # day 0 moves the baseline window and every status
+    return row
+
+
+@transaction.atomic
+def dose_change_record(*, actor, patient, drug, date, dose_mg, reason="", override_reason="", historical=False):
+    """Record a dose change.
+
+    From the web (``historical=False``): refused when it breaks a rule unless
+    ``override_reason`` is given (never for a hard block); first doses go through the
+    start-of-therapy checklist; rows are recorded in date order. A row from a past
+    chart (``historical=True``, the demo seed): nothing is refused, the deviations are
+    stored, as an import stores them."""
+    row = _record_dose(
+        actor=actor, patient=patient, drug=drug, date=date, dose_mg=dose_mg, reason=reason,
+        override_reason=override_reason, historical=historical,
+    )
+    request_rescan(patient.pk)
+    return row
+
+
+def _save_course_fields(course, actor, fields):
+    for name, value in fields.items():
+        setattr(course, name, value)
+    course.full_clean()
+    return save_with_history(course, actor)
+
+
+@transaction.atomic
+def course_save(*, actor, patient, **fields):
+    """Create or edit the patient's thalidomide course; statuses are re-derived when
+    day 0 moves (the baseline window and every status follow it)."""
+    course = records.course_of(patient) or TherapyCourse(patient=patient)
+    start_before = course.start_date
+    _save_course_fields(course, actor, fields)
+    patient.course = course
+    if course.start_date != start_before:
+        statuses_refresh(patient)
+    request_rescan(patient.pk)
+    return course
+
+
+@transaction.atomic
+def therapy_start(
+    *, actor, patient, start_date, dose_mg, target_dose_mg=None, regimen="", regimen_reason="",
+    consent_signed_date=None, contraception_counselling_date=None, override_reason="",
+    dose_override_reason="",
+):
+    """Record the checklist facts and the first thalidomide dose in one step.
+
+    ``override_reason`` covers an incomplete checklist for this start only;
+    deviations of the first dose itself (R3.5) need their own
+    ``dose_override_reason``, written after the clinician has seen them."""
+    course = records.course_of(patient) or TherapyCourse(patient=patient)
+    _save_course_fields(course, actor, {
+        "start_date": start_date, "target_dose_mg": target_dose_mg, "regimen": regimen,
+        "regimen_reason": regimen_reason, "consent_signed_date": consent_signed_date,
+        "contraception_counselling_date": contraception_counselling_date,
+    })
+    state = records.checklist(patient, start_date=start_date, course=course)
+    if not state.complete:
+        if not override_reason.strip():
+            raise ValidationError(
+                {"override_reason": [
+                    "The checklist is incomplete; a clinician may start only with an override reason:",
+                    *[item.label for item in state.missing],
+                ]}
+            )
+        course.checklist_override_reason = override_reason.strip()
+        course.checklist_override_date = start_date
+        course.checklist_override_missing = [item.key for item in state.missing]
+        save_with_history(course, actor)
+    row = _record_dose(
+        actor=actor, patient=patient, drug=Drug.THALIDOMIDE, date=start_date, dose_mg=dose_mg,
+        reason="start", override_reason=dose_override_reason,
+    )
+    patient.course = records.course_of(patient)
+    statuses_refresh(patient)  # day 0 moves the baseline window and every status
+    request_rescan(patient.pk)
+    return row
+
+
+@transaction.atomic
+def pregnancy_test_record(*, actor, patient, date, result):
+    existing = PregnancyTest.objects.filter(patient=patient, date=date).first()
+    if existing is not None:
+        # Never overwrite a result (a positive turned negative would lift the R5.2 block).
+        raise ValidationError(
+            {"date": f"A {existing.result} test is already recorded on {date:%Y-%m-%d}; "
+                     "a result is never overwritten. Ask a clinician to correct it in the record's history."}
+        )
+    test = PregnancyTest(patient=patient, date=date, recorded_by=actor, result=result)
+    test.full_clean()
+    save_with_history(test, actor)
+    request_rescan(patient.pk)
+    return test
+
+
+@transaction.atomic
+def contraception_confirm(*, actor, patient, date, contact, confirmed):
+    """R5.3: record a confirmation (yes/no) at a clinic visit or by phone. It is kept on
+    the contact (the visit of that date and kind), as the datasheet carries it."""
+    visit = Visit.objects.filter(patient=patient, date=date, contact=contact).first()
+    if visit is None:
+        visit = Visit(patient=patient, date=date, contact=contact, created_by=actor)
+    created = visit.pk is None
+    visit.contraception_confirmed = confirmed
+    visit.full_clean()
+    save_with_history(visit, actor)
+    if created:
+        statuses_refresh(patient)  # a new contact joins the patient's status series
+    request_rescan(patient.pk)
+    return visit

@@ -1,0 +1,173 @@
+"""Forms of the dosing pages: input shape only; the rules are in titration.py."""
+
+from decimal import Decimal
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Column, Div, Fieldset, Layout, Row, Submit
+from django import forms
+from django.urls import reverse
+from django.utils import timezone
+
+from patients.forms import DateInput, iso_dates_only
+from therapy.models import Drug, PregnancyResult, Regimen
+from visits.models import Contact
+
+
+class DoseChangeForm(forms.Form):
+    drug = forms.ChoiceField(choices=Drug.choices, initial=Drug.THALIDOMIDE)
+    date = forms.DateField(label="Date of the change", widget=DateInput())
+    dose_mg = forms.DecimalField(
+        label="New dose (mg/day)", min_value=0, max_value=400, decimal_places=1,
+        help_text="0 = stop. Thalidomide: multiples of 25 mg (adult) or 12.5 mg (paediatric).",
+    )
+    reason = forms.CharField(max_length=200, required=False, help_text="e.g. scheduled step, neuropathy grade 1")
+    override = forms.BooleanField(
+        label="Override the dosing rules", required=False,
+        help_text="Only when the change is clinically necessary despite the rules explained above.",
+    )
+    override_reason = forms.CharField(
+        label="Override reason", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, patient, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("date", timezone.localdate())
+        super().__init__(*args, **kwargs)
+        iso_dates_only(self)
+        check_url = reverse("therapy:dose_check", args=[patient.code])
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Fieldset(
+                "Proposed change",
+                Div(
+                    Row(
+                        Column("drug", css_class="col-md-3"),
+                        Column("date", css_class="col-md-3"),
+                        Column("dose_mg", css_class="col-md-3"),
+                        Column("reason", css_class="col-md-3"),
+                    ),
+                    **{
+                        "hx-post": check_url,
+                        "hx-trigger": "input changed delay:300ms from:closest form, change from:closest form",
+                        "hx-target": "#dose-check",
+                        "hx-include": "closest form",
+                    },
+                ),
+            ),
+            Div(HTML('{% include "therapy/_dose_check.html" %}'), css_id="dose-check", **{"aria-live": "polite"}),
+            Fieldset("Override", "override", "override_reason"),
+            Submit("save", "Record dose change"),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("override") and not (cleaned.get("override_reason") or "").strip():
+            self.add_error("override_reason", "Override reason: write why the rules are overridden.")
+        if not cleaned.get("override"):
+            cleaned["override_reason"] = ""
+        return cleaned
+
+
+class TherapyStartForm(forms.Form):
+    start_date = forms.DateField(label="Start date (day 0)", widget=DateInput())
+    dose_mg = forms.DecimalField(
+        label="First dose (mg/day)", min_value=Decimal("12.5"), max_value=100, decimal_places=1,
+        help_text="Adult: 25 mg (R3.2). Paediatric: at most 25 mg and the weight cap (R3.3).",
+    )
+    target_dose_mg = forms.DecimalField(
+        label="Target dose (mg/day)", required=False, min_value=0, max_value=100, decimal_places=1,
+        help_text="Adult 50–100 (default 100). Paediatric: leave empty for the R3.3 cap.",
+    )
+    regimen = forms.ChoiceField(
+        choices=[("", "From age at the start (R3.1)"), *Regimen.choices], required=False
+    )
+    regimen_reason = forms.CharField(max_length=200, required=False)
+    consent_signed_date = forms.DateField(
+        label="Teratogenicity consent signed on", required=False, widget=DateInput()
+    )
+    contraception_counselling_date = forms.DateField(
+        label="Contraception counselling on", required=False, widget=DateInput(),
+        help_text="Female of reproductive potential (R5.3).",
+    )
+    override_reason = forms.CharField(
+        label="Checklist override reason (only if the checklist is incomplete)", required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Covers this start only, never a later restart.",
+    )
+    dose_override_reason = forms.CharField(
+        label="First-dose override reason (only if the dose check below shows deviations)", required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, patient, **kwargs):
+        initial = kwargs.setdefault("initial", {})
+        initial.setdefault("start_date", timezone.localdate())
+        initial.setdefault("dose_mg", 25)
+        super().__init__(*args, **kwargs)
+        iso_dates_only(self)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        rows = [
+            Row(
+                Column("start_date", css_class="col-md-4"),
+                Column("dose_mg", css_class="col-md-4"),
+                Column("target_dose_mg", css_class="col-md-4"),
+            ),
+            Row(Column("regimen", css_class="col-md-4"), Column("regimen_reason", css_class="col-md-8")),
+            Row(
+                Column("consent_signed_date", css_class="col-md-4"),
+                Column("contraception_counselling_date", css_class="col-md-4")
+                if patient.is_female_of_reproductive_potential
+                else Column(css_class="col-md-4"),
+            ),
+        ]
+        if not patient.is_female_of_reproductive_potential:
+            del self.fields["contraception_counselling_date"]
+        self.helper.layout = Layout(
+            Fieldset("First thalidomide dose", *rows),
+            Div(HTML('{% include "therapy/_dose_check.html" %}'), css_id="dose-check"),
+            Fieldset("Overrides", "override_reason", "dose_override_reason"),
+            Submit("save", "Start thalidomide"),
+        )
+
+
+class PregnancyTestForm(forms.Form):
+    date = forms.DateField(label="Test date", widget=DateInput())
+    result = forms.ChoiceField(choices=PregnancyResult.choices, widget=forms.RadioSelect)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("date", timezone.localdate())
+        super().__init__(*args, **kwargs)
+        iso_dates_only(self)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Row(Column("date", css_class="col-md-4"), Column("result", css_class="col-md-4")),
+            Submit("save", "Record pregnancy test"),
+        )
+
+
+class ContraceptionForm(forms.Form):
+    date = forms.DateField(widget=DateInput())
+    contact = forms.ChoiceField(choices=Contact.choices, initial=Contact.PHONE)
+    confirmed = forms.TypedChoiceField(
+        label="Contraception confirmed",
+        choices=[("yes", "Yes — using contraception as agreed"), ("no", "No — not using it")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("date", timezone.localdate())
+        super().__init__(*args, **kwargs)
+        iso_dates_only(self)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Row(
+                Column("date", css_class="col-md-4"),
+                Column("contact", css_class="col-md-4"),
+                Column("confirmed", css_class="col-md-4"),
+            ),
+            Submit("save", "Record confirmation"),
+        )

@@ -1,0 +1,265 @@
+"""Thalidomide and azathioprine therapy: the course, dose changes and
+pregnancy tests (R3, R4, R5).
+
+The tables were created by the patients, visits and safety apps and keep
+their names (``db_table``); the models moved here with a state-only
+migration (``therapy/migrations/0001_initial.py``).
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from patients.models import Diagnosis, Patient
+from patients.validators import between, decimal_range
+
+
+class Regimen(models.TextChoices):
+    ADULT = "adult", "Adult (Li 2020)"
+    PAEDIATRIC = "paediatric", "Paediatric (Zhang 2023)"
+
+
+class TherapyCourse(models.Model):
+    """The patient's thalidomide course: day 0, stop, target dose, regimen (R3.1).
+
+    Dose records (the dosing issue) must agree with it: the start is the
+    first thalidomide dose row and the stop the following 0 mg row.
+    """
+
+    patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="course")
+    start_date = models.DateField("thalidomide start (day 0)")
+    stop_date = models.DateField(
+        "thalidomide stop", null=True, blank=True, help_text="First day without the drug; empty = ongoing."
+    )
+    stop_reason = models.CharField("stop reason", max_length=200, blank=True)
+    target_dose_mg = models.DecimalField(
+        "target dose (mg/day)",
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=decimal_range("12.5", 100, "mg/day", "Target dose"),
+        help_text="Adult: 50–100 mg/day (default 100). Paediatric: the R3.3 cap.",
+    )
+    regimen = models.CharField(max_length=12, choices=Regimen.choices, blank=True)
+    regimen_reason = models.CharField(
+        "regimen reason", max_length=200, blank=True, help_text="Required when the regimen differs from age (R3.1)."
+    )
+    # Start-of-therapy checklist (R5): completed before the first dose.
+    consent_signed_date = models.DateField(
+        "teratogenicity consent signed", null=True, blank=True,
+        help_text="The patient signed the thalidomide risk and pregnancy-prevention consent.",
+    )
+    contraception_counselling_date = models.DateField(
+        "contraception counselling", null=True, blank=True,
+        help_text="Female of reproductive potential: two methods, one highly effective (R5.3).",
+    )
+    checklist_override_reason = models.TextField(
+        "checklist override reason", blank=True,
+        help_text="Only when a clinician starts therapy with the checklist incomplete.",
+    )
+    checklist_override_date = models.DateField(
+        "checklist override for the start on", null=True, blank=True,
+        help_text="The override covers this start only, never a later restart.",
+    )
+    checklist_override_missing = models.JSONField(
+        "checklist items missing at the override", default=list, blank=True
+    )
+    history = HistoricalRecords(table_name="patients_historicaltherapycourse")
+
+    class Meta:
+        db_table = "patients_therapycourse"
+        permissions = [
+            ("record_contraception", "Can record contraception confirmations (R5.3)"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(stop_date__isnull=True) | models.Q(stop_date__gte=models.F("start_date")),
+                name="course_stop_not_before_start",
+                violation_error_message="Thalidomide stop cannot be before the start.",
+            )
+        ]
+
+    def __str__(self):
+        return f"Thalidomide course of {self.patient.code} from {self.start_date:%Y-%m-%d}"
+
+    def clean(self):
+        errors = {}
+        today = timezone.localdate()
+        if self.start_date and self.start_date > today:
+            errors["start_date"] = f"Thalidomide start cannot be in the future (today is {today:%Y-%m-%d})."
+        if self.stop_date and self.start_date and self.stop_date < self.start_date:
+            errors["stop_date"] = "Thalidomide stop cannot be before the start."
+        if self.stop_date and self.stop_date > today:
+            errors["stop_date"] = f"Thalidomide stop cannot be in the future (today is {today:%Y-%m-%d})."
+        if self.contraception_counselling_date and self.start_date and self.contraception_counselling_date > self.start_date:
+            errors["contraception_counselling_date"] = "Contraception counselling must be on or before the start."
+        if self.consent_signed_date and self.consent_signed_date > today:
+            errors["consent_signed_date"] = f"Consent date cannot be in the future (today is {today:%Y-%m-%d})."
+        if self.stop_date and not self.stop_reason:
+            errors["stop_reason"] = "Stop reason: say why thalidomide was stopped."
+        if (
+            self.start_date
+            and self.patient_id
+            and not self.regimen
+            and self.patient.diagnosis == Diagnosis.CD
+            and self.default_regimen() == Regimen.PAEDIATRIC
+        ):
+            errors["regimen"] = (
+                "Regimen: paediatric Crohn's disease under 16 has no source schedule; "
+                "choose the regimen explicitly (R3.1)."
+            )
+        if self.start_date and self.patient_id and self.regimen:
+            default = self.default_regimen()
+            if self.regimen != default and not self.regimen_reason:
+                errors["regimen_reason"] = (
+                    f"Regimen reason is required: the patient is {self.patient.age_on(self.start_date)} "
+                    f"at the start, which gives the {default} regimen (R3.1)."
+                )
+        if self.start_date and self.patient_id and self.start_date < self.patient.birth_date:
+            errors["start_date"] = "Thalidomide start cannot be before the patient's birth date."
+        if (
+            self.effective_regimen == Regimen.PAEDIATRIC
+            and self.target_dose_mg is not None
+            and not (self.target_dose_mg <= 50 and self.target_dose_mg % Decimal("12.5") == 0)
+        ):
+            errors["target_dose_mg"] = (
+                "Target dose (paediatric) must be a half-tablet step of 12.5, 25, 37.5 or 50 mg/day "
+                "within the weight cap (R3.3); leave it empty to use the cap."
+            )
+        if self.effective_regimen == Regimen.ADULT and self.target_dose_mg is not None and not (
+            50 <= self.target_dose_mg <= 100 and self.target_dose_mg % 25 == 0
+        ):
+            errors["target_dose_mg"] = "Target dose (adult) must be 50, 75 or 100 mg/day (R3.2)."
+        if errors:
+            raise ValidationError(errors)
+
+    def default_regimen(self):
+        """R3.1: adult if age >= 16 at the course start, else paediatric."""
+        age = self.patient.age_on(self.start_date)
+        return Regimen.ADULT if age >= 16 else Regimen.PAEDIATRIC
+
+    @property
+    def effective_regimen(self):
+        if self.regimen:
+            return self.regimen
+        if self.start_date and self.patient_id:
+            return self.default_regimen()
+        return ""
+
+    def day(self, on):
+        """Day N of therapy (start = day 0)."""
+        return (on - self.start_date).days
+
+
+class Drug(models.TextChoices):
+    THALIDOMIDE = "thalidomide", "Thalidomide"
+    AZATHIOPRINE = "azathioprine", "Azathioprine"
+
+
+class DoseChange(models.Model):
+    """A dated dose record of one drug (R3.1); 0 mg/day means stopped.
+
+    Every row stores the R3.5 deviation codes (thalidomide) or R4 warnings
+    (azathioprine) found when it was checked, with the data as of its date;
+    a row saved despite deviations carries the clinician's override reason.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="dose_changes")
+    drug = models.CharField(max_length=12, choices=Drug.choices)
+    date = models.DateField("date of the change")
+    dose_mg = models.DecimalField(
+        "dose (mg/day)", max_digits=5, decimal_places=1,
+        validators=between(Decimal("0"), Decimal("400"), "Dose must be between 0 and 400 mg/day."),
+        help_text="0 = stopped.",
+    )
+    reason = models.CharField(max_length=200, blank=True)
+    override_reason = models.TextField(
+        "override reason", blank=True,
+        help_text="Why the change was made despite the rules (required for any deviation).",
+    )
+    kind = models.CharField(max_length=14, blank=True, editable=False)
+    deviations = models.JSONField(default=list, blank=True, editable=False)
+    warnings = models.JSONField(default=list, blank=True, editable=False)
+    check_reasons = models.JSONField(default=list, blank=True, editable=False)
+    rules_version = models.CharField(max_length=60, blank=True, editable=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(table_name="visits_historicaldosechange")
+
+    class Meta:
+        db_table = "visits_dosechange"
+        ordering = ["patient", "drug", "date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "drug", "date"],
+                name="dose_unique_per_patient_drug_date",
+                violation_error_message="This patient already has a dose record of this drug on that date.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(dose_mg__gte=0),
+                name="dose_not_negative",
+                violation_error_message="Dose cannot be negative.",
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "drug", "date"])]
+
+    def __str__(self):
+        return f"{self.patient.code} {self.drug} {self.dose_mg} mg from {self.date:%Y-%m-%d}"
+
+    @property
+    def overridden(self):
+        return bool(self.override_reason)
+
+    def clean(self):
+        errors = {}
+        today = timezone.localdate()
+        if self.date and self.date > today:
+            errors["date"] = f"Date of the change cannot be in the future (today is {today:%Y-%m-%d})."
+        if errors:
+            raise ValidationError(errors)
+
+
+class PregnancyResult(models.TextChoices):
+    NEGATIVE = "negative", "Negative"
+    POSITIVE = "positive", "Positive"
+
+
+class PregnancyTest(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="pregnancy_tests")
+    date = models.DateField("test date")
+    result = models.CharField(max_length=8, choices=PregnancyResult.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(table_name="safety_historicalpregnancytest")
+
+    class Meta:
+        db_table = "safety_pregnancytest"
+        ordering = ["patient", "date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "date"],
+                name="pregnancy_test_unique_per_patient_date",
+                violation_error_message="This patient already has a pregnancy test on that date.",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.patient.code} pregnancy test {self.date:%Y-%m-%d} {self.result}"
+
+    def clean(self):
+        today = timezone.localdate()
+        if self.date and self.date > today:
+            raise ValidationError({"date": f"Test date cannot be in the future (today is {today:%Y-%m-%d})."})
+        if self.patient_id and self.patient.sex != "F":
+            raise ValidationError({"result": "Pregnancy tests are recorded for female patients only (R5.2)."})

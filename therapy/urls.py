@@ -1,0 +1,13 @@
+from django.urls import path
+
+from therapy import views
+
+app_name = "therapy"
+
+urlpatterns = [
+    path("patients/<str:code>/dose/", views.dose_change_view, name="dose_change"),
+    path("patients/<str:code>/dose/check/", views.dose_check, name="dose_check"),
+    path("patients/<str:code>/start/", views.therapy_start_view, name="therapy_start"),
+    path("patients/<str:code>/pregnancy-tests/new/", views.pregnancy_test_create, name="pregnancy_test_create"),
+    path("patients/<str:code>/contraception/new/", views.contraception_create, name="contraception_create"),
+]

@@ -1,0 +1,183 @@
+"""Therapy pages: change dose (with a live rule check), start-of-therapy
+checklist, pregnancy tests and contraception confirmations."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from patients.access import patient_view
+from thalimon.forms import run_action
+from thalimon.rules_config import rule_settings
+from therapy import actions, records, selectors
+from therapy.forms import ContraceptionForm, DoseChangeForm, PregnancyTestForm, TherapyStartForm
+from therapy.models import DoseChange, Drug
+from therapy.rules import pregnancy as pregnancy_rules
+
+
+def _decision_for(patient, form):
+    """The live rule check of the form as typed (None until it is complete)."""
+    if not form.is_bound:
+        return None
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {})
+    if not all(data.get(key) is not None for key in ("drug", "date", "dose_mg")):
+        return None
+    return records.check_dose(patient, drug=data["drug"], date=data["date"], dose_mg=data["dose_mg"])
+
+
+@patient_view("therapy.add_dosechange")
+def dose_change_view(request, patient):
+    initial = {}
+    if request.GET.get("drug") in ("thalidomide", "azathioprine"):
+        initial["drug"] = request.GET["drug"]
+    if request.GET.get("dose"):
+        initial["dose_mg"] = request.GET["dose"]
+    if request.GET.get("reason"):
+        initial["reason"] = request.GET["reason"][:200]
+    form = DoseChangeForm(request.POST or None, patient=patient, initial=initial)
+    decision = _decision_for(patient, form)  # before the service: a refusal removes the dose from cleaned_data
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        row = run_action(
+            form,
+            lambda: actions.dose_change_record(
+                actor=request.user,
+                patient=patient,
+                drug=data["drug"],
+                date=data["date"],
+                dose_mg=data["dose_mg"],
+                reason=data["reason"],
+                override_reason=data["override_reason"],
+            ),
+        )
+        if row:
+            note = " with an override" if row.override_reason else ""
+            messages.success(
+                request, f"{row.get_drug_display()} {row.dose_mg.normalize():f} mg/day from {row.date:%Y-%m-%d} recorded{note}."
+            )
+            return redirect("patients:detail", code=patient.code)
+    if request.method == "POST":
+        messages.error(request, "The dose change was not recorded: see the reasons below.")
+    return render(
+        request,
+        "therapy/dose_change.html",
+        {
+            "form": form,
+            "patient": patient,
+            "decision": decision,
+            **selectors.patient_dosing(patient),
+        },
+    )
+
+
+@patient_view("therapy.add_dosechange")
+def dose_check(request, patient):
+    """htmx: the proposed change checked against the rules while the clinician types."""
+    form = DoseChangeForm(request.POST or None, patient=patient)
+    return render(request, "therapy/_dose_check.html", {"decision": _decision_for(patient, form), "form": form})
+
+
+@patient_view("therapy.add_dosechange")
+def therapy_start_view(request, patient):
+    course = getattr(patient, "course", None)
+    if DoseChange.objects.filter(patient=patient, drug=Drug.THALIDOMIDE).exists():
+        messages.info(request, "Thalidomide has been started already: use Change dose.")
+        return redirect("therapy:dose_change", code=patient.code)
+    initial = {}
+    if course:
+        initial.update(
+            consent_signed_date=course.consent_signed_date,
+            contraception_counselling_date=course.contraception_counselling_date,
+            target_dose_mg=course.target_dose_mg,
+            regimen=course.regimen,
+            regimen_reason=course.regimen_reason,
+        )
+    form = TherapyStartForm(request.POST or None, patient=patient, initial=initial)
+    start_date = form.fields["start_date"].initial
+    decision = None
+    if form.is_bound and form.is_valid():
+        decision = records.check_dose(
+            patient, drug="thalidomide", date=form.cleaned_data["start_date"], dose_mg=form.cleaned_data["dose_mg"]
+        )
+    if form.is_bound and form.is_valid():
+        start_date = form.cleaned_data["start_date"]
+        row = run_action(
+            form,
+            lambda: actions.therapy_start(
+                actor=request.user,
+                patient=patient,
+                **{k: v for k, v in form.cleaned_data.items()},
+            ),
+        )
+        if row:
+            messages.success(request, f"Thalidomide started at {row.dose_mg.normalize():f} mg/day on {row.date:%Y-%m-%d}.")
+            return redirect("patients:detail", code=patient.code)
+    elif form.is_bound:
+        start_date = form.cleaned_data.get("start_date") or start_date
+    if request.method == "POST":
+        messages.error(request, "Thalidomide was not started: see below.")
+    start_date = start_date or timezone.localdate()
+    return render(
+        request,
+        "therapy/therapy_start.html",
+        {
+            "form": form,
+            "patient": patient,
+            "decision": decision,
+            "checklist": records.checklist(patient, start_date=start_date),
+        },
+    )
+
+
+@patient_view("therapy.add_pregnancytest")
+def pregnancy_test_create(request, patient):
+    form = PregnancyTestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        test = run_action(
+            form,
+            lambda: actions.pregnancy_test_record(actor=request.user, patient=patient, **form.cleaned_data),
+        )
+        if test:
+            if test.result == "positive":
+                messages.error(
+                    request,
+                    f"POSITIVE pregnancy test of {test.date:%Y-%m-%d} recorded: thalidomide must stop now; "
+                    "the clinician is alerted (R5.2).",
+                )
+            else:
+                messages.success(request, f"Negative pregnancy test of {test.date:%Y-%m-%d} recorded.")
+            return redirect("patients:detail", code=patient.code)
+    return render(request, "visits/simple_form.html", {
+        "form": form, "patient": patient, "title": "Record a pregnancy test",
+        "intro": (
+            f"Females of reproductive potential: before the start, then every "
+            f"{pregnancy_rules.PREGNANCY_EARLY_INTERVAL_DAYS} days to day {pregnancy_rules.PREGNANCY_EARLY_UNTIL_DAY}, then every "
+            f"{pregnancy_rules.PREGNANCY_REGULAR_INTERVAL_DAYS} days (regular cycles) or "
+            f"{pregnancy_rules.PREGNANCY_IRREGULAR_INTERVAL_DAYS} days (irregular or unknown), and "
+            f"{pregnancy_rules.PREGNANCY_AFTER_STOP_DAYS} days after the stop (R5.2)."
+        ),
+    })
+
+
+@patient_view("therapy.record_contraception")
+def contraception_create(request, patient):
+    form = ContraceptionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        visit = run_action(
+            form,
+            lambda: actions.contraception_confirm(actor=request.user, patient=patient, **form.cleaned_data),
+        )
+        if visit:
+            if visit.contraception_confirmed:
+                messages.success(request, f"Contraception confirmed on {visit.date:%Y-%m-%d}.")
+            else:
+                messages.error(request, "Contraception NOT confirmed: an urgent alert is raised for the clinician (R5.3).")
+            return redirect("patients:detail", code=patient.code)
+    return render(request, "visits/simple_form.html", {
+        "form": form, "patient": patient, "title": "Record a contraception confirmation",
+        "intro": (
+            f"During therapy, through interruptions and for {rule_settings().contraception_period_days} days "
+            "after the last dose (R5.3): females of reproductive potential two methods (one highly effective); "
+            "males condoms."
+        ),
+    })

@@ -1,0 +1,85 @@
+"""The clinical charts of the patient page: CDAI, CRP/ESR and endoscopic scores.
+
+Pure: plain data and the thresholds in force in, plotly.js figure dicts out (see
+thalimon/figures.py); no Django and no clock. The caller passes the thresholds
+from ``thalimon.rules_config.rule_settings()``.
+"""
+
+from thalimon import figures
+
+STATUS_COLOURS = {
+    "remission": "#1a7f37",
+    "response": "#2f81f7",
+    "no_response": "#9a6700",
+    "relapse": "#cf222e",
+    "": "#6e7781",
+}
+STATUS_LABELS = {
+    "remission": "Remission",
+    "response": "Response",
+    "no_response": "No response",
+    "relapse": "Relapse",
+    "": "No status",
+}
+
+
+def cdai_figure(*, dates, values, statuses, baseline=None, remission_below, response_drop):
+    """CDAI over time with the remission line (below ``remission_below``) and, with a
+    baseline, the response line (baseline − ``response_drop``)."""
+    trace = {
+        "type": "scatter",
+        "x": [d.isoformat() for d in dates],
+        "y": list(values),
+        "mode": "lines+markers",
+        "name": "CDAI",
+        "line": {"color": "#0b4f6c"},
+        "marker": {"size": 9, "color": [STATUS_COLOURS.get(s, "#6e7781") for s in statuses]},
+        "text": [STATUS_LABELS.get(s, s) for s in statuses],
+        "hovertemplate": "%{x}<br>CDAI %{y}<br>%{text}<extra></extra>",
+    }
+    lines = [figures.hline(remission_below, line={"color": "#1a7f37", "dash": "dash"},
+                           text=f"Remission below {remission_below}", below=True)]
+    if baseline is not None:
+        lines.append(figures.hline(
+            baseline - response_drop, line={"color": "#2f81f7", "dash": "dot"},
+            text=f"Response: baseline {baseline} − {response_drop} = {baseline - response_drop}", below=False,
+        ))
+    return figures.figure([trace], title="CDAI over time", yaxis=figures.axis("CDAI"),
+                          shapes=[s for s, _ in lines], annotations=[a for _, a in lines])
+
+
+def inflammation_figure(*, crp, esr):
+    """CRP (mg/L, left axis) and ESR (mm/h, right axis); each series is [(date, value)]."""
+    (crp_x, crp_y), (esr_x, esr_y) = figures.dated(crp), figures.dated(esr)
+    data = [
+        {"type": "scatter", "x": crp_x, "y": crp_y, "mode": "lines+markers", "name": "CRP (mg/L)",
+         "line": {"color": "#cf222e"}},
+        {"type": "scatter", "x": esr_x, "y": esr_y, "mode": "lines+markers", "name": "ESR (mm/h)",
+         "line": {"color": "#8250df"}, "yaxis": "y2"},
+    ]
+    return figures.figure(
+        data, title="CRP and ESR",
+        yaxis=figures.axis("CRP (mg/L)", rangemode="tozero"),
+        yaxis2=figures.axis("ESR (mm/h)", overlaying="y", side="right", rangemode="tozero"),
+    )
+
+
+def endoscopy_figure(*, cdeis, ses_cd, rutgeerts, cdeis_remission_below):
+    """Endoscopic scores over time, each series [(date, value)], with the CDEIS remission
+    line (below ``cdeis_remission_below``) when CDEIS was scored."""
+    data = []
+    for series, name, colour in (
+        (cdeis, "CDEIS", "#0b4f6c"),
+        (ses_cd, "SES-CD", "#9a6700"),
+        (rutgeerts, "Rutgeerts (0–4)", "#8250df"),
+    ):
+        if series:
+            xs, ys = figures.dated(series)
+            data.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines+markers", "name": name,
+                         "line": {"color": colour}})
+    lines = []
+    if cdeis:
+        lines.append(figures.hline(float(cdeis_remission_below), line={"color": "#1a7f37", "dash": "dash"},
+                                   text=f"CDEIS remission below {cdeis_remission_below}", below=True))
+    return figures.figure(data, title="Endoscopic scores", yaxis=figures.axis("Score", rangemode="tozero"),
+                          shapes=[s for s, _ in lines], annotations=[a for _, a in lines])
