@@ -120,74 +120,80 @@ class PatientForm(forms.ModelForm):
             # The code is the key that datasheets and reminders use; it is not renamed here.
             self.fields["code"].disabled = True
 
-        identity = ["code"] + (["full_name"] if show_identity else [])
         self.helper = FormHelper()
         self.helper.form_tag = False
-        self.helper.layout = Layout(
-            "expected_version",
-            Fieldset(
-                "Identity",
-                Row(*[Column(name, css_class="col-md-6") for name in identity]),
-                Row(
-                    Column("sex", css_class="col-md-3"),
-                    Column("birth_date", css_class="col-md-3"),
-                    Column("height_cm", css_class="col-md-3"),
-                    Column("standard_weight_kg", css_class="col-md-3"),
-                ),
+        self.helper.layout = patient_layout(show_identity=show_identity)
+
+
+
+def patient_layout(*, show_identity):
+    """The patient form's sections (names only for the roles that may see them)."""
+    identity = ["code"] + (["full_name"] if show_identity else [])
+    return Layout(
+        "expected_version",
+        Fieldset(
+            "Identity",
+            Row(*[Column(name, css_class="col-md-6") for name in identity]),
+            Row(
+                Column("sex", css_class="col-md-3"),
+                Column("birth_date", css_class="col-md-3"),
+                Column("height_cm", css_class="col-md-3"),
+                Column("standard_weight_kg", css_class="col-md-3"),
             ),
-            Fieldset(
-                "Diagnosis",
-                Row(Column("diagnosis", css_class="col-md-6"), Column("aid_type", css_class="col-md-6")),
-                HTML(
-                    '<p class="form-text mb-2" data-show-for="CD">Montreal classification '
-                    "(Crohn's disease only):</p>"
-                ),
-                Row(
-                    Column("montreal_location", css_class="col-md-4"),
-                    Column("montreal_behavior", css_class="col-md-4"),
-                    Column("upper_gi", "perianal", "ileocolic_resection", css_class="col-md-4"),
-                ),
+        ),
+        Fieldset(
+            "Diagnosis",
+            Row(Column("diagnosis", css_class="col-md-6"), Column("aid_type", css_class="col-md-6")),
+            HTML(
+                '<p class="form-text mb-2" data-show-for="CD">Montreal classification '
+                "(Crohn's disease only):</p>"
             ),
-            Fieldset(
-                "Reproductive status and pregnancy prevention (R5)",
-                Row(
-                    Column("reproductive_potential", css_class="col-md-6"),
-                    Column("non_reproductive_reason", css_class="col-md-6"),
-                ),
-                Row(
-                    Column("premenarchal", css_class="col-md-4"),
-                    Column("irregular_cycles", css_class="col-md-4"),
-                    Column("contraception_start", css_class="col-md-4"),
-                ),
+            Row(
+                Column("montreal_location", css_class="col-md-4"),
+                Column("montreal_behavior", css_class="col-md-4"),
+                Column("upper_gi", "perianal", "ileocolic_resection", css_class="col-md-4"),
             ),
-            Fieldset(
-                "Background and genotype",
-                Row(
-                    Column("smoker", "prior_biologic", "xanthine_oxidase_inhibitor", css_class="col-md-4"),
-                    Column("tpmt", css_class="col-md-4"),
-                    Column("nudt15", css_class="col-md-4"),
-                ),
+        ),
+        Fieldset(
+            "Reproductive status and pregnancy prevention (R5)",
+            Row(
+                Column("reproductive_potential", css_class="col-md-6"),
+                Column("non_reproductive_reason", css_class="col-md-6"),
             ),
-            Fieldset(
-                "Baseline at loss of response",
-                Row(
-                    Column("baseline_cdai", css_class="col-md-3"),
-                    Column("crp_at_lor", css_class="col-md-3"),
-                    Column("esr_at_lor", css_class="col-md-3"),
-                    Column("tgn_on_aza_mono", css_class="col-md-3"),
-                ),
+            Row(
+                Column("premenarchal", css_class="col-md-4"),
+                Column("irregular_cycles", css_class="col-md-4"),
+                Column("contraception_start", css_class="col-md-4"),
             ),
-            Fieldset(
-                "Care team and follow-up",
-                Row(
-                    Column("responsible_clinician", css_class="col-md-6"),
-                    Column("responsible_nurse", css_class="col-md-6"),
-                ),
-                "care_team_only",
-                Row(Column("status", css_class="col-md-6"), Column("status_date", css_class="col-md-6")),
+        ),
+        Fieldset(
+            "Background and genotype",
+            Row(
+                Column("smoker", "prior_biologic", "xanthine_oxidase_inhibitor", css_class="col-md-4"),
+                Column("tpmt", css_class="col-md-4"),
+                Column("nudt15", css_class="col-md-4"),
             ),
-            Submit("save", "Save patient", css_class="btn-primary"),
-        )
+        ),
+        Fieldset(
+            "Baseline at loss of response",
+            Row(
+                Column("baseline_cdai", css_class="col-md-3"),
+                Column("crp_at_lor", css_class="col-md-3"),
+                Column("esr_at_lor", css_class="col-md-3"),
+                Column("tgn_on_aza_mono", css_class="col-md-3"),
+            ),
+        ),
+        Fieldset(
+            "Care team and follow-up",
+            Row(
+                Column("responsible_clinician", css_class="col-md-6"),
+                Column("responsible_nurse", css_class="col-md-6"),
+            ),
+            "care_team_only",
+            Row(Column("status", css_class="col-md-6"), Column("status_date", css_class="col-md-6")),
+        ),
+        Submit("save", "Save patient", css_class="btn-primary"),
+    )
 
 
 class PatientSearchForm(forms.Form):

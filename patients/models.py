@@ -351,20 +351,8 @@ class Patient(models.Model):
         """Object-level access: a restricted record opens for its care team only."""
         return not self.care_team_only or self.in_care_team(user)
 
-    def clean(self):
-        errors = {}
-        self.code = (self.code or "").strip()
-        today = timezone.localdate()
-        if self.birth_date and self.birth_date > today:
-            errors["birth_date"] = f"Birth date cannot be in the future (today is {today:%Y-%m-%d})."
-        if self.birth_date and self.birth_date.year < 1900:
-            errors["birth_date"] = "Birth date must be on or after 1900-01-01."
-
-        if self.care_team_only and not self.responsible_clinician_id:
-            errors["responsible_clinician"] = (
-                "Responsible clinician: required when the record is restricted to the care team "
-                "(otherwise nobody could treat the patient)."
-            )
+    def _clean_diagnosis(self, errors):
+        """Montreal, resection and AID type apply to their own diagnosis only."""
         if self.diagnosis != Diagnosis.CD:
             for name in ("montreal_location", "montreal_behavior"):
                 if getattr(self, name):
@@ -391,6 +379,22 @@ class Patient(models.Model):
             errors["aid_type"] = (
                 "Autoinflammatory disease type applies to AID only; clear it or change the diagnosis."
             )
+
+    def clean(self):
+        errors = {}
+        self.code = (self.code or "").strip()
+        today = timezone.localdate()
+        if self.birth_date and self.birth_date > today:
+            errors["birth_date"] = f"Birth date cannot be in the future (today is {today:%Y-%m-%d})."
+        if self.birth_date and self.birth_date.year < 1900:
+            errors["birth_date"] = "Birth date must be on or after 1900-01-01."
+
+        if self.care_team_only and not self.responsible_clinician_id:
+            errors["responsible_clinician"] = (
+                "Responsible clinician: required when the record is restricted to the care team "
+                "(otherwise nobody could treat the patient)."
+            )
+        self._clean_diagnosis(errors)
 
         if self.sex == Sex.MALE:
             for name, label in (

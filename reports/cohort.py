@@ -28,19 +28,21 @@ from lifelines.utils import median_survival_times
 
 from therapy.rules.doses import DoseRow, cumulative_dose_g
 from therapy.rules.thalidomide_check import DEVIATION_CODES
-from visits.outcomes import (
+from visits.endoscopy_outcomes import (
     ENDOSCOPIC_SCORES,
+    EndoObs,
+    endoscopic_baseline,
+    endoscopic_outcomes,
+)
+from visits.outcomes import (
     RELAPSE,
     REMISSION,
     RESPONSE,
     Baseline,
-    EndoObs,
     VisitObs,
-    _clinical_status,
     baseline_cdai,
+    clinical_status,
     clinical_statuses,
-    endoscopic_baseline,
-    endoscopic_outcomes,
 )
 
 # ---------------------------------------------------------------------------
@@ -140,7 +142,7 @@ class CohortPatient:
     esr_at_lor: Decimal | None = None
     visits: tuple[CohortVisit, ...] = ()
     labs: tuple[CohortLab, ...] = ()
-    endoscopies: tuple[EndoObs, ...] = ()  # from visits.outcomes
+    endoscopies: tuple[EndoObs, ...] = ()  # from visits.endoscopy_outcomes
     adverse_events: tuple[CohortAdverseEvent, ...] = ()
     thalidomide_doses: tuple[CohortDose, ...] = ()
 
@@ -205,7 +207,7 @@ def _percentile(ordered: list[Decimal], fraction: Decimal) -> Decimal:
     return ordered[low] + (position - low) * (ordered[high] - ordered[low])
 
 
-def _median_iqr(values) -> list:
+def median_iqr(values) -> list:
     """[median, q1, q3], 2 decimals; [None, None, None] for no values."""
     ordered = sorted(_dec(value) for value in values)
     if not ordered:
@@ -382,7 +384,7 @@ def _first_response(course: _Course, remission_below: int, response_drop: int):
     for visit in sorted(course.visits, key=lambda v: v.date):
         if visit.contact != "clinic" or visit.cdai is None or course.day(visit.date) < 1:
             continue
-        status, _ = _clinical_status(
+        status, _ = clinical_status(
             visit.cdai, course.baseline.cdai, remission_below, response_drop
         )
         if status in (RESPONSE, REMISSION):
@@ -390,7 +392,7 @@ def _first_response(course: _Course, remission_below: int, response_drop: int):
     return None
 
 
-def _days_active(rows: list[DoseRow], as_of: date) -> int:
+def days_active(rows: list[DoseRow], as_of: date) -> int:
     """Days d ≤ as_of on which thalidomide is active (R3.1: the latest row on or before d
     is above 0); equal to counting ``visits.titration.thalidomide_active`` day by day."""
     ordered = sorted((row for row in rows if row.date <= as_of), key=lambda row: row.date)
@@ -414,9 +416,9 @@ def cohort_report(
     as_of: date,
     diagnosis: str = "CD",
     rules_version: str,
-    remission_below: int = 150,
-    response_drop: int = 70,
-    cdeis_remission_below: Decimal = Decimal("7"),
+    remission_below: int,
+    response_drop: int,
+    cdeis_remission_below: Decimal,
 ) -> dict:
     """R8 cohort report: exactly the keys of interfaces.md §3, plus additions.
 
@@ -487,8 +489,8 @@ def cohort_report(
 def _induction(cohort: list[_Course], as_of: date, remission_below: int, response_drop: int):
     response, remission, assessed = {}, {}, {}
     cdai = {"0": _mean_sd(c.baseline.cdai for c in cohort if c.baseline.cdai is not None)}
-    crp = {"0": _median_iqr(v for v in (_week0_lab(c, "crp") for c in cohort) if v is not None)}
-    esr = {"0": _median_iqr(v for v in (_week0_lab(c, "esr") for c in cohort) if v is not None)}
+    crp = {"0": median_iqr(v for v in (_week0_lab(c, "crp") for c in cohort) if v is not None)}
+    esr = {"0": median_iqr(v for v in (_week0_lab(c, "esr") for c in cohort) if v is not None)}
     assessed["0"] = sum(1 for c in cohort if c.baseline.cdai is not None)
     for week in INDUCTION_WEEKS:
         key = str(week)
@@ -500,9 +502,7 @@ def _induction(cohort: list[_Course], as_of: date, remission_below: int, respons
         for c, visit in visits:
             if c.baseline.cdai is None:
                 continue  # no baseline: not classifiable, counts as not responding
-            status, _ = _clinical_status(
-                visit.cdai, c.baseline.cdai, remission_below, response_drop
-            )
+            status, _ = clinical_status(visit.cdai, c.baseline.cdai, remission_below, response_drop)
             responders += status in (RESPONSE, REMISSION)
             remitters += status == REMISSION
         response[key] = {"n": responders, "pct": _pct(responders, len(closed)), "of": len(closed)}
@@ -511,7 +511,7 @@ def _induction(cohort: list[_Course], as_of: date, remission_below: int, respons
         cdai[key] = _mean_sd(visit.cdai for _, visit in visits)
         for test, table in (("crp", crp), ("esr", esr)):
             values = [_nearest_lab(c, test, visit.date, LAB_WINDOW_DAYS) for c, visit in visits]
-            table[key] = _median_iqr(v for v in values if v is not None)
+            table[key] = median_iqr(v for v in values if v is not None)
     return {
         "response": response,
         "remission": remission,
@@ -684,7 +684,7 @@ def _exposure(cohort: list[_Course], as_of: date, events: int) -> dict:
             if row.date <= as_of
         ]
         if rows:
-            days += _days_active(rows, as_of)
+            days += days_active(rows, as_of)
             doses.append(cumulative_dose_g(rows, as_of))
         else:
             last = as_of if c.stop is None else min(as_of, c.stop - timedelta(days=1))
@@ -694,6 +694,6 @@ def _exposure(cohort: list[_Course], as_of: date, events: int) -> dict:
     return {
         "patient_months": round_half_up(patient_months, _STAT),
         "ae_per_100_patient_months": round_half_up(rate, _STAT),
-        "cumulative_dose_g_median_iqr": _median_iqr(doses),
+        "cumulative_dose_g_median_iqr": median_iqr(doses),
         "cumulative_dose_n": len(doses),
     }

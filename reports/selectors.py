@@ -19,8 +19,8 @@ from safety.models import AdverseEvent
 from thalimon.rules_config import rule_settings, rules_version
 from therapy.models import DoseChange, TherapyCourse
 from therapy.rules.doses import DoseRow, stop_date
+from visits.endoscopy_outcomes import EndoObs
 from visits.models import Endoscopy, LabResult, Visit
-from visits.outcomes import EndoObs
 
 
 def cohort_patients(*, as_of, diagnosis="CD"):
@@ -122,7 +122,7 @@ def baseline_characteristics(*, as_of, diagnosis="CD"):
     return {
         "n": n,
         "male": share(sum(r["sex"] == "M" for r in rows)),
-        "age_median_iqr": cohort._median_iqr(ages),
+        "age_median_iqr": cohort.median_iqr(ages),
         "montreal_location": {k: share(v) for k, v in sorted(location.items())},
         "upper_gi": share(sum(r["upper_gi"] for r in rows)),
         "montreal_behavior": {k: share(v) for k, v in sorted(behaviour.items())},

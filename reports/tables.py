@@ -59,30 +59,45 @@ def median_iqr(triple):
 
 
 def report_tables(report):
+    """Every table of the report, in the paper's order (Table 1 only with baseline data)."""
     tables = []
-    baseline = report.get("baseline") or {}
-    if baseline:
-        t1 = Table("baseline", "Table 1 — Baseline characteristics at thalidomide start", ["", "Value"])
-        t1.rows += [
-            ["Patients", _num(baseline.get("n"))],
-            ["Male, n (%)", n_pct(baseline.get("male"))],
-            ["Age, years, median (IQR)", median_iqr(baseline.get("age_median_iqr"))],
-        ]
-        for code, entry in (baseline.get("montreal_location") or {}).items():
-            t1.rows.append([f"Montreal location {code}", n_pct(entry)])
-        t1.rows.append(["Upper GI disease (L4)", n_pct(baseline.get("upper_gi"))])
-        for code, entry in (baseline.get("montreal_behavior") or {}).items():
-            t1.rows.append([f"Montreal behaviour {code}", n_pct(entry)])
-        for key, label in (
-            ("perianal", "Perianal disease"),
-            ("smoker", "Smoker"),
-            ("prior_biologic", "Prior biologic"),
-            ("ileocolic_resection", "Ileocolic resection"),
-        ):
-            t1.rows.append([label, n_pct(baseline.get(key))])
-        tables.append(t1)
+    if report.get("baseline"):
+        tables.append(_baseline_table(report["baseline"]))
+    tables += [
+        _induction_table(report.get("induction") or {}),
+        _relapse_free_table(report.get("relapse_free") or {}),
+        _relapse_free_summary_table(report.get("relapse_free") or {}),
+        _adverse_events_table(report.get("adverse_events") or {}, report.get("n_patients") or 0),
+        _endoscopy_table(report.get("endoscopy") or {}),
+        _titration_table(report.get("titration") or {}),
+        _exposure_table(report.get("exposure") or {}),
+    ]
+    return tables
 
-    induction = report.get("induction") or {}
+
+def _baseline_table(baseline):
+    t1 = Table("baseline", "Table 1 — Baseline characteristics at thalidomide start", ["", "Value"])
+    t1.rows += [
+        ["Patients", _num(baseline.get("n"))],
+        ["Male, n (%)", n_pct(baseline.get("male"))],
+        ["Age, years, median (IQR)", median_iqr(baseline.get("age_median_iqr"))],
+    ]
+    for code, entry in (baseline.get("montreal_location") or {}).items():
+        t1.rows.append([f"Montreal location {code}", n_pct(entry)])
+    t1.rows.append(["Upper GI disease (L4)", n_pct(baseline.get("upper_gi"))])
+    for code, entry in (baseline.get("montreal_behavior") or {}).items():
+        t1.rows.append([f"Montreal behaviour {code}", n_pct(entry)])
+    for key, label in (
+        ("perianal", "Perianal disease"),
+        ("smoker", "Smoker"),
+        ("prior_biologic", "Prior biologic"),
+        ("ileocolic_resection", "Ileocolic resection"),
+    ):
+        t1.rows.append([label, n_pct(baseline.get(key))])
+    return t1
+
+
+def _induction_table(induction):
     t2 = Table(
         "induction",
         "Table 2 — Induction: response and remission by week (intention to treat)",
@@ -97,9 +112,10 @@ def report_tables(report):
     t2.rows.append(["CDAI, mean (SD)", *[mean_sd((induction.get("cdai_mean_sd") or {}).get(w)) for w in WEEKS]])
     t2.rows.append(["CRP mg/L, median (IQR)", *[median_iqr((induction.get("crp_median_iqr") or {}).get(w)) for w in WEEKS]])
     t2.rows.append(["ESR mm/h, median (IQR)", *[median_iqr((induction.get("esr_median_iqr") or {}).get(w)) for w in WEEKS]])
-    tables.append(t2)
+    return t2
 
-    relapse = report.get("relapse_free") or {}
+
+def _relapse_free_table(relapse):
     t3 = Table(
         "relapse_free", "Relapse-free survival among responders (Kaplan–Meier)",
         ["", *[f"{m} months" for m in KM_MONTHS]],
@@ -107,7 +123,10 @@ def report_tables(report):
         "clinic visit or the thalidomide stop.",
     )
     t3.rows.append(["Relapse-free proportion", *[_survival((relapse.get("km") or {}).get(m)) for m in KM_MONTHS]])
-    tables.append(t3)
+    return t3
+
+
+def _relapse_free_summary_table(relapse):
     ci = relapse.get("median_ci") or [None, None]
     median = relapse.get("median_months")
     if not relapse.get("n"):
@@ -116,19 +135,20 @@ def report_tables(report):
         median_text = "not reached"
     else:
         median_text = f"{_stat(median)} ({_stat(ci[0])}–{'not reached' if ci[1] is None else _stat(ci[1])})"
-    tables.append(Table(
+    return Table(
         "relapse_free_summary", "Relapse-free survival: patients, relapses, median", ["", "Value"],
         rows=[
             ["Responders followed", _num(relapse.get("n"))],
             ["Relapses", _num(relapse.get("events"))],
             ["Median relapse-free months (95 % CI)", median_text],
         ],
-    ))
+    )
 
-    ae = report.get("adverse_events") or {}
+
+def _adverse_events_table(ae, n):
+    """Table 4; ``n`` (the cohort size) is the denominator of the per-term percentages."""
     t4 = Table("adverse_events", "Table 4 — Adverse events", ["", "Value"],
                note="Patients, n (% of the cohort), unless the row says events.")
-    n = report.get("n_patients") or 0
 
     def pct(count):
         if count is None or not n:
@@ -149,9 +169,10 @@ def report_tables(report):
     ]
     for m in KM_MONTHS:
         t4.rows.append([f"Adverse-event-free at {m} months (KM proportion)", _survival((ae.get("ae_free_km") or {}).get(m))])
-    tables.append(t4)
+    return t4
 
-    endo = report.get("endoscopy") or {}
+
+def _endoscopy_table(endo):
     t5 = Table("endoscopy", "Endoscopic outcomes", ["", "Value"],
                note="Among patients with a baseline and at least one later endoscopy (R2.4).")
     t5.rows += [
@@ -163,22 +184,23 @@ def report_tables(report):
         ["Rutgeerts baseline, mean (SD)", mean_sd((endo.get("rutgeerts_mean_sd") or {}).get("baseline"))],
         ["Rutgeerts last follow-up, mean (SD)", mean_sd((endo.get("rutgeerts_mean_sd") or {}).get("follow_up"))],
     ]
-    tables.append(t5)
+    return t5
 
-    titration = report.get("titration") or {}
+
+def _titration_table(titration):
     t6 = Table("titration", "Titration: deviations from the schedule (R3.5)", ["", "Count"])
     t6.rows.append(["Thalidomide dose changes checked", _num(titration.get("dose_changes"))])
     for code, count in (titration.get("deviations") or {}).items():
         t6.rows.append([code, _num(count)])
     t6.rows.append(["Overrides", _num(titration.get("overrides"))])
-    tables.append(t6)
+    return t6
 
-    exposure = report.get("exposure") or {}
+
+def _exposure_table(exposure):
     t7 = Table("exposure", "Exposure", ["", "Value"])
     t7.rows += [
         ["Patient-months on thalidomide", _stat(exposure.get("patient_months"))],
         ["Adverse events per 100 patient-months", _stat(exposure.get("ae_per_100_patient_months"))],
         ["Cumulative thalidomide g per patient, median (IQR)", median_iqr(exposure.get("cumulative_dose_g_median_iqr"))],
     ]
-    tables.append(t7)
-    return tables
+    return t7

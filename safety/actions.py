@@ -173,13 +173,17 @@ def reminder_snooze(*, actor, reminder_id, days, reason):
     days = _snooze_days(days)
     if not 1 <= days <= MAX_SNOOZE_DAYS:
         errors["days"] = f"Days: snooze for 1 to {MAX_SNOOZE_DAYS} whole days."
-    if not (reason or "").strip():
+    reason = (reason or "").strip()
+    limit = Reminder._meta.get_field("snooze_reason").max_length
+    if not reason:
         errors["reason"] = "Reason: say why the reminder waits."
+    elif len(reason) > limit:
+        errors["reason"] = f"Reason: at most {limit} characters (this one has {len(reason)})."
     if errors:
         raise ValidationError(errors)
     reminder = _open_reminder(reminder_id)
     reminder.snoozed_until = timezone.localdate() + timedelta(days=days)
-    reminder.snooze_reason = reason.strip()
+    reminder.snooze_reason = reason
     return save_with_history(reminder, actor)
 
 

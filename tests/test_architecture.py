@@ -25,6 +25,7 @@ LAYER_NAMES = {RULES: "rules", MODELS: "models", RECORDS: "records", ACTIONS: "a
 # Pure rule modules (no Django, no clock; tests/test_purity.py).
 RULE_MODULES = {
     "patients.demographics", "visits.labs", "visits.scoring", "visits.outcomes", "visits.charts",
+    "visits.endoscopy_scores", "visits.other_scores", "visits.endoscopy_outcomes", "visits.efficacy",
     "safety.schedule", "safety.alerts", "reports.cohort", "reports.charts", "therapy.charts",
 }
 LAYER_BY_NAME = {
@@ -173,6 +174,31 @@ def test_no_module_imports_a_private_name_of_another():
     private = [f"{m} imports {t}.{n}" for m, t, names, _ in EDGES for n in names if n.startswith("_")]
     private += [f"{m} imports {t}" for m, t, _, _ in EDGES if t.rpartition(".")[2].startswith("_") and t != m]
     assert private == []
+
+
+def _private_attributes(module):
+    """``alias._name`` where ``alias`` is another project module imported into ``module``."""
+    tree = ast.parse(MODULES[module].read_text())
+    aliases = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                if f"{node.module}.{alias.name}" in MODULES:
+                    aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name in MODULES and alias.asname:
+                    aliases[alias.asname] = alias.name
+    return [
+        f"{module} uses {aliases[node.value.id]}.{node.attr}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+        and node.value.id in aliases and node.attr.startswith("_") and not node.attr.startswith("__")
+    ]
+
+
+def test_no_module_uses_a_private_name_of_another_through_its_module():
+    assert [found for module in MODULES for found in _private_attributes(module)] == []
 
 
 def test_project_modules_are_imported_at_module_level():

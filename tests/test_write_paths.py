@@ -119,3 +119,18 @@ def test_a_refused_write_queues_nothing(make_patient, clinician, django_capture_
     with django_capture_on_commit_callbacks() as callbacks, pytest.raises(ValidationError):
         lab_results_record(actor=clinician, patient=patient, date=TODAY + timedelta(days=1), lab_values=ONE_LAB)
     assert callbacks == []
+
+
+def test_a_snooze_reason_too_long_is_refused_naming_the_field(make_patient, clinician):
+    """Found by the form fuzzer: a 201-character reason reached the database (500)."""
+    from django.core.exceptions import ValidationError
+
+    from safety.actions import reminder_snooze
+
+    patient = make_patient()
+    reminder = Reminder.objects.create(patient=patient, kind="visit_due", due=TODAY, reason="", action="visit")
+    with pytest.raises(ValidationError) as refused:
+        reminder_snooze(actor=clinician, reminder_id=reminder.pk, days=2, reason="x" * 201)
+    assert "Reason: at most 200 characters" in refused.value.message_dict["reason"][0]
+    reminder.refresh_from_db()
+    assert reminder.snoozed_until is None

@@ -2,7 +2,7 @@
 
 The broker is ``CELERY_BROKER_URL`` (or ``REDIS_URL``) from the environment;
 with neither, the demo runs a real worker on kombu's ``filesystem://``
-transport in ``var/celery`` so that no server is needed (DESIGN.md rule 5).
+transport in ``var/celery`` so that no server is needed.
 """
 
 import os

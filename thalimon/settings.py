@@ -251,7 +251,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-# The beat schedule, declared in one place (DESIGN rule 4). The demo also
+# The beat schedule, declared in one place (docs/architecture.md). The demo also
 # rescans every few minutes so that reminders appear without waiting a night.
 from celery.schedules import crontab  # noqa: E402
 

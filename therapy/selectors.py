@@ -135,6 +135,22 @@ def _dose_figure(thal_rows, aza_rows, visits, as_of):
     )
 
 
+def programme_facts(patient):
+    """The pregnancy-prevention numbers a page states, from the rules and the settings in force."""
+    regular = patient.irregular_cycles is False  # unknown counts as irregular (R5.2)
+    return {
+        "test_interval_days": (
+            pregnancy_rules.PREGNANCY_REGULAR_INTERVAL_DAYS if regular
+            else pregnancy_rules.PREGNANCY_IRREGULAR_INTERVAL_DAYS
+        ),
+        "early_interval_days": pregnancy_rules.PREGNANCY_EARLY_INTERVAL_DAYS,
+        "early_until_day": pregnancy_rules.PREGNANCY_EARLY_UNTIL_DAY,
+        "after_stop_days": pregnancy_rules.PREGNANCY_AFTER_STOP_DAYS,
+        "contraception_lead_weeks": pregnancy_rules.CONTRACEPTION_LEAD_DAYS // 7,
+        "contraception_period_days": rule_settings().contraception_period_days,
+    }
+
+
 def patient_dosing(patient, *, as_of=None):
     """The dosing sections: current doses, the suggested next step, pregnancy
     coverage, cumulative dose, AZA mg/kg and metabolites, overrides, urgent
@@ -162,6 +178,7 @@ def patient_dosing(patient, *, as_of=None):
             patient.course if getattr(patient, "course", None) and patient.course.checklist_override_reason else None
         ),
         "today": as_of,
+        "programme": programme_facts(patient),
         **pregnancy,
         **_azathioprine_section(patient, aza_history, thal_patient, as_of),
         "metabolites": _metabolites(patient, aza_history, as_of),

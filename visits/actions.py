@@ -16,10 +16,16 @@ from django.utils import timezone
 
 from safety.actions import lab_alerts_refresh, request_rescan, visit_alerts_refresh
 from thalimon.concurrency import check_version
-from thalimon.history import bulk_create_recorded, bulk_update_recorded, save_with_history
+from thalimon.history import (
+    bulk_create_recorded,
+    bulk_update_recorded,
+    delete_with_history,
+    save_with_history,
+)
 from thalimon.rules_config import rules_version
 from therapy.models import TherapyCourse
-from visits import records, scoring
+from visits import records
+from visits.endoscopy_scores import cdeis
 from visits.models import Endoscopy, LabResult, Visit
 
 STATUS_FIELDS = ["clinical_status", "status_rule", "status_reason", "rules_version"]
@@ -90,8 +96,7 @@ def _save_labs(*, actor, patient, day, lab_values):
         lab.full_clean(exclude=["patient", "created_by"], validate_unique=False, validate_constraints=False)
     removed_ids = [lab.pk for lab in removed]
     for lab in removed:
-        lab._history_user = actor
-        lab.delete()
+        delete_with_history(lab, actor)
     created = bulk_create_recorded(LabResult, new, actor)
     bulk_update_recorded(LabResult, changed, ["value"], actor)
     return [*created, *changed], removed_ids
@@ -174,7 +179,7 @@ def visit_update(*, actor, visit, lab_values=None, expected_version=None, **fiel
 def endoscopy_scores(endoscopy):
     """R1.3 CDEIS and R2.4 ulceration of one (possibly unsaved) endoscopy."""
     segments = endoscopy.segment_objects()
-    result = scoring.cdeis(
+    result = cdeis(
         segments=segments,
         ulcerated_stenosis=endoscopy.ulcerated_stenosis,
         nonulcerated_stenosis=endoscopy.nonulcerated_stenosis,

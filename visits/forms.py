@@ -158,6 +158,24 @@ class VisitForm(LabValuesMixin, forms.ModelForm):
             *self.fields["neuropathy_grade"].choices[1:],
         ]
 
+        sections = self._score_sections(patient)
+        sections.append(Fieldset("Safety at this contact (R3.4, R5)", *self._safety_rows(patient)))
+        sections.append(Fieldset("Laboratory results of the visit date (R12 units)", *self.lab_layout()))
+        sections.append(Fieldset("Notes", Field("notes")))
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            *sections,
+            Submit("save", "Save visit"),
+            HTML(
+                '<button type="submit" name="save_then_dose" value="1" class="btn btn-outline-primary ms-2">'
+                "Save visit and change dose</button>"
+            ),
+        )
+
+    def _score_sections(self, patient):
+        """The contact and the score fieldsets of the patient's diagnosis; the other
+        diagnoses' score fields are removed."""
         diagnosis = patient.diagnosis
         sections = [
             "expected_version",
@@ -224,6 +242,10 @@ class VisitForm(LabValuesMixin, forms.ModelForm):
         else:
             for name in AID_FIELDS:
                 del self.fields[name]
+        return sections
+
+    def _safety_rows(self, patient):
+        """Neuropathy, contraception, heart rate, relapse; breast-feeding for women only."""
         if patient.sex != "F":  # breast-feeding refuses thalidomide for every woman (R5.1)
             del self.fields["breastfeeding"]
             safety_rows = [
@@ -246,19 +268,7 @@ class VisitForm(LabValuesMixin, forms.ModelForm):
                     Column("breastfeeding", "neurological_review", css_class="col-md-6"),
                 ),
             ]
-        sections.append(Fieldset("Safety at this contact (R3.4, R5)", *safety_rows))
-        sections.append(Fieldset("Laboratory results of the visit date (R12 units)", *self.lab_layout()))
-        sections.append(Fieldset("Notes", Field("notes")))
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.layout = Layout(
-            *sections,
-            Submit("save", "Save visit"),
-            HTML(
-                '<button type="submit" name="save_then_dose" value="1" class="btn btn-outline-primary ms-2">'
-                "Save visit and change dose</button>"
-            ),
-        )
+        return safety_rows
 
     def clean(self):
         cleaned = super().clean()

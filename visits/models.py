@@ -18,7 +18,7 @@ from simple_history.models import HistoricalRecords
 
 from patients.models import Patient
 from patients.validators import between
-from visits import labs, scoring
+from visits import endoscopy_scores, labs, scoring
 
 
 class Contact(models.TextChoices):
@@ -448,7 +448,7 @@ class Endoscopy(models.Model):
                 "for this patient (R1.5). Record the resection on the patient first."
             )
         for segment in self.segment_objects():
-            for message in scoring.validate_cdeis_segment(segment).values():
+            for message in endoscopy_scores.validate_cdeis_segment(segment).values():
                 errors.setdefault("cdeis_segments", message)
         if errors:
             raise ValidationError(errors)
@@ -457,7 +457,7 @@ class Endoscopy(models.Model):
         result = []
         for raw in self.cdeis_segments or []:
             result.append(
-                scoring.CdeisSegment(
+                endoscopy_scores.CdeisSegment(
                     name=raw["name"],
                     deep_ulceration=bool(raw.get("deep_ulceration")),
                     superficial_ulceration=bool(raw.get("superficial_ulceration")),

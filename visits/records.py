@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from thalimon.rules_config import rule_settings, rules_version
-from visits import outcomes, scoring
+from visits import other_scores, outcomes, scoring
 from visits.models import Contact, Visit
 
 # R1.1: the latest lab haematocrit in the 7 days up to the visit stands in for a missing one.
@@ -105,7 +105,7 @@ class VisitScores:
 def visit_scores(patient, visit, *, lab_hematocrits):
     """CDAI, HBI and Mayo of one visit, as they are stored."""
     cdai = compute_cdai(patient, visit, lab_hematocrits=lab_hematocrits)
-    hbi = scoring.hbi(
+    hbi = other_scores.hbi(
         wellbeing=visit.hbi_wellbeing,
         pain=visit.hbi_pain,
         liquid_stools=visit.hbi_liquid_stools,
@@ -113,7 +113,7 @@ def visit_scores(patient, visit, *, lab_hematocrits):
         complications=visit.hbi_complications,
         entered_total=visit.hbi_entered,
     )
-    mayo = scoring.mayo(
+    mayo = other_scores.mayo(
         stool_frequency=visit.mayo_stool_frequency,
         rectal_bleeding=visit.mayo_rectal_bleeding,
         endoscopy=visit.mayo_endoscopic,

@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from thalimon.rules_config import rule_settings
-from visits import charts, labs, outcomes, records, scoring
+from visits import charts, endoscopy_outcomes, labs, records, scoring
 from visits.models import CDAI_COMPLICATIONS, Endoscopy, LabResult, Visit
 
 TIMELINE_LABS = ["crp", "esr", "wbc", "hemoglobin", "platelets", "alt", "calprotectin"]
@@ -109,7 +109,7 @@ def visit_page(visit):
 
 def _endoscopy_observations(endoscopies):
     return [
-        outcomes.EndoObs(
+        endoscopy_outcomes.EndoObs(
             key=e.pk, date=e.date, cdeis=e.cdeis, ses_cd=e.ses_cd, rutgeerts=e.rutgeerts, ulceration=e.ulceration
         )
         for e in endoscopies
@@ -159,7 +159,7 @@ def _endoscopy_rows(endoscopies, course, *, as_of, rules):
     """The endoscopies, newest first, each with its R2.4 outcome (none without a course)."""
     endoscopic = {}
     if course is not None:
-        for result in outcomes.endoscopic_outcomes(
+        for result in endoscopy_outcomes.endoscopic_outcomes(
             endoscopies=_endoscopy_observations(endoscopies),
             start_date=course.start_date,
             as_of=as_of,

@@ -26,7 +26,7 @@ from visits.models import Endoscopy, LabResult, Visit
 
 pytestmark = pytest.mark.django_db
 
-SHARED_EXAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "example_datasheet"  # copy of ../shared/examples/datasheet
+SHARED_EXAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "example_datasheet"  # the clinic's example datasheet
 MODELS = [Patient, TherapyCourse, Visit, LabResult, DoseChange, Endoscopy, AdverseEvent, PregnancyTest]
 EXPECTED_ROWS = {
     "patients.csv": 4,

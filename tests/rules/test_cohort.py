@@ -22,15 +22,16 @@ from reports.cohort import (
     CohortLab,
     CohortPatient,
     CohortVisit,
-    _days_active,
-    _median_iqr,
+    days_active,
+    median_iqr,
     cohort_report,
     kaplan_meier,
     round_half_up,
 )
+from thalimon.rules_config import RuleSettings
 from therapy.rules.doses import DoseRow, thalidomide_active
 from therapy.rules.thalidomide_check import DEVIATION_CODES
-from visits.outcomes import EndoObs
+from visits.endoscopy_outcomes import EndoObs
 
 START = date(2021, 1, 1)
 D = Decimal
@@ -70,8 +71,18 @@ def patient(code, **fields):
     return CohortPatient(code=code, **fields)
 
 
+# The thresholds are configurable, so the report requires them; the cases use the
+# configured defaults (150, 70, CDEIS 7).
+RULES = RuleSettings()
+THRESHOLDS = {
+    "remission_below": RULES.remission_cdai_below,
+    "response_drop": RULES.response_cdai_drop,
+    "cdeis_remission_below": RULES.cdeis_remission_below,
+}
+
+
 def report(patients, as_of, **options):
-    return cohort_report(patients, as_of=as_of, rules_version="test-1", **options)
+    return cohort_report(patients, as_of=as_of, rules_version="test-1", **{**THRESHOLDS, **options})
 
 
 # ---------------------------------------------------------------------------
@@ -103,18 +114,18 @@ def test_R8_round_half_up(value, places, expected):
 def test_R8_percentile_is_numpy_linear_computed_exactly():
     # [2.67, 2.68]: median 2.675 → 2.68 (half up); q1 = 2.67 + 0.25 × 0.01 = 2.6725 → 2.67;
     # q3 = 2.6775 → 2.68. Python's round(2.675, 2) gives 2.67 (binary float).
-    assert _median_iqr([D("2.68"), D("2.67")]) == [2.68, 2.67, 2.68]
+    assert median_iqr([D("2.68"), D("2.67")]) == [2.68, 2.67, 2.68]
     # The definition is NumPy's default linear interpolation:
     values = [D(3), D(1), D(10), D(4), D(7)]  # sorted 1 3 4 7 10
     # median = x[2] = 4; q1: h = 4 × 0.25 = 1 → 3; q3: h = 3 → 7
-    assert _median_iqr(values) == [4.0, 3.0, 7.0]
+    assert median_iqr(values) == [4.0, 3.0, 7.0]
     values = [D(6), D(8), D(10), D(30)]
     # h(0.5) = 1.5 → 8 + 0.5 × 2 = 9; h(0.25) = 0.75 → 6 + 0.75 × 2 = 7.5;
     # h(0.75) = 2.25 → 10 + 0.25 × 20 = 15
-    assert _median_iqr(values) == [9.0, 7.5, 15.0]
+    assert median_iqr(values) == [9.0, 7.5, 15.0]
     floats = [float(v) for v in values]
     assert [float(numpy.percentile(floats, q)) for q in (50, 25, 75)] == [9.0, 7.5, 15.0]
-    assert _median_iqr([]) == [None, None, None]
+    assert median_iqr([]) == [None, None, None]
 
 
 # ---------------------------------------------------------------------------
@@ -714,7 +725,7 @@ def test_R8_days_active_agrees_with_titration_thalidomide_active():
     by_day = sum(thalidomide_active(rows, day(n)) for n in range(-5, 61))
     # d0–d27 (28) + d40–d60 (21) = 49
     assert by_day == 49
-    assert _days_active(rows, as_of) == 49
+    assert days_active(rows, as_of) == 49
 
 
 # ---------------------------------------------------------------------------

@@ -11,20 +11,15 @@ from decimal import Decimal
 import pytest
 
 from thalimon.rules_config import RuleSettings
-from visits.outcomes import (
-    Baseline,
-    EndoObs,
+from visits.efficacy import (
     PaedBaseline,
     PaedVisit,
-    VisitObs,
-    baseline_cdai,
-    clinical_statuses,
-    endoscopic_baseline,
-    endoscopic_outcomes,
     paediatric_efficacy,
     treatment_failure_cd,
     treatment_failure_uc,
 )
+from visits.endoscopy_outcomes import EndoObs, endoscopic_baseline, endoscopic_outcomes
+from visits.outcomes import Baseline, VisitObs, baseline_cdai, clinical_statuses
 
 START = date(2021, 1, 1)
 FAR_AS_OF = date(2030, 1, 1)

@@ -1,4 +1,4 @@
-"""R1.1–R1.7 disease-activity scores (visits/scoring.py), from tables worked by hand.
+"""R1 disease-activity scores (visits/scoring.py, endoscopy_scores.py, other_scores.py): tables of hand-worked cases.
 
 Every expected figure below was worked out by hand from clinical-rules.md R1
 and is written as a literal, with the arithmetic in a comment. No database.
@@ -10,28 +10,32 @@ from decimal import Decimal
 import pytest
 
 from thalimon.rules_config import RuleSettings
-from visits.scoring import (
+from visits.endoscopy_scores import (
     CDEIS_SEGMENTS,
-    GLOBAL_ASSESSMENTS,
     RUTGEERTS_GRADES,
     CdeisSegment,
-    ScoreResult,
     SesCdSegment,
-    aidai,
-    cdai,
-    cdai_band,
     cdeis,
+    rutgeerts,
+    ses_cd,
+    validate_cdeis_segment,
+    validate_cdeis_total,
+)
+from visits.other_scores import (
+    aidai,
     hbi,
     mayo,
     partial_mayo,
-    rutgeerts,
-    ses_cd,
-    standard_weight_kg,
-    validate_cdai_items,
-    validate_cdeis_segment,
-    validate_cdeis_total,
     validate_hbi_items,
     validate_mayo_subscores,
+)
+from visits.scoring import (
+    GLOBAL_ASSESSMENTS,
+    ScoreResult,
+    cdai,
+    cdai_band,
+    standard_weight_kg,
+    validate_cdai_items,
 )
 
 D = Decimal

@@ -981,7 +981,7 @@ def test_effective_target(patient, on, target):
 
 
 # ---------------------------------------------------------------------------
-# DESIGN.md rule 1: the rule modules are pure
+# The rule modules are pure (tests/test_purity.py)
 # ---------------------------------------------------------------------------
 
 RULES = Path(__file__).resolve().parents[2] / "therapy" / "rules"

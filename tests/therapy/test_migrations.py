@@ -37,11 +37,11 @@ def test_the_move_keeps_rows_history_and_permissions():
     old.get_model("visits", "DoseChange").objects.create(
         patient_id=patient.pk, drug="thalidomide", date=date(2026, 1, 5), dose_mg=Decimal("25")
     )
-    old.get_model("safety", "PregnancyTest").objects.create(
+    test = old.get_model("safety", "PregnancyTest").objects.create(
         patient_id=patient.pk, date=date(2026, 1, 4), result="negative"
     )
     old.get_model("safety", "HistoricalPregnancyTest").objects.create(
-        id=1, patient_id=patient.pk, date=date(2026, 1, 4), result="negative",
+        id=test.pk, patient_id=patient.pk, date=date(2026, 1, 4), result="negative",
         history_date="2026-01-04T10:00:00Z", history_type="+", created_at="2026-01-04T10:00:00Z",
     )
     clinician = Group.objects.get(name="Clinician")

@@ -16,7 +16,7 @@ from visits.models import LabResult, Visit
 
 pytestmark = pytest.mark.django_db
 
-# EX01 (../shared/examples/datasheet): male, 172 cm, no standard weight, so
+# EX01 (tests/fixtures/example_datasheet): male, 172 cm, no standard weight, so
 # standard weight = 22.1 × 1.72² = 65.38064 kg (R1.1, unrounded).
 EX01_VISITS = [
     # date, contact, weight, S, P, W, C, A, M, Hct
