@@ -22,10 +22,10 @@ from reports.cohort import (
     CohortLab,
     CohortPatient,
     CohortVisit,
-    days_active,
-    median_iqr,
     cohort_report,
+    days_active,
     kaplan_meier,
+    median_iqr,
     round_half_up,
 )
 from thalimon.rules_config import RuleSettings
