@@ -2,9 +2,8 @@
 
 The one loader behind the nightly scan, ``scan_reminders`` (and its dry run)
 and a patient's rescan: patients in batches, a fixed number of queries per
-batch whatever it holds. The titration input and the effective target dose
-come from ``therapy.records`` (the paediatric target is the R3.3 cap), as on
-the dose page.
+batch whatever it holds. The effective target dose comes from
+``therapy.records`` (the paediatric target is the R3.3 cap), as on the dose page.
 """
 
 from collections import defaultdict
@@ -18,8 +17,8 @@ from thalimon.rules_config import rule_settings
 from therapy import records as therapy_records
 from therapy.models import DoseChange, Drug, PregnancyTest
 from therapy.rules import doses as dose_rules
-from visits import records as visit_records
-from visits.models import LabResult
+from therapy.rules import pregnancy as pregnancy_rules
+from visits.models import LabResult, Visit
 
 BATCH_SIZE = 1000
 
@@ -41,11 +40,34 @@ def _doses(chunk, as_of):
 
 def _tests(chunk, as_of):
     tests = defaultdict(list)
-    for test in PregnancyTest.objects.filter(patient_id__in=chunk, date__lte=as_of).order_by("date").only(
-        "patient_id", "date", "result"
+    for pid, day, result in (
+        PregnancyTest.objects.filter(patient_id__in=chunk, date__lte=as_of)
+        .order_by("date").values_list("patient_id", "date", "result")
     ):
-        tests[test.patient_id].append(test)
+        tests[pid].append(pregnancy_rules.PregnancyTest(date=day, result=result))
     return tests
+
+
+def _visits(chunk, as_of):
+    """({patient id: [VisitInfo]}, {patient id: [(date, weight)]}) in date order (one query)."""
+    visits, weights = defaultdict(list), defaultdict(list)
+    for pid, day, contact, grade, confirmed, review, weight in (
+        Visit.objects.filter(patient_id__in=chunk, date__lte=as_of)
+        .order_by("date")
+        .values_list(
+            "patient_id", "date", "contact", "neuropathy_grade", "contraception_confirmed",
+            "neurological_review", "weight_kg",
+        )
+    ):
+        visits[pid].append(
+            schedule.VisitInfo(
+                date=day, contact=contact, neuropathy_grade=grade, contraception_confirmed=confirmed,
+                neurological_review=review,
+            )
+        )
+        if weight is not None:
+            weights[pid].append((day, weight))
+    return visits, weights
 
 
 def _blood_count_dates(chunk, as_of):
@@ -76,10 +98,9 @@ def _adverse_events(chunk, as_of):
     return events
 
 
-def patient_record(patient, *, as_of, today, doses, visits, tests, blood, events, period):
+def patient_record(patient, *, as_of, today, doses, visits, weights, tests, blood, events, period):
     """One patient's PatientRecord from the rows loaded for its batch."""
     course = getattr(patient, "course", None)
-    thal_patient = therapy_records.thalidomide_input(patient, course=course, visits=visits, tests=tests, today=today)
     return schedule.PatientRecord(
         patient=patient.code,
         sex=patient.sex,
@@ -87,17 +108,14 @@ def patient_record(patient, *, as_of, today, doses, visits, tests, blood, events
         irregular_cycles=patient.irregular_cycles,
         status=patient.status,
         status_date=patient.status_date,
-        target_dose_mg=therapy_records.effective_target(thal_patient, as_of) if course is not None else None,
+        # The same effective target as the dose page (a child's is the R3.3 cap).
+        target_dose_mg=therapy_records.effective_target_for(
+            patient, course=course, weights=weights, on=as_of, today=today
+        ),
         thalidomide=tuple(doses[Drug.THALIDOMIDE]),
         azathioprine=tuple(doses[Drug.AZATHIOPRINE]),
-        visits=tuple(
-            schedule.VisitInfo(
-                date=v.date, contact=v.contact, neuropathy_grade=v.neuropathy_grade,
-                contraception_confirmed=v.contraception_confirmed, neurological_review=v.neurological_review,
-            )
-            for v in visits
-        ),
-        pregnancy_tests=thal_patient.pregnancy_tests,
+        visits=tuple(visits),
+        pregnancy_tests=tuple(tests),
         blood_count_dates=tuple(blood),
         adverse_events=tuple(events),
         contraception_period_days=period,
@@ -115,14 +133,14 @@ def patient_records(*, as_of, patient_ids=None, batch_size=BATCH_SIZE):
     for chunk in _chunks(ids, batch_size):
         patients = Patient.objects.filter(pk__in=chunk).select_related("course", "responsible_clinician").order_by("pk")
         doses, tests = _doses(chunk, as_of), _tests(chunk, as_of)
-        visits = visit_records.visit_facts_for(chunk, until=as_of)
+        visits, weights = _visits(chunk, as_of)
         blood, events = _blood_count_dates(chunk, as_of), _adverse_events(chunk, as_of)
         yield [
             (
                 patient,
                 patient_record(
                     patient, as_of=as_of, today=today, doses=doses[patient.pk], visits=visits[patient.pk],
-                    tests=tests[patient.pk], blood=blood[patient.pk], events=events[patient.pk], period=period,
+                    weights=weights[patient.pk], tests=tests[patient.pk], blood=blood[patient.pk], events=events[patient.pk], period=period,
                 ),
             )
             for patient in patients

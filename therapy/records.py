@@ -129,6 +129,19 @@ def thalidomide_patient(patient, *, visits=None, tests=None, until=None):
     return thalidomide_input(patient, course=course_of(patient), visits=visits, tests=tests, today=timezone.localdate())
 
 
+def effective_target_for(patient, *, course, weights, on, today):
+    """``effective_target`` of a patient from the course and weights alone (what the rule
+    reads of the titration input): the reminder scan's cheap path to the same figure."""
+    if course is None:
+        return None
+    probe = thalidomide_rules.ThalidomidePatient(
+        regimen=regimen_of(patient, course, today=today), target_dose_mg=course.target_dose_mg, sex=patient.sex,
+        female_of_reproductive_potential=False, irregular_cycles=None, contraception_start=None,
+        weights=tuple(weights),
+    )
+    return effective_target(probe, on)
+
+
 def effective_target(thal_patient, on):
     """The target dose the schedule steps towards on ``on``: adult, the recorded one
     (default 100, never above 100); paediatric, the R3.3 cap (a lower recorded target

@@ -7,13 +7,12 @@ Stored ``Visit`` instances and the importer's unsaved ones go through the same
 functions; nothing here writes.
 """
 
-from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from thalimon.rules_config import rule_settings, rules_version
 from visits import other_scores, outcomes, scoring
-from visits.models import Contact, Visit
+from visits.models import Contact
 
 # R1.1: the latest lab haematocrit in the 7 days up to the visit stands in for a missing one.
 HEMATOCRIT_LOOKBACK_DAYS = 7
@@ -175,31 +174,3 @@ def status_series(*, recorded_baseline, start_date, visits, as_of, cdai_of=None)
 def ordered(visits):
     """Visits in the order every status series uses: date, then contact, then id."""
     return sorted(visits, key=lambda v: (v.date, v.contact, v.pk or 0))
-
-
-@dataclass(frozen=True)
-class VisitFacts:
-    """What the therapy and safety rules read of a contact (one row of ``visit_facts_for``)."""
-
-    date: object
-    contact: str
-    neuropathy_grade: int | None
-    contraception_confirmed: bool | None
-    neurological_review: bool
-    weight_kg: object
-    breastfeeding: bool | None
-
-
-def visit_facts_for(patient_ids, *, until):
-    """{patient id: [VisitFacts]} in date order, up to ``until`` (one query)."""
-    facts = defaultdict(list)
-    for pid, *values in (
-        Visit.objects.filter(patient_id__in=patient_ids, date__lte=until)
-        .order_by("date")
-        .values_list(
-            "patient_id", "date", "contact", "neuropathy_grade", "contraception_confirmed",
-            "neurological_review", "weight_kg", "breastfeeding",
-        )
-    ):
-        facts[pid].append(VisitFacts(*values))
-    return facts
