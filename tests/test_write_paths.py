@@ -134,3 +134,20 @@ def test_a_snooze_reason_too_long_is_refused_naming_the_field(make_patient, clin
     assert "Reason: at most 200 characters" in refused.value.message_dict["reason"][0]
     reminder.refresh_from_db()
     assert reminder.snoozed_until is None
+
+
+def test_a_visit_moved_to_another_day_takes_its_results_and_their_alerts(make_patient, clinician):
+    from visits.actions import visit_update
+
+    patient = make_patient()
+    therapy_actions.dose_change_record(
+        actor=clinician, patient=patient, drug="azathioprine", date=TODAY - timedelta(days=30),
+        dose_mg=Decimal("150"), historical=True,
+    )
+    visit = visit_record(actor=clinician, patient=patient, date=TODAY - timedelta(days=2), lab_values={"wbc": "2.2"})
+    moved = visit_update(
+        actor=clinician, visit=visit, expected_version=visit.version, date=TODAY - timedelta(days=1),
+        lab_values={"wbc": "2.2"},
+    )
+    assert list(patient.lab_results.values_list("date", flat=True)) == [moved.date]
+    assert list(patient.alerts.values_list("date", "tier")) == [(moved.date, "withhold")]

@@ -133,7 +133,7 @@ def _apply_complications(visit, fields):
         )
 
 
-def _save_visit(*, actor, visit, lab_values, fields):
+def _save_visit(*, actor, visit, lab_values, fields, moved_labs=()):
     patient = visit.patient
     _apply_complications(visit, fields)
     visit.full_clean()
@@ -141,7 +141,7 @@ def _save_visit(*, actor, visit, lab_values, fields):
     records.visit_scores(patient, visit, lab_hematocrits=_hematocrits(patient)).apply_to(visit)
     save_with_history(visit, actor)
     statuses_refresh(patient)
-    lab_alerts_refresh(patient, saved, removed_ids=removed_ids)
+    lab_alerts_refresh(patient, [*saved, *(lab for lab in moved_labs if lab not in saved)], removed_ids=removed_ids)
     visit_alerts_refresh(patient, [visit])
     request_rescan(patient.pk)
     visit.refresh_from_db()
@@ -162,6 +162,7 @@ def visit_update(*, actor, visit, lab_values=None, expected_version=None, **fiel
     old_date = visit.date
     for name, value in fields.items():
         setattr(visit, name, value)
+    moving = []
     if lab_values and visit.date != old_date:
         # The visit moved: its same-day results move with it (not copied).
         taken = set(LabResult.objects.filter(patient=visit.patient, date=visit.date).values_list("test", flat=True))
@@ -172,7 +173,8 @@ def visit_update(*, actor, visit, lab_values=None, expected_version=None, **fiel
         for lab in moving:
             lab.date = visit.date
         bulk_update_recorded(LabResult, moving, ["date"], actor)
-    return _save_visit(actor=actor, visit=visit, lab_values=lab_values, fields=fields)
+    # Moved results keep their alerts, dated anew.
+    return _save_visit(actor=actor, visit=visit, lab_values=lab_values, fields=fields, moved_labs=moving)
 
 
 # --- endoscopies ----------------------------------------------------------------------
