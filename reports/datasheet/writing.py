@@ -45,6 +45,9 @@ def bulk_update(model, objs, fields, *, actor=None, history=True):
     ``bulk_update_with_history`` writes them."""
     if not objs:
         return
+    if connection.vendor != "postgresql":
+        _portable_update(model, objs, fields, actor=actor, history=history)
+        return
     meta = model._meta
     pk = meta.pk
     columns = [meta.get_field(name) for name in fields]
@@ -96,6 +99,21 @@ def _row_maker(fields, extra=None):
     return make
 
 
+def _portable_insert(model, objs, *, actor, history):
+    """Any other database (the demo's SQLite): Django's bulk INSERT, which sets every
+    object's id (RETURNING), then the same "+" history rows."""
+    model.objects.bulk_create(objs, batch_size=BATCH_SIZE)
+    if history:
+        model.history.bulk_history_create(objs, batch_size=BATCH_SIZE, default_user=actor)
+
+
+def _portable_update(model, objs, fields, *, actor, history):
+    """Any other database: Django's bulk UPDATE, then the same "~" history rows."""
+    model.objects.bulk_update(objs, list(fields), batch_size=BATCH_SIZE)
+    if history:
+        model.history.bulk_history_create(objs, batch_size=BATCH_SIZE, update=True, default_user=actor)
+
+
 def _copy(cursor, table, fields, rows):
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
@@ -109,6 +127,9 @@ def copy_insert(model, objs, *, actor=None, history=True):
     object knows its id — and the "+" history rows, as ``bulk_create_with_history``
     writes them (one history row per object, the acting user, no reason)."""
     if not objs:
+        return
+    if connection.vendor != "postgresql":
+        _portable_insert(model, objs, actor=actor, history=history)
         return
     meta = model._meta
     now = timezone.now()
