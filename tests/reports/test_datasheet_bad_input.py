@@ -143,6 +143,8 @@ CELL_CASES = [
     ("doses.csv", "date", "2022-02-30", "must be a date as YYYY-MM-DD"),
     ("doses.csv", "date", "2999-01-01", "is in the future"),
     ("doses.csv", "dose_mg", "500", "Dose must be between 0 and 400 mg/day"),
+    # a negative thalidomide dose once crashed the course step (ValueError) instead of this line
+    ("doses.csv", "dose_mg", "-25", "Dose must be between 0 and 400 mg/day"),
     ("doses.csv", "dose_mg", "25mg", "must be a number (digits and a decimal point, no unit)"),
     ("doses.csv", "reason", "x" * 201, "at most 200 characters"),
     ("doses.csv", "override_reason", "a\x00b", "NUL character"),
