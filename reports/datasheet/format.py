@@ -18,6 +18,7 @@ from patients.models import (
     Genotype,
     MontrealBehavior,
     MontrealLocation,
+    NonReproductiveReason,
     Patient,
     Sex,
 )
@@ -79,6 +80,8 @@ PATIENT_COLUMNS = (
     _choice("montreal_behavior", MontrealBehavior.values),
     _flag("perianal", nullable=False),
     _flag("reproductive_potential", nullable=True),
+    # R5.1: the recorded exemption that a female's reproductive_potential = 0 needs.
+    _choice("non_reproductive_reason", NonReproductiveReason.values),
     _flag("irregular_cycles", nullable=True),
     _flag("smoker", nullable=False),
     _flag("ileocolic_resection", nullable=False),
@@ -197,8 +200,7 @@ FILES = {
     for spec in (
         FileSpec(
             "patients.csv", Patient, PATIENT_COLUMNS, (),
-            (("non_reproductive_reason", "reproductive_potential"),
-             ("stop_reason", "thalidomide_stop"),
+            (("stop_reason", "thalidomide_stop"),
              ("consent_signed_date", "thalidomide_start"),
              ("contraception_counselling_date", "thalidomide_start")),
         ),

@@ -80,25 +80,30 @@ class PatientPlanner:
             values["irregular_cycles"] = None
             self.findings.warn("patients.csv", row.line, "irregular_cycles",
                                "applies to female patients only; 0 stored as empty")
-        premenarchal = values.get("premenarchal", patient.premenarchal)
-        if (
-            sex == Sex.FEMALE
-            and values.get("reproductive_potential", None) is False
-            and not (patient.non_reproductive_reason or premenarchal)
-        ):
-            # Reading (R5.1, safest): a woman is of reproductive potential unless an
-            # exemption is RECORDED (hysterectomy, bilateral oophorectomy, ≥ 24 months
-            # without menses); the datasheet has no column for it, so a 0 alone cannot
-            # switch pregnancy prevention off. Stored as empty: R5.1 applies.
-            values["reproductive_potential"] = None
-            self.findings.warn(
-                "patients.csv", row.line, "reproductive_potential",
-                "0 for a female patient needs a recorded exemption (hysterectomy, "
-                "bilateral oophorectomy, ≥ 24 months without menses, or premenarchal), "
-                "which the datasheet cannot carry; stored as empty, so pregnancy "
-                "prevention (R5.1) applies until the exemption is recorded on the "
-                "patient's page",
-            )
+        if sex == Sex.FEMALE and values.get("reproductive_potential", None) is False:
+            self.female_not_of_potential(row, patient, values)
+
+    def female_not_of_potential(self, row, patient, values):
+        """R5.1 for a female's ``reproductive_potential`` = 0: kept when the row (or the
+        stored record, for a column left out) records an exemption, else not trusted."""
+        column = "non_reproductive_reason"
+        if column not in values and (row.raw.get(column) or "").strip():
+            return  # a bad exemption cell: its error says so, and nothing is written
+        reason = values.get(column, patient.non_reproductive_reason)
+        if reason or values.get("premenarchal", patient.premenarchal):
+            return
+        # Reading (R5.1, safest): a woman is of reproductive potential unless an
+        # exemption is RECORDED (hysterectomy, bilateral oophorectomy, ≥ 24 months
+        # without menses, or premenarchal), so a 0 alone cannot switch pregnancy
+        # prevention off. Stored as empty: R5.1 applies.
+        values["reproductive_potential"] = None
+        self.findings.warn(
+            "patients.csv", row.line, "reproductive_potential",
+            "0 for a female patient needs a recorded exemption: non_reproductive_reason "
+            "(hysterectomy, bilateral_oophorectomy, amenorrhoea_24_months) or "
+            "premenarchal = 1; none is given, so it is stored as empty and pregnancy "
+            "prevention (R5.1) applies",
+        )
 
 
 class ChildPlanner:

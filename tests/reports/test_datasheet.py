@@ -143,7 +143,8 @@ def test_ex04_entered_totals_and_step_too_soon_stored_with_override(imported):
 
 def test_ex04_reproductive_potential_zero_without_exemption_is_not_trusted(imported):
     # Reading (R5.1): a woman is of reproductive potential unless an exemption is
-    # recorded; the datasheet cannot carry one, so the 0 is stored as empty (warning).
+    # recorded; EX04's row has neither non_reproductive_reason (the example leaves the
+    # column out) nor premenarchal, so the 0 is stored as empty (warning).
     patient = Patient.objects.get(code="EX04")
     assert patient.reproductive_potential is None
     assert patient.is_female_of_reproductive_potential
@@ -300,8 +301,9 @@ def test_export_writes_every_file_with_every_column(imported, tmp_path):
     assert counts == EXPECTED_ROWS
     patients = (tmp_path / "out" / "patients.csv").read_text().splitlines()
     assert patients[0].startswith("patient,sex,birth_date,height_cm,standard_weight_kg,diagnosis")
-    # Numbers without trailing zeros (55.0 → 55), flags 0/1, empty = unknown.
-    assert patients[2].startswith("EX02,F,1996-11-02,161,55,CD,,L1,0,B1,0,1,0,0,0,1,normal,")
+    # Numbers without trailing zeros (55.0 → 55), flags 0/1, empty = unknown (here the
+    # non_reproductive_reason after reproductive_potential 1).
+    assert patients[2].startswith("EX02,F,1996-11-02,161,55,CD,,L1,0,B1,0,1,,0,0,0,1,normal,")
     visits = (tmp_path / "out" / "visits.csv").read_text().splitlines()
     assert visits[0].endswith(",notes,cdai_computed,clinical_status")
     assert visits[4].endswith(",134,remission")
