@@ -44,7 +44,7 @@ def main():
 
     from patients.models import Patient
     from safety.scan import scan_reminders
-    from therapy.actions import course_save
+    from therapy.actions import historical_course_save
     from visits.models import Visit
 
     generate_cohort()
@@ -55,7 +55,7 @@ def main():
     if patient is None:
         patient = Patient.objects.create(code="BENCH-P100", sex="M", birth_date=today - timedelta(days=40 * 365),
                                          diagnosis="CD", height_cm=Decimal("175"))
-        course_save(actor=user, patient=patient, start_date=today - timedelta(days=1000))
+        historical_course_save(actor=user, patient=patient, start_date=today - timedelta(days=1000))
         Visit.objects.bulk_create(
             Visit(patient=patient, date=today - timedelta(days=10 * i), contact="clinic", cdai=150 + i % 50,
                   clinical_status="response")

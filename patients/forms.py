@@ -8,6 +8,8 @@ from django.contrib.auth import get_user_model
 from patients.models import Diagnosis, Patient
 from thalimon.concurrency import expected_version_field
 from thalimon.roles import CLINICIAN, NURSE
+from therapy.actions import COURSE_PAGE_FIELDS, START_BY_CHECKLIST, START_FIELDS
+from therapy.models import TherapyCourse
 
 
 class UnknownYesNo(forms.NullBooleanSelect):
@@ -210,12 +212,14 @@ __all__ = ["PatientForm", "PatientSearchForm", "Diagnosis"]
 
 
 class CourseForm(forms.ModelForm):
-    class Meta:
-        from therapy.models import TherapyCourse
+    """The course page: what may change once thalidomide has started. The start (day 0 and
+    the first dose) is shown read-only, never taken: a start field in the POST, even forged,
+    is refused naming it (the action refuses it too)."""
 
+    class Meta:
         model = TherapyCourse
-        fields = ["start_date", "target_dose_mg", "regimen", "regimen_reason", "stop_date", "stop_reason"]
-        widgets = {"start_date": DateInput(), "stop_date": DateInput()}
+        fields = list(COURSE_PAGE_FIELDS)
+        widgets = {"stop_date": DateInput()}
 
     def __init__(self, *args, patient, **kwargs):
         super().__init__(*args, **kwargs)
@@ -227,9 +231,16 @@ class CourseForm(forms.ModelForm):
         self.helper.layout = Layout(
             Fieldset(
                 "Thalidomide course",
-                Row(Column("start_date", css_class="col-md-4"), Column("target_dose_mg", css_class="col-md-4")),
+                Row(Column("target_dose_mg", css_class="col-md-4")),
                 Row(Column("regimen", css_class="col-md-4"), Column("regimen_reason", css_class="col-md-8")),
                 Row(Column("stop_date", css_class="col-md-4"), Column("stop_reason", css_class="col-md-8")),
             ),
             Submit("save", "Save course"),
         )
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in START_FIELDS:
+            if name in self.data:
+                self.add_error(None, f"{name}: not taken on the course page — {START_BY_CHECKLIST}.")
+        return cleaned

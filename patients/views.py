@@ -15,6 +15,7 @@ from safety import selectors as safety_selectors
 from thalimon.access import require_permission
 from thalimon.forms import run_action
 from thalimon.roles import CLINICIAN
+from therapy import records as therapy_records
 from therapy import selectors as therapy_selectors
 from therapy.actions import course_save
 from visits import selectors as visit_selectors
@@ -128,6 +129,8 @@ def patient_detail(request, patient):
 
 @patient_view("therapy.change_therapycourse")
 def course_edit(request, patient):
+    """Target dose, regimen and stop of a started course. The start is shown read-only:
+    it is recorded only by the start-of-therapy checklist (therapy:therapy_start)."""
     course = getattr(patient, "course", None)
     form = CourseForm(request.POST or None, instance=course, patient=patient)
     if request.method == "POST":
@@ -138,7 +141,8 @@ def course_edit(request, patient):
             messages.success(request, f"Thalidomide course of {patient.code} saved.")
             return redirect(patient)
         messages.error(request, "The course was not saved: please correct the fields marked below.")
-    return render(request, "patients/course_form.html", {"form": form, "patient": patient})
+    start = therapy_records.start_record_for(patient, on=timezone.localdate())
+    return render(request, "patients/course_form.html", {"form": form, "patient": patient, "start": start})
 
 
 @patient_view("patients.view_patient")

@@ -135,11 +135,11 @@ def make_patient(db, clinician):
 @pytest.fixture
 def records(make_patient, clinician):
     """One patient (GI-0100) with a record of every kind, for tests that visit every URL."""
-    from therapy.actions import course_save
+    from therapy.actions import historical_course_save
     from visits.actions import endoscopy_record, visit_record
 
     patient = make_patient(code="GI-0100", ileocolic_resection=True, sex="F")
-    course_save(actor=clinician, patient=patient, start_date=date(2024, 1, 1))
+    historical_course_save(actor=clinician, patient=patient, start_date=date(2024, 1, 1))
     visit = visit_record(actor=clinician, patient=patient, date=date(2024, 1, 15), cdai_entered=200)
     endoscopy = endoscopy_record(actor=clinician, patient=patient, date=date(2024, 2, 1), cdeis_entered=5)
     from safety.models import AdverseEvent, Alert, Reminder

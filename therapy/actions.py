@@ -20,6 +20,22 @@ from therapy.models import DoseChange, Drug, PregnancyTest, TherapyCourse
 from visits.actions import statuses_refresh
 from visits.models import Visit
 
+# What the course page edits. The start (day 0 and the first dose) and the checklist facts
+# are recorded only by the start-of-therapy checklist (``therapy_start``).
+COURSE_PAGE_FIELDS = ("target_dose_mg", "regimen", "regimen_reason", "stop_date", "stop_reason")
+# Names a start is (``start_date``, the course page's old field) or could be posted under:
+# the course page refuses them.
+START_FIELDS = ("start_date", "thalidomide_start", "first_dose_mg", "first_dose", "dose_mg")
+START_BY_CHECKLIST = (
+    "thalidomide is started (day 0 and the first dose) only through the start-of-therapy checklist "
+    "(Start thalidomide), which checks consent, the pre-start pregnancy tests (R5.2), contraception "
+    "(R5.3) and TPMT/NUDT15 (R4.2)"
+)
+START_REFUSED = (
+    "This is a thalidomide start (a first dose, or a new start more than 28 days after a stop, R3.1) "
+    "and was not saved: " + START_BY_CHECKLIST + "."
+)
+
 
 def _refusal(decision):
     return ValidationError(
@@ -42,9 +58,21 @@ def _check_order(patient, row):
         raise ValidationError({"dose_mg": "Thalidomide has not been started: a stop cannot be the first record."})
 
 
-def _check_start(patient, decision, date):
-    if decision.drug != Drug.THALIDOMIDE or decision.kind not in ("first_dose", "restart"):
+def _check_start(patient, decision, date, *, via_checklist):
+    """A first thalidomide dose, or a new start more than 28 days after a stop (R3.1), is
+    recorded only by the start-of-therapy checklist (``therapy_start``), and the checklist
+    records nothing but such a start."""
+    if not via_checklist:
+        if decision.starts_thalidomide:
+            raise ValidationError({"dose_mg": [START_REFUSED]}, code="start_via_checklist")
         return
+    if not decision.starts_thalidomide:
+        raise ValidationError(
+            {"start_date": f"Thalidomide does not start on {date:%Y-%m-%d}: this dose is checked as "
+                           f"{decision.kind.replace('_', ' ')} (R3.1: a dose within 28 days of a stop resumes "
+                           "the course). Record it on Change dose."},
+            code="not_a_start",
+        )
     missing = records.checklist(patient, start_date=date).missing
     if missing and not records.checklist_overridden(records.course_of(patient), date):
         raise ValidationError(
@@ -87,8 +115,11 @@ def course_follow_doses(patient, actor):
     return course, start_moved
 
 
-def _record_dose(*, actor, patient, drug, date, dose_mg, reason, override_reason, historical=False):
-    """The write of one dose change and what derives from it (no rescan)."""
+def _record_dose(
+    *, actor, patient, drug, date, dose_mg, reason, override_reason, historical=False, via_checklist=False
+):
+    """The write of one dose change and what derives from it (no rescan). A thalidomide
+    start passes only ``via_checklist`` (``therapy_start``) or from a past chart (``historical``)."""
     row = DoseChange(
         patient=patient, drug=drug, date=date, dose_mg=Decimal(str(dose_mg)), reason=reason,
         override_reason=override_reason.strip(), decided_by=actor,
@@ -100,7 +131,7 @@ def _record_dose(*, actor, patient, drug, date, dose_mg, reason, override_reason
         _check_order(patient, row)
     decision = records.check_dose(patient, drug=drug, date=date, dose_mg=row.dose_mg)
     if not historical:
-        _check_start(patient, decision, date)
+        _check_start(patient, decision, date, via_checklist=via_checklist)
         _enforce(decision, row)
     row.kind = decision.kind
     row.deviations = [f.code for f in decision.deviations]
@@ -121,8 +152,9 @@ def dose_change_record(*, actor, patient, drug, date, dose_mg, reason="", overri
     """Record a dose change.
 
     From the web (``historical=False``): refused when it breaks a rule unless
-    ``override_reason`` is given (never for a hard block); first doses go through the
-    start-of-therapy checklist; rows are recorded in date order. A row from a past
+    ``override_reason`` is given (never for a hard block); a thalidomide first dose or new
+    start (R3.1) is refused: it is recorded only by the start-of-therapy checklist
+    (``therapy_start``); rows are recorded in date order. A row from a past
     chart (``historical=True``, the demo seed): nothing is refused, the deviations are
     stored, as an import stores them."""
     row = _record_dose(
@@ -140,18 +172,72 @@ def _save_course_fields(course, actor, fields):
     return save_with_history(course, actor)
 
 
+def _refuse_start_fields(fields):
+    """The course page takes only COURSE_PAGE_FIELDS: a start field (even a forged one)
+    or a checklist fact is refused, naming the field."""
+    refused = {
+        name: f"{name}: not taken here — {START_BY_CHECKLIST}."
+        for name in fields
+        if name not in COURSE_PAGE_FIELDS
+    }
+    if refused:
+        raise ValidationError(refused, code="start_via_checklist")
+
+
 @transaction.atomic
 def course_save(*, actor, patient, **fields):
-    """Create or edit the patient's thalidomide course; statuses are re-derived when
-    day 0 moves (the baseline window and every status follow it)."""
-    course = records.course_of(patient) or TherapyCourse(patient=patient)
-    start_before = course.start_date
+    """Edit the course of a patient whose thalidomide has started: target dose, regimen
+    and its reason, stop. It never creates the course nor moves day 0: the start (its
+    date and first dose) is recorded only by ``therapy_start`` (the checklist)."""
+    _refuse_start_fields(fields)
+    course = records.course_of(patient)
+    if course is None:
+        raise ValidationError(
+            {"start_date": f"Thalidomide has not been started: {START_BY_CHECKLIST}."}, code="start_via_checklist"
+        )
     _save_course_fields(course, actor, fields)
     patient.course = course
-    if course.start_date != start_before:
-        statuses_refresh(patient)
     request_rescan(patient.pk)
     return course
+
+
+@transaction.atomic
+def historical_course_save(*, actor, patient, start_date, **fields):
+    """A course from a past chart (the demo seed, the benchmark, test set-up), written as
+    the datasheet import writes one: its start as the chart gives it, without the
+    checklist. No page calls it (tests/therapy/test_one_way_to_start.py). With thalidomide
+    rows, day 0 must be the first of them (R3.1)."""
+    first, _stop = records.course_dates(records.dose_rows_for(patient, Drug.THALIDOMIDE))
+    if first is not None and first != start_date:
+        raise ValidationError(
+            {"start_date": f"Thalidomide start must be the first thalidomide dose row ({first:%Y-%m-%d}) (R3.1)."}
+        )
+    course = records.course_of(patient) or TherapyCourse(patient=patient)
+    start_before = course.start_date
+    _save_course_fields(course, actor, {"start_date": start_date, **fields})
+    patient.course = course
+    if course.start_date != start_before:
+        statuses_refresh(patient)  # day 0 moves the baseline window and every status
+    request_rescan(patient.pk)
+    return course
+
+
+def _checklist_or_override(course, actor, patient, start_date, override_reason):
+    """The checklist for ``start_date``; incomplete, the override reason covers this start only."""
+    state = records.checklist(patient, start_date=start_date, course=course)
+    if state.complete:
+        return
+    if not override_reason.strip():
+        raise ValidationError(
+            {"override_reason": [
+                "The checklist is incomplete; a clinician may start only with an override reason:",
+                *[item.label for item in state.missing],
+            ]}
+        )
+    course.checklist_override_reason = override_reason.strip()
+    course.checklist_override_date = start_date
+    course.checklist_override_missing = [item.key for item in state.missing]
+    save_with_history(course, actor)
 
 
 @transaction.atomic
@@ -160,33 +246,26 @@ def therapy_start(
     consent_signed_date=None, contraception_counselling_date=None, override_reason="",
     dose_override_reason="",
 ):
-    """Record the checklist facts and the first thalidomide dose in one step.
+    """Record the checklist facts and the first thalidomide dose in one step: the only way
+    a thalidomide start (the first dose, or a new start more than 28 days after a stop,
+    R3.1) is recorded from the web.
 
     ``override_reason`` covers an incomplete checklist for this start only;
     deviations of the first dose itself (R3.5) need their own
-    ``dose_override_reason``, written after the clinician has seen them."""
+    ``dose_override_reason``, written after the clinician has seen them. A new start
+    keeps day 0 of the course (the first thalidomide row, R3.1)."""
     course = records.course_of(patient) or TherapyCourse(patient=patient)
-    _save_course_fields(course, actor, {
-        "start_date": start_date, "target_dose_mg": target_dose_mg, "regimen": regimen,
-        "regimen_reason": regimen_reason, "consent_signed_date": consent_signed_date,
-        "contraception_counselling_date": contraception_counselling_date,
-    })
-    state = records.checklist(patient, start_date=start_date, course=course)
-    if not state.complete:
-        if not override_reason.strip():
-            raise ValidationError(
-                {"override_reason": [
-                    "The checklist is incomplete; a clinician may start only with an override reason:",
-                    *[item.label for item in state.missing],
-                ]}
-            )
-        course.checklist_override_reason = override_reason.strip()
-        course.checklist_override_date = start_date
-        course.checklist_override_missing = [item.key for item in state.missing]
-        save_with_history(course, actor)
+    fields = {
+        "target_dose_mg": target_dose_mg, "regimen": regimen, "regimen_reason": regimen_reason,
+        "consent_signed_date": consent_signed_date, "contraception_counselling_date": contraception_counselling_date,
+    }
+    if not DoseChange.objects.filter(patient=patient, drug=Drug.THALIDOMIDE, dose_mg__gt=0).exists():
+        fields["start_date"] = start_date
+    _save_course_fields(course, actor, fields)
+    _checklist_or_override(course, actor, patient, start_date, override_reason)
     row = _record_dose(
         actor=actor, patient=patient, drug=Drug.THALIDOMIDE, date=start_date, dose_mg=dose_mg,
-        reason="start", override_reason=dose_override_reason,
+        reason="start", override_reason=dose_override_reason, via_checklist=True,
     )
     patient.course = records.course_of(patient)
     statuses_refresh(patient)  # day 0 moves the baseline window and every status

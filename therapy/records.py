@@ -34,6 +34,7 @@ from visits.models import Contact, Visit
 HARD_BLOCKS = frozenset({"dosed_after_positive_pregnancy_test"})
 ADULT_FROM_AGE = 16  # R3.1: adult regimen from the 16th birthday at the start
 STOPPED = "stopped"  # the stop reason when the 0 mg row gives none
+START_KINDS = (dose_rules.ChangeKind.FIRST_DOSE, dose_rules.ChangeKind.RESTART)  # R3.1: a (new) start
 
 
 # --- loading ---------------------------------------------------------------------
@@ -163,6 +164,12 @@ class DoseDecision:
     @property
     def clean(self):
         return not self.blocking
+
+    @property
+    def starts_thalidomide(self):
+        """A thalidomide first dose, or a new start more than 28 days after a stop (R3.1):
+        recorded only by the start-of-therapy checklist."""
+        return self.drug == Drug.THALIDOMIDE and self.kind in START_KINDS
 
 
 def decide_thalidomide(thal_patient, *, history, proposed):
@@ -347,3 +354,43 @@ def checklist(patient, *, start_date, with_azathioprine=True, course=None):
 def checklist_overridden(course, start_date):
     """A checklist override covers the start it was written for, never a later restart."""
     return bool(course and course.checklist_override_reason and course.checklist_override_date == start_date)
+
+
+# --- the start as the course page shows it (read-only) --------------------------------
+@dataclass
+class StartRecord:
+    """The thalidomide start of a patient: day 0 of the course, its first dose row (None for
+    an imported start without dose rows), the latest (new) start, whether thalidomide is
+    taken on ``on``, and the checklist items not on record for day 0 (none when overridden)."""
+
+    course: object
+    first_dose: object
+    latest_start: object
+    active: bool
+    stopped_on: object
+    checklist_missing: list
+
+    @property
+    def started(self):
+        return self.first_dose is not None
+
+
+def start_record_for(patient, *, on):
+    """The StartRecord of a stored patient (a few queries)."""
+    course = course_of(patient)
+    rows = list(
+        DoseChange.objects.filter(patient=patient, drug=Drug.THALIDOMIDE, date__lte=on)
+        .select_related("decided_by").order_by("date")
+    )
+    history = dose_history(rows)
+    missing = []
+    if course is not None and not checklist_overridden(course, course.start_date):
+        missing = checklist(patient, start_date=course.start_date, course=course).missing
+    return StartRecord(
+        course=course,
+        first_dose=next((row for row in rows if row.dose_mg > 0), None),
+        latest_start=dose_rules.course_start(history, on) if history else None,
+        active=thalidomide_active(history, on),
+        stopped_on=dose_rules.stop_date(history, on) if history else None,
+        checklist_missing=missing,
+    )

@@ -10,7 +10,7 @@ from thalimon.forms import run_action
 from thalimon.rules_config import rule_settings
 from therapy import actions, records, selectors
 from therapy.forms import ContraceptionForm, DoseChangeForm, PregnancyTestForm, TherapyStartForm
-from therapy.models import DoseChange, Drug
+from therapy.models import Drug
 from therapy.rules import pregnancy as pregnancy_rules
 
 
@@ -74,14 +74,18 @@ def dose_change_view(request, patient):
 def dose_check(request, patient):
     """htmx: the proposed change checked against the rules while the clinician types."""
     form = DoseChangeForm(request.POST or None, patient=patient)
-    return render(request, "therapy/_dose_check.html", {"decision": _decision_for(patient, form), "form": form})
+    return render(
+        request, "therapy/_dose_check.html", {"decision": _decision_for(patient, form), "form": form, "patient": patient}
+    )
 
 
 @patient_view("therapy.add_dosechange")
 def therapy_start_view(request, patient):
+    """The only page that starts thalidomide: the first dose, or a new start more than
+    28 days after a stop (R3.1), with the start-of-therapy checklist."""
     course = getattr(patient, "course", None)
-    if DoseChange.objects.filter(patient=patient, drug=Drug.THALIDOMIDE).exists():
-        messages.info(request, "Thalidomide has been started already: use Change dose.")
+    if records.thalidomide_active(records.dose_rows_for(patient, Drug.THALIDOMIDE), timezone.localdate()):
+        messages.info(request, "Thalidomide is being taken: use Change dose.")
         return redirect("therapy:dose_change", code=patient.code)
     initial = {}
     if course:
@@ -124,6 +128,7 @@ def therapy_start_view(request, patient):
             "form": form,
             "patient": patient,
             "decision": decision,
+            "start_page": True,
             "checklist": records.checklist(patient, start_date=start_date),
         },
     )

@@ -13,12 +13,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_clinician_records_a_visit_and_sees_status_and_chart(page, screenshot, make_user, make_patient):
     from thalimon.roles import CLINICIAN
-    from therapy.actions import course_save
+    from therapy.actions import historical_course_save
     from visits.actions import visit_record
 
     carla = make_user(CLINICIAN, username="carla", first_name="Carla", last_name="Clinician")
     patient = make_patient(code="GI-0321", standard_weight_kg=Decimal("70"), baseline_cdai=Decimal("300"))
-    course_save(actor=carla, patient=patient, start_date=date(2024, 1, 1))
+    historical_course_save(actor=carla, patient=patient, start_date=date(2024, 1, 1))
     visit_record(actor=carla, patient=patient, date=date(2024, 1, 29), cdai_entered=Decimal("240"))
 
     log_in(page, "carla")

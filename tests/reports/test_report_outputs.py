@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from therapy.actions import course_save
+from therapy.actions import historical_course_save
 from visits.actions import visit_record
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +24,7 @@ def _cohort(make_patient, clinician, n, offset=0):
     """n patients, baseline 300 at day 0, CDAI 120 at day 28 (remission at week 4, R2.2)."""
     for i in range(n):
         patient = make_patient(code=f"RP-{offset + i:04d}", standard_weight_kg=Decimal("70"))
-        course_save(actor=clinician, patient=patient, start_date=START)
+        historical_course_save(actor=clinician, patient=patient, start_date=START)
         visit_record(actor=clinician, patient=patient, date=START, cdai_entered=Decimal("300"))
         visit_record(actor=clinician, patient=patient, date=START + timedelta(days=28), cdai_entered=Decimal("120"))
 
@@ -93,7 +93,7 @@ def test_report_page_for_the_clinic_lead(client, clinic_lead, nurse, cohort):
 
 def test_visit_pdf_text_and_png(client, clinician, make_patient, tmp_path):
     patient = make_patient(code="GI-PDF1", standard_weight_kg=Decimal("70"), baseline_cdai=Decimal("300"))
-    course_save(actor=clinician, patient=patient, start_date=START)
+    historical_course_save(actor=clinician, patient=patient, start_date=START)
     visit = visit_record(
         actor=clinician, patient=patient, date=START + timedelta(days=28), weight_kg=Decimal("70"),
         cdai_stools=10, cdai_pain=4, cdai_wellbeing=6, cdai_complications=1, cdai_antidiarrheal=False,

@@ -103,10 +103,10 @@ def test_positive_pregnancy_test_refuses_every_dose_without_override(make_patien
     woman = make_patient(code="GI-0800", sex="F", contraception_start=START - timedelta(days=40))
     for day in (-12, 0):
         therapy_actions.pregnancy_test_record(actor=nurse, patient=woman, date=START + timedelta(days=day), result="negative")
-    TherapyCourse.objects.create(
-        patient=woman, start_date=START, consent_signed_date=START, contraception_counselling_date=START
+    therapy_actions.therapy_start(
+        actor=clinician, patient=woman, start_date=START, dose_mg=Decimal("25"),
+        consent_signed_date=START, contraception_counselling_date=START,
     )
-    therapy_actions.dose_change_record(actor=clinician, patient=woman, drug="thalidomide", date=START, dose_mg=Decimal("25"))
     therapy_actions.pregnancy_test_record(actor=nurse, patient=woman, date=START + timedelta(days=7), result="positive")
     with pytest.raises(ValidationError) as refused:
         therapy_actions.dose_change_record(
