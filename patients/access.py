@@ -57,6 +57,8 @@ def patient_view(permission, *, record=None):
                 target = patient_for(request, kwargs.pop("code"), perm=permission)
             else:
                 target = record_for(request, record, kwargs.pop("pk"), perm=permission)
+            # Every page of a patient shows that patient's open urgent events (base.html).
+            request.patient = target if record is None else target.patient
             return view(request, target, *args, **kwargs)
 
         protected = login_required(wrapped)

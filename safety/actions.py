@@ -1,7 +1,9 @@
 """Safety actions: the rescan queue, R4.4 alerts, reminder and alert actions, adverse events.
 
-Clinical actions in every app end with ``request_rescan(patient_id)``: one rescan of
-that patient, queued when the transaction commits (never for a rolled-back write).
+Clinical actions in every app end with ``request_rescan(patient_id)``: that patient's
+reminders and urgent events recomputed in the same transaction (so the inbox, the
+badge and the banner are right the moment the save returns, and a rolled-back write
+changes nothing); only the urgent emails wait for the commit.
 Lab and visit actions store their R4.4 alerts through ``lab_alerts_refresh`` and
 ``visit_alerts_refresh`` in their own transaction; the importer builds the same
 alerts with ``lab_alert_for``/``bradycardia_alert_for``.
@@ -11,19 +13,29 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
 
-from celery import current_app
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from safety import alerts
-from safety.models import AdverseEvent, AdverseEventNote, Alert, AlertKind, Reminder, ReminderState
+from safety import alerts, policy, schedule
+from safety.kinds import RESOLVED_BY
+from safety.models import (
+    AdverseEvent,
+    AdverseEventNote,
+    Alert,
+    AlertKind,
+    AlertTier,
+    Reminder,
+    ReminderState,
+)
+from safety.scan import scan_reminders
 from thalimon.history import bulk_create_recorded, bulk_update_recorded, save_with_history
 from therapy import records as therapy_records
 from therapy.models import Drug
 
 RESCAN_TASK = "safety.tasks.rescan_patient"
-MAX_SNOOZE_DAYS = 7
+MAX_SNOOZE_DAYS = policy.MAX_SNOOZE_DAYS
+MIN_DECISION_LENGTH = 10
 
 _rescans_suppressed = ContextVar("rescans_suppressed", default=False)
 
@@ -40,10 +52,10 @@ def rescans_deferred():
 
 
 def request_rescan(patient_id):
-    """Queue one rescan of ``patient_id``'s reminders after the current transaction commits."""
+    """Rescan ``patient_id``'s reminders and urgent events now, in the current transaction."""
     if _rescans_suppressed.get():
         return
-    transaction.on_commit(lambda: current_app.tasks[RESCAN_TASK].delay(patient_id))
+    scan_reminders(patient_ids=[patient_id])
 
 
 # --- R4.4 alerts ------------------------------------------------------------------
@@ -85,14 +97,20 @@ def _store_alerts(patient, kind, computed):
     if not computed:
         return
     stored = {a.source: a for a in Alert.objects.filter(patient=patient, kind=kind, source__in=list(computed))}
-    gone = [stored[source].pk for source, alert in computed.items() if alert is None and source in stored]
+    urgent_closed = [
+        stored[source] for source, alert in computed.items()
+        if source in stored and stored[source].tier == AlertTier.WITHHOLD
+        and (alert is None or alert.tier != AlertTier.WITHHOLD)
+    ]
+    gone = [stored[source].pk for source, alert in computed.items()
+            if alert is None and source in stored and stored[source] not in urgent_closed]
     if gone:
         Alert.objects.filter(pk__in=gone).delete()
     new, changed = [], []
     for source, alert in computed.items():
-        if alert is None:
-            continue
         current = stored.get(source)
+        if alert is None or (current is not None and current in urgent_closed):
+            continue
         if current is None:
             new.append(alert)
         elif any(getattr(current, f) != getattr(alert, f) for f in ALERT_FIELDS):
@@ -101,6 +119,25 @@ def _store_alerts(patient, kind, computed):
             changed.append(current)
     bulk_create_recorded(Alert, new, None)
     bulk_update_recorded(Alert, changed, ALERT_FIELDS, None)
+    _close_corrected(urgent_closed, computed)
+
+
+def _close_corrected(alerts, computed):
+    """A withhold-level result corrected below that level, or deleted: the urgent event is
+    kept (with who saw it and what was decided) and closed by that data, never deleted."""
+    now = timezone.now()
+    for alert in alerts:
+        corrected = computed.get(alert.source)
+        alert.tier = corrected.tier if corrected is not None else AlertTier.CLEARED
+        if corrected is not None:
+            alert.reason = corrected.reason
+        if alert.resolved_at is None:
+            alert.resolved_at = now
+            alert.resolution = (
+                "Resolved by the data: the result was corrected below the withhold level"
+                if corrected is not None else "Resolved by the data: the result was corrected or deleted"
+            ) + " (see the result's history)."
+    bulk_update_recorded(Alert, alerts, ["tier", "reason", "resolved_at", "resolution"], None)
 
 
 def lab_alerts_refresh(patient, labs, *, removed_ids=()):
@@ -131,33 +168,57 @@ def alert_acknowledge(*, actor, alert_id):
     return save_with_history(alert, actor)
 
 
-# --- reminder actions -------------------------------------------------------------
-def _open_reminder(reminder_id):
+# --- reminder actions (R7: reminders close on data) -------------------------------------
+def reminder_roles(user):
+    """The R7 roles of ``user`` for ``policy.refusal``, from the permissions of its groups."""
+    roles = set()
+    if user.has_perm("safety.work_reminder"):
+        roles.add(policy.NURSE)
+    if user.has_perm("safety.work_clinician_reminder"):
+        roles.add(policy.CLINICIAN)
+    return roles
+
+
+def allowed_actions(user, reminder):
+    """The actions ``user`` may take on ``reminder`` (complete, snooze, dismiss)."""
+    roles = reminder_roles(user)
+    return [action for action in policy.REMINDER_ACTIONS if policy.refusal(reminder.kind, action, roles) is None]
+
+
+def _open_reminder(reminder_id, actor, action):
     reminder = Reminder.objects.select_for_update().select_related("patient").get(pk=reminder_id)
     if not reminder.is_open:
         raise ValidationError(
             f"This reminder is already closed ({reminder.get_state_display().lower()}); nothing was changed."
         )
+    refused = policy.refusal(reminder.kind, action, reminder_roles(actor))
+    if refused:
+        raise ValidationError(f"Not allowed: {refused}; nothing was changed.")
     return reminder
 
 
 @transaction.atomic
 def reminder_acknowledge(*, actor, reminder_id):
-    reminder = _open_reminder(reminder_id)
+    reminder = Reminder.objects.select_for_update().select_related("patient").get(pk=reminder_id)
+    if not reminder.is_open:
+        raise ValidationError("This reminder is already closed; nothing was changed.")
     reminder.state = ReminderState.ACKNOWLEDGED
     return save_with_history(reminder, actor)
 
 
 @transaction.atomic
-def reminder_complete(*, actor, reminder_id, note):
-    if not (note or "").strip():
-        raise ValidationError({"note": "Note: say what was done (e.g. test booked for Monday)."})
-    reminder = _open_reminder(reminder_id)
-    reminder.state = ReminderState.DONE
-    reminder.completion_note = note.strip()
-    reminder.closed_at = timezone.now()
-    reminder.closed_by = actor
-    return save_with_history(reminder, actor)
+def reminder_complete(*, actor, reminder_id):
+    """Closed only by its data: the patient is rescanned now, and the reminder is done if
+    the recorded data resolves it; otherwise it stays, and the refusal says what is missing."""
+    reminder = _open_reminder(reminder_id, actor, policy.COMPLETE)
+    scan_reminders(patient_ids=[reminder.patient_id])
+    reminder.refresh_from_db()
+    if reminder.is_open:
+        raise ValidationError(
+            f"Still due: nothing recorded resolves this reminder yet. It closes when "
+            f"{RESOLVED_BY[reminder.kind]} — record that first."
+        )
+    return reminder
 
 
 def _snooze_days(days):
@@ -167,24 +228,70 @@ def _snooze_days(days):
         return 0
 
 
+def _text(value, field, what, limit=None):
+    text = (value or "").strip()
+    if not text:
+        raise ValidationError({field: what})
+    if limit and len(text) > limit:
+        raise ValidationError({field: f"{field.capitalize()}: at most {limit} characters (this one has {len(text)})."})
+    return text
+
+
 @transaction.atomic
 def reminder_snooze(*, actor, reminder_id, days, reason):
-    errors = {}
+    reminder = _open_reminder(reminder_id, actor, policy.SNOOZE)
     days = _snooze_days(days)
     if not 1 <= days <= MAX_SNOOZE_DAYS:
-        errors["days"] = f"Days: snooze for 1 to {MAX_SNOOZE_DAYS} whole days."
-    reason = (reason or "").strip()
-    limit = Reminder._meta.get_field("snooze_reason").max_length
-    if not reason:
-        errors["reason"] = "Reason: say why the reminder waits."
-    elif len(reason) > limit:
-        errors["reason"] = f"Reason: at most {limit} characters (this one has {len(reason)})."
-    if errors:
-        raise ValidationError(errors)
-    reminder = _open_reminder(reminder_id)
+        raise ValidationError({"days": f"Days: snooze for 1 to {MAX_SNOOZE_DAYS} whole days."})
+    # No snooze past the day it becomes overdue: then it is escalated, and nobody can
+    # keep a reminder out of sight by snoozing it again and again.
+    latest = reminder.due + timedelta(days=schedule.OVERDUE_AFTER_DAYS)
+    if timezone.localdate() + timedelta(days=days) > latest:
+        raise ValidationError({"days": (
+            f"Days: this reminder becomes overdue on {latest + timedelta(days=1):%Y-%m-%d}; it cannot be snoozed "
+            f"past {latest:%Y-%m-%d}." if timezone.localdate() < latest else
+            "Days: this reminder is overdue and cannot wait any longer; record what resolves it."
+        )})
+    reason = _text(reason, "reason", "Reason: say why the reminder waits.",
+                   Reminder._meta.get_field("snooze_reason").max_length)
     reminder.snoozed_until = timezone.localdate() + timedelta(days=days)
     reminder.snooze_reason = reason
     return save_with_history(reminder, actor)
+
+
+def _decision(decision):
+    text = _text(decision, "decision", "Decision: write the clinical decision (e.g. no further step: stays at 50 mg).")
+    if len(text) < MIN_DECISION_LENGTH:
+        raise ValidationError({"decision": f"Decision: at least {MIN_DECISION_LENGTH} characters — say what was decided."})
+    return text
+
+
+@transaction.atomic
+def reminder_dismiss(*, actor, reminder_id, decision):
+    """A clinician ends a reminder by a recorded decision, where R7 allows it (``policy.REMINDER_POLICY``)."""
+    reminder = _open_reminder(reminder_id, actor, policy.DISMISS)
+    reminder.completion_note = f"Decision: {_decision(decision)}"
+    reminder.state = ReminderState.DISMISSED
+    reminder.closed_at = timezone.now()
+    reminder.closed_by = actor
+    return save_with_history(reminder, actor)
+
+
+@transaction.atomic
+def alert_decide(*, actor, alert_id, decision):
+    """A clinician closes an urgent event with a recorded decision (e.g. "thalidomide stopped
+    on …, patient referred"). The rules keep refusing doses while their data says so."""
+    if not actor.has_perm("safety.decide_alert"):
+        raise ValidationError("Only a clinician records the decision that closes an urgent event.")
+    alert = Alert.objects.select_for_update().select_related("patient").get(pk=alert_id)
+    if not alert.is_urgent:
+        raise ValidationError("Only an urgent event is closed by a decision; acknowledge this alert instead.")
+    if alert.resolved_at is not None:
+        raise ValidationError("This urgent event is already resolved; nothing was changed.")
+    alert.resolution = f"Decision: {_decision(decision)}"
+    alert.resolved_at = timezone.now()
+    alert.resolved_by = actor
+    return save_with_history(alert, actor)
 
 
 # --- adverse events -------------------------------------------------------------------

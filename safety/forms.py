@@ -9,10 +9,14 @@ from patients.forms import DateInput, iso_dates_only
 from safety.kinds import REMINDER_KINDS
 from safety.models import AdverseEvent
 
+URGENT, ALERTS = "urgent", "alerts"
+
 
 class InboxFilterForm(forms.Form):
     kind = forms.ChoiceField(
-        choices=[("", "All kinds"), *REMINDER_KINDS], required=False,
+        choices=[("", "All kinds"), (URGENT, "Urgent events"), (ALERTS, "Review alerts (R4.4)"),
+                 ("Reminders", REMINDER_KINDS)],
+        required=False,
         widget=forms.Select(attrs={"class": "form-select"}),
     )
     patient = forms.CharField(
@@ -102,3 +106,12 @@ class AdverseEventNoteForm(forms.Form):
         self.helper.form_tag = False
         self.helper.layout = Layout(Row(Column("date", css_class="col-md-3"), Column("note", css_class="col-md-9")),
                                     Submit("save", "Add follow-up note"))
+
+
+class DecisionForm(forms.Form):
+    """A clinician's recorded decision that closes an urgent event or dismisses a reminder."""
+
+    decision = forms.CharField(
+        label="Clinical decision", min_length=10, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "e.g. Thalidomide stopped on 2026-12-01, patient referred to obstetrics"}),
+    )

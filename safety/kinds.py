@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from safety import schedule
+from therapy.rules import urgent
 
 LABELS = {
     "dose_step_due": "Dose step due",
@@ -21,6 +22,27 @@ LABELS = {
     "cumulative_dose_review": "Cumulative dose review (20 g)",
 }
 REMINDER_KINDS = [(kind, LABELS[kind]) for kind in schedule.KINDS]
+# The data that resolves each kind (said when the scan closes one).
+RESOLVED_BY = {
+    "dose_step_due": "a dose change was recorded, or the step is no longer due (target reached, neuropathy, stop)",
+    "neuropathy_review": "a later neuropathy grade was recorded",
+    "pregnancy_test_due": "a pregnancy test was recorded, or the patient is no longer tested (R5.1, R5.2)",
+    "contraception_follow_up": "a contraception confirmation was recorded, or the R5.3 period ended",
+    "ae_follow_up": "a follow-up, a visit or the resolution of the adverse event was recorded",
+    "blood_test_due": "a blood count was recorded, or azathioprine is no longer active",
+    "visit_due": "a clinic visit was recorded, or thalidomide is no longer active",
+    "cumulative_dose_review": "a clinic visit recording the neurological review",
+}
+# Urgent events (therapy.rules.urgent) — what people read, and the data that resolves each.
+URGENT_LABELS = {code: title for code, title in urgent.TITLES.items()}
+URGENT_RESOLVED_BY = {
+    "positive_pregnancy_test": "a later negative pregnancy test was recorded",
+    "dosed_after_positive_pregnancy_test": "a later negative pregnancy test was recorded",
+    "neuropathy_grade3_on_thalidomide": "thalidomide was stopped, or a lower neuropathy grade was recorded",
+    "lab": "a repeat result of the test below the withhold level was recorded, or azathioprine was stopped",
+    "contraception_not_confirmed": "contraception was confirmed at a later contact, or the R5.3 period ended",
+    "breastfeeding": "a later contact recorded no breast-feeding, or thalidomide was stopped",
+}
 
 
 @dataclass(frozen=True)
@@ -45,8 +67,35 @@ KIND_ACTION_LABELS = {
     "neuropathy_review": "Record the neuropathy grade",
     "cumulative_dose_review": "Record the neurological review",
 }
+# Urgent events: the one action that resolves each (stop = a 0 mg row on the dose page).
+URGENT_ACTION_LABELS = {
+    "positive_pregnancy_test": "Record the next test",
+    "dosed_after_positive_pregnancy_test": "Stop thalidomide",
+    "neuropathy_grade3_on_thalidomide": "Stop thalidomide",
+    "withhold_lab_result": "Record the repeat result",
+    "contraception_not_confirmed": "Record the confirmation",
+    "breastfeeding": "Stop thalidomide",
+}
 PATIENT_PAGE = ActionPage("patients:detail", "Open the patient", "")
 CLINICIAN_ACTS = "Open the patient (a clinician acts)"
+
+
+def urgent_code(alert):
+    """The urgent event's code (a withhold-level lab alert is ``withhold_lab_result``)."""
+    return "withhold_lab_result" if alert.kind == "lab" else alert.kind
+
+
+def urgent_label(alert):
+    return URGENT_LABELS.get(urgent_code(alert), alert.kind)
+
+
+def urgent_action_link(alert, user=None):
+    """(url, label) of the page that records what resolves an urgent event, if ``user`` may."""
+    code = urgent_code(alert)
+    page = ACTION_PAGES.get(alert.action or urgent.ACTIONS.get(code, ""), PATIENT_PAGE)
+    if page.permission and user is not None and not user.has_perm(page.permission):
+        return reverse(PATIENT_PAGE.url_name, args=[alert.patient.code]), CLINICIAN_ACTS
+    return reverse(page.url_name, args=[alert.patient.code]), URGENT_ACTION_LABELS.get(code, page.label)
 
 
 def action_link(reminder, user=None):

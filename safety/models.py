@@ -146,16 +146,31 @@ class AdverseEventNote(models.Model):
 
 # --- alerts (R4.4 and the urgent safety alerts) ------------------------------------
 class AlertKind:
-    """What raised an alert (``Alert.kind``)."""
+    """What raised an alert (``Alert.kind``); urgent events use their code from
+    ``therapy.rules.urgent.CODES`` (a withhold-tier lab alert is the urgent event itself)."""
 
     LAB = "lab"  # R4.4 laboratory alert, source "lab:<result id>"
     BRADYCARDIA = "bradycardia"  # R4.4 heart rate below 50/min on thalidomide, source "visit:<visit id>"
 
 
+class AlertTier:
+    REVIEW = "review"  # R4.4 tier A: acknowledged by whoever saw it
+    WITHHOLD = "withhold"  # R4.4 tier B: urgent
+    URGENT = "urgent"  # the other urgent events (therapy.rules.urgent)
+    CLEARED = "cleared"  # a withhold-level result corrected or deleted: the event kept, closed by that data
+
+
+URGENT_TIERS = (AlertTier.WITHHOLD, AlertTier.URGENT)
+
+
 class Alert(models.Model):
+    """An R4.4 alert or an urgent event. An urgent one (tier withhold or urgent) stays open
+    until its data arrives (the scan resolves it) or a clinician records a decision;
+    acknowledging it only says who saw it."""
+
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="alerts")
-    kind = models.CharField(max_length=40)  # lab | bradycardia
-    tier = models.CharField(max_length=10)  # review | withhold
+    kind = models.CharField(max_length=40)  # lab | bradycardia | an urgent code
+    tier = models.CharField(max_length=10)  # review | withhold | urgent
     source = models.CharField(max_length=40, help_text="e.g. lab:123 or visit:45")
     date = models.DateField()
     rule = models.CharField(max_length=8)
@@ -166,6 +181,18 @@ class Alert(models.Model):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    action = models.CharField(max_length=20, blank=True, help_text="What resolves an urgent event.")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The clinician who recorded the decision; empty when the data resolved it.",
+    )
+    resolution = models.TextField(blank=True, help_text="The data that resolved it, or the clinician's decision.")
+    notified_at = models.DateTimeField(null=True, blank=True, help_text="When the urgent email was sent.")
+    evidence_until = models.DateField(
+        null=True, blank=True,
+        help_text="The newest alarming datum behind an urgent event (frozen by a decision: newer data reopens it).",
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -173,9 +200,32 @@ class Alert(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["patient", "kind", "source"], name="alert_unique_per_source")
         ]
+        indexes = [
+            # The inbox, the badge and every patient page read the open urgent events.
+            models.Index(
+                fields=["patient"], condition=models.Q(resolved_at__isnull=True, tier__in=URGENT_TIERS),
+                name="alert_open_urgent",
+            ),
+            # The badge and the inbox count review alerts nobody has acknowledged yet.
+            models.Index(
+                fields=["patient"],
+                condition=models.Q(acknowledged_at__isnull=True, tier=AlertTier.REVIEW),
+                name="alert_unacknowledged_review",
+            ),
+        ]
+        permissions = [("decide_alert", "Can close an urgent event with a recorded clinical decision")]
 
     def __str__(self):
         return f"{self.patient.code} {self.kind} {self.tier} {self.date:%Y-%m-%d}"
+
+    @property
+    def is_urgent(self):
+        return self.tier in URGENT_TIERS
+
+    @property
+    def is_open(self):
+        """An urgent event until resolved; a review alert until acknowledged."""
+        return self.resolved_at is None if self.is_urgent else self.acknowledged_at is None
 
 
 # --- R7 reminders ----------------------------------------------------------------------
@@ -184,8 +234,9 @@ class Alert(models.Model):
 class ReminderState(models.TextChoices):
     OPEN = "open", "Open"
     ACKNOWLEDGED = "acknowledged", "Acknowledged"
-    DONE = "done", "Completed"
-    AUTO_RESOLVED = "auto_resolved", "Resolved automatically"
+    DONE = "done", "Completed"  # no longer set: a note never closes a reminder; the scan reopens these
+    AUTO_RESOLVED = "auto_resolved", "Resolved by the data"
+    DISMISSED = "dismissed", "Dismissed by a clinician's decision"
 
 
 OPEN_STATES = (ReminderState.OPEN, ReminderState.ACKNOWLEDGED)
@@ -204,7 +255,7 @@ class Reminder(models.Model):
     state = models.CharField(max_length=14, choices=ReminderState.choices, default=ReminderState.OPEN)
     snoozed_until = models.DateField(null=True, blank=True)
     snooze_reason = models.CharField(max_length=200, blank=True)
-    completion_note = models.TextField(blank=True)
+    completion_note = models.TextField(blank=True, help_text="What closed it: the data, or the clinician's decision.")
     escalated_at = models.DateTimeField(null=True, blank=True)
     escalated_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -235,7 +286,11 @@ class Reminder(models.Model):
                 name="reminder_open_by_due",
             ),
         ]
-        permissions = [("work_reminder", "Can acknowledge, complete and snooze reminders")]
+        permissions = [
+            ("work_reminder", "Can acknowledge, complete and snooze reminders"),
+            ("work_clinician_reminder", "Can act on the reminders a clinician owns"),
+            ("dismiss_reminder", "Can dismiss a reminder with a recorded clinical decision"),
+        ]
 
     def __str__(self):
         return f"{self.patient.code} {self.kind} due {self.due:%Y-%m-%d}"

@@ -8,16 +8,18 @@ batch whatever it holds. The effective target dose comes from
 
 from collections import defaultdict
 
+from django.db.models import Max
 from django.utils import timezone
 
 from patients.models import Patient
 from safety import schedule
-from safety.models import AdverseEvent, AdverseEventNote
+from safety.models import AdverseEvent, AdverseEventNote, Alert, AlertKind, AlertTier
 from thalimon.rules_config import rule_settings
 from therapy import records as therapy_records
 from therapy.models import DoseChange, Drug, PregnancyTest
 from therapy.rules import doses as dose_rules
 from therapy.rules import pregnancy as pregnancy_rules
+from therapy.rules import urgent as urgent_rules
 from visits.models import LabResult, Visit
 
 BATCH_SIZE = 1000
@@ -51,18 +53,18 @@ def _tests(chunk, as_of):
 def _visits(chunk, as_of):
     """({patient id: [VisitInfo]}, {patient id: [(date, weight)]}) in date order (one query)."""
     visits, weights = defaultdict(list), defaultdict(list)
-    for pid, day, contact, grade, confirmed, review, weight in (
+    for pid, day, contact, grade, confirmed, review, breastfeeding, weight in (
         Visit.objects.filter(patient_id__in=chunk, date__lte=as_of)
-        .order_by("date")
+        .order_by("date", "pk")  # two contacts the same day: always in the order they were recorded
         .values_list(
             "patient_id", "date", "contact", "neuropathy_grade", "contraception_confirmed",
-            "neurological_review", "weight_kg",
+            "neurological_review", "breastfeeding", "weight_kg",
         )
     ):
         visits[pid].append(
             schedule.VisitInfo(
                 date=day, contact=contact, neuropathy_grade=grade, contraception_confirmed=confirmed,
-                neurological_review=review,
+                neurological_review=review, breastfeeding=breastfeeding,
             )
         )
         if weight is not None:
@@ -78,6 +80,45 @@ def _blood_count_dates(chunk, as_of):
     ):
         blood[pid].append(day)
     return blood
+
+
+TIER_ORDER = {AlertTier.WITHHOLD: 0, AlertTier.REVIEW: 1}
+
+
+def _latest_labs(chunk, as_of):
+    """{patient id: [LatestLab]}: for each test with an R4.4 alert, its latest result on or
+    before ``as_of`` when that result is itself at an alert tier (the highest of the day).
+    Three queries, whatever the batch holds; a test whose latest result is normal is left
+    out (nothing to repeat, nothing urgent)."""
+    flagged = list(
+        Alert.objects.filter(
+            patient_id__in=chunk, kind=AlertKind.LAB, date__lte=as_of, tier__in=[AlertTier.REVIEW, AlertTier.WITHHOLD]
+        )
+        .values_list("patient_id", "source", "tier", "date", "reason")
+    )
+    if not flagged:
+        return {}
+    lab_ids = {int(source.split(":", 1)[1]): source for _, source, *_ in flagged}
+    tests = dict(LabResult.objects.filter(pk__in=list(lab_ids)).values_list("pk", "test"))
+    test_of = {source: tests.get(pk) for pk, source in lab_ids.items()}
+    latest = {
+        (pid, test): day
+        for pid, test, day in LabResult.objects.filter(
+            patient_id__in={pid for pid, *_ in flagged}, test__in=set(tests.values()), date__lte=as_of
+        ).values("patient_id", "test").annotate(latest=Max("date")).values_list("patient_id", "test", "latest")
+    }
+    best = {}
+    for pid, source, tier, day, reason in flagged:
+        test = test_of.get(source)
+        if test is None or latest.get((pid, test)) != day:
+            continue
+        current = best.get((pid, test))
+        if current is None or TIER_ORDER.get(tier, 9) < TIER_ORDER.get(current.tier, 9):
+            best[(pid, test)] = urgent_rules.LatestLab(test=test, date=day, tier=tier, source=source, reason=reason)
+    found = defaultdict(list)
+    for (pid, _), lab in sorted(best.items(), key=lambda item: (item[0][0], item[1].date, item[1].test)):
+        found[pid].append(lab)
+    return found
 
 
 def _adverse_events(chunk, as_of):
@@ -98,7 +139,7 @@ def _adverse_events(chunk, as_of):
     return events
 
 
-def patient_record(patient, *, as_of, today, doses, visits, weights, tests, blood, events, period):
+def patient_record(patient, *, as_of, today, doses, visits, weights, tests, blood, events, period, labs=()):
     """One patient's PatientRecord from the rows loaded for its batch."""
     course = getattr(patient, "course", None)
     return schedule.PatientRecord(
@@ -118,16 +159,17 @@ def patient_record(patient, *, as_of, today, doses, visits, weights, tests, bloo
         pregnancy_tests=tuple(tests),
         blood_count_dates=tuple(blood),
         adverse_events=tuple(events),
+        latest_labs=tuple(labs),
         contraception_period_days=period,
     )
 
 
 def patient_records(*, as_of, patient_ids=None, batch_size=BATCH_SIZE):
     """Yield lists of (patient, schedule.PatientRecord), one list per batch."""
-    queryset = Patient.objects.order_by("pk")
     if patient_ids is not None:
-        queryset = queryset.filter(pk__in=list(patient_ids))
-    ids = list(queryset.values_list("pk", flat=True))
+        ids = sorted(set(patient_ids))  # the batch query below reads only those that exist
+    else:
+        ids = list(Patient.objects.order_by("pk").values_list("pk", flat=True))
     period = rule_settings().contraception_period_days
     today = timezone.localdate()
     for chunk in _chunks(ids, batch_size):
@@ -135,12 +177,14 @@ def patient_records(*, as_of, patient_ids=None, batch_size=BATCH_SIZE):
         doses, tests = _doses(chunk, as_of), _tests(chunk, as_of)
         visits, weights = _visits(chunk, as_of)
         blood, events = _blood_count_dates(chunk, as_of), _adverse_events(chunk, as_of)
+        labs = _latest_labs(chunk, as_of)
         yield [
             (
                 patient,
                 patient_record(
                     patient, as_of=as_of, today=today, doses=doses[patient.pk], visits=visits[patient.pk],
-                    weights=weights[patient.pk], tests=tests[patient.pk], blood=blood[patient.pk], events=events[patient.pk], period=period,
+                    weights=weights[patient.pk], tests=tests[patient.pk], blood=blood[patient.pk],
+                    events=events[patient.pk], period=period, labs=labs.get(patient.pk, ()),
                 ),
             )
             for patient in patients

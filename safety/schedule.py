@@ -49,6 +49,7 @@ from therapy.rules.thalidomide import (
     ThalidomidePatient,
     latest_neuropathy_grade,
 )
+from therapy.rules.urgent import LatestLab
 
 # ---------------------------------------------------------------------------
 # Constants (clinical-rules.md R7 defaults)
@@ -98,6 +99,8 @@ AE_FOLLOW_UP_DAYS = 14  # grade ≤ 2
 VISIT_CHECKPOINT_DAYS = (28, 56, 84, 168)
 VISIT_CHECKPOINT_EVERY_DAYS = 84
 VISIT_COVER_DAYS = 7
+# blood_test_due after an R4.4 alert-tier result ("repeat within a week")
+REPEAT_WITHIN_DAYS = 7
 
 # ---------------------------------------------------------------------------
 # Data
@@ -111,6 +114,7 @@ class VisitInfo:
     neuropathy_grade: int | None = None
     contraception_confirmed: bool | None = None
     neurological_review: bool = False
+    breastfeeding: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,8 @@ class PatientRecord:
     pregnancy_tests: tuple[PregnancyTest, ...] = ()
     blood_count_dates: tuple[date, ...] = ()  # dates with a WBC result (R4.3)
     adverse_events: tuple[AdverseEventInfo, ...] = ()
+    # The latest result of each R4.4 test with its alert tier (repeat reminders, urgent events).
+    latest_labs: tuple[LatestLab, ...] = ()
     # R5.3 P (configurable: RuleSettings.contraception_period_days), required keyword
     contraception_period_days: int = field(kw_only=True)
 
@@ -179,7 +185,7 @@ def _days(number: int) -> str:
     return f"{number} day" if number == 1 else f"{number} days"
 
 
-def _validate(record: PatientRecord) -> None:
+def validate_record(record: PatientRecord) -> None:
     """Refuse values that would silently change a schedule (a typo must never drop one)."""
     if record.sex not in SEXES:
         raise ValueError(f"sex must be 'M' or 'F', got {record.sex!r}")
@@ -204,7 +210,7 @@ def _validate(record: PatientRecord) -> None:
             )
 
 
-def _as_of(record: PatientRecord, as_of: date) -> PatientRecord:
+def record_as_of(record: PatientRecord, as_of: date) -> PatientRecord:
     """The record as it stood on ``as_of``: everything dated after it is dropped.
 
     An adverse event with an onset after ``as_of`` is dropped; a resolution date after
@@ -231,14 +237,15 @@ def _as_of(record: PatientRecord, as_of: date) -> PatientRecord:
         pregnancy_tests=tuple(test for test in record.pregnancy_tests if test.date <= as_of),
         blood_count_dates=tuple(when for when in record.blood_count_dates if when <= as_of),
         adverse_events=tuple(events),
+        latest_labs=tuple(lab for lab in record.latest_labs if lab.date <= as_of),
     )
 
 
-def _clinic_visits(record: PatientRecord) -> list[VisitInfo]:
+def clinic_visits(record: PatientRecord) -> list[VisitInfo]:
     return [visit for visit in record.visits if visit.contact == "clinic"]
 
 
-def _latest_grade(record: PatientRecord, as_of: date) -> tuple[date, int] | None:
+def latest_grade(record: PatientRecord, as_of: date) -> tuple[date, int] | None:
     """R3.4 latest neuropathy grade on ``as_of`` and the date of that clinic visit.
 
     Reuses ``thalidomide.latest_neuropathy_grade`` (two the same day → the higher). Only
@@ -249,7 +256,7 @@ def _latest_grade(record: PatientRecord, as_of: date) -> tuple[date, int] | None
     """
     grades = tuple(
         (visit.date, int(visit.neuropathy_grade))
-        for visit in _clinic_visits(record)
+        for visit in clinic_visits(record)
         if visit.neuropathy_grade is not None
     )
     patient = ThalidomidePatient(
@@ -316,7 +323,7 @@ def _dose_step_due(record: PatientRecord, as_of: date) -> list[tuple[date, str, 
     target = _target_mg(record)
     if target is None or dose >= target:
         return []
-    latest = _latest_grade(record, as_of)
+    latest = latest_grade(record, as_of)
     if latest is None or latest[1] != 0:
         return []
     change = last_change(rows, as_of)
@@ -336,7 +343,7 @@ def _neuropathy_review(record: PatientRecord, as_of: date) -> list[tuple[date, s
     Due = that assessment + 28 days (grade 1) or + 14 days (grade ≥ 2). Thalidomide
     need not be active: an unresolved neuropathy is followed after the stop too.
     """
-    latest = _latest_grade(record, as_of)
+    latest = latest_grade(record, as_of)
     if latest is None or latest[1] == 0:
         return []
     when, grade = latest
@@ -484,7 +491,7 @@ def _ae_follow_up(record: PatientRecord, as_of: date) -> list[tuple[date, str, s
     "visit" (Conventions); a phone follow-up is recorded as a follow-up note.
     """
     found = []
-    clinic_dates = [visit.date for visit in _clinic_visits(record)]
+    clinic_dates = [visit.date for visit in clinic_visits(record)]
     for event in record.adverse_events:
         if event.resolved is not None:
             continue
@@ -510,6 +517,37 @@ def _ae_follow_up(record: PatientRecord, as_of: date) -> list[tuple[date, str, s
 
 
 def _blood_test_due(record: PatientRecord, as_of: date) -> list[tuple[date, str, str]]:
+    """Azathioprine active: ``azathioprine.next_blood_test_due`` (R4.3); and the R4.4
+    repeats: a result at an alert tier whose test has no later result is repeated
+    within a week (due on its date + 7 days; one reminder per due date)."""
+    found = {due: reason for due, _, reason in _blood_test_schedule(record, as_of)}
+    for due, reason in _blood_test_repeats(record, as_of).items():
+        found[due] = f"{found[due]} {reason}" if due in found else reason
+    return [(due, "", found[due]) for due in sorted(found)]
+
+
+def _blood_test_repeats(record: PatientRecord, as_of: date) -> dict[date, str]:
+    """R4.4 "repeat within a week": {due date: reason} for the latest results at an alert tier,
+    while azathioprine is active (R7's condition for ``blood_test_due``); the repeat
+    result of the same test resolves it.
+    """
+    if not thalidomide_active(record.azathioprine, as_of):  # the generic "drug active on d" rule
+        return {}
+    repeats: dict[date, list[LatestLab]] = {}
+    for lab in record.latest_labs:
+        if lab.tier is not None:
+            repeats.setdefault(lab.date + timedelta(days=REPEAT_WITHIN_DAYS), []).append(lab)
+    return {
+        due: (
+            f"Repeat blood test due {_iso(due)}: "
+            + "; ".join(f"{lab.test.upper()} of {_iso(lab.date)} at the {lab.tier} level" for lab in labs)
+            + f" — repeat within {REPEAT_WITHIN_DAYS} days (R4.4) (R7)."
+        )
+        for due, labs in repeats.items()
+    }
+
+
+def _blood_test_schedule(record: PatientRecord, as_of: date) -> list[tuple[date, str, str]]:
     """Azathioprine active: ``azathioprine.next_blood_test_due`` (R4.3)."""
     rows = record.azathioprine
     due = next_blood_test_due(
@@ -548,7 +586,7 @@ def _visit_due(record: PatientRecord, as_of: date) -> list[tuple[date, str, str]
     if not thalidomide_active(rows, as_of):
         return []
     start = course_start(rows, as_of)
-    clinic_dates = [visit.date for visit in _clinic_visits(record)]
+    clinic_dates = [visit.date for visit in clinic_visits(record)]
     last = max(clinic_dates) if clinic_dates else None
     due = _first_checkpoint_after(
         start, VISIT_CHECKPOINT_DAYS, VISIT_CHECKPOINT_EVERY_DAYS, last, VISIT_COVER_DAYS
@@ -577,7 +615,7 @@ def _cumulative_dose_review(record: PatientRecord, as_of: date) -> list[tuple[da
     reached = date_cumulative_reached(record.thalidomide, CUMULATIVE_REVIEW_GRAMS, as_of=as_of)
     if reached is None:
         return []
-    if any(visit.neurological_review and visit.date >= reached for visit in _clinic_visits(record)):
+    if any(visit.neurological_review and visit.date >= reached for visit in clinic_visits(record)):
         return []
     reason = (
         f"Neurological review due: cumulative thalidomide reached "
@@ -616,14 +654,14 @@ def reminders(record: PatientRecord, as_of: date) -> list[DueReminder]:
     patient form requires one) keeps the reminders: a missing date must never
     silence them.
     """
-    _validate(record)
+    validate_record(record)
     if (
         record.status in CLOSED_STATUSES
         and record.status_date is not None
         and record.status_date <= as_of
     ):
         return []
-    seen = _as_of(record, as_of)
+    seen = record_as_of(record, as_of)
     found = []
     for kind in KINDS:
         for due, subject, reason in _BUILDERS[kind](seen, as_of):

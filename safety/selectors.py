@@ -1,11 +1,15 @@
 """Reads for the safety pages."""
 
-from django.db.models import Q
+from datetime import timedelta
+
+from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from patients.models import Patient
-from safety.kinds import action_link
-from safety.models import OPEN_STATES, AdverseEvent, Alert, Reminder
+from safety.kinds import action_link, urgent_action_link, urgent_code, urgent_label
+from safety.models import OPEN_STATES, URGENT_TIERS, AdverseEvent, Alert, AlertTier, Reminder
+from safety.schedule import REPEAT_WITHIN_DAYS
+from therapy.rules.urgent import CODES as URGENT_CODES
 
 
 def workable_reminders(user, today):
@@ -18,16 +22,75 @@ def workable_reminders(user, today):
     )
 
 
+def open_urgent(user):
+    """Open urgent events of the patients ``user`` may open (inbox, badge: one definition)."""
+    return (
+        Alert.objects.filter(tier__in=URGENT_TIERS, resolved_at__isnull=True)
+        .exclude(patient_id__in=Patient.objects.hidden_from(user).values("pk"))
+    )
+
+
+def review_alerts(user):
+    """R4.4 review-tier alerts not yet acknowledged, of the patients ``user`` may open."""
+    return (
+        Alert.objects.filter(acknowledged_at__isnull=True, tier=AlertTier.REVIEW)
+        .exclude(patient_id__in=Patient.objects.hidden_from(user).values("pk"))
+    )
+
+
+def by_severity(alerts):
+    """Urgent events most severe first (the order of ``therapy.rules.urgent.CODES``), then oldest."""
+    order = Case(
+        When(kind="lab", then=Value(URGENT_CODES.index("withhold_lab_result"))),
+        *[When(kind=code, then=Value(index)) for index, code in enumerate(URGENT_CODES)],
+        default=Value(len(URGENT_CODES)), output_field=IntegerField(),
+    )
+    return alerts.annotate(severity=order).order_by("severity", "date", "pk")
+
+
+def decorate_urgent(alerts, user):
+    for alert in alerts:
+        alert.code = urgent_code(alert)
+        alert.label = urgent_label(alert)
+        alert.link, alert.link_label = urgent_action_link(alert, user)
+    return alerts
+
+
+def open_urgent_events(patient, user):
+    """One patient's open urgent events, most severe first (the banner of its pages)."""
+    alerts = list(by_severity(Alert.objects.filter(patient=patient, tier__in=URGENT_TIERS, resolved_at__isnull=True))
+                  .select_related("patient", "acknowledged_by"))
+    return decorate_urgent(alerts, user)
+
+
+def lab_alert_messages(patient, day):
+    """What a person must read right after saving results of ``day``: each R4.4 alert they
+    raised, with its action (a withhold-level result first). Empty when none did."""
+    found = Alert.objects.filter(patient=patient, kind="lab", date=day,
+                                 tier__in=[AlertTier.REVIEW, AlertTier.WITHHOLD]).order_by("tier", "pk")
+    messages = []
+    for alert in sorted(found, key=lambda a: a.tier != AlertTier.WITHHOLD):
+        repeat_by = day + timedelta(days=REPEAT_WITHIN_DAYS)
+        if alert.tier == AlertTier.WITHHOLD:
+            messages.append(f"URGENT — {alert.reason} The clinician is alerted; repeat the test by {repeat_by:%Y-%m-%d}.")
+        else:
+            messages.append(f"{alert.reason} Repeat by {repeat_by:%Y-%m-%d}.")
+    return messages
+
+
 def due_reminder_count(user):
-    """Due reminders of the patients ``user`` may open (the navigation badge)."""
+    """Due reminders and unacknowledged review alerts of the patients ``user`` may open."""
     today = timezone.localdate()
-    return workable_reminders(user, today).filter(due__lte=today).count()
+    return workable_reminders(user, today).filter(due__lte=today).count() + review_alerts(user).count()
 
 
-def due_reminder_count_for(request):
-    """The badge's count, unless the page already counted the same reminders (the inbox)."""
-    counted = getattr(request, "due_reminder_count", None)
-    return counted if counted is not None else due_reminder_count(request.user)
+def safety_counts_for(request):
+    """The badge's counts: urgent events, and due reminders + review alerts (unless the
+    inbox already counted the same rows on this request)."""
+    counted = getattr(request, "safety_counts", None)
+    if counted is not None:
+        return counted
+    return {"urgent": open_urgent(request.user).count(), "due": due_reminder_count(request.user)}
 
 
 def patient_safety(patient, user=None):
@@ -37,9 +100,24 @@ def patient_safety(patient, user=None):
     )
     for reminder in reminders:
         reminder.link, reminder.link_label = action_link(reminder, user)
+    decided = list(
+        Alert.objects.filter(patient=patient, tier__in=URGENT_TIERS, resolved_by__isnull=False)
+        .select_related("resolved_by").order_by("-resolved_at")[:10]
+    )
+    for alert in decided:
+        alert.label = urgent_label(alert)
     return {
         "open_reminders": reminders,
-        "patient_alerts": list(Alert.objects.filter(patient=patient).order_by("acknowledged_at", "-date")[:20]),
+        "patient_alerts": list(
+            Alert.objects.filter(patient=patient).select_related("patient")
+            .order_by("acknowledged_at", "-date")[:20]
+        ),
+        "urgent_decisions": decided,
+        "dismissed_reminders": list(
+            Reminder.objects.filter(patient=patient, state="dismissed").select_related("closed_by")
+            .order_by("-closed_at")[:10]
+        ),
         "adverse_events": list(AdverseEvent.objects.filter(patient=patient).order_by("-onset")),
         "today": timezone.localdate(),
+        "review_tier": AlertTier.REVIEW,
     }

@@ -4,14 +4,18 @@ Idempotent (the scan's unique key), acks_late (a worker dying mid-task gets
 the task re-delivered), with time limits and retries on database faults.
 """
 
+import logging
 from datetime import date
+from smtplib import SMTPException
 
 from celery import shared_task
 from django.db import DatabaseError
 
 from safety.actions import RESCAN_TASK
-from safety.digest import send_digests
+from safety.digest import pending_urgent_notifications, send_digests, send_urgent_notification
 from safety.scan import scan_reminders
+
+logger = logging.getLogger(__name__)
 
 TASK_OPTIONS = {
     "acks_late": True,
@@ -40,3 +44,25 @@ def rescan_patient(patient_id, as_of=None):
 @shared_task(name="safety.tasks.send_daily_digests", soft_time_limit=10 * 60, time_limit=12 * 60, **TASK_OPTIONS)
 def send_daily_digests(as_of=None):
     return send_digests(as_of=date.fromisoformat(as_of) if as_of else None)
+
+
+@shared_task(
+    name="safety.tasks.notify_urgent_event", soft_time_limit=60, time_limit=90,
+    **{**TASK_OPTIONS, "autoretry_for": (DatabaseError, OSError, SMTPException), "max_retries": 10},
+)
+def notify_urgent_event(alert_id):
+    return send_urgent_notification(alert_id)
+
+
+@shared_task(name="safety.tasks.send_pending_urgent_notifications", soft_time_limit=5 * 60, time_limit=6 * 60,
+             **TASK_OPTIONS)
+def send_pending_urgent_notifications():
+    """The sweep: urgent emails not sent at commit (broker or SMTP down) go now, each once."""
+    sent, failed = 0, 0
+    for alert_id in pending_urgent_notifications():
+        try:
+            sent += send_urgent_notification(alert_id).startswith("sent")
+        except (OSError, SMTPException):
+            failed += 1
+            logger.exception("Urgent email for event %s failed; the next sweep retries", alert_id)
+    return {"sent": sent, "failed": failed}

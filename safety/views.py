@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import connections
-from django.db.models import Case, CharField, Count, Q, Value, When
+from django.db.models import CharField, Count, Q, Value
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,12 +13,24 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
 from patients.access import patient_view
-from patients.models import Patient
-from safety import actions, schedule
-from safety.forms import AdverseEventForm, AdverseEventNoteForm, InboxFilterForm
-from safety.kinds import action_link
+from safety import actions, policy, schedule
+from safety.forms import (
+    ALERTS,
+    URGENT,
+    AdverseEventForm,
+    AdverseEventNoteForm,
+    DecisionForm,
+    InboxFilterForm,
+)
+from safety.kinds import RESOLVED_BY, URGENT_RESOLVED_BY, action_link
 from safety.models import AdverseEvent, Alert, Reminder
-from safety.selectors import workable_reminders
+from safety.selectors import (
+    by_severity,
+    decorate_urgent,
+    open_urgent,
+    review_alerts,
+    workable_reminders,
+)
 from thalimon.access import require_permission
 from thalimon.forms import run_action
 from thalimon.urls_util import url_pattern
@@ -41,15 +53,37 @@ def _inbox_queryset(request, form):
         .order_by("due", "pk")
     )
     if form.is_valid():
-        if form.cleaned_data["kind"]:
-            reminders = reminders.filter(kind=form.cleaned_data["kind"])
-        if form.cleaned_data["patient"]:
-            reminders = reminders.filter(patient__code__iexact=form.cleaned_data["patient"].strip())
-        if form.cleaned_data["mine"]:
-            reminders = reminders.filter(
-                Q(patient__responsible_nurse=request.user) | Q(escalated_to=request.user)
-            )
+        kind = form.cleaned_data["kind"]
+        if kind in (URGENT, ALERTS):
+            reminders = reminders.none()
+        elif kind:
+            reminders = reminders.filter(kind=kind)
+        reminders = _common_filters(request, form, reminders, Q(escalated_to=request.user))
     return reminders
+
+
+def _common_filters(request, form, rows, also_mine):
+    """The patient and "only my patients" filters, for reminders and alerts alike."""
+    if form.cleaned_data["patient"]:
+        rows = rows.filter(patient__code__iexact=form.cleaned_data["patient"].strip())
+    if form.cleaned_data["mine"]:
+        rows = rows.filter(
+            Q(patient__responsible_nurse=request.user) | Q(patient__responsible_clinician=request.user) | also_mine
+        )
+    return rows
+
+
+def _alert_querysets(request, form):
+    """(urgent events, review alerts) under the inbox's filters. A reminder kind hides both
+    (the page says how many urgent events the filter hides)."""
+    urgent, review = open_urgent(request.user), review_alerts(request.user)
+    if form.is_valid():
+        kind = form.cleaned_data["kind"]
+        urgent = urgent if kind in ("", URGENT) else urgent.none()
+        review = review if kind in ("", ALERTS) else review.none()
+        urgent = _common_filters(request, form, urgent, Q(pk__in=[]))
+        review = _common_filters(request, form, review, Q(pk__in=[]))
+    return urgent, review
 
 
 # Rows per section (and alerts) before "Show more": the oldest first, with each total.
@@ -72,9 +106,8 @@ def inbox(request):
     }
     counts = reminders.aggregate(**{f"n_{key}": Count("pk", filter=window) for key, window in windows.items()})
     totals = {key: counts[f"n_{key}"] for key in windows}
-    if not request.GET:
-        # The badge counts the same workable reminders due today or before: no second count.
-        request.due_reminder_count = totals["overdue"] + totals["due"]
+    # The badge counts the same workable reminders due today or before: no second count.
+    request.due_reminder_count = totals["overdue"] + totals["due"]
     next_url = request.get_full_path()
     patient_url, detail_url, acknowledge_url = (
         url_pattern(name) for name in ("patients:detail", "safety:reminder_detail", "safety:reminder_acknowledge")
@@ -92,31 +125,51 @@ def inbox(request):
             params = request.GET.copy()
             params[f"{key}_pages"] = shown[key] + 1
             more[key] = params.urlencode()
-    alerts = (
-        Alert.objects.filter(acknowledged_at__isnull=True)
-        .exclude(patient_id__in=Patient.objects.hidden_from(request.user).values("pk"))
+    urgent_rows, urgent_total, unacknowledged, alert_total = _inbox_alerts(request, form, more, patient_url)
+    if not request.GET:
+        request.safety_counts = {"urgent": urgent_total, "due": request.due_reminder_count + alert_total}
+    return render(
+        request,
+        "safety/inbox.html",
+        {"form": form, "sections": sections, "totals": totals, "more": more, "alerts": unacknowledged,
+         "alert_total": alert_total, "page_size": INBOX_PAGE, "urgent": urgent_rows, "urgent_total": urgent_total,
+         "urgent_hidden": _urgent_hidden(request, form, urgent_total),
+         "can_acknowledge": request.user.has_perm("safety.change_alert"),
+         "today": today, "can_work": request.user.has_perm("safety.work_reminder"), "next_url": next_url},
     )
-    alert_total = alerts.count()
+
+
+# Urgent events are few and never wait behind routine rows: all of them, up to this many.
+URGENT_LIMIT = 200
+
+
+def _inbox_alerts(request, form, more, patient_url):
+    """(urgent rows, their total, review alerts shown, their total) under the filters."""
+    urgent, review = _alert_querysets(request, form)
+    urgent_rows = decorate_urgent(
+        list(by_severity(urgent).select_related("patient", "acknowledged_by")[:URGENT_LIMIT]), request.user
+    )
+    urgent_total = len(urgent_rows) if len(urgent_rows) < URGENT_LIMIT else urgent.count()
+    alert_total = review.count()
     shown_alerts = INBOX_PAGE * _pages_shown(request, "alerts")
     unacknowledged = list(
-        # The alerts that withhold a dose (R4.4 tier B) first, then the newest.
-        alerts.select_related("patient").only("tier", "date", "reason", "patient__code")
-        .annotate(withhold=Case(When(tier="withhold", then=Value(0)), default=Value(1)))
-        .order_by("withhold", "-date", "-pk")[:shown_alerts]
+        review.select_related("patient").only("tier", "date", "reason", "patient__code", "suggest_adverse_event")
+        .order_by("-date", "-pk")[:shown_alerts]
     ) if alert_total else []
-    for alert in unacknowledged:
+    for alert in unacknowledged + urgent_rows:
         alert.patient_url = patient_url(alert.patient.code)
     if alert_total > len(unacknowledged):
         params = request.GET.copy()
         params["alerts_pages"] = _pages_shown(request, "alerts") + 1
         more["alerts"] = params.urlencode()
-    return render(
-        request,
-        "safety/inbox.html",
-        {"form": form, "sections": sections, "totals": totals, "more": more, "alerts": unacknowledged,
-         "alert_total": alert_total, "page_size": INBOX_PAGE,
-         "today": today, "can_work": request.user.has_perm("safety.work_reminder"), "next_url": next_url},
-    )
+    return urgent_rows, urgent_total, unacknowledged, alert_total
+
+
+def _urgent_hidden(request, form, shown):
+    """How many open urgent events the kind filter hides (said on the page)."""
+    if not form.is_valid() or form.cleaned_data["kind"] in ("", URGENT):
+        return 0
+    return _common_filters(request, form, open_urgent(request.user), Q(pk__in=[])).count()
 
 
 def _section_rows(reminders, windows, limits):
@@ -161,9 +214,14 @@ def reminder_detail(request, reminder):
     complete and snooze forms. The inbox loads the forms in place (htmx fragment)."""
     patient = reminder.patient
     reminder.link, reminder.link_label = action_link(reminder, request.user)
+    allowed = actions.allowed_actions(request.user, reminder)
     context = {
         "reminder": reminder, "patient": patient, "next_url": _safe_next(request, request.GET.get("next")),
         "can_work": request.user.has_perm("safety.work_reminder") and reminder.is_open,
+        "allowed": allowed, "resolved_by": RESOLVED_BY[reminder.kind],
+        "refused": [(action, policy.refusal(reminder.kind, action, actions.reminder_roles(request.user)))
+                    for action in policy.REMINDER_ACTIONS if action not in allowed],
+        "max_snooze": policy.MAX_SNOOZE_DAYS, "snooze_days": range(1, policy.MAX_SNOOZE_DAYS + 1),
     }
     if request.htmx:
         return render(request, "safety/_reminder_actions.html", context)
@@ -194,8 +252,18 @@ def reminder_acknowledge(request, reminder):
 def reminder_complete(request, reminder):
     return _reminder_action(
         request, reminder,
-        lambda r: actions.reminder_complete(actor=request.user, reminder_id=r.pk, note=request.POST.get("note", "")),
-        "Reminder for {code} completed.",
+        lambda r: actions.reminder_complete(actor=request.user, reminder_id=r.pk),
+        "Reminder for {code} closed: the recorded data resolves it.",
+    )
+
+
+@require_POST
+@patient_view("safety.dismiss_reminder", record=Reminder)
+def reminder_dismiss(request, reminder):
+    return _reminder_action(
+        request, reminder,
+        lambda r: actions.reminder_dismiss(actor=request.user, reminder_id=r.pk, decision=request.POST.get("decision")),
+        "Reminder for {code} dismissed; the decision is kept in the record.",
     )
 
 
@@ -217,10 +285,37 @@ def reminder_snooze(request, reminder):
 def alert_acknowledge(request, alert):
     try:
         actions.alert_acknowledge(actor=request.user, alert_id=alert.pk)
-        messages.success(request, f"Alert for {alert.patient.code} acknowledged.")
+        messages.success(request, f"Alert for {alert.patient.code} acknowledged"
+                                  + (" — it stays open until resolved." if alert.is_urgent else "."))
     except ValidationError as error:
         messages.warning(request, " ".join(error.messages))
-    return redirect(request.POST.get("next") or reverse("patients:detail", args=[alert.patient.code]))
+    return redirect(_safe_next(request, request.POST.get("next")) if request.POST.get("next")
+                    else reverse("patients:detail", args=[alert.patient.code]))
+
+
+@patient_view("safety.view_alert", record=Alert)
+def alert_detail(request, alert):
+    """One alert or urgent event: what raised it, its resolving action, who saw it, and for
+    a clinician the decision that closes an urgent event."""
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.has_perm("safety.decide_alert"):
+            messages.error(request, "Only a clinician records the decision that closes an urgent event.")
+            return redirect("safety:alert_detail", pk=alert.pk)
+        if form.is_valid():
+            if run_action(form, lambda: actions.alert_decide(actor=request.user, alert_id=alert.pk,
+                                                              decision=form.cleaned_data["decision"])):
+                messages.success(request, f"Decision recorded; the urgent event of {alert.patient.code} is closed.")
+                return redirect("patients:detail", code=alert.patient.code)
+        if not form.is_valid():
+            messages.error(request, "The decision was not saved: please correct the field marked below.")
+    decorate_urgent([alert], request.user)
+    return render(request, "safety/alert_detail.html", {
+        "alert": alert, "patient": alert.patient, "form": form,
+        "resolved_by": URGENT_RESOLVED_BY.get(alert.kind, ""),
+        "history": alert.history.select_related("history_user").order_by("-history_date")[:20],
+        "next_url": _safe_next(request, request.GET.get("next")),
+    })
 
 
 # --- adverse events ---------------------------------------------------------------------

@@ -43,7 +43,9 @@ MATRIX = {
     "safety:reminder_acknowledge": CARE_TEAM,
     "safety:reminder_complete": CARE_TEAM,
     "safety:reminder_snooze": CARE_TEAM,
+    "safety:reminder_dismiss": CLINICIAN_ONLY,  # a clinician's decision
     "safety:alert_acknowledge": CARE_TEAM,
+    "safety:alert_detail": EVERYONE,  # read like the inbox; only a clinician gets the decision form
     "safety:ae_create": CARE_TEAM,
     "safety:ae_detail": EVERYONE,
     "safety:ae_edit": CARE_TEAM,
@@ -53,7 +55,10 @@ MATRIX = {
     "reports:job": [LOGIN, NO, NO, OK, OK],
     "reports:visit_pdf": EVERYONE,
 }
-POST_ONLY = {"safety:reminder_acknowledge", "safety:reminder_complete", "safety:reminder_snooze", "safety:alert_acknowledge"}
+POST_ONLY = {
+    "safety:reminder_acknowledge", "safety:reminder_complete", "safety:reminder_snooze", "safety:reminder_dismiss",
+    "safety:alert_acknowledge",
+}
 # Pages that are not the app's own (auth pages, the Django admin) are checked in test_auth.py.
 NOT_APP = {"home", "login", "logout", "password_change", "password_change_done"}
 
@@ -86,7 +91,9 @@ def _url(name, records):
         "safety:reminder_acknowledge": [records["reminder"]],
         "safety:reminder_complete": [records["reminder"]],
         "safety:reminder_snooze": [records["reminder"]],
+        "safety:reminder_dismiss": [records["reminder"]],
         "safety:alert_acknowledge": [records["alert"]],
+        "safety:alert_detail": [records["alert"]],
         "reports:download": ["json"],
         "reports:job": [records["job"]],
         "reports:visit_pdf": [records["visit"]],
@@ -109,7 +116,7 @@ def test_get(client, records, user_for_role, name, role, expected):
         client.force_login(user)
     url = _url(name, records)
     # Action endpoints answer POST only; what matters is who may call them.
-    response = client.post(url, {"note": "x", "days": "1", "reason": "x"}) if name in POST_ONLY else client.get(url)
+    response = client.post(url, {"days": "1", "reason": "x", "decision": "a decision recorded"}) if name in POST_ONLY else client.get(url)
     if expected == LOGIN:
         assert response.status_code == 302 and response.url.startswith(reverse("login"))
     elif expected == NO:

@@ -24,6 +24,8 @@ PURE_MODULES = [
     "reports/charts.py",
     "reports/cohort.py",
     "safety/schedule.py",
+    "safety/policy.py",
+    "safety/urgency.py",
     "safety/alerts.py",
     *THERAPY_RULES,
 ]

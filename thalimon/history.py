@@ -32,11 +32,12 @@ def delete_with_history(obj, actor):
     obj.delete()
 
 
-def bulk_create_recorded(model, objs, actor):
-    """Insert ``objs`` with their "+" history rows in a fixed number of queries."""
+def bulk_create_recorded(model, objs, actor, *, ignore_conflicts=False):
+    """Insert ``objs`` with their "+" history rows in a fixed number of queries (rows a
+    unique constraint refuses are skipped with ``ignore_conflicts``)."""
     if not objs:
         return []
-    return bulk_create_with_history(objs, model, default_user=actor)
+    return bulk_create_with_history(objs, model, default_user=actor, ignore_conflicts=ignore_conflicts)
 
 
 def bulk_update_recorded(model, objs, fields, actor):

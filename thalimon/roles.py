@@ -58,7 +58,12 @@ _CLINICAL_EDIT = (
 _REPORTS = ["reports.view_cohort_report", "reports.import_datasheet", "reports.view_importjob"]
 
 ROLE_PERMISSIONS = {
-    CLINICIAN: _PATIENT_READ + _IDENTITY + _CLINICAL_EDIT + ["therapy.record_contraception", "safety.work_reminder"],
+    CLINICIAN: _PATIENT_READ + _IDENTITY + _CLINICAL_EDIT + [
+        "therapy.record_contraception", "safety.work_reminder",
+        # Clinical decisions: the clinician-owned reminders, dismissing one with a decision,
+        # closing an urgent event with a decision (R7, DESIGN rule 7).
+        "safety.work_clinician_reminder", "safety.dismiss_reminder", "safety.decide_alert",
+    ],
     NURSE: _PATIENT_READ + _IDENTITY + _NURSE_RECORDS,
     CLINIC_LEAD: _PATIENT_READ + _REPORTS,
     ADMIN: _PATIENT_READ

@@ -94,6 +94,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "thalimon.access.roles_context",
                 "safety.context_processors.due_reminders",
+                "safety.context_processors.urgent_banner",
             ],
             "libraries": {"clinical": "thalimon.templatetags.clinical"},
         },
@@ -258,6 +259,8 @@ from celery.schedules import crontab  # noqa: E402
 CELERY_BEAT_SCHEDULE = {
     "scan-reminders-nightly": {"task": "safety.tasks.scan_all_reminders", "schedule": crontab(hour=2, minute=0)},
     "nurse-digest-daily": {"task": "safety.tasks.send_daily_digests", "schedule": crontab(hour=7, minute=0)},
+    # Urgent emails not handed to the worker at commit (a broker fault) go out within minutes.
+    "urgent-notifications-sweep": {"task": "safety.tasks.send_pending_urgent_notifications", "schedule": 5 * 60},
 }
 if env.int("REMINDER_SCAN_MINUTES", default=0):
     CELERY_BEAT_SCHEDULE["scan-reminders-frequent"] = {

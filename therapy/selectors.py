@@ -13,7 +13,6 @@ from therapy.rules import azathioprine as aza_rules
 from therapy.rules import doses as dose_rules
 from therapy.rules import pregnancy as pregnancy_rules
 from therapy.rules import thalidomide as thalidomide_rules
-from therapy.rules import urgent
 from visits.models import LabResult, Visit
 
 
@@ -105,25 +104,6 @@ def _metabolites(patient, aza_history, as_of):
     return interpretations
 
 
-def _urgent_alerts(*, tests, visits, thal_history, thalidomide, stopped_on, as_of):
-    """The urgent alerts, most severe first, from the pregnancy tests, the visits' contraception
-    and breastfeeding answers, the thalidomide state and the neuropathy grade."""
-    return urgent.urgent_alerts(
-        as_of=as_of,
-        tests=[(t.date, t.result) for t in tests],
-        thalidomide_active=thalidomide["thal_active"],
-        thalidomide_ever=bool(thal_history),
-        stopped_on=stopped_on,
-        neuropathy_grade=thalidomide["neuropathy_grade"],
-        contraception=[
-            urgent.Answer(v.date, v.contraception_confirmed, v.get_contact_display().lower())
-            for v in visits if v.contraception_confirmed is not None
-        ],
-        breastfeeding=[urgent.Answer(v.date, v.breastfeeding) for v in visits if v.breastfeeding is not None],
-        contraception_period_days=rule_settings().contraception_period_days,  # R5.3, configurable
-    )
-
-
 def _dose_figure(thal_rows, aza_rows, visits, as_of):
     """The dose chart: both drugs' steps to ``as_of``, with the CDAI of the scored visits."""
     scored = [v for v in visits if v.cdai is not None]
@@ -153,8 +133,8 @@ def programme_facts(patient):
 
 def patient_dosing(patient, *, as_of=None):
     """The dosing sections: current doses, the suggested next step, pregnancy
-    coverage, cumulative dose, AZA mg/kg and metabolites, overrides, urgent
-    alerts and the dose chart — in a fixed number of queries."""
+    coverage, cumulative dose, AZA mg/kg and metabolites, overrides and the
+    dose chart (the urgent events are the stored ones, on every page of the patient) — in a fixed number of queries."""
     as_of = as_of or timezone.localdate()
     rows = list(DoseChange.objects.filter(patient=patient, date__lte=as_of).select_related("decided_by").order_by("date"))
     thal_rows = [r for r in rows if r.drug == Drug.THALIDOMIDE]
@@ -182,10 +162,6 @@ def patient_dosing(patient, *, as_of=None):
         **pregnancy,
         **_azathioprine_section(patient, aza_history, thal_patient, as_of),
         "metabolites": _metabolites(patient, aza_history, as_of),
-        "urgent_alerts": _urgent_alerts(
-            tests=tests, visits=visits, thal_history=thal_history, thalidomide=thalidomide,
-            stopped_on=pregnancy["stopped_on"], as_of=as_of,
-        ),
     }
     if thal_rows or aza_rows:
         context["dose_figure"] = _dose_figure(thal_rows, aza_rows, visits, as_of)

@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from patients.access import patient_view
+from safety.selectors import lab_alert_messages
 from thalimon.forms import run_action
 from thalimon.history import history_entries
 from therapy.models import DoseChange, Drug
@@ -29,6 +30,16 @@ def _after_visit_save(request, visit):
     return redirect("visits:detail", pk=visit.pk)
 
 
+def _saved_message(request, patient, saved_text, day):
+    """Green only when nothing needs acting on: results at an R4.4 alert level turn the
+    confirmation into a warning naming each result and its action."""
+    flagged = lab_alert_messages(patient, day)
+    if flagged:
+        messages.warning(request, " ".join([f"{saved_text} Results at an alert level:", *flagged]))
+    else:
+        messages.success(request, saved_text)
+
+
 @patient_view("visits.add_visit")
 def visit_create(request, patient):
     form = VisitForm(request.POST or None, patient=patient)
@@ -40,7 +51,7 @@ def visit_create(request, patient):
             ),
         )
         if visit:
-            messages.success(request, f"Visit of {visit.date:%Y-%m-%d} saved.")
+            _saved_message(request, patient, f"Visit of {visit.date:%Y-%m-%d} saved.", visit.date)
             return _after_visit_save(request, visit)
     if request.method == "POST":
         messages.error(request, "The visit was not saved: please correct the fields marked below.")
@@ -66,7 +77,7 @@ def visit_edit(request, visit):
             ),
         )
         if saved:
-            messages.success(request, f"Visit of {saved.date:%Y-%m-%d} saved.")
+            _saved_message(request, patient, f"Visit of {saved.date:%Y-%m-%d} saved.", saved.date)
             return _after_visit_save(request, saved)
     if request.method == "POST":
         messages.error(request, "Nothing was saved: please correct the fields marked below.")
@@ -117,7 +128,9 @@ def lab_create(request, patient):
             ),
         )
         if saved is not None:
-            messages.success(request, f"{len(saved)} result(s) of {form.cleaned_data['date']:%Y-%m-%d} saved.")
+            day = form.cleaned_data["date"]
+            count = f"{len(saved)} result{'s' if len(saved) != 1 else ''}"
+            _saved_message(request, patient, f"{count} of {day:%Y-%m-%d} saved.", day)
             return redirect("patients:detail", code=patient.code)
     if request.method == "POST":
         messages.error(request, "No result was saved: please correct the fields marked below.")

@@ -94,4 +94,4 @@ def log_in(page, username, password="a-long-test-password-123"):
     page.get_by_role("button", name="Log in").click()
 
 
-from tests.safety.conftest import on_thalidomide  # noqa: E402,F401  (shared fixture)
+from tests.safety.conftest import on_thalidomide, woman_on_thalidomide  # noqa: E402,F401  (shared fixtures)

@@ -40,10 +40,13 @@ def test_nurse_works_a_pregnancy_test_reminder(browser, live_server, on_thalidom
     resolved = Reminder.objects.get(kind="pregnancy_test_due", due=START.__class__.fromordinal(START.toordinal() + 28))
     assert resolved.state == "auto_resolved"
 
-    # Snooze the visit reminder: its forms load in place (htmx), the page stays the inbox.
+    # Snooze the visit reminder (due today: an overdue one cannot wait any longer): its forms
+    # load in place (htmx), the page stays the inbox.
+    Reminder.objects.filter(kind="visit_due", patient__code="GI-1000").update(due=TODAY)
+    page.goto("/inbox/")
     visit_row = page.locator(".reminder-row[data-kind='visit_due'][data-patient='GI-1000']")
-    visit_row.get_by_role("link", name="Complete or snooze…").click()
-    visit_row.get_by_label("Snooze (at most 7 days), with the reason").fill("patient on holiday")
+    visit_row.get_by_role("link", name="Close or snooze…").click()
+    visit_row.get_by_label("Snooze (at most 7 days), with the reason — it comes back if still due").fill("patient on holiday")
     page.screenshot(path=str(screenshot_dir / "nurse_inbox_snooze_768.png"), full_page=True)
     assert page.url.endswith("/inbox/")
     visit_row.get_by_role("button", name="Snooze").click()

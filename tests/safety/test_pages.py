@@ -42,9 +42,16 @@ def test_inbox_filters_by_kind_and_patient(client, nurse, scanned):
     assert not any(nobody.values())
 
 
-def test_acknowledge_complete_snooze_and_closed_refused(client, nurse, scanned):
+def test_acknowledge_snooze_complete_and_closed_refused(client, nurse, scanned):
+    """A visit reminder: acknowledged, snoozed within 1–7 days with a reason, and closed
+    only once the data (the visit) is recorded — never by a note (R7)."""
     client.force_login(nurse)
-    reminder = Reminder.objects.get(kind="pregnancy_test_due")
+    reminder = Reminder.objects.get(kind="visit_due")
+    overdue = client.post(reverse("safety:reminder_snooze", args=[reminder.pk]), {"days": "1", "reason": "x"}, follow=True)
+    assert "overdue and cannot wait any longer" in overdue.content.decode()  # never snoozed out of sight
+    note_only = client.post(reverse("safety:reminder_complete", args=[reminder.pk]), {"note": "visit booked"}, follow=True)
+    assert "Still due" in note_only.content.decode()
+    Reminder.objects.filter(pk=reminder.pk).update(due=TODAY)  # due today: it may wait up to 7 days
     client.post(reverse("safety:reminder_acknowledge", args=[reminder.pk]))
     reminder.refresh_from_db()
     assert reminder.state == "acknowledged"
@@ -56,12 +63,14 @@ def test_acknowledge_complete_snooze_and_closed_refused(client, nurse, scanned):
     client.post(reverse("safety:reminder_snooze", args=[reminder.pk]), {"days": "3", "reason": "patient abroad"})
     reminder.refresh_from_db()
     assert reminder.snoozed_until == TODAY + timedelta(days=3) and reminder.snooze_reason == "patient abroad"
-    client.post(reverse("safety:reminder_complete", args=[reminder.pk]), {"note": "test booked"})
     reminder.refresh_from_db()
-    assert reminder.state == "done" and reminder.closed_by == nurse
-    again = client.post(reverse("safety:reminder_complete", args=[reminder.pk]), {"note": "again"}, follow=True)
+    assert reminder.is_open
+    visit_record(actor=nurse, patient=reminder.patient, date=TODAY, neuropathy_grade=0, contraception_confirmed=True)
+    reminder.refresh_from_db()
+    assert reminder.state == "auto_resolved"
+    again = client.post(reverse("safety:reminder_complete", args=[reminder.pk]), follow=True)
     assert "already closed" in again.content.decode()
-    assert [h.history_user for h in reminder.history.all()[:3]] == [nurse, nurse, nurse]
+    assert [h.history_user for h in reminder.history.all()[1:3]] == [nurse, nurse]
 
 
 def test_clinic_lead_sees_but_cannot_act(client, clinic_lead, scanned):
@@ -209,7 +218,7 @@ def test_actions_never_redirect_to_another_site(client, nurse, scanned, target):
     assert "evil.example" not in page and "javascript:" not in page
 
 
-def test_alerts_count_all_and_list_withholding_first(client, nurse, on_thalidomide):
+def test_review_alerts_page_and_an_urgent_one_is_pinned_above_them(client, nurse, on_thalidomide):
     from safety.views import INBOX_PAGE
 
     for day in range(INBOX_PAGE + 2):
@@ -219,11 +228,18 @@ def test_alerts_count_all_and_list_withholding_first(client, nurse, on_thalidomi
                          date=TODAY - timedelta(days=90), rule="R4.4", reason="old withhold")
     client.force_login(nurse)
     response = client.get(reverse("safety:inbox"))
-    assert response.context["alert_total"] == INBOX_PAGE + 3
-    alerts = response.context["alerts"]
-    assert len(alerts) == INBOX_PAGE and alerts[0].reason == "old withhold"
+    assert response.context["alert_total"] == INBOX_PAGE + 2
+    assert len(response.context["alerts"]) == INBOX_PAGE
+    assert [a.reason for a in response.context["urgent"]] == ["old withhold"]  # never paged behind routine rows
+    page = response.content.decode()
+    assert page.index("old withhold") < page.index("review 0")
     more = client.get(reverse("safety:inbox"), {"alerts_pages": 2}).context["alerts"]
-    assert len(more) == INBOX_PAGE + 3
+    assert len(more) == INBOX_PAGE + 2
+    # The filters apply to alerts too; a reminder kind hides them and says how many urgent ones.
+    other = client.get(reverse("safety:inbox"), {"patient": "NOPE"}).context
+    assert other["alert_total"] == 0 and other["urgent_total"] == 0
+    tests_only = client.get(reverse("safety:inbox"), {"kind": "pregnancy_test_due"})
+    assert tests_only.context["urgent_hidden"] == 1 and "1 urgent event hidden" in tests_only.content.decode()
 
 
 def test_inbox_sections_hold_their_own_reminders_oldest_first(client, nurse, make_patient):

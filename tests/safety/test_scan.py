@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from safety.actions import rescans_deferred
 from safety.models import Reminder
 from safety.scan import scan_reminders
 from tests.safety.conftest import START, TODAY
@@ -43,9 +44,11 @@ def test_scan_twice_changes_nothing(on_thalidomide):
 
 def test_recording_the_test_auto_resolves_and_schedules_the_next(on_thalidomide, nurse):
     scan_reminders(as_of=TODAY)
+    # The action rescans the patient in its own transaction: resolved at once, no wait for a scan.
     therapy_actions.pregnancy_test_record(actor=nurse, patient=on_thalidomide, date=TODAY, result="negative")
-    report = scan_reminders(as_of=TODAY)
-    assert report.resolved >= 1
+    resolved = Reminder.objects.get(kind="pregnancy_test_due", due=START + timedelta(days=28))
+    assert resolved.completion_note.startswith("Resolved by the data: a pregnancy test was recorded")
+    assert scan_reminders(as_of=TODAY).resolved == 0  # nothing left for the nightly scan
     states = dict(
         Reminder.objects.filter(kind="pregnancy_test_due").values_list("due", "state")
     )
@@ -63,7 +66,8 @@ def test_a_failed_batch_leaves_that_patients_reminders_as_they_were(on_thalidomi
 
     scan_reminders(as_of=TODAY)
     before = _rows()
-    therapy_actions.pregnancy_test_record(actor=None, patient=on_thalidomide, date=TODAY, result="negative")
+    with rescans_deferred():  # a change the scan below has to pick up
+        therapy_actions.pregnancy_test_record(actor=None, patient=on_thalidomide, date=TODAY, result="negative")
     real = schedule.reminders
 
     def failing(record, as_of):  # a fault in the middle of the scan (not in the code under test)

@@ -51,7 +51,8 @@ def test_a_child_at_the_cap_gets_no_step_reminder(make_patient, clinician):
     # 6.5 kg: 2 mg/kg = 13 mg, so the cap is 12.5 mg — the dose he is on: no step is due.
     child = _child_on_the_first_step(make_patient, clinician, weight_kg="6.5")
     scan_reminders(patient_ids=[child.pk])
-    assert not Reminder.objects.filter(patient=child, kind="dose_step_due").exists()
+    # (The set-up's own writes rescanned with the recent weight; this scan closes that one.)
+    assert not Reminder.objects.filter(patient=child, kind="dose_step_due", state__in=["open", "acknowledged"]).exists()
 
 
 def test_a_child_without_a_recent_weight_gets_no_step_reminder(make_patient, clinician):
@@ -63,4 +64,5 @@ def test_a_child_without_a_recent_weight_gets_no_step_reminder(make_patient, cli
     visit.save()
     TherapyCourse.objects.filter(patient=child).update(target_dose_mg=None)
     scan_reminders(patient_ids=[child.pk])
-    assert not Reminder.objects.filter(patient=child, kind="dose_step_due").exists()
+    # (The set-up's own writes rescanned with the recent weight; this scan closes that one.)
+    assert not Reminder.objects.filter(patient=child, kind="dose_step_due", state__in=["open", "acknowledged"]).exists()

@@ -1,25 +1,69 @@
-"""Urgent alerts on the patient page (pure: no Django, no clock).
+"""Urgent events: one list, one definition (pure: no Django, no clock).
 
-The alerts that must stop the clinician before anything else, from the data as
-of a date:
+The events that must reach the clinician before anything else, from the data as
+of a date. Each carries a stable ``source`` (what raised it: the positive test's
+date, the first contact of the current run of answers, the lab result) so that the
+stored event is the same row from one scan to the next, and the ``action`` that
+resolves it:
 
-* R5.2 — a positive pregnancy test with no later negative test: stop thalidomide
-  now (while active), every further dose refused (after the stop), or never start;
-* R3.4 — latest neuropathy grade ≥ 3 while thalidomide is active
-  (``neuropathy_grade3_on_thalidomide``);
-* R5.3 — the latest contraception answer is "no", while thalidomide is active or
-  within the contraception period after the stop (configurable, default 182 days).
-  Reading chosen (safest): the alert stays through the post-stop period, when R5.3
-  still requires contraception, not only during therapy;
-* R5.1 — breast-feeding recorded at the latest contact that asked, while
-  thalidomide is active (continuation is refused).
+* R5.2 — ``positive_pregnancy_test``: a positive test with no later negative test;
+  resolved by a later negative test (or a clinician's recorded decision). Action:
+  record the test (and stop thalidomide while it is active);
+* R5.2/R3.5 — ``dosed_after_positive_pregnancy_test``: a non-zero thalidomide dose
+  row dated on or after that unresolved positive test while thalidomide is still
+  active; resolved by the stop (or a later negative test). Action: stop thalidomide;
+* R3.4 — ``neuropathy_grade3_on_thalidomide``: latest neuropathy grade ≥ 3 while
+  thalidomide is active; resolved by the stop (or a later lower grade). Action: stop;
+* R4.4 — ``withhold_lab_result``: the latest result of a test is at the withhold
+  tier while azathioprine is active; resolved by a repeat result of that test
+  below the withhold level, or by stopping azathioprine. Action: record the repeat;
+* R5.3 — ``contraception_not_confirmed``: the latest contraception answer is "no",
+  while thalidomide is active or within the contraception period after the stop
+  (configurable, default 182 days). Reading chosen (safest): the alert stays
+  through the post-stop period, when R5.3 still requires contraception. Resolved
+  by a later "yes". Action: record the confirmation;
+* R5.1 — ``breastfeeding``: breast-feeding recorded at the latest contact that
+  asked, while thalidomide is active. Resolved by a later "no" or the stop.
 
-Inputs are plain values (dates, grades, answers in date order) so that every case
-is a row of a table in ``tests/rules/test_urgent.py``.
+Inputs are plain values so that every case is a row of a table in
+``tests/rules/test_urgent.py``.
 """
+
+from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
+
+from therapy.rules.pregnancy import unresolved_positive
+
+# Codes in order of severity (the inbox and the banner list them in this order).
+CODES = (
+    "positive_pregnancy_test",
+    "dosed_after_positive_pregnancy_test",
+    "neuropathy_grade3_on_thalidomide",
+    "withhold_lab_result",
+    "contraception_not_confirmed",
+    "breastfeeding",
+)
+# What resolves each (the page that records it).
+ACTIONS = {
+    "positive_pregnancy_test": "pregnancy_test",
+    "dosed_after_positive_pregnancy_test": "dose_change",
+    "neuropathy_grade3_on_thalidomide": "dose_change",
+    "withhold_lab_result": "blood_test",
+    "contraception_not_confirmed": "contraception",
+    "breastfeeding": "dose_change",
+}
+TITLES = {
+    "positive_pregnancy_test": "Positive pregnancy test",
+    "dosed_after_positive_pregnancy_test": "Thalidomide dosed after a positive pregnancy test",
+    "neuropathy_grade3_on_thalidomide": "Neuropathy grade 3 on thalidomide",
+    "withhold_lab_result": "Withhold-level blood result on azathioprine",
+    "contraception_not_confirmed": "Contraception not confirmed",
+    "breastfeeding": "Breast-feeding",
+}
+WITHHOLD = "withhold"
 
 
 @dataclass(frozen=True)
@@ -32,11 +76,124 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class Grade:
+    """A neuropathy grade recorded at a clinic visit."""
+
+    date: date
+    grade: int
+
+
+@dataclass(frozen=True)
+class LatestLab:
+    """The latest result of one lab test on or before the as-of date, at its R4.4 tier."""
+
+    test: str
+    date: date
+    tier: str | None  # None | "review" | "withhold"
+    source: str  # the stored alert's source, e.g. "lab:123"
+    reason: str = ""  # the R4.4 alert's reason (names the value and threshold)
+
+
+@dataclass(frozen=True)
 class UrgentAlert:
     code: str
     title: str
     text: str
     rule: str
+    source: str = ""
+    date: date | None = None
+    action: str = ""
+    # The date of the newest datum that keeps it alarming (a later "no", a later grade ≥ 3,
+    # a later dose): newer than a clinician's decision, it reopens the decided event.
+    latest: date | None = None
+
+
+def _event(code, text, rule, source, day, latest=None):
+    return UrgentAlert(code, TITLES[code], text, rule, source, day, ACTIONS[code], latest or day)
+
+
+def _run_start(answers, is_alarm):
+    """The first answer of the current run of alarming answers (the latest is alarming)."""
+    start = answers[-1]
+    for answer in reversed(answers):
+        if not is_alarm(answer):
+            break
+        start = answer
+    return start
+
+
+def _pregnancy_events(tests, as_of, thalidomide_active, thalidomide_ever, doses):
+    last_positive = unresolved_positive([(day, result) for day, result in tests if day <= as_of])
+    if last_positive is None:
+        return []
+    source = f"test:{last_positive.isoformat()}"
+    if thalidomide_active:
+        text = f"Positive test on {last_positive:%Y-%m-%d} while thalidomide is active: stop thalidomide now."
+    elif thalidomide_ever:
+        text = f"Positive test on {last_positive:%Y-%m-%d}; thalidomide is stopped. Every further dose is refused."
+    else:
+        text = f"Positive test on {last_positive:%Y-%m-%d}: thalidomide must not be started."
+    found = [_event("positive_pregnancy_test", text, "R5.2", source, last_positive)]
+    # A dose row on or after the positive test's date (R3.5 counts the test of the same day).
+    dosed = [day for day, dose in doses if last_positive <= day <= as_of and Decimal(str(dose)) > 0]
+    if dosed and thalidomide_active:
+        found.append(_event(
+            "dosed_after_positive_pregnancy_test",
+            f"Thalidomide {min(dosed):%Y-%m-%d} was recorded on or after the positive test of "
+            f"{last_positive:%Y-%m-%d} with no later negative test (dosed_after_positive_pregnancy_test): "
+            "stop thalidomide now.",
+            "R5.2", source, min(dosed), max(dosed),
+        ))
+    return found
+
+
+def _neuropathy_events(grades, neuropathy_grade, thalidomide_active, as_of):
+    if neuropathy_grade is None or neuropathy_grade < 3 or not thalidomide_active:
+        return []
+    seen = [g for g in grades if g.date <= as_of]
+    start = _run_start(seen, lambda g: g.grade >= 3).date if seen else None
+    return [_event(
+        "neuropathy_grade3_on_thalidomide",
+        f"Latest neuropathy grade {neuropathy_grade} while thalidomide is active: thalidomide must be "
+        "stopped (neuropathy_grade3_on_thalidomide).",
+        "R3.4", f"visit:{start.isoformat()}" if start else "grade", start, seen[-1].date if seen else None,
+    )]
+
+
+def _lab_events(latest_labs, azathioprine_active):
+    if not azathioprine_active:
+        return []
+    return [
+        _event("withhold_lab_result", f"{lab.reason} Record the repeat {lab.test.upper()} result.".strip(),
+               "R4.4", lab.source, lab.date)
+        for lab in sorted(latest_labs, key=lambda lab: (lab.date, lab.test))
+        if lab.tier == WITHHOLD
+    ]
+
+
+def _contraception_events(contraception, as_of, thalidomide_active, stopped_on, period_days):
+    answered = [a for a in contraception if a.date <= as_of]
+    within_period = thalidomide_active or (stopped_on is not None and (as_of - stopped_on).days < period_days)
+    if not answered or answered[-1].value is not False or not within_period:
+        return []
+    last, first = answered[-1], _run_start(answered, lambda a: a.value is False)
+    return [_event(
+        "contraception_not_confirmed",
+        f"On {last.date:%Y-%m-%d} ({last.contact}) contraception was NOT confirmed.",
+        "R5.3", f"contact:{first.date.isoformat()}", first.date, last.date,
+    )]
+
+
+def _breastfeeding_events(breastfeeding, as_of, thalidomide_active):
+    asked = [a for a in breastfeeding if a.date <= as_of]
+    if not asked or not asked[-1].value or not thalidomide_active:
+        return []
+    first = _run_start(asked, lambda a: bool(a.value))
+    return [_event(
+        "breastfeeding",
+        f"Breast-feeding recorded on {asked[-1].date:%Y-%m-%d}: thalidomide is refused.",
+        "R5.1", f"contact:{first.date.isoformat()}", first.date, asked[-1].date,
+    )]
 
 
 def urgent_alerts(
@@ -50,52 +207,24 @@ def urgent_alerts(
     contraception: list[Answer],
     breastfeeding: list[Answer],
     contraception_period_days: int,
+    thalidomide_doses: list[tuple[date, object]] = (),
+    neuropathy_grades: list[Grade] = (),
+    latest_labs: list[LatestLab] = (),
+    azathioprine_active: bool = False,
 ) -> list[UrgentAlert]:
-    """The urgent alerts as of ``as_of``, most severe first.
+    """The urgent events as of ``as_of``, most severe first (the order of ``CODES``).
 
-    ``tests`` are (date, "positive"/"negative") in date order; ``contraception`` and
-    ``breastfeeding`` are the answers recorded on or before ``as_of`` in date order;
-    ``stopped_on`` is the date of the last 0 mg row when thalidomide is stopped.
+    ``tests`` are (date, "positive"/"negative") in date order; ``thalidomide_doses`` the
+    (date, mg) rows; ``contraception`` and ``breastfeeding`` the answers in date order;
+    ``neuropathy_grades`` the clinic visits' grades in date order; ``stopped_on`` the date
+    of the last 0 mg row when thalidomide is stopped; ``latest_labs`` the latest result
+    of each test with its R4.4 tier.
     """
-    alerts = []
-    positives = [day for day, result in tests if day <= as_of and result == "positive"]
-    if positives:
-        last_positive = positives[-1]
-        cleared = any(result == "negative" and last_positive < day <= as_of for day, result in tests)
-        if not cleared:
-            if thalidomide_active:
-                text = f"Positive test on {last_positive:%Y-%m-%d} while thalidomide is active: stop thalidomide now."
-            elif thalidomide_ever:
-                text = f"Positive test on {last_positive:%Y-%m-%d}; thalidomide is stopped. Every further dose is refused."
-            else:
-                text = f"Positive test on {last_positive:%Y-%m-%d}: thalidomide must not be started."
-            alerts.append(UrgentAlert("positive_pregnancy_test", "Positive pregnancy test", text, "R5.2"))
-    if neuropathy_grade is not None and neuropathy_grade >= 3 and thalidomide_active:
-        alerts.append(UrgentAlert(
-            "neuropathy_grade3_on_thalidomide",
-            "Neuropathy grade 3 on thalidomide",
-            f"Latest neuropathy grade {neuropathy_grade} while thalidomide is active: thalidomide must be "
-            "stopped (neuropathy_grade3_on_thalidomide).",
-            "R3.4",
-        ))
-    answered = [a for a in contraception if a.date <= as_of]
-    within_period = thalidomide_active or (
-        stopped_on is not None and (as_of - stopped_on).days < contraception_period_days
-    )
-    if answered and answered[-1].value is False and within_period:
-        last = answered[-1]
-        alerts.append(UrgentAlert(
-            "contraception_not_confirmed",
-            "Contraception not confirmed",
-            f"On {last.date:%Y-%m-%d} ({last.contact}) contraception was NOT confirmed.",
-            "R5.3",
-        ))
-    asked = [a for a in breastfeeding if a.date <= as_of]
-    if asked and asked[-1].value and thalidomide_active:
-        alerts.append(UrgentAlert(
-            "breastfeeding",
-            "Breast-feeding",
-            f"Breast-feeding recorded on {asked[-1].date:%Y-%m-%d}: thalidomide is refused.",
-            "R5.1",
-        ))
-    return alerts
+    found = [
+        *_pregnancy_events(tests, as_of, thalidomide_active, thalidomide_ever, thalidomide_doses),
+        *_neuropathy_events(neuropathy_grades, neuropathy_grade, thalidomide_active, as_of),
+        *_lab_events(latest_labs, azathioprine_active),
+        *_contraception_events(contraception, as_of, thalidomide_active, stopped_on, contraception_period_days),
+        *_breastfeeding_events(breastfeeding, as_of, thalidomide_active),
+    ]
+    return sorted(found, key=lambda event: CODES.index(event.code))

@@ -20,8 +20,10 @@ from safety.actions import adverse_event_record, rescans_deferred
 from safety.scan import scan_reminders
 from thalimon.roles import ADMIN, CLINIC_LEAD, CLINICIAN, NURSE
 from therapy import actions as therapy_actions
-from therapy.actions import course_save
-from visits.actions import endoscopy_record, visit_record
+from therapy import records as therapy_records
+from therapy.actions import historical_course_save
+from therapy.models import Drug
+from visits.actions import endoscopy_record, lab_results_record, visit_record
 
 DEMO_ACCOUNTS = [
     # username, password, role, first name, last name
@@ -68,6 +70,8 @@ class Command(BaseCommand):
             if patient.diagnosis == Diagnosis.CD and index % 6 != 5:
                 self._seed_history(index, patient, users[CLINICIAN], today)
 
+        if created:
+            self._seed_urgent_examples(users[CLINICIAN], users[NURSE], today)
         report = scan_reminders(as_of=today)
         self.stdout.write(f"Reminders: {len(report.due)} due today, {report.created} stored.")
         self.stdout.write(self.style.SUCCESS(f"Demo patients: {created} created, {patients} in the demo cohort."))
@@ -86,7 +90,7 @@ class Command(BaseCommand):
             female_of_reproductive_potential=patient.is_female_of_reproductive_potential,
             irregular_cycles=patient.irregular_cycles,
         )
-        course_save(
+        historical_course_save(
             actor=clinician, patient=patient, start_date=start, target_dose_mg=target,
             regimen="adult" if patient.age_on(start) >= 16 else "paediatric",
             regimen_reason="" if patient.age_on(start) >= 16 else "demo: paediatric regimen",
@@ -125,3 +129,42 @@ class Command(BaseCommand):
                 actor=clinician, patient=patient, onset=today - timedelta(days=10), term="constipation",
                 grade=1, drug="thalidomide", action_thalidomide="none", action_azathioprine="none",
             )
+
+    def _seed_urgent_examples(self, clinician, nurse, today):
+        """One of each urgent event (therapy.rules.urgent), on patients the demo put on
+        thalidomide or azathioprine, so that a newcomer sees the inbox's urgent section."""
+        on_thalidomide, on_aza = [], []
+        for patient in Patient.objects.filter(code__startswith="DEMO-").order_by("code"):
+            rows = therapy_records.doses_by_drug_for(patient.pk)
+            if therapy_records.thalidomide_active(rows[Drug.THALIDOMIDE], today):
+                on_thalidomide.append(patient)
+            if therapy_records.azathioprine_active(rows[Drug.AZATHIOPRINE], today):
+                on_aza.append(patient)
+        # Today's contact must be the latest one, so only patients not seen today.
+        on_thalidomide = [p for p in on_thalidomide if not p.visits.filter(date__gte=today).exists()]
+        women = [p for p in on_thalidomide if p.is_female_of_reproductive_potential]
+        men = [p for p in on_thalidomide if p.sex == "M"]
+        if len(women) < 3 or not men or not on_aza or len(on_thalidomide) < 5:
+            return
+        # A positive test yesterday (R5.2), and one with a dose recorded after it (R3.5).
+        therapy_actions.pregnancy_test_record(actor=nurse, patient=women[0], date=today - timedelta(days=1),
+                                              result="positive")
+        therapy_actions.pregnancy_test_record(actor=nurse, patient=women[1], date=today - timedelta(days=3),
+                                              result="positive")
+        current = therapy_records.doses_by_drug_for(women[1].pk)[Drug.THALIDOMIDE][-1].dose_mg
+        therapy_actions.dose_change_record(
+            actor=clinician, patient=women[1], drug="thalidomide", date=today - timedelta(days=2), dose_mg=current,
+            reason="demo: continuation recorded after the positive test", historical=True,
+        )
+        # Breast-feeding recorded at a visit (R5.1); contraception not confirmed by phone (R5.3).
+        visit_record(actor=clinician, patient=women[2], date=today, contact="clinic",
+                     neuropathy_grade=0, contraception_confirmed=True, breastfeeding=True)
+        therapy_actions.contraception_confirm(actor=nurse, patient=men[0], date=today,
+                                              contact="phone", confirmed=False)
+        # Neuropathy grade 3 on thalidomide (R3.4); a withhold-level WBC on azathioprine (R4.4).
+        grade3 = next(p for p in on_thalidomide if p not in women[:3] and p not in men[:1])
+        visit_record(actor=clinician, patient=grade3, date=today, contact="clinic", neuropathy_grade=3,
+                     contraception_confirmed=True if grade3.sex == "M" or grade3.is_female_of_reproductive_potential
+                     else None)
+        lab_results_record(actor=clinician, patient=on_aza[0], date=today, lab_values={"wbc": "2.2"})
+
