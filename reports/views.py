@@ -14,6 +14,7 @@ from reports.models import ImportJob
 from reports.selectors import cached_cohort_report as cohort_report
 from reports.tables import report_tables
 from reports.tasks import run_import
+from safety.selectors import safety_decisions
 from thalimon.access import require_permission
 from visits.models import Visit
 
@@ -76,7 +77,7 @@ def report_page(request):
         request,
         "reports/report.html",
         {"form": form, "report": report, "tables": report_tables(report), "figures": figures,
-         "query": request.GET.urlencode()},
+         "query": request.GET.urlencode(), "safety_decisions": safety_decisions(as_of)},
     )
 
 

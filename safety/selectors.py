@@ -2,11 +2,18 @@
 
 from datetime import timedelta
 
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from patients.models import Patient
-from safety.kinds import action_link, urgent_action_link, urgent_code, urgent_label
+from safety.kinds import (
+    LABELS,
+    URGENT_LABELS,
+    action_link,
+    urgent_action_link,
+    urgent_code,
+    urgent_label,
+)
 from safety.models import OPEN_STATES, URGENT_TIERS, AdverseEvent, Alert, AlertTier, Reminder
 from safety.schedule import REPEAT_WITHIN_DAYS
 from therapy.rules.urgent import CODES as URGENT_CODES
@@ -120,4 +127,31 @@ def patient_safety(patient, user=None):
         "adverse_events": list(AdverseEvent.objects.filter(patient=patient).order_by("-onset")),
         "today": timezone.localdate(),
         "review_tier": AlertTier.REVIEW,
+    }
+
+
+def safety_decisions(as_of):
+    """The clinic lead's report of how safety signals were closed up to ``as_of`` (counts, no
+    patients): urgent events by code — open, resolved by the data, closed by a clinician's
+    decision — and reminders dismissed by a decision, by kind. Two queries."""
+
+    urgent = {}
+    for kind, by_data, decided, still_open in (
+        Alert.objects.filter(tier__in=[*URGENT_TIERS, AlertTier.CLEARED], date__lte=as_of)
+        .values("kind")
+        .annotate(
+            by_data=Count("pk", filter=Q(resolved_at__isnull=False, resolved_by__isnull=True)),
+            decided=Count("pk", filter=Q(resolved_by__isnull=False)),
+            still_open=Count("pk", filter=Q(resolved_at__isnull=True)),
+        ).values_list("kind", "by_data", "decided", "still_open")
+    ):
+        label = URGENT_LABELS.get("withhold_lab_result" if kind == "lab" else kind, kind)
+        urgent[label] = (still_open, by_data, decided)
+    dismissed = dict(
+        Reminder.objects.filter(state="dismissed", closed_at__date__lte=as_of)
+        .values("kind").annotate(n=Count("pk")).values_list("kind", "n")
+    )
+    return {
+        "urgent": sorted(urgent.items()),
+        "dismissed": [(LABELS[kind], dismissed[kind]) for kind in LABELS if kind in dismissed],
     }

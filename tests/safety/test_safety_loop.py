@@ -269,3 +269,19 @@ def test_a_corrected_withhold_result_keeps_its_event_closed_by_that_data(clinici
     assert event.resolution.startswith("Resolved by the data: the result was corrected")
     assert not Reminder.objects.filter(patient=patient, kind="blood_test_due", due=TODAY + timedelta(days=7),
                                        state__in=["open", "acknowledged"]).exists()
+
+
+def test_the_report_says_how_safety_signals_were_closed(client, clinic_lead, clinician, nurse, woman_on_thalidomide):
+    from safety.actions import alert_decide
+
+    patient = woman_on_thalidomide
+    therapy_actions.pregnancy_test_record(actor=nurse, patient=patient, date=TODAY - timedelta(days=2), result="positive")
+    therapy_actions.contraception_confirm(actor=nurse, patient=patient, date=TODAY, contact="phone", confirmed=False)
+    alert_decide(actor=clinician, alert_id=Alert.objects.get(kind="contraception_not_confirmed").pk,
+                 decision="Counselled; thalidomide stopped today")
+    therapy_actions.pregnancy_test_record(actor=nurse, patient=patient, date=TODAY - timedelta(days=1), result="negative")
+    client.force_login(clinic_lead)
+    decisions = client.get(reverse("reports:cohort")).context["safety_decisions"]
+    assert dict(decisions["urgent"]) == {
+        "Contraception not confirmed": (0, 0, 1), "Positive pregnancy test": (0, 1, 0),
+    }
