@@ -65,7 +65,9 @@ def send_digests(*, as_of=None):
                 if r.patient.responsible_nurse_id in (None, user.pk) and r.patient.may_be_opened_by(user)
             ]
         if CLINICIAN in roles:
-            mine += [r for r in due if r.escalated_to_id == user.pk and r not in mine]
+            # Escalated to him as the patient's current clinician, and only what he may open.
+            mine += [r for r in due if r.escalated_to_id == user.pk and r.patient.may_be_opened_by(user)
+                     and r not in mine]
             # A record restricted to the care team with no nurse: its clinician is the
             # only one who can work its reminders, so they go to him from the first day.
             mine += [

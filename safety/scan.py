@@ -16,7 +16,8 @@ from datetime import timedelta
 
 from celery import current_app
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from patients.models import Patient
@@ -132,14 +133,16 @@ def _store_batch(patients, computed, as_of, report):
             else:
                 report.resolved += 1
         bulk_update_recorded(Reminder, changed, ["state", "closed_at", "closed_by", "completion_note"], None)
+    # Overdue reminders are escalated to the patient's *current* responsible clinician: a
+    # change of care team re-points them at the next (or the save's own) rescan (R7).
     clinician = Patient.objects.filter(pk=OuterRef("patient_id")).values("responsible_clinician_id")[:1]
-    report.escalated += Reminder.objects.filter(
-        # Not yet escalated, or escalated while the patient had no clinician (now assigned).
-        Q(escalated_at__isnull=True) | Q(escalated_to__isnull=True, patient__responsible_clinician__isnull=False),
+    overdue = Reminder.objects.filter(
         patient_id__in=patient_ids,
         state__in=OPEN_STATES,
         due__lt=as_of - timedelta(days=schedule.OVERDUE_AFTER_DAYS),  # overdue: due + 7 days < as_of (R7)
-    ).update(escalated_at=now, escalated_to_id=Subquery(clinician))
+    )
+    report.escalated += overdue.filter(escalated_at__isnull=True).count()
+    overdue.update(escalated_at=Coalesce("escalated_at", Value(now)), escalated_to_id=Subquery(clinician))
 
 
 # --- urgent events -------------------------------------------------------------------

@@ -173,3 +173,33 @@ def test_the_django_admin_offers_no_patient_pages(client, restricted, make_user)
     assert client.get("/admin/").status_code == 200
     assert client.get("/admin/patients/patient/").status_code == 404
     assert "Zed Fictional" not in client.get("/admin/").content.decode()
+
+
+def test_escalation_and_digest_follow_a_new_care_team(make_patient, clinician, make_user, settings):
+    """Issue 13: once a record is restricted to a new care team, its overdue reminders go to the
+    new responsible clinician, and the previous one no longer receives the record at all."""
+    from decimal import Decimal
+
+    from patients.actions import patient_update
+    from safety.digest import send_digests
+    from safety.models import Reminder
+    from therapy.actions import dose_change_record
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    today = timezone.localdate()
+    clinician.email = "previous@x.test"
+    clinician.save()
+    patient = make_patient(code="CT-0001", responsible_clinician=clinician)
+    dose_change_record(actor=clinician, patient=patient, drug="thalidomide", date=today - timedelta(days=200),
+                       dose_mg=Decimal("50"), historical=True)
+    overdue = Reminder.objects.filter(patient=patient, due__lt=today - timedelta(days=7))
+    assert overdue.exists() and set(overdue.values_list("escalated_to", flat=True)) == {clinician.pk}
+    new = make_user(CLINICIAN, email="new@x.test")
+    patient.refresh_from_db()
+    patient_update(actor=clinician, patient=patient, expected_version=patient.version,
+                   responsible_clinician=new, care_team_only=True)
+    assert set(overdue.values_list("escalated_to", flat=True)) == {new.pk}
+    mail.outbox = []
+    send_digests(as_of=today)
+    recipients = {m.to[0] for m in mail.outbox}
+    assert "new@x.test" in recipients and "previous@x.test" not in recipients
