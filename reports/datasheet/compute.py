@@ -94,8 +94,8 @@ class ComputedValues:
         # An empty computed cell means unknown (not "none"): nothing to compare.
         if given and sorted(filter(None, (c.strip() for c in given.split(";")))) != sorted(codes):
             self.findings.warn("doses.csv", state.line, "deviations",
-                               f"'{given}' differs from the recomputed '{';'.join(codes)}'; the "
-                               "recomputed deviations are stored")
+                               f"'{given}' differs from the deviations computed from the record; "
+                               "the computed ones are stored")
         if state.status == "unchanged":
             return
         obj.kind = kind
@@ -142,12 +142,12 @@ class ComputedValues:
             given = state.row.computed
             if given.get("cdai_computed") and given["cdai_computed"] != format_cell(score.cdai):
                 self.findings.warn("visits.csv", state.line, "cdai_computed",
-                                   f"'{given['cdai_computed']}' differs from the recomputed "
-                                   f"'{format_cell(score.cdai)}'; the recomputed CDAI is stored")
+                                   f"'{given['cdai_computed']}' differs from the CDAI computed from "
+                                   "the record; the computed CDAI is stored")
             if given.get("clinical_status") and given["clinical_status"] != status:
                 self.findings.warn("visits.csv", state.line, "clinical_status",
-                                   f"'{given['clinical_status']}' differs from the recomputed "
-                                   f"'{status}'; the recomputed status is stored")
+                                   f"'{given['clinical_status']}' differs from the status computed "
+                                   "from the record; the computed status is stored")
         if new == old:
             return
         (visit.cdai, visit.cdai_source, visit.cdai_reason, visit.hbi, visit.mayo,

@@ -34,6 +34,9 @@ class PatientPlanner:
                                     "ignoring case)")
                 continue
             seen[lower] = row.line
+            if lower in plan.hidden:  # restricted to another care team: unknown to this user
+                self.findings.error("patients.csv", row.line, "patient", f"unknown patient '{row.code}'")
+                continue
             stored = plan.stored.get(lower)
             if stored is not None and stored.code != row.code:
                 self.findings.error("patients.csv", row.line, "patient",
@@ -182,9 +185,9 @@ class ChildPlanner:
             # overwritten — a positive turned negative would lift the block.
             obj.result = stored_result
             self.findings.error(name, row.line, "result",
-                                f"a {stored_result} test is already recorded on that date; a "
-                                "result is never overwritten (a clinician corrects it in the "
-                                "record's history)")
+                                "a different result is already recorded on that date; a result "
+                                "is never overwritten (a clinician corrects it in the record's "
+                                "history)")
             return
         status = "new" if is_new else ("changed" if changed else "unchanged")
         self.plan.state[name][id(obj)] = RowState(status, row.line, changed, row)

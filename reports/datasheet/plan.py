@@ -14,10 +14,13 @@ The steps, in order (``Plan.run``):
 
 1. files and headers (``check_files``);
 2. cells (``convert``, with ``cells.convert_cell``);
-3. the stored records of the patients named (``load``);
+3. the stored records of the patients named that the user may open (``load``; the
+   others are unknown to that user, ``access.py``);
 4. rows merged into stored or new records (``merging.PatientPlanner``, ``ChildPlanner``);
-5. the thalidomide course (``course.CoursePlanner``);
-6. the computed values, when there is no error (``compute.ComputedValues``);
+5. the thalidomide course (``course.CoursePlanner``), then the user's right to change
+   stored records (``access.check_edits``);
+6. the computed values, when there is no error (``compute.ComputedValues``), then the
+   recent dose rows checked as on the dose page (``access.check_recent_doses``);
 7. counts per file (``count``).
 """
 
@@ -32,6 +35,7 @@ from safety.models import AdverseEvent
 from therapy.models import DoseChange, PregnancyTest, TherapyCourse
 from visits.models import Contact, Endoscopy, LabResult, Visit
 
+from .access import check_edits, check_recent_doses, hidden_codes
 from .cells import CellError, convert_cell
 from .compute import ComputedValues
 from .course import CoursePlanner
@@ -66,7 +70,8 @@ class Plan:
         self.converted = {name: [] for name in FILE_ORDER}
         self.computed_updates = []  # visits whose computed values changed (no data change)
         self.counts = {}
-        self.stored = {}  # lower-cased code -> stored Patient
+        self.stored = {}  # lower-cased code -> stored Patient (that the actor may open)
+        self.hidden = set()  # lower-cased codes of stored patients the actor may not open
         self.stored_bundles = {}  # patient id -> Bundle of a stored patient
 
     @property
@@ -84,8 +89,10 @@ class Plan:
         PatientPlanner(self).merge()
         ChildPlanner(self).merge()
         CoursePlanner(self).derive()
+        check_edits(self)
         if not self.findings.error_count:
             ComputedValues(self).compute()
+            check_recent_doses(self)
         self.count()
         return self
 
@@ -201,6 +208,9 @@ class Plan:
                 code_lower__in=chunk
             ):
                 stored[patient.code.lower()] = patient
+        # A record the importing user may not open is, for that user, not there at all.
+        self.hidden = hidden_codes(self.actor, stored)
+        stored = {lower: patient for lower, patient in stored.items() if lower not in self.hidden}
         self.stored = stored
         ids = [p.pk for p in stored.values()]
         by_id = {p.pk: p for p in stored.values()}

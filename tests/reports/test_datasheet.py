@@ -259,7 +259,7 @@ def test_pregnancy_test_result_is_never_overwritten(example, imported):
     before = _table_counts()
     report = import_datasheet(example)
     assert [str(e) for e in report.errors] == [
-        "pregnancy_tests.csv:2: result: a negative test is already recorded on that date; a "
+        "pregnancy_tests.csv:2: result: a different result is already recorded on that date; a "
         "result is never overwritten (a clinician corrects it in the record's history)"
     ]
     assert _table_counts() == before

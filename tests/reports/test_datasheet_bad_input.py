@@ -259,7 +259,7 @@ def test_computed_column_value_is_a_warning_not_an_error(tmp_path, name, column,
     report = import_datasheet(_write(tmp_path / "sheet", _sheet({(name, column): value})))
     assert report.errors == []
     assert [(w.file, w.line, w.column) for w in report.warnings] == [(name, 2, column)]
-    assert "recomputed" in report.warnings[0].message
+    assert "computed from the record" in report.warnings[0].message  # never the stored value itself
 
 
 # --- cross-file rules ----------------------------------------------------------------------
