@@ -10,10 +10,12 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from patients.models import Patient
 
+CODE_MAX_LENGTH = Patient._meta.get_field("code").max_length
 ROLE_REFUSED_MESSAGE = "Your role does not allow this page."
 CARE_TEAM_ONLY_MESSAGE = (
     "This patient's record is restricted to the care team (the responsible clinician and nurse)."
@@ -24,6 +26,8 @@ def patient_for(request, code, *, perm="patients.view_patient"):
     """One patient ``request.user`` may open with ``perm``, or 404/403 (role, then object)."""
     if not request.user.has_perm(perm):
         raise PermissionDenied(ROLE_REFUSED_MESSAGE)
+    if "\x00" in code or len(code) > CODE_MAX_LENGTH:
+        raise Http404("No such patient.")  # a malformed code is no patient (never a database error)
     patient = get_object_or_404(
         Patient.objects.select_related("responsible_clinician", "responsible_nurse", "course"), code=code
     )

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from patients.models import Diagnosis, Patient
-from thalimon.concurrency import expected_version_field
+from thalimon.concurrency import VersionedEditMixin, expected_version_field
 from thalimon.roles import CLINICIAN, NURSE
 from therapy.actions import COURSE_PAGE_FIELDS, START_BY_CHECKLIST, START_FIELDS
 from therapy.models import TherapyCourse
@@ -42,7 +42,7 @@ class StaffChoiceField(forms.ModelChoiceField):
         return user.get_full_name() or user.username
 
 
-class PatientForm(forms.ModelForm):
+class PatientForm(VersionedEditMixin, forms.ModelForm):
     expected_version = expected_version_field()
     reproductive_potential = forms.NullBooleanField(
         label="Reproductive potential",

@@ -232,6 +232,8 @@ def _text(value, field, what, limit=None):
     text = (value or "").strip()
     if not text:
         raise ValidationError({field: what})
+    if "\x00" in text:
+        raise ValidationError({field: f"{field.capitalize()}: remove the invisible NUL character (it cannot be stored)."})
     if limit and len(text) > limit:
         raise ValidationError({field: f"{field.capitalize()}: at most {limit} characters (this one has {len(text)})."})
     return text

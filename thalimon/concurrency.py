@@ -35,6 +35,23 @@ def check_version(model, pk, expected_version):
     raise conflict
 
 
+MISSING_VERSION = (
+    "This edit came without the version of the record it was made on, so it could overwrite a "
+    "newer save: nothing was saved. Reload the record and edit it again."
+)
+
+
+class VersionedEditMixin:
+    """An edit form (its instance is stored) must carry the version it was opened on: one
+    re-posted without it is a conflict, never a blind overwrite of a newer save."""
+
+    def clean_expected_version(self):
+        version = self.cleaned_data.get("expected_version")
+        if self.instance.pk and version is None:
+            raise ValidationError(MISSING_VERSION, code="edit_conflict")
+        return version
+
+
 def expected_version_field():
     from django import forms
 

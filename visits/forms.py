@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from patients.forms import DateInput, UnknownYesNo, iso_dates_only
 from patients.models import Diagnosis
-from thalimon.concurrency import expected_version_field
+from thalimon.concurrency import VersionedEditMixin, expected_version_field
 from visits import labs, records
 from visits.models import CDAI_COMPLICATIONS, Endoscopy, Visit
 
@@ -103,7 +103,7 @@ class LabValuesMixin:
         return [Row(*[Column(name, css_class="col-6 col-md-3 col-xl-2") for name in names[i : i + 6]]) for i in range(0, len(names), 6)]
 
 
-class VisitForm(LabValuesMixin, forms.ModelForm):
+class VisitForm(VersionedEditMixin, LabValuesMixin, forms.ModelForm):
     cdai_complication_flags = forms.MultipleChoiceField(
         label="Complications present (past week)",
         required=False,

@@ -76,6 +76,7 @@ def test_edit_saves_and_shows_in_history(client, clinician, make_patient):
     client.force_login(clinician)
     data = form_data(code="GI-0300", sex="M", height_cm="171", reproductive_potential="unknown")
     data.pop("irregular_cycles")
+    data["expected_version"] = Patient.objects.get(code="GI-0300").version
     response = client.post(reverse("patients:edit", args=["GI-0300"]), data)
     assert response.status_code == 302, response.content.decode()[:3000]
     patient.refresh_from_db()

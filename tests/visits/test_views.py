@@ -101,7 +101,7 @@ def test_edit_visit_rescores_and_keeps_history(client, clinician, patient):
     client.force_login(clinician)
     client.post(reverse("visits:create", args=[patient.code]), visit_data())
     visit = Visit.objects.get()
-    response = client.post(reverse("visits:edit", args=[visit.pk]), visit_data(cdai_pain="20"))
+    response = client.post(reverse("visits:edit", args=[visit.pk]), visit_data(cdai_pain="20", expected_version=visit.version))
     assert response.status_code == 302
     visit.refresh_from_db()
     assert visit.cdai == 200  # 120 + 5 × 16; Δ 100 ≥ 70 but not < 150 → response
@@ -208,7 +208,7 @@ def test_unticking_every_complication_resets_the_count(client, clinician, patien
     client.force_login(clinician)
     client.post(reverse("visits:create", args=[patient.code]), visit_data())
     visit = Visit.objects.get()
-    client.post(reverse("visits:edit", args=[visit.pk]), visit_data(cdai_complication_flags=[]))
+    client.post(reverse("visits:edit", args=[visit.pk]), visit_data(cdai_complication_flags=[], expected_version=visit.version))
     visit.refresh_from_db()
     assert (visit.cdai_complications, visit.cdai) == (0, 100)
 
@@ -217,7 +217,7 @@ def test_moving_a_visit_moves_its_labs_and_an_emptied_lab_is_deleted(client, cli
     client.force_login(clinician)
     client.post(reverse("visits:create", args=[patient.code]), visit_data())
     visit = Visit.objects.get()
-    client.post(reverse("visits:edit", args=[visit.pk]), visit_data(date="2024-02-13", lab_wbc=""))
+    client.post(reverse("visits:edit", args=[visit.pk]), visit_data(date="2024-02-13", lab_wbc="", expected_version=visit.version))
     assert list(LabResult.objects.values_list("date", "test")) == [(date(2024, 2, 13), "crp")]
 
 
