@@ -25,12 +25,10 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 	$(PIP) install -q --disable-pip-version-check -e '.[test]'
 	touch $@
 
-# Local development settings for plain `manage.py` commands (git-ignored).
-.env:
-	printf '# Local development only (written by make; git-ignored, never in images)\nDEBUG=1\n' > .env
-
-install: $(VENV)/.installed .env
-install-test: $(VENV)/.installed-test .env
+# No settings file is written: the demo, the tests and the benchmarks set DEBUG=1 for their
+# own processes only, so a gunicorn started in this folder never runs with debug on.
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
 
 demo: install
 	DEBUG=1 THALIMON_DEMO=1 $(PY) manage.py migrate --noinput

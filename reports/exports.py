@@ -8,6 +8,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from reports.tables import report_tables
+from thalimon.protections import spreadsheet_safe
 
 
 def as_json(report):
@@ -23,7 +24,7 @@ def as_csv(report):
         for row in table.rows:
             for column, value in zip(table.header[1:], row[1:], strict=False):
                 if value != "":
-                    writer.writerow([table.title, row[0], column, value])
+                    writer.writerow([spreadsheet_safe(cell) for cell in (table.title, row[0], column, value)])
     return out.getvalue()
 
 
@@ -40,7 +41,7 @@ def as_xlsx(report):
         for cell in sheet[3]:
             cell.font = Font(bold=True)
         for row in table.rows:
-            sheet.append(row)
+            sheet.append([spreadsheet_safe(cell) for cell in row])
         if table.note:
             sheet.append([])
             sheet.append([table.note])
@@ -53,7 +54,7 @@ def as_xlsx(report):
     figures = book.create_sheet("figures")
     figures.append(["key", "value"])
     for key, value in _flatten(report):
-        figures.append([key, value])
+        figures.append([key, spreadsheet_safe(value)])
     figures.column_dimensions["A"].width = 60
     buffer = io.BytesIO()
     book.save(buffer)

@@ -12,6 +12,7 @@ from reports.tables import report_tables
 from safety import schedule
 from safety.models import AdverseEvent
 from safety.records import patient_records
+from thalimon.protections import static_only_url_fetcher
 from thalimon.rules_config import rule_settings, rules_version
 from therapy.models import DoseChange
 from visits import selectors
@@ -20,7 +21,7 @@ from visits.models import Endoscopy, Visit
 
 def render_pdf(template, context):
     html = render_to_string(template, {**context, "generated_at": timezone.localtime(), "rules_version": rules_version()})
-    return HTML(string=html).write_pdf()
+    return HTML(string=html, url_fetcher=static_only_url_fetcher).write_pdf()
 
 
 def cohort_report_pdf(report):

@@ -16,6 +16,7 @@ from patients.demographics import age_in_years
 from patients.models import Patient
 from reports import cohort
 from safety.models import AdverseEvent
+from thalimon.protections import CLINICAL_DATA, generation
 from thalimon.rules_config import rule_settings, rules_version
 from therapy.models import DoseChange, TherapyCourse
 from therapy.rules.doses import DoseRow, stop_date
@@ -168,7 +169,12 @@ def data_fingerprint():
 def cached_cohort_report(*, as_of=None, diagnosis="CD"):
     """cohort_report() for the pages, cached per (as_of, diagnosis, rules, data fingerprint)."""
     as_of = as_of or timezone.localdate()
-    key = f"cohort-report:{as_of:%Y-%m-%d}:{diagnosis}:{rules_version()}:{data_fingerprint()}"
+    # The generation is bumped when clinical data commits (safety.actions, the import): a
+    # write that committed after a later history id was read can never leave a stale report.
+    commits = generation(CLINICAL_DATA)
+    if commits is None:  # the cache is down: computed, not cached
+        return cohort_report(as_of=as_of, diagnosis=diagnosis)
+    key = f"cohort-report:{as_of:%Y-%m-%d}:{diagnosis}:{rules_version()}:{commits}:{data_fingerprint()}"
     report = cache.get(key)
     if report is None:
         report = cohort_report(as_of=as_of, diagnosis=diagnosis)

@@ -30,6 +30,7 @@ from safety.models import (
 )
 from safety.scan import scan_reminders
 from thalimon.history import bulk_create_recorded, bulk_update_recorded, save_with_history
+from thalimon.protections import CLINICAL_DATA, bump_generation
 from therapy import records as therapy_records
 from therapy.models import Drug
 
@@ -56,6 +57,7 @@ def request_rescan(patient_id):
     if _rescans_suppressed.get():
         return
     scan_reminders(patient_ids=[patient_id])
+    transaction.on_commit(lambda: bump_generation(CLINICAL_DATA))  # cached reports are rebuilt
 
 
 # --- R4.4 alerts ------------------------------------------------------------------

@@ -24,9 +24,9 @@ VAR_DIR = BASE_DIR / "var"  # local state of a demo: SQLite file, Celery queue, 
 VAR_DIR.mkdir(exist_ok=True)
 
 env = environ.Env()
-# A local, git-ignored .env (written by `make demo` / `make test`: DEBUG=1) lets
-# developers run manage.py without exporting variables. Real environment
-# variables always win; images never contain it (.dockerignore).
+# A local, git-ignored .env, if a developer writes one, lets manage.py run without
+# exporting variables (make writes none: the demo and the tests set DEBUG=1 for their
+# own processes). Real environment variables always win; images never contain it.
 if (BASE_DIR / ".env").is_file():
     environ.Env.read_env(BASE_DIR / ".env")
 
@@ -71,6 +71,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Every page requires login unless a view is explicitly marked otherwise.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # Authenticated pages and downloads: Cache-Control no-store, private.
+    "thalimon.protections.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -276,7 +278,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"one_line_forbidden": {"()": "thalimon.protections.OneLineForbidden"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain",
+                             "filters": ["one_line_forbidden"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from safety.actions import rescans_deferred
 from safety.scan import scan_reminders
+from thalimon.protections import CLINICAL_DATA, bump_generation
 
 from .plan import Plan
 from .reading import read_datasheet
@@ -56,5 +57,6 @@ def import_datasheet(path, *, actor=None, dry_run=False, max_bytes=None) -> Impo
         write_plan(plan)
         ids = [b.patient.pk for b in plan.bundles.values()]
         scan_reminders(patient_ids=ids)
+        transaction.on_commit(lambda: bump_generation(CLINICAL_DATA))  # cached reports are rebuilt
         report.written = True
     return report

@@ -1,0 +1,86 @@
+"""Issue 13, item 7: headers and configuration, each finding reproduced."""
+
+import logging
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from thalimon.protections import OneLineForbidden, spreadsheet_safe, static_only_url_fetcher
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.django_db
+def test_authenticated_pages_and_downloads_are_never_cached(client, clinic_lead):
+    client.force_login(clinic_lead)
+    for url in (reverse("patients:list"), reverse("reports:download", args=["csv"])):
+        header = client.get(url)["Cache-Control"]
+        assert "no-store" in header and "private" in header
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"), ("+1+2", "'+1+2"), ("@SUM(A1)", "'@SUM(A1)"),
+    ("-cmd", "'-cmd"), ("\tx", "'\tx"), ("-1.5", "-1.5"), ("12 (40.0 %)", "12 (40.0 %)"), (3, 3), ("", ""),
+])
+def test_spreadsheet_cells_never_run_as_formulas(value, expected):
+    assert spreadsheet_safe(value) == expected
+
+
+@pytest.mark.django_db
+def test_report_csv_and_xlsx_neutralise_formula_text(monkeypatch):
+    import io
+
+    from openpyxl import load_workbook
+
+    from reports import exports
+    from reports.tables import Table
+
+    evil = Table(key="t", title="=cmd|' /C calc'!A0", header=["", "value"], rows=[["@row", "=1+1"]])
+    monkeypatch.setattr(exports, "report_tables", lambda report: [evil])
+    assert "'=cmd" in exports.as_csv({}) and "'@row" in exports.as_csv({})
+    book = load_workbook(io.BytesIO(exports.as_xlsx({})))
+    assert book["t"]["B4"].value == "'=1+1" and book["t"]["B4"].data_type == "s"
+
+
+def test_pdfs_fetch_only_the_apps_static_files(settings):
+    with pytest.raises(ValueError, match="only the app's static files"):
+        static_only_url_fetcher("file:///etc/passwd")
+    with pytest.raises(ValueError):
+        static_only_url_fetcher("http://169.254.169.254/latest/meta-data/")
+    with pytest.raises(ValueError):
+        static_only_url_fetcher(f"{settings.STATIC_URL}../../thalimon/settings.py")
+    fetched = static_only_url_fetcher(f"{settings.STATIC_URL}css/thalimon.css")
+    assert fetched  # the app's own stylesheet
+
+
+def test_a_403_is_logged_in_one_line():
+    try:
+        raise PermissionError("denied")
+    except PermissionError:
+        import sys
+
+        record = logging.LogRecord("django.request", logging.WARNING, __file__, 1, "Forbidden: /x", (),
+                                   sys.exc_info())
+    record.status_code = 403
+    assert OneLineForbidden().filter(record) and record.exc_info is None
+    assert "\n" not in logging.Formatter("%(message)s").format(record)
+
+
+def test_make_writes_no_debug_file_and_compose_keeps_web_on_loopback():
+    makefile = (ROOT / "Makefile").read_text()
+    assert "> .env" not in makefile and ".env:" not in makefile
+    compose = (ROOT / "docker-compose.yml").read_text()
+    assert '"${WEB_BIND:-127.0.0.1}:8000:8000"' in compose and "BEHIND_TLS_PROXY:-0" in compose
+
+
+@pytest.mark.django_db
+def test_a_commit_bumps_the_report_cache_generation(make_patient, clinician, django_capture_on_commit_callbacks):
+    from thalimon.protections import CLINICAL_DATA, generation
+    from visits.actions import visit_record
+
+    patient = make_patient(code="PR-0001")
+    before = generation(CLINICAL_DATA)
+    with django_capture_on_commit_callbacks(execute=True):
+        visit_record(actor=clinician, patient=patient, date=patient.birth_date.replace(year=2024))
+    assert generation(CLINICAL_DATA) == (before or 0) + 1
