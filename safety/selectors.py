@@ -85,19 +85,28 @@ def lab_alert_messages(patient, day):
     return messages
 
 
-def due_reminder_count(user):
-    """Due reminders and unacknowledged review alerts of the patients ``user`` may open."""
-    today = timezone.localdate()
-    return workable_reminders(user, today).filter(due__lte=today).count() + review_alerts(user).count()
+def alert_counts(user):
+    """(open urgent events, review alerts to acknowledge) of the patients ``user`` may open,
+    in one query (the navigation badge)."""
+    counts = (
+        Alert.objects.filter(
+            Q(tier__in=URGENT_TIERS, resolved_at__isnull=True) | Q(tier=AlertTier.REVIEW, acknowledged_at__isnull=True)
+        )
+        .exclude(patient_id__in=Patient.objects.hidden_from(user).values("pk"))
+        .aggregate(urgent=Count("pk", filter=Q(tier__in=URGENT_TIERS)), review=Count("pk", filter=Q(tier=AlertTier.REVIEW)))
+    )
+    return counts["urgent"], counts["review"]
 
 
 def safety_counts_for(request):
     """The badge's counts: urgent events, and due reminders + review alerts (unless the
-    inbox already counted the same rows on this request)."""
+    inbox already counted the same rows on this request). Two queries."""
     counted = getattr(request, "safety_counts", None)
     if counted is not None:
         return counted
-    return {"urgent": open_urgent(request.user).count(), "due": due_reminder_count(request.user)}
+    today = timezone.localdate()
+    urgent, review = alert_counts(request.user)
+    return {"urgent": urgent, "due": workable_reminders(request.user, today).filter(due__lte=today).count() + review}
 
 
 def patient_safety(patient, user=None):
