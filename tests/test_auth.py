@@ -8,7 +8,7 @@ from django.contrib.auth import SESSION_KEY
 from django.urls import reverse
 from django.utils import timezone
 
-from thalimon.roles import CLINICIAN
+from thalimon.roles import CLINICIAN, NURSE
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "a-long-test-password-123"
@@ -129,3 +129,35 @@ def test_no_page_has_an_inline_script(client, make_user):
     page = client.get(reverse("patients:list")).content.decode()
     scripts = re.findall(r"<script(?P<attrs>[^>]*)>", page)
     assert scripts and all("src=" in attrs or 'type="application/json"' in attrs for attrs in scripts)
+
+
+def test_failures_with_a_made_up_name_never_lock_a_colleague_on_the_same_pc(client, make_user):
+    """Issue 13: five failures with an invented user name locked the real nurse out of the
+    shared clinic PC for an hour (lockout on address + browser)."""
+    make_user(NURSE, username="noor")
+    for _ in range(5):
+        _login(client, "nobody-here", "wrong")
+    assert _login(client, "noor", PASSWORD).status_code == 302
+
+
+def test_the_documented_reset_lifts_a_lock(client, make_user):
+    from django.core.management import call_command
+
+    make_user(CLINICIAN, username="carla")
+    for _ in range(5):
+        _login(client, "carla", "wrong")
+    locked = _login(client, "carla", PASSWORD)
+    assert locked.status_code == 429 and "“carla” is locked" in locked.content.decode()
+    call_command("axes_reset_username", "carla")
+    assert _login(client, "carla", PASSWORD).status_code == 302
+
+
+def test_wrong_current_passwords_count_as_failed_sign_ins(client, make_user):
+    make_user(CLINICIAN, username="carla")
+    _login(client, "carla", PASSWORD)
+    data = {"old_password": "wrong", "new_password1": "A-new-long-password-1", "new_password2": "A-new-long-password-1"}
+    for _ in range(4):
+        assert client.post(reverse("password_change"), data).status_code == 200
+    fifth = client.post(reverse("password_change"), data)
+    assert fifth.status_code == 429 and SESSION_KEY not in client.session
+    assert _login(client, "carla", PASSWORD).status_code == 429

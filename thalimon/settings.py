@@ -144,7 +144,9 @@ LOGOUT_REDIRECT_URL = "login"
 # whole address would lock every desk of a clinic behind one NAT.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
-AXES_LOCKOUT_PARAMETERS = ["username", ["ip_address", "user_agent"]]
+# Per user name only: five failures with a made-up name never lock a colleague out of the
+# same clinic PC, and `manage.py axes_reset_username NAME` lifts a lock.
+AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False  # no usernames in the logs beyond what axes must write
