@@ -12,6 +12,7 @@ import io
 import os
 import re
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 from django.conf import settings
@@ -19,6 +20,7 @@ from django.conf import settings
 from .report import DatasheetError, DatasheetInvalid
 
 DEFAULT_MAX_DATASHEET_BYTES = 200 * 1024 * 1024
+MAX_COLUMNS = 100  # the widest file has some 40 columns: more is not a datasheet
 # Files of operating systems' archivers that hold no datasheet data (macOS resource
 # forks, Finder and Explorer metadata). They are skipped, never read.
 IGNORED_ENTRIES = ("__MACOSX", "Thumbs.db", "desktop.ini")
@@ -60,6 +62,9 @@ def parse_csv(data: bytes) -> SheetRows:
         header = next(reader, None)
         if header is None:
             return SheetRows(problem="empty file: a header row is required")
+        if len(header) > MAX_COLUMNS:
+            return SheetRows(problem=f"the header has {len(header)} columns; a datasheet file has at most "
+                                     f"{MAX_COLUMNS}")
         header = [name.strip() for name in header]
         rows = SheetRows(header=header)
         previous = reader.line_num
@@ -180,14 +185,29 @@ def _read_zip(source, limit, label):
         for path, info in members:
             if info.flag_bits & 0x1:
                 raise DatasheetInvalid([DatasheetError(path.name, 0, "", "refused: encrypted")])
-            with archive.open(info) as handle:
-                data = handle.read(limit + 1)
+            data = _member_bytes(archive, info, limit, path)
             if len(data) > limit:
                 raise DatasheetInvalid([DatasheetError(
                     path.name, 0, "", f"larger than the limit of {_megabytes(limit)}",
                 )])
             files[path.name] = parse_csv(data) if path.suffix == ".csv" else SheetRows()
         return files
+
+
+# What a damaged or lying zip raises while a member is read (bad CRC, truncated data,
+# a size header that lies, an unknown compression method).
+_DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError)
+
+
+def _member_bytes(archive, info, limit, path):
+    try:
+        with archive.open(info) as handle:
+            return handle.read(limit + 1)
+    except _DAMAGED as error:
+        raise DatasheetInvalid([DatasheetError(
+            path.name, 0, "", f"the zip is damaged and this file cannot be read ({type(error).__name__}); "
+                              "make the zip again",
+        )]) from error
 
 
 def read_datasheet(path_or_zipfile, *, max_bytes=None) -> dict:

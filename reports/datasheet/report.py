@@ -43,23 +43,39 @@ class DatasheetInvalid(Exception):
         self.errors = errors
 
 
+MAX_LISTED = 1000  # findings kept and shown; beyond, only counted (a job page stays small)
+
+
 class Findings:
     """The errors and warnings of one check. One error per file, line and column:
     the first one found is kept (a later one there is an echo of it)."""
 
     def __init__(self):
         self._errors = {}  # (file, line, column) -> DatasheetError
-        self.warnings = []
+        self._warnings = []
+        self.more_errors = 0  # found beyond MAX_LISTED: counted, not kept
+        self.more_warnings = 0
 
     def error(self, file, line, column, message):
-        self._errors.setdefault((file, line, column), DatasheetError(file, line, column, message))
+        key = (file, line, column)
+        if key not in self._errors and len(self._errors) >= MAX_LISTED:
+            self.more_errors += 1
+            return
+        self._errors.setdefault(key, DatasheetError(file, line, column, message))
 
     def warn(self, file, line, column, message):
-        self.warnings.append(DatasheetError(file, line, column, message))
+        if len(self._warnings) >= MAX_LISTED:
+            self.more_warnings += 1
+            return
+        self._warnings.append(DatasheetError(file, line, column, message))
+
+    @property
+    def warnings(self):
+        return self._warnings + _more(self.more_warnings, "warning")
 
     @property
     def error_count(self):
-        return len(self._errors)
+        return len(self._errors) + self.more_errors
 
     @property
     def errors(self):
@@ -72,4 +88,13 @@ class Findings:
             position = names.index(column) if column in names else -1
             return (index, file, line, position, column)
 
-        return [error for _, error in sorted(self._errors.items(), key=order)]
+        listed = [error for _, error in sorted(self._errors.items(), key=order)]
+        return listed + _more(self.more_errors, "error")
+
+
+def _more(count, what):
+    """The line that says how many findings were found beyond the listed ones."""
+    if not count:
+        return []
+    return [DatasheetError("datasheet", 0, "", f"… and {count} more {what}{'s' if count != 1 else ''}, "
+                                              f"not listed (the first {MAX_LISTED} are)")]
