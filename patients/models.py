@@ -91,6 +91,12 @@ PATIENT_CODE_VALIDATOR = RegexValidator(
 class PatientQuerySet(models.QuerySet):
     """Patient visibility as one query, next to the object rule ``Patient.may_be_opened_by``."""
 
+    def lock(self, patient_id):
+        """Lock one patient's row until the transaction ends: two creates of the same record
+        (the same test, visit or event entered twice at once) run one after the other, so
+        the second meets the first's row and gets the normal refusal, never a server error."""
+        return self.select_for_update().filter(pk=patient_id).values_list("pk", flat=True).first()
+
     def hidden_from(self, user):
         """Records ``user`` may not open: restricted to a care team the user is not in."""
         restricted = self.model.objects.filter(care_team_only=True)

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from patients.models import Patient
 from safety import alerts, policy, schedule
 from safety.kinds import RESOLVED_BY
 from safety.models import (
@@ -301,6 +302,7 @@ def alert_decide(*, actor, alert_id, decision):
 # --- adverse events -------------------------------------------------------------------
 @transaction.atomic
 def adverse_event_record(*, actor, patient, event=None, **fields):
+    Patient.objects.lock(patient.pk)
     event = event or AdverseEvent(patient=patient, recorded_by=actor)
     for name, value in fields.items():
         setattr(event, name, value)

@@ -69,3 +69,50 @@ def test_a_duplicate_create_is_the_normal_refusal(signed_in, nurse, make_patient
     response = signed_in.post(reverse("therapy:pregnancy_test_create", args=[patient.code]),
                               {"date": TODAY.isoformat(), "result": "positive"})
     assert response.status_code == 200 and "already recorded" in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("create", ["pregnancy_test", "visit", "adverse_event"])
+def test_two_simultaneous_creates_of_the_same_record_give_the_normal_refusal(make_patient, clinician, nurse, create):
+    """One saved, the other refused as "already recorded" — never a server error, and for a
+    pregnancy test never a positive result lost behind a negative one without a word."""
+    import threading
+
+    from django.core.exceptions import ValidationError
+    from django.db import connection
+
+    from safety.actions import adverse_event_record
+    from therapy.actions import pregnancy_test_record
+    from visits.actions import visit_record
+
+    assert connection.vendor == "postgresql"
+    patient = make_patient(code="NB-0100", sex="F")
+    calls = {
+        "pregnancy_test": [lambda: pregnancy_test_record(actor=nurse, patient=patient, date=TODAY, result="negative"),
+                           lambda: pregnancy_test_record(actor=nurse, patient=patient, date=TODAY, result="positive")],
+        "visit": [lambda: visit_record(actor=clinician, patient=patient, date=TODAY, weight_kg=Decimal("70"))] * 2,
+        "adverse_event": [lambda: adverse_event_record(actor=clinician, patient=patient, onset=TODAY, term="nausea",
+                                                       grade=1, drug="thalidomide")] * 2,
+    }[create]
+    barrier, outcomes = threading.Barrier(2), []
+
+    def run(call):
+        from django.db import connections
+
+        try:
+            barrier.wait(timeout=10)
+            call()
+            outcomes.append("saved")
+        except ValidationError as refused:
+            outcomes.append(f"refused: {' '.join(refused.messages)}")
+        except Exception as error:  # the defect: a server error
+            outcomes.append(f"error: {type(error).__name__}")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(o.split(":")[0] for o in outcomes) == ["refused", "saved"], outcomes

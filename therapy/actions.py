@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from patients.models import Patient
 from safety.actions import request_rescan
 from thalimon.history import save_with_history
 from thalimon.rules_config import rules_version
@@ -275,6 +276,7 @@ def therapy_start(
 
 @transaction.atomic
 def pregnancy_test_record(*, actor, patient, date, result):
+    Patient.objects.lock(patient.pk)
     existing = PregnancyTest.objects.filter(patient=patient, date=date).first()
     if existing is not None:
         # Never overwrite a result (a positive turned negative would lift the R5.2 block).

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from patients.models import Patient
 from safety.actions import lab_alerts_refresh, request_rescan, visit_alerts_refresh
 from thalimon.concurrency import check_version
 from thalimon.history import (
@@ -116,6 +117,7 @@ def _after_labs(patient, day, saved, removed_ids):
 def lab_results_record(*, actor, patient, date, lab_values):
     if date and date > timezone.localdate():
         raise ValidationError({"date": "Sample date cannot be in the future."})
+    Patient.objects.lock(patient.pk)
     saved, removed_ids = _save_labs(actor=actor, patient=patient, day=date, lab_values=lab_values)
     _after_labs(patient, date, saved, removed_ids)
     request_rescan(patient.pk)
@@ -150,6 +152,7 @@ def _save_visit(*, actor, visit, lab_values, fields, moved_labs=()):
 
 @transaction.atomic
 def visit_record(*, actor, patient, lab_values=None, **fields):
+    Patient.objects.lock(patient.pk)
     visit = Visit(patient=patient, created_by=actor, **fields)
     return _save_visit(actor=actor, visit=visit, lab_values=lab_values, fields=fields)
 
@@ -205,6 +208,7 @@ def _save_endoscopy(*, actor, endoscopy):
 
 @transaction.atomic
 def endoscopy_record(*, actor, patient, **fields):
+    Patient.objects.lock(patient.pk)
     return _save_endoscopy(actor=actor, endoscopy=Endoscopy(patient=patient, created_by=actor, **fields))
 
 
