@@ -16,6 +16,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group
 
 from thalimon.roles import ROLE_ORDER
+from thalimon.twofactor import reset_second_factor
 
 User = get_user_model()
 
@@ -56,6 +57,19 @@ class RoleLimitedUserAdmin(UserAdmin):
         if obj is not None and obj.is_superuser and not request.user.is_superuser:
             return False  # a superuser's account (and password) is out of reach
         return super().has_change_permission(request, obj)
+
+    actions = ["reset_second_factors"]
+
+    @admin.action(description="Reset the second factor (the user enrols again at the next sign-in)")
+    def reset_second_factors(self, request, queryset):
+        done = 0
+        for user in queryset:
+            if user.is_superuser and not request.user.is_superuser:
+                continue  # a superuser's sign-in is out of reach
+            if reset_second_factor(user):
+                self.log_change(request, user, "Second factor reset (the user enrols again at the next sign-in).")
+                done += 1
+        self.message_user(request, f"Second factor reset for {done} account{'s' if done != 1 else ''}.")
 
     def has_delete_permission(self, request, obj=None):
         if obj is not None and (obj.is_superuser or obj.pk == request.user.pk) and not request.user.is_superuser:

@@ -60,7 +60,7 @@ POST_ONLY = {
     "safety:alert_acknowledge",
 }
 # Pages that are not the app's own (auth pages, the Django admin) are checked in test_auth.py.
-NOT_APP = {"home", "login", "logout", "password_change", "password_change_done"}
+NOT_APP = {"home", "login", "logout", "password_change", "password_change_done", "twofactor_setup", "twofactor_verify"}
 
 
 def _app_url_names():

@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "simple_history",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_htmx",
     "csp",
     "patients",
@@ -69,10 +72,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     # Every page requires login unless a view is explicitly marked otherwise.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # Authenticated pages and downloads: Cache-Control no-store, private.
     "thalimon.protections.NoStoreMiddleware",
+    # A second factor (TOTP) before any page, where the settings require one.
+    "thalimon.twofactor.RequireSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -147,6 +153,17 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
 # Per user name only: five failures with a made-up name never lock a colleague out of the
 # same clinic PC, and `manage.py axes_reset_username NAME` lifts a lock.
 AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes.W006 warns that this lockout leaves out the address: that is the point (a shared
+# clinic PC must not lock a colleague out); each account still locks after 5 failures.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# --- Two-factor sign-in (TOTP, django-otp) ----------------------------------------
+# Required for every role when DEBUG is off (production); the demo and the tests run
+# with DEBUG on and keep it off unless TWO_FACTOR_REQUIRED=1. A role may be exempted
+# (e.g. TWO_FACTOR_EXEMPT_ROLES="Clinic lead"), never silently: the sign-in page says so.
+TWO_FACTOR_REQUIRED = env.bool("TWO_FACTOR_REQUIRED", default=not DEBUG)
+TWO_FACTOR_EXEMPT_ROLES = env.list("TWO_FACTOR_EXEMPT_ROLES", default=[])
+OTP_TOTP_ISSUER = "ThaliMon"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False  # no usernames in the logs beyond what axes must write

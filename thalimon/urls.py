@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from thalimon import views
+from thalimon import twofactor, views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="patients:list", permanent=False), name="home"),
@@ -19,6 +19,8 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("accounts/2fa/setup/", twofactor.setup, name="twofactor_setup"),
+    path("accounts/2fa/verify/", twofactor.verify, name="twofactor_verify"),
     path("patients/", include("patients.urls")),
     path("", include("visits.urls")),
     path("", include("therapy.urls")),

@@ -6,6 +6,7 @@ password on the password-change page counts as a failed sign-in of that account.
 """
 
 from axes.handlers.proxy import AxesProxyHandler
+from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.signals import user_login_failed
@@ -17,6 +18,11 @@ from thalimon.forms import LoginForm
 class ThaliMonLoginView(auth_views.LoginView):
     form_class = LoginForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        # Whether a second factor follows is said on the page (the demo keeps it off).
+        return {**super().get_context_data(**kwargs), "two_factor_required": settings.TWO_FACTOR_REQUIRED,
+                "two_factor_exempt": settings.TWO_FACTOR_EXEMPT_ROLES}
 
 
 class ThaliMonPasswordChangeView(auth_views.PasswordChangeView):
