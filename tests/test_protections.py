@@ -84,3 +84,27 @@ def test_a_commit_bumps_the_report_cache_generation(make_patient, clinician, dja
     with django_capture_on_commit_callbacks(execute=True):
         visit_record(actor=clinician, patient=patient, date=patient.birth_date.replace(year=2024))
     assert generation(CLINICAL_DATA) == (before or 0) + 1
+
+
+@pytest.mark.django_db
+def test_acknowledging_an_alert_never_redirects_off_site(client, clinician, make_patient):
+    from django.utils import timezone
+
+    from safety.models import Alert
+
+    patient = make_patient(code="PR-0002")
+    alert = Alert.objects.create(patient=patient, kind="lab", tier="review", source="lab:1",
+                                 date=timezone.localdate(), rule="R4.4", reason="r")
+    client.force_login(clinician)
+    response = client.post(reverse("safety:alert_acknowledge", args=[alert.pk]), {"next": "https://evil.example/x"})
+    assert response.status_code == 302 and not response.url.startswith("https://evil.example")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("command", ["scan_reminders", "cohort_report"])
+def test_a_bad_as_of_date_is_a_clear_message_not_a_traceback(command):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command(command, "--as-of", "notadate")
