@@ -26,7 +26,9 @@ def convert_cell(column: Column, raw, today):
     kind = column.kind
     if "\x00" in text:
         raise CellError("contains a NUL character, which cannot be stored")
-    if kind in ("text", "code", "computed"):
+    if kind == "text":
+        return text[1:] if text.startswith(QUOTE) else text  # the export's guard (below), undone
+    if kind in ("code", "computed"):
         return text
     if kind == "date":
         return _date(text, today)
@@ -69,6 +71,21 @@ def _number(text, kind):
             raise CellError(f"must be a whole number, got '{text}'")
         return int(value)
     return value
+
+
+# A text cell a spreadsheet would run as a formula is written with a leading apostrophe
+# (as spreadsheets themselves do); so is one that starts with an apostrophe, and the
+# import drops one leading apostrophe: the round trip stays byte-identical.
+QUOTE = "'"
+FORMULA_STARTS = ("=", "+", "-", "@", QUOTE)
+
+
+def format_column_cell(column, value) -> str:
+    """``format_cell``, with text cells guarded against spreadsheet formulas."""
+    text = format_cell(value)
+    if column.kind == "text" and text.startswith(FORMULA_STARTS):
+        return QUOTE + text
+    return text
 
 
 def format_cell(value) -> str:

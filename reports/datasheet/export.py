@@ -12,7 +12,7 @@ from patients.models import Patient
 from therapy.models import TherapyCourse
 from visits import labs
 
-from .cells import format_cell
+from .cells import format_column_cell
 from .format import FILE_ORDER, FILES, PATIENT_COLUMNS
 from .writing import BATCH_SIZE
 
@@ -39,7 +39,7 @@ def _patient_rows():
                 value = getattr(course, column.attr) if course is not None else None
             else:
                 value = getattr(patient, column.attr)
-            cells.append(format_cell(value))
+            cells.append(format_column_cell(column, value))
         yield (patient.code,), cells
 
 
@@ -59,7 +59,7 @@ def _export_rows(name):
                 value = getters[column.name](obj)
             else:
                 value = getattr(obj, column.attr)
-            cells.append(format_cell(value))
+            cells.append(format_column_cell(column, value))
         key = (obj.patient.code, *(_sort_value(getattr(obj, k)) for k in spec.key))
         yield key, cells
 

@@ -59,3 +59,36 @@ def test_a_damaged_zip_is_refused_cleanly():
     truncated.name = "sheet.zip"
     report = import_datasheet(truncated)
     assert report.errors and not report.written
+
+
+def test_datasheet_text_cells_never_run_as_formulas_and_the_round_trip_stays_identical(tmp_path):
+    """Issue 13, item 7: a text cell starting with = + - @ (or an apostrophe) is exported with a
+    leading apostrophe, which the import drops again."""
+    import csv
+
+    from reports.datasheet import FILE_ORDER, export_datasheet
+    from safety.models import AdverseEvent
+    from tests.reports.test_datasheet_bad_input import _sheet, _write
+    from tests.reports.test_non_reproductive_reason import _delete_everything
+    from visits.models import Visit
+
+    texts = {"notes": "=HYPERLINK(\"http://evil.example\",\"x\")", "term_text": "''quoted", "reason": "-3 days late"}
+    sheet = _sheet({("visits.csv", "notes"): texts["notes"], ("adverse_events.csv", "term"): "other",
+                    ("adverse_events.csv", "term_text"): texts["term_text"], ("doses.csv", "reason"): texts["reason"]})
+    assert import_datasheet(_write(tmp_path / "sheet", sheet)).errors == []
+    stored_notes = Visit.objects.get().notes
+    assert stored_notes == texts["notes"]  # a cell without the guard imports as written
+    assert AdverseEvent.objects.get().term_text == "'quoted"  # one leading apostrophe dropped
+    first, second = tmp_path / "first", tmp_path / "second"
+    export_datasheet(first)
+    cells = {name: list(csv.DictReader((first / name).open(encoding="utf-8")))[0]
+             for name in ("visits.csv", "adverse_events.csv", "doses.csv")}
+    assert cells["visits.csv"]["notes"] == "'" + texts["notes"]
+    assert cells["adverse_events.csv"]["term_text"] == "''quoted"
+    assert cells["doses.csv"]["reason"] == "'-3 days late"
+    _delete_everything()
+    assert import_datasheet(first).errors == []
+    assert AdverseEvent.objects.get().term_text == "'quoted" and Visit.objects.get().notes == stored_notes
+    export_datasheet(second)
+    for name in FILE_ORDER:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
