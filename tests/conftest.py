@@ -152,3 +152,16 @@ def records(make_patient, clinician):
     job = ImportJob.objects.create(file="datasheets/x.zip", original_name="x.zip", state="invalid", created_by=clinician)
     return {"code": patient.code, "visit": visit.pk, "endoscopy": endoscopy.pk, "ae": event.pk, "job": job.pk,
             "reminder": reminder.pk, "alert": alert.pk}
+
+
+@pytest.fixture(autouse=True)
+def _no_login_throttle_carried_over():
+    """The per-address sign-in throttle lives in the (real) cache: each test starts clean."""
+    from django.core.cache import cache
+
+    for address in ("127.0.0.1", "10.0.0.99"):
+        try:
+            cache.delete(f"login-failures:{address}")
+        except Exception:
+            pass
+    yield

@@ -161,3 +161,27 @@ def test_wrong_current_passwords_count_as_failed_sign_ins(client, make_user):
     fifth = client.post(reverse("password_change"), data)
     assert fifth.status_code == 429 and SESSION_KEY not in client.session
     assert _login(client, "carla", PASSWORD).status_code == 429
+
+
+def test_many_failures_from_one_address_are_slowed_down_without_locking_anyone(client, make_user, settings):
+    """Issue 13: per address, a delay (throttle), never a lock of another account."""
+    from django.core.cache import cache
+
+    from thalimon.views import THROTTLE_AFTER
+
+    cache.clear()
+    make_user(NURSE, username="noor")
+    for i in range(THROTTLE_AFTER):
+        assert _login(client, f"made-up-{i}", "wrong").status_code == 200  # names never locked: all different
+    slowed = _login(client, "noor", PASSWORD)
+    assert slowed.status_code == 429 and "wait" in slowed.content.decode() and SESSION_KEY not in client.session
+    other = client_class_for(client)
+    assert _login(other, "noor", PASSWORD).status_code == 302  # another computer: not affected
+    cache.clear()  # the delay passes
+    assert _login(client, "noor", PASSWORD).status_code == 302
+
+
+def client_class_for(client):
+    from django.test import Client
+
+    return Client(REMOTE_ADDR="10.0.0.99")

@@ -5,19 +5,65 @@ computer: a colleague on the same clinic PC still signs in), and a wrong current
 password on the password-change page counts as a failed sign-in of that account.
 """
 
+import time
+
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.signals import user_login_failed
+from django.core.cache import cache
 from django.shortcuts import render
 
 from thalimon.forms import LoginForm
+
+# Per address: after this many failed sign-ins within the window, sign-ins from that address
+# wait THROTTLE_SECONDS after each failure (a delay, never a lock of anyone's account).
+THROTTLE_AFTER = 20
+THROTTLE_WINDOW_SECONDS = 15 * 60
+THROTTLE_SECONDS = 60
+
+
+def _address(request):
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _throttled(request):
+    key = f"login-failures:{_address(request)}"
+    try:
+        failures, last = cache.get(key, (0, 0.0))
+    except Exception:  # no cache: no throttle (the per-account lock still holds)
+        return 0
+    wait = THROTTLE_SECONDS - (time.time() - last)
+    return int(wait) + 1 if failures >= THROTTLE_AFTER and wait > 0 else 0
+
+
+def _count_failure(request):
+    key = f"login-failures:{_address(request)}"
+    try:
+        failures, _ = cache.get(key, (0, 0.0))
+        cache.set(key, (failures + 1, time.time()), timeout=THROTTLE_WINDOW_SECONDS)
+    except Exception:
+        pass
 
 
 class ThaliMonLoginView(auth_views.LoginView):
     form_class = LoginForm
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        wait = _throttled(request)
+        if wait:
+            form = self.get_form()
+            form.errors.clear()
+            form.add_error(None, f"Too many failed sign-ins from this computer: wait {wait} seconds, then try "
+                                 "again. (No account is locked by this.)")
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        _count_failure(self.request)
+        return super().form_invalid(form)
 
     def get_context_data(self, **kwargs):
         # Whether a second factor follows is said on the page (the demo keeps it off).
