@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
+from reports.actions import import_jobs_tidy
 from reports.datasheet import import_datasheet
 from reports.models import ImportJob
 
@@ -29,3 +30,8 @@ def run_import(job_id):
     job.progress, job.finished_at = 100, timezone.now()
     job.save()
     return job.state
+
+
+@shared_task(name="reports.tasks.tidy_import_jobs", acks_late=True, soft_time_limit=10 * 60, time_limit=12 * 60)
+def tidy_import_jobs():
+    return import_jobs_tidy()

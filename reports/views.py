@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from patients.access import patient_view
 from reports import charts, exports
+from reports.actions import upload_file_delete
 from reports.datasheet import import_datasheet
 from reports.models import ImportJob
 from reports.selectors import cached_cohort_report as cohort_report
@@ -148,6 +149,7 @@ def upload(request):
             job.state = ImportJob.State.INVALID
             job.finished_at = timezone.now()
             job.save()
+            upload_file_delete(job)  # a refused upload is not kept (its errors are)
             return redirect("reports:job", pk=job.pk)
         job.save()
         transaction.on_commit(lambda: run_import.delay(job.pk))

@@ -280,6 +280,8 @@ from celery.schedules import crontab  # noqa: E402
 CELERY_BEAT_SCHEDULE = {
     "scan-reminders-nightly": {"task": "safety.tasks.scan_all_reminders", "schedule": crontab(hour=2, minute=0)},
     "nurse-digest-daily": {"task": "safety.tasks.send_daily_digests", "schedule": crontab(hour=7, minute=0)},
+    # Import jobs whose worker stopped are failed; old uploads deleted (reports.actions).
+    "import-jobs-tidy-hourly": {"task": "reports.tasks.tidy_import_jobs", "schedule": 60 * 60},
     # Urgent emails not handed to the worker at commit (a broker fault) go out within minutes.
     "urgent-notifications-sweep": {"task": "safety.tasks.send_pending_urgent_notifications", "schedule": 5 * 60},
 }
@@ -288,6 +290,7 @@ if env.int("REMINDER_SCAN_MINUTES", default=0):
         "task": "safety.tasks.scan_all_reminders",
         "schedule": env.int("REMINDER_SCAN_MINUTES") * 60,
     }
+THALIMON_UPLOAD_RETENTION_DAYS = env.int("THALIMON_UPLOAD_RETENTION_DAYS", default=30)
 THALIMON_MAX_DATASHEET_BYTES = env.int("THALIMON_MAX_DATASHEET_BYTES", default=200 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 THALIMON_BASE_URL = env.str("THALIMON_BASE_URL", default="http://127.0.0.1:8000")

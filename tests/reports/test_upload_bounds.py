@@ -92,3 +92,52 @@ def test_datasheet_text_cells_never_run_as_formulas_and_the_round_trip_stays_ide
     export_datasheet(second)
     for name in FILE_ORDER:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_no_job_waits_forever_and_uploads_are_not_kept(tmp_path, settings, clinic_lead):
+    """A job whose worker stopped is failed (its page stops polling); a refused upload's file
+    goes at once, a finished one's after the retention period."""
+    from datetime import timedelta
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from reports.actions import STUCK_MESSAGE, import_jobs_tidy
+    from reports.models import ImportJob
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.THALIMON_UPLOAD_RETENTION_DAYS = 30
+    now = timezone.now()
+
+    def job(state, *, age, finished=None):
+        created = ImportJob.objects.create(file=ContentFile(b"zip", name="d.zip"), original_name="d.zip",
+                                           state=state, created_by=clinic_lead, finished_at=finished)
+        ImportJob.objects.filter(pk=created.pk).update(created_at=now - age)
+        created.refresh_from_db()
+        return created
+
+    stuck = job(ImportJob.State.RUNNING, age=timedelta(hours=3))
+    waiting = job(ImportJob.State.VALIDATED, age=timedelta(minutes=5))  # a worker may still take it
+    old = job(ImportJob.State.DONE, age=timedelta(days=40), finished=now - timedelta(days=40))
+    recent = job(ImportJob.State.DONE, age=timedelta(days=2), finished=now - timedelta(days=2))
+    paths = {j.pk: j.file.path for j in (stuck, waiting, old, recent)}
+    assert import_jobs_tidy(now=now) == {"failed": 1, "deleted": 1}
+    stuck.refresh_from_db(), waiting.refresh_from_db(), old.refresh_from_db()
+    assert (stuck.state, stuck.errors) == (ImportJob.State.FAILED, [STUCK_MESSAGE])
+    assert waiting.state == ImportJob.State.VALIDATED
+    assert not old.file and not __import__("os").path.exists(paths[old.pk])
+    assert __import__("os").path.exists(paths[recent.pk])
+
+
+def test_a_refused_upload_keeps_its_errors_but_not_its_file(client, clinic_lead, tmp_path, settings):
+    from django.urls import reverse
+
+    from reports.models import ImportJob
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    client.force_login(clinic_lead)
+    bad = _zip({"patients.csv": "patient,nonsense\nA1,x\n"})
+    response = client.post(reverse("reports:upload"), {"datasheet": bad})
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and job.state == ImportJob.State.INVALID and job.errors
+    assert not job.file and not list((tmp_path / "media").rglob("*.zip"))
