@@ -21,6 +21,7 @@ from .report import DatasheetError, DatasheetInvalid
 
 DEFAULT_MAX_DATASHEET_BYTES = 200 * 1024 * 1024
 MAX_COLUMNS = 100  # the widest file has some 40 columns: more is not a datasheet
+MAX_ROWS = 5_000_000  # rows per file (a 10,000-patient history has some 1.5 million lab rows)
 # Files of operating systems' archivers that hold no datasheet data (macOS resource
 # forks, Finder and Explorer metadata). They are skipped, never read.
 IGNORED_ENTRIES = ("__MACOSX", "Thumbs.db", "desktop.ini")
@@ -78,6 +79,8 @@ def parse_csv(data: bytes) -> SheetRows:
             row.line = start
             row.extra_cells = any(cell.strip() for cell in record[len(header):])
             rows.append(row)
+            if len(rows) > MAX_ROWS:
+                return SheetRows(header=header, problem=f"more than {MAX_ROWS:,} rows; split the datasheet")
     except csv.Error as error:
         return SheetRows(header=header, problem=f"line {reader.line_num}: not valid CSV ({error})")
     return rows

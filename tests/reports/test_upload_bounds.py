@@ -141,3 +141,11 @@ def test_a_refused_upload_keeps_its_errors_but_not_its_file(client, clinic_lead,
     job = ImportJob.objects.get()
     assert response.status_code == 302 and job.state == ImportJob.State.INVALID and job.errors
     assert not job.file and not list((tmp_path / "media").rglob("*.zip"))
+
+
+def test_a_file_over_the_row_cap_is_refused(monkeypatch):
+    from reports.datasheet import reading
+
+    monkeypatch.setattr(reading, "MAX_ROWS", 3)  # the cap, made small: the same code path
+    files = read_datasheet(_zip({"patients.csv": "patient\n" + "".join(f"P{i}\n" for i in range(5))}))
+    assert files["patients.csv"].problem == "more than 3 rows; split the datasheet"
