@@ -12,20 +12,27 @@ months (and rates) 2 decimals; survival proportions 3 decimals. Means and sample
 (n − 1) and NumPy's default linear-interpolation percentiles are computed in
 ``Decimal`` so that a value exactly on a half (2.675) is rounded up, which float
 arithmetic cannot promise. Kaplan–Meier comes from ``lifelines`` (never hand-written).
+The arithmetic, the rounding and Kaplan–Meier are in reports/statistics.py.
 
 Readings chosen where the spec is open are marked "Ambiguity" below.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
+from decimal import Decimal
 
-from lifelines import KaplanMeierFitter
-from lifelines.utils import median_survival_times
-
+from reports.statistics import (
+    MONTH_DAYS,
+    STAT_PLACES,
+    exact,
+    kaplan_meier,
+    mean_sd,
+    median_iqr,
+    pct,
+    round_half_up,
+)
 from therapy.rules.doses import DoseRow, cumulative_dose_g
 from therapy.rules.thalidomide_check import DEVIATION_CODES
 from visits.endoscopy_outcomes import (
@@ -49,12 +56,10 @@ from visits.outcomes import (
 # Constants (clinical-rules.md)
 # ---------------------------------------------------------------------------
 
-MONTH_DAYS = Decimal("30.4375")  # Conventions: a month in survival statistics
 INDUCTION_WEEKS = (4, 8, 12, 24)
 WINDOW_HALF_WIDTH_DAYS = {4: 7, 8: 7, 12: 7, 24: 14}  # R8: ±7 days, ±14 for week 24
 RESPONSE_BY_DAY = 182  # R8: response on or before the end of the week-24 window
 LAB_WINDOW_DAYS = 3  # R8: CRP/ESR nearest the assessment visit within ±3 days
-KM_MONTHS = (12, 24, 36, 48, 60)
 CENSORING_STATUSES = ("died", "transferred", "lost")  # R7/R8
 # R6 vocabulary, in the spec's order (by_term lists every code, 0 when absent).
 AE_TERMS = (
@@ -85,11 +90,6 @@ AE_TERMS = (
 )
 NERVOUS_SYSTEM_TERMS = ("peripheral_neuropathy", "somnolence", "vertigo", "fatigue", "insomnia")
 WITHDRAWN = "withdrawn"
-
-_PCT = 1
-_STAT = 2
-_SURVIVAL = 3
-_FLOAT_NOISE = Decimal("1e-12")
 
 # ---------------------------------------------------------------------------
 # Data
@@ -145,131 +145,6 @@ class CohortPatient:
     endoscopies: tuple[EndoObs, ...] = ()  # from visits.endoscopy_outcomes
     adverse_events: tuple[CohortAdverseEvent, ...] = ()
     thalidomide_doses: tuple[CohortDose, ...] = ()
-
-
-# ---------------------------------------------------------------------------
-# Exact statistics and rounding
-# ---------------------------------------------------------------------------
-
-
-def _dec(value) -> Decimal:
-    """A value as Decimal; a float from lifelines loses its representation noise first.
-
-    lifelines computes the Kaplan–Meier product in log space, so an exact 0.5 can come
-    back as 0.5000000000000001; cleaning to 12 decimals (far below any reported digit)
-    lets the half-up rounding see the true value.
-    """
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, float):
-        return Decimal(repr(value)).quantize(_FLOAT_NOISE, rounding=ROUND_HALF_EVEN)
-    return Decimal(str(value))
-
-
-def round_half_up(value, places: int) -> float | None:
-    """The reported figure: ``places`` decimals, half up (never Python's ``round()``).
-
-    None, NaN and ±infinity (not reached, not computable) give None.
-    """
-    if value is None:
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return float(_dec(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
-
-
-def _pct(count: int, denominator: int) -> float | None:
-    if denominator == 0:
-        return None
-    return round_half_up(Decimal(count) * 100 / Decimal(denominator), _PCT)
-
-
-def _mean_sd(values) -> list:
-    """[mean, sample SD (n − 1)], 2 decimals; [None, None] for none, SD None for one."""
-    numbers = [_dec(value) for value in values]
-    if not numbers:
-        return [None, None]
-    with localcontext() as ctx:
-        ctx.prec = 50
-        mean = sum(numbers, Decimal(0)) / len(numbers)
-        if len(numbers) < 2:
-            return [round_half_up(mean, _STAT), None]
-        variance = sum(((x - mean) ** 2 for x in numbers), Decimal(0)) / (len(numbers) - 1)
-        sd = variance.sqrt()
-    return [round_half_up(mean, _STAT), round_half_up(sd, _STAT)]
-
-
-def _percentile(ordered: list[Decimal], fraction: Decimal) -> Decimal:
-    """NumPy's default ``method="linear"``: x[lo] + (h − lo)(x[lo+1] − x[lo]), h = (n − 1)q."""
-    position = (len(ordered) - 1) * fraction
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (position - low) * (ordered[high] - ordered[low])
-
-
-def median_iqr(values) -> list:
-    """[median, q1, q3], 2 decimals; [None, None, None] for no values."""
-    ordered = sorted(_dec(value) for value in values)
-    if not ordered:
-        return [None, None, None]
-    with localcontext() as ctx:
-        ctx.prec = 50
-        figures = [_percentile(ordered, Decimal(q)) for q in ("0.5", "0.25", "0.75")]
-    return [round_half_up(figure, _STAT) for figure in figures]
-
-
-def _months(days) -> float:
-    return float(Decimal(days) / MONTH_DAYS)
-
-
-def _empty_curve() -> dict:
-    return {"months": [], "survival": [], "lower": [], "upper": [], "at_risk": []}
-
-
-def kaplan_meier(durations_days: list[int], events: list[bool]) -> dict:
-    """R8 Kaplan–Meier summary with lifelines; time in months of 30.4375 days.
-
-    ``km[t]`` is the estimate just after all events at or before t months (lifelines'
-    right-continuous step), None when t is beyond the longest follow-up. The median
-    and its 95 % CI are lifelines' ``median_survival_times`` of the survival function
-    and of ``confidence_interval_``; None where not reached (infinite). ``curve`` (an
-    addition, for charts) lists every time of the lifelines timeline.
-    """
-    summary = {
-        "n": len(durations_days),
-        "events": sum(1 for event in events if event),
-        "km": {str(month): None for month in KM_MONTHS},
-        "median_months": None,
-        "median_ci": [None, None],
-        "curve": _empty_curve(),
-    }
-    if not durations_days:
-        return summary
-    kmf = KaplanMeierFitter()
-    kmf.fit([_months(days) for days in durations_days], event_observed=list(events))
-    longest = max(durations_days)
-    for month in KM_MONTHS:
-        if Decimal(month) * MONTH_DAYS > longest:
-            continue  # beyond the longest follow-up: null
-        value = float(kmf.survival_function_at_times([float(month)]).iloc[0])
-        summary["km"][str(month)] = round_half_up(value, _SURVIVAL)
-    # Cleaned to 12 decimals so an exact 0.5 (computed as 0.5000000000000001) is
-    # reached, as the hand computation says it is.
-    median = median_survival_times(kmf.survival_function_.round(12))
-    summary["median_months"] = round_half_up(float(median), _STAT)
-    interval = median_survival_times(kmf.confidence_interval_.round(12))
-    summary["median_ci"] = [round_half_up(float(v), _STAT) for v in interval.iloc[0].tolist()]
-    timeline = kmf.survival_function_.index
-    bounds = kmf.confidence_interval_.reindex(timeline)
-    at_risk = kmf.event_table["at_risk"].reindex(timeline)
-    summary["curve"] = {
-        "months": [round_half_up(float(t), _STAT) for t in timeline],
-        "survival": [round_half_up(float(v), _SURVIVAL) for v in kmf.survival_function_.iloc[:, 0]],
-        "lower": [round_half_up(float(v), _SURVIVAL) for v in bounds.iloc[:, 0]],
-        "upper": [round_half_up(float(v), _SURVIVAL) for v in bounds.iloc[:, 1]],
-        "at_risk": [None if math.isnan(v) else int(v) for v in at_risk.astype(float)],
-    }
-    return summary
 
 
 # ---------------------------------------------------------------------------
@@ -335,7 +210,7 @@ def _nearest_lab(course: _Course, test: str, around: date, within: int) -> Decim
     key patient + date + test rules out) → the higher, which never overstates improvement.
     """
     near = [
-        (abs((lab.date - around).days), lab.date, -_dec(lab.value), _dec(lab.value))
+        (abs((lab.date - around).days), lab.date, -exact(lab.value), exact(lab.value))
         for lab in course.labs
         if lab.test.lower() == test
         and lab.value is not None
@@ -348,7 +223,7 @@ def _week0_lab(course: _Course, test: str) -> Decimal | None:
     """R2.1: crp_at_lor / esr_at_lor, else the lab of the baseline visit (same date)."""
     recorded = course.patient.crp_at_lor if test == "crp" else course.patient.esr_at_lor
     if recorded is not None:
-        return _dec(recorded)
+        return exact(recorded)
     if course.baseline.visit_key is None:
         return None
     visit = course.visits[course.baseline.visit_key]
@@ -488,7 +363,7 @@ def cohort_report(
 
 def _induction(cohort: list[_Course], as_of: date, remission_below: int, response_drop: int):
     response, remission, assessed = {}, {}, {}
-    cdai = {"0": _mean_sd(c.baseline.cdai for c in cohort if c.baseline.cdai is not None)}
+    cdai = {"0": mean_sd(c.baseline.cdai for c in cohort if c.baseline.cdai is not None)}
     crp = {"0": median_iqr(v for v in (_week0_lab(c, "crp") for c in cohort) if v is not None)}
     esr = {"0": median_iqr(v for v in (_week0_lab(c, "esr") for c in cohort) if v is not None)}
     assessed["0"] = sum(1 for c in cohort if c.baseline.cdai is not None)
@@ -505,10 +380,10 @@ def _induction(cohort: list[_Course], as_of: date, remission_below: int, respons
             status, _ = clinical_status(visit.cdai, c.baseline.cdai, remission_below, response_drop)
             responders += status in (RESPONSE, REMISSION)
             remitters += status == REMISSION
-        response[key] = {"n": responders, "pct": _pct(responders, len(closed)), "of": len(closed)}
-        remission[key] = {"n": remitters, "pct": _pct(remitters, len(closed)), "of": len(closed)}
+        response[key] = {"n": responders, "pct": pct(responders, len(closed)), "of": len(closed)}
+        remission[key] = {"n": remitters, "pct": pct(remitters, len(closed)), "of": len(closed)}
         assessed[key] = len(visits)
-        cdai[key] = _mean_sd(visit.cdai for _, visit in visits)
+        cdai[key] = mean_sd(visit.cdai for _, visit in visits)
         for test, table in (("crp", crp), ("esr", esr)):
             values = [_nearest_lab(c, test, visit.date, LAB_WINDOW_DAYS) for c, visit in visits]
             table[key] = median_iqr(v for v in values if v is not None)
@@ -593,7 +468,7 @@ def _adverse_events(cohort: list[_Course], as_of: date) -> dict:
 
     return {
         "patients": with_events,
-        "pct": _pct(with_events, len(cohort)),
+        "pct": pct(with_events, len(cohort)),
         "events": len(all_events),
         "by_term": by_term,
         "by_term_events": by_term_events,
@@ -641,23 +516,23 @@ def _endoscopy(cohort: list[_Course], as_of: date, cdeis_remission_below: Decima
             if baselines[score] is None or not later:
                 continue
             # Last by date; two on one date (ruled out by the natural key) → the higher.
-            last = max(later, key=lambda e, s=score: (e.date, _dec(getattr(e, s))))
+            last = max(later, key=lambda e, s=score: (e.date, exact(getattr(e, s))))
             pairs[score].append((getattr(baselines[score], score), getattr(last, score)))
 
-    def mean_sd(score):
+    def paired_mean_sd(score):
         return {
-            "baseline": _mean_sd(b for b, _ in pairs[score]),
-            "follow_up": _mean_sd(f for _, f in pairs[score]),
+            "baseline": mean_sd(b for b, _ in pairs[score]),
+            "follow_up": mean_sd(f for _, f in pairs[score]),
             "n": len(pairs[score]),
         }
 
     return {
         "n": included,
-        "remission": {"n": remitted, "pct": _pct(remitted, included)},
-        "mucosal_healing": {"n": healed_any, "pct": _pct(healed_any, included)},
-        "mucosal_healing_at_last": {"n": healed_last, "pct": _pct(healed_last, included)},
-        "cdeis_mean_sd": mean_sd("cdeis"),
-        "rutgeerts_mean_sd": mean_sd("rutgeerts"),
+        "remission": {"n": remitted, "pct": pct(remitted, included)},
+        "mucosal_healing": {"n": healed_any, "pct": pct(healed_any, included)},
+        "mucosal_healing_at_last": {"n": healed_last, "pct": pct(healed_last, included)},
+        "cdeis_mean_sd": paired_mean_sd("cdeis"),
+        "rutgeerts_mean_sd": paired_mean_sd("rutgeerts"),
     }
 
 
@@ -679,7 +554,7 @@ def _exposure(cohort: list[_Course], as_of: date, events: int) -> dict:
     doses = []
     for c in cohort:
         rows = [
-            DoseRow(date=row.date, dose_mg=_dec(row.dose_mg))
+            DoseRow(date=row.date, dose_mg=exact(row.dose_mg))
             for row in c.patient.thalidomide_doses
             if row.date <= as_of
         ]
@@ -692,8 +567,8 @@ def _exposure(cohort: list[_Course], as_of: date, events: int) -> dict:
     patient_months = Decimal(days) / MONTH_DAYS
     rate = None if days == 0 else Decimal(events) * 100 / patient_months
     return {
-        "patient_months": round_half_up(patient_months, _STAT),
-        "ae_per_100_patient_months": round_half_up(rate, _STAT),
+        "patient_months": round_half_up(patient_months, STAT_PLACES),
+        "ae_per_100_patient_months": round_half_up(rate, STAT_PLACES),
         "cumulative_dose_g_median_iqr": median_iqr(doses),
         "cumulative_dose_n": len(doses),
     }

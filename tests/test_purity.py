@@ -23,6 +23,7 @@ PURE_MODULES = [
     "thalimon/figures.py",
     "reports/charts.py",
     "reports/cohort.py",
+    "reports/statistics.py",
     "safety/schedule.py",
     "safety/policy.py",
     "safety/urgency.py",
