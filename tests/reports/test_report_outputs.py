@@ -51,17 +51,20 @@ def test_xlsx_holds_the_same_numbers_as_the_json(cohort, tmp_path):
     report = json.loads((tmp_path / "r.json").read_text())
     book = load_workbook(tmp_path / "r.xlsx")
     assert {"baseline", "induction", "relapse_free", "adverse_events", "endoscopy", "titration", "exposure"} <= set(book.sheetnames)
-    figures = {row[0]: row[1] for row in book["figures"].iter_rows(min_row=2, values_only=True)}
-    assert figures["induction.remission.4.n"] == report["induction"]["remission"]["4"]["n"]
-    assert figures["induction.response.4.pct"] == report["induction"]["response"]["4"]["pct"]
-    assert figures["n_patients"] == report["n_patients"]
+    header, *rows = book["figures"].iter_rows(values_only=True)
+    figures = {row[header.index("key")]: dict(zip(header, row, strict=True)) for row in rows}
+    assert figures["induction.remission.4"]["n"] == report["induction"]["remission"]["4"]["n"] == 4
+    assert figures["induction.response.4"]["percent (%)"] == report["induction"]["response"]["4"]["pct"]
+    assert figures["n_patients"]["n"] == report["n_patients"]
     induction = [list(r) for r in book["induction"].iter_rows(values_only=True)]
     assert ["Remission, n (%)", None, "4 (100.0 %)"] == induction[4][:3]
 
 
 def test_csv_and_pdf(cohort, tmp_path):
     call_command("cohort_report", "--format", "csv", "--out", str(tmp_path / "r.csv"))
-    assert "\"Remission, n (%)\",Week 4,4 (100.0 %)" in (tmp_path / "r.csv").read_text()
+    content = (tmp_path / "r.csv").read_bytes()
+    assert content.startswith(b"\xef\xbb\xbf")  # UTF-8 with a BOM (tests/reports/test_numeric_exports.py)
+    assert "induction,Remission (R2.2),induction.remission.4,4,,,4,4,100.0," in content.decode("utf-8-sig")
     call_command("cohort_report", "--format", "pdf", "--out", str(tmp_path / "r.pdf"))
     text = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True).stdout
     assert "Table 2" in text and "4 (100.0 %)" in text

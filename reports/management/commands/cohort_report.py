@@ -35,7 +35,7 @@ class Command(BaseCommand):
         if format == "json":
             content = exports.as_json(report).encode()
         elif format == "csv":
-            content = exports.as_csv(report).encode()
+            content = exports.as_csv(report)  # bytes: UTF-8 with a BOM
         elif format == "xlsx":
             content = exports.as_xlsx(report)
         else:
