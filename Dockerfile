@@ -19,7 +19,8 @@ RUN pip install --no-cache-dir .
 COPY . .
 RUN pip install --no-cache-dir --no-deps -e . \
     && DEBUG=0 SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
-    && chown -R thalimon:thalimon /app
+    && mkdir -p /data/uploads \
+    && chown -R thalimon:thalimon /app /data/uploads
 
 USER thalimon
 EXPOSE 8000

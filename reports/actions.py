@@ -9,19 +9,30 @@ than it serves.
   job's file after ``settings.THALIMON_UPLOAD_RETENTION_DAYS`` (default 30).
 """
 
-from datetime import timedelta
+import logging
+import shutil
+import tempfile
+import time
+import traceback
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from reports.datasheet import import_datasheet
 from reports.models import ImportJob
+
+logger = logging.getLogger(__name__)
 
 STUCK_AFTER = timedelta(hours=2)  # the import task is killed after 35 minutes
 STUCK_MESSAGE = (
     "The import did not finish (its worker stopped): nothing was imported. Upload the datasheet again."
 )
 FINAL_STATES = (ImportJob.State.INVALID, ImportJob.State.DONE, ImportJob.State.FAILED)
+WAITING_STATES = (ImportJob.State.QUEUED, ImportJob.State.VALIDATED, ImportJob.State.RUNNING)
 
 
 def upload_file_delete(job):
@@ -37,7 +48,7 @@ def import_jobs_tidy(*, now=None):
     """Fail the stuck jobs and delete the uploads past their retention; returns the counts."""
     now = now or timezone.now()
     stuck = ImportJob.objects.select_for_update().filter(
-        state__in=[ImportJob.State.VALIDATED, ImportJob.State.RUNNING], created_at__lt=now - STUCK_AFTER
+        state__in=WAITING_STATES, created_at__lt=now - STUCK_AFTER
     )
     failed = 0
     for job in stuck:
@@ -53,3 +64,149 @@ def import_jobs_tidy(*, now=None):
         upload_file_delete(job)
         deleted += 1
     return {"failed": failed, "deleted": deleted}
+
+
+# --- running an import (the worker) -------------------------------------------------
+# The bar's share of each phase (reading, validating, writing, scanning).
+PHASE_SPAN = {"reading": (0, 10), "validating": (10, 50), "writing": (50, 95), "scanning": (95, 100)}
+PHASE_WORDS = {
+    "reading": "Reading the datasheet", "validating": "Checking every row",
+    "writing": "Writing", "scanning": "Scanning the reminders of the patients written",
+}
+ROW_VISIBLE_PHASES = ("reading", "validating")  # written outside the import's transaction
+PROGRESS_EVERY = 0.5  # seconds between two progress reports
+
+
+def progress_key(job_pk):
+    return f"import-progress:{job_pk}"
+
+
+def percent(phase, done, total):
+    low, high = PHASE_SPAN.get(phase, (0, 0))
+    share = min(done / total, 1) if total else 0
+    return int(low + (high - low) * share)
+
+
+class JobProgress:
+    """Reports an import's phase, done and total to its job, at most every half second
+    and at each change of phase. The writing phase runs inside the import's transaction,
+    where the job row cannot be seen by the web until the end: the progress also goes to
+    the shared cache (Redis; a file cache in the demo), which the job page reads first."""
+
+    def __init__(self, job):
+        self.job = job
+        self.phase = None
+        self.phase_started = None
+        self.last = 0.0
+
+    def __call__(self, phase, done, total):
+        now = time.monotonic()
+        changed = phase != self.phase
+        if changed:
+            self.phase, self.phase_started = phase, timezone.now()
+        elif now - self.last < PROGRESS_EVERY and done < total:
+            return
+        self.last = now
+        state = {"phase": phase, "rows_done": done, "rows_total": total,
+                 "phase_started_at": self.phase_started.isoformat(), "progress": percent(phase, done, total)}
+        try:
+            cache.set(progress_key(self.job.pk), state, timeout=6 * 3600)
+        except Exception:  # a cache fault never stops an import: the page shows the last phase
+            logger.warning("Cache unavailable for the progress of import job %s", self.job.pk)
+        if phase in ROW_VISIBLE_PHASES:  # before the import's transaction: on the job row too
+            ImportJob.objects.filter(pk=self.job.pk).update(
+                phase=phase, rows_done=done, rows_total=total, phase_started_at=self.phase_started,
+                progress=state["progress"],
+            )
+
+
+UNITS = {"reading": "bytes", "validating": "rows", "writing": "rows", "scanning": "patients"}
+
+
+def progress_summary(job, now=None):
+    """What the job page says of a running import: the phase in words, done of total (in
+    its unit) and the seconds left in this phase (None until it can be estimated)."""
+    now = now or timezone.now()
+    summary = {"words": PHASE_WORDS.get(job.phase, "Waiting for the worker"), "unit": UNITS.get(job.phase, ""),
+               "done": job.rows_done, "total": job.rows_total, "seconds_left": None}
+    if job.phase == "reading" and job.rows_total:
+        summary.update(done=round(job.rows_done / 1048576, 1), total=round(job.rows_total / 1048576, 1), unit="MB")
+    elapsed = (now - job.phase_started_at).total_seconds() if job.phase_started_at else 0
+    if job.rows_done and job.rows_total and elapsed >= 2:
+        summary["seconds_left"] = int(elapsed / job.rows_done * max(job.rows_total - job.rows_done, 0))
+    return summary
+
+
+def live_progress(job):
+    """The job with its latest progress (the cache's, newer than the row while it writes)."""
+    job.summary = progress_summary(job)
+    if job.state != ImportJob.State.RUNNING:
+        return job
+    try:
+        state = cache.get(progress_key(job.pk))
+    except Exception:
+        state = None
+    if state:
+        job.phase, job.rows_done, job.rows_total = state["phase"], state["rows_done"], state["rows_total"]
+        job.progress = state["progress"]
+        job.phase_started_at = datetime.fromisoformat(state["phase_started_at"])
+    job.summary = progress_summary(job)
+    return job
+
+
+@contextmanager
+def local_copy(job):
+    """The upload on this machine's disk: read from the configured storage (a volume
+    shared with the web, or S3), copied to a temporary file the worker may seek in."""
+    with tempfile.NamedTemporaryFile(prefix="thalimon-upload-", suffix=".zip") as local:
+        with job.file.open("rb") as stored:
+            shutil.copyfileobj(stored, local, 1 << 20)
+        local.flush()
+        yield local.name
+
+
+def fault_log(job, error):
+    """Log an unexpected fault with its traceback: frames only, and the exception's class
+    (its message may quote a stored value, e.g. a database's DETAIL line)."""
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    logger.error("Import job %s stopped: %s\nTraceback (most recent call last):\n%s%s",
+                 job.pk, type(error).__name__, frames, type(error).__name__)
+
+
+FAULT_MESSAGE = (
+    "The import stopped because of an unexpected fault ({kind}); nothing was imported. "
+    "Upload the datasheet again; if it happens again, tell your administrator (worker log, import job {pk})."
+)
+
+
+def import_job_run(job_id):
+    """Read, check and import one uploaded datasheet (the worker's task)."""
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    if not job.active or job.state == ImportJob.State.RUNNING:
+        return job.state  # re-delivered after it ran, or running elsewhere: harmless
+    started = timezone.now()
+    ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.RUNNING, started_at=started)
+    job.state, job.started_at = ImportJob.State.RUNNING, started
+    try:
+        with local_copy(job) as path:
+            report = import_datasheet(path, actor=job.created_by, progress=JobProgress(job))
+    except Exception as error:  # all or nothing: the import's own transaction rolled back
+        fault_log(job, error)
+        job.state, job.errors = ImportJob.State.FAILED, [FAULT_MESSAGE.format(kind=type(error).__name__, pk=job.pk)]
+        job.error_total = 1
+    else:
+        job.errors, job.warnings = [str(e) for e in report.errors], [str(w) for w in report.warnings]
+        job.error_total, job.warning_total, job.counts = report.error_total, report.warning_total, report.counts
+        if report.written:
+            job.state = ImportJob.State.DONE
+        else:
+            job.state = ImportJob.State.INVALID
+    job.progress, job.finished_at = 100, timezone.now()
+    job.save()
+    try:
+        cache.delete(progress_key(job.pk))
+    except Exception:
+        logger.warning("Cache unavailable clearing the progress of import job %s", job.pk)
+    if job.state == ImportJob.State.INVALID:
+        upload_file_delete(job)  # a refused upload is not kept (its errors are)
+    return job.state

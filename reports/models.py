@@ -6,7 +6,8 @@ from django.db import models
 
 class ImportJob(models.Model):
     class State(models.TextChoices):
-        VALIDATED = "validated", "Validated, waiting"
+        QUEUED = "queued", "Waiting for the worker"
+        VALIDATED = "validated", "Validated, waiting"  # jobs of the earlier upload (checked in the request)
         INVALID = "invalid", "Refused: errors found"
         RUNNING = "running", "Importing"
         DONE = "done", "Imported"
@@ -16,6 +17,14 @@ class ImportJob(models.Model):
     original_name = models.CharField(max_length=200)
     state = models.CharField(max_length=10, choices=State.choices)
     progress = models.PositiveSmallIntegerField(default=0)
+    phase = models.CharField(max_length=12, blank=True)  # reading | validating | writing | scanning
+    rows_done = models.PositiveBigIntegerField(default=0)  # bytes while reading
+    rows_total = models.PositiveBigIntegerField(default=0)
+    phase_started_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    file_size = models.PositiveBigIntegerField(default=0)
+    error_total = models.PositiveIntegerField(default=0)  # errors found (``errors`` lists the first 1,000)
+    warning_total = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
     warnings = models.JSONField(default=list, blank=True)
     counts = models.JSONField(default=dict, blank=True)
@@ -32,3 +41,16 @@ class ImportJob(models.Model):
 
     def __str__(self):
         return f"{self.original_name} ({self.get_state_display()})"
+
+    @property
+    def counts_created(self):
+        return sum(c.get("created", 0) for c in (self.counts or {}).values())
+
+    @property
+    def counts_updated(self):
+        return sum(c.get("updated", 0) for c in (self.counts or {}).values())
+
+    @property
+    def active(self):
+        """Still to finish: its page keeps polling."""
+        return self.state in (self.State.QUEUED, self.State.VALIDATED, self.State.RUNNING)

@@ -9,5 +9,7 @@ urlpatterns = [
     path("reports/cohort/download/<str:fmt>/", views.report_download, name="download"),
     path("reports/datasheets/", views.upload, name="upload"),
     path("reports/datasheets/<int:pk>/", views.job, name="job"),
+    path("reports/datasheets/history/", views.history, name="history"),
+    path("reports/datasheets/template.zip", views.template_download, name="template"),
     path("visits/<int:pk>/summary.pdf", views.visit_pdf, name="visit_pdf"),
 ]

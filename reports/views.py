@@ -1,7 +1,10 @@
 """Cohort report page and downloads, datasheet upload with progress, visit PDF."""
 
+import zipfile
+
 from django import forms
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -9,8 +12,9 @@ from django.utils import timezone
 
 from patients.access import patient_view
 from reports import charts, exports
-from reports.actions import upload_file_delete
-from reports.datasheet import import_datasheet
+from reports.actions import live_progress
+from reports.datasheet.reading import MAX_COLUMNS, MAX_ROWS
+from reports.datasheet.template import datasheet_template
 from reports.models import ImportJob
 from reports.selectors import cached_cohort_report as cohort_report
 from reports.tables import report_tables
@@ -117,6 +121,11 @@ def visit_pdf(request, visit):
     return response
 
 
+def upload_limits():
+    return {"megabytes": settings.THALIMON_MAX_DATASHEET_BYTES // (1024 * 1024), "columns": MAX_COLUMNS,
+            "rows": MAX_ROWS}
+
+
 class UploadForm(forms.Form):
     datasheet = forms.FileField(
         label="Datasheet (.zip of the CSV files)",
@@ -130,37 +139,56 @@ class UploadForm(forms.Form):
         limit = settings.THALIMON_MAX_DATASHEET_BYTES
         if upload.size > limit:
             raise forms.ValidationError(f"Datasheet: the file is larger than the limit of {limit // (1024 * 1024)} MB.")
+        if not zipfile.is_zipfile(upload):
+            raise forms.ValidationError("Datasheet: this file is not a zip (or a damaged one); make the zip again.")
+        upload.seek(0)
         return upload
 
 
 @require_permission("reports.import_datasheet")
 def upload(request):
+    """The upload only stores the file (the configured storage) and queues the job: the
+    worker reads, checks and imports it, reporting progress on the job page."""
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload_file = form.cleaned_data["datasheet"]
         job = ImportJob.objects.create(
-            file=upload_file, original_name=upload_file.name[:200], state=ImportJob.State.VALIDATED,
-            created_by=request.user,
+            file=upload_file, original_name=upload_file.name[:200], state=ImportJob.State.QUEUED,
+            created_by=request.user, file_size=upload_file.size,
         )
-        checked = import_datasheet(job.file.path, actor=request.user, dry_run=True)
-        job.errors = [str(e) for e in checked.errors]
-        job.warnings = [str(w) for w in checked.warnings]
-        if checked.errors:
-            job.state = ImportJob.State.INVALID
-            job.finished_at = timezone.now()
-            job.save()
-            upload_file_delete(job)  # a refused upload is not kept (its errors are)
-            return redirect("reports:job", pk=job.pk)
-        job.save()
         transaction.on_commit(lambda: run_import.delay(job.pk))
         return redirect("reports:job", pk=job.pk)
-    jobs = ImportJob.objects.select_related("created_by")[:10]
-    return render(request, "reports/upload.html", {"form": form, "jobs": jobs})
+    jobs = ImportJob.objects.select_related("created_by")[:5]
+    return render(request, "reports/upload.html", {"form": form, "jobs": jobs, "limits": upload_limits()})
+
+
+FINDINGS_PER_PAGE = 50
 
 
 @require_permission("reports.view_importjob")
 def job(request, pk):
-    job = get_object_or_404(ImportJob.objects.select_related("created_by"), pk=pk)
-    template = "reports/_job_status.html" if request.htmx else "reports/job.html"
-    return render(request, template, {"job": job})
+    job = live_progress(get_object_or_404(ImportJob.objects.select_related("created_by"), pk=pk))
+    if request.htmx:
+        response = render(request, "reports/_job_status.html", {"job": job})
+        if not job.active:
+            response["HX-Refresh"] = "true"  # finished: the whole page, with its counts and findings
+        return response
+    pages = {
+        kind: Paginator(getattr(job, kind), FINDINGS_PER_PAGE).get_page(request.GET.get(f"{kind}_page"))
+        for kind in ("errors", "warnings")
+    }
+    return render(request, "reports/job.html", {"job": job, "pages": pages})
 
+
+@require_permission("reports.view_importjob")
+def history(request):
+    jobs = ImportJob.objects.select_related("created_by").defer("errors", "warnings")
+    page = Paginator(jobs, 25).get_page(request.GET.get("page"))
+    return render(request, "reports/history.html", {"page": page})
+
+
+@require_permission("reports.import_datasheet")
+def template_download(request):
+    response = HttpResponse(datasheet_template(), content_type="application/zip")
+    response["Content-Disposition"] = 'attachment; filename="thalimon-datasheet-template.zip"'
+    return response

@@ -53,6 +53,8 @@ MATRIX = {
     "reports:download": [LOGIN, NO, NO, OK, NO],
     "reports:upload": [LOGIN, NO, NO, OK, OK],  # clinic leads and admins import
     "reports:job": [LOGIN, NO, NO, OK, OK],
+    "reports:history": [LOGIN, NO, NO, OK, OK],  # who imported what, when, with which result
+    "reports:template": [LOGIN, NO, NO, OK, OK],
     "reports:visit_pdf": EVERYONE,
 }
 POST_ONLY = {

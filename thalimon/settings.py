@@ -12,16 +12,25 @@
 | DEFAULT_FROM_EMAIL  | thalimon@localhost                        |
 | TIME_ZONE           | UTC (the clinic's time zone)              |
 | SECURE_SSL_REDIRECT | on when DEBUG is off                      |
-| CACHE_URL           | locmemcache:// (redis://host:6379/1)      |
+| CACHE_URL           | locmemcache:// (redis://host:6379/1); the |
+|                     | demo: a file cache under var/cache        |
+| UPLOAD_STORAGE      | filesystem (MEDIA_ROOT) or s3 (S3_BUCKET, |
+|                     | S3_ENDPOINT_URL, S3_REGION, S3_PREFIX,    |
+|                     | S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY)   |
+| MEDIA_ROOT          | <project>/var/media                       |
 """
 
+import os
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"  # local state of a demo: SQLite file, Celery queue, beat schedule
-VAR_DIR.mkdir(exist_ok=True)
+# Local state of a demo: SQLite file, Celery queue, beat schedule, file cache, uploads
+# (THALIMON_VAR_DIR moves it, e.g. for a test that runs the demo's processes).
+VAR_DIR = Path(os.environ.get("THALIMON_VAR_DIR") or BASE_DIR / "var")
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 env = environ.Env()
 # A local, git-ignored .env, if a developer writes one, lets manage.py run without
@@ -49,6 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "crispy_forms",
     "crispy_bootstrap5",
     "simple_history",
@@ -117,7 +127,11 @@ DATABASES = {
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The demo's web server and Celery worker share the SQLite file.
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+    # WAL: the pages keep reading while the worker writes (an import's long transaction).
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "timeout": 20, "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    })
     # The covering (INCLUDE) columns of two PostgreSQL indexes are not for SQLite: the
     # demo builds the same indexes without them.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
@@ -227,8 +241,31 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+# Uploaded datasheets: web and worker reach them only through Django's storage API.
+# One host: a folder both share (MEDIA_ROOT; a named volume in docker-compose.yml).
+# Several hosts: UPLOAD_STORAGE=s3 and an S3-compatible bucket (django-storages).
+UPLOAD_STORAGE = env.str("UPLOAD_STORAGE", default="filesystem")
+if UPLOAD_STORAGE == "s3":
+    _UPLOADS = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("S3_BUCKET"),
+            "endpoint_url": env.str("S3_ENDPOINT_URL", default=None),
+            "region_name": env.str("S3_REGION", default=None),
+            "access_key": env.str("S3_ACCESS_KEY_ID", default=None),
+            "secret_key": env.str("S3_SECRET_ACCESS_KEY", default=None),
+            "location": env.str("S3_PREFIX", default="thalimon"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+elif UPLOAD_STORAGE == "filesystem":
+    _UPLOADS = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+else:
+    raise ImproperlyConfigured("UPLOAD_STORAGE: choose filesystem or s3.")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _UPLOADS,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -237,7 +274,7 @@ STORAGES = {
         )
     },
 }
-MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -245,7 +282,10 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # Per-process cache (the cohort report page; keys carry a data fingerprint, never stale).
 # One cache shared by every web worker in production (CACHE_URL=redis://host:6379/1):
 # the cohort report is computed once for all of them. Per process by default.
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://thalimon")}
+# The demo's web server and worker share a file cache under var/ (an import's progress is
+# written there by the worker and read by the web).
+_DEFAULT_CACHE = f"filecache://{VAR_DIR / 'cache'}" if env.bool("THALIMON_DEMO", default=False) else "locmemcache://thalimon"
+CACHES = {"default": env.cache_url("CACHE_URL", default=_DEFAULT_CACHE)}
 
 # --- Email ------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

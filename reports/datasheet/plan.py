@@ -57,11 +57,11 @@ class Plan:
     work on its state: ``bundles`` (code -> ``Bundle``), ``state`` (file -> id(record)
     -> ``RowState``) and ``objects`` (file -> [(bundle, record)] in file order)."""
 
-    def __init__(self, files, *, actor, today):
+    def __init__(self, files, *, actor, today, findings=None):
         self.files = files
         self.actor = actor
         self.today = today
-        self.findings = Findings()
+        self.findings = findings if findings is not None else Findings()
         self.validator = RowValidator(self.findings)
         self.bundles = {}  # code -> Bundle
         self.state = {name: {} for name in FILE_ORDER}  # id(obj) -> RowState

@@ -1,8 +1,13 @@
-"""Reading a datasheet folder or a ``.zip`` of one, safely.
+"""Reading a datasheet folder or a ``.zip`` of one, safely, as a stream.
 
 Zip members outside the datasheet folder ("zip slip", absolute paths, ``..``,
 backslashes), links, encrypted members and anything larger than
 ``settings.THALIMON_MAX_DATASHEET_BYTES`` are refused with ``DatasheetInvalid``.
+
+``stream_datasheet`` yields the files one at a time, each a ``CsvSheet`` whose rows are
+read as they are iterated: the import stages them on disk (``staging.py``) and never
+holds a whole datasheet in memory. ``read_datasheet`` reads everything into memory
+(the small datasheets of the tests and of ``validate_datasheet``).
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ MAX_ROWS = 5_000_000  # rows per file (a 10,000-patient history has some 1.5 mil
 # Files of operating systems' archivers that hold no datasheet data (macOS resource
 # forks, Finder and Explorer metadata). They are skipped, never read.
 IGNORED_ENTRIES = ("__MACOSX", "Thumbs.db", "desktop.ini")
+# What a damaged or lying zip raises while a member is read (bad CRC, truncated data,
+# a size header that lies, an unknown compression method).
+_DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError)
 
 
 class Row(dict):
@@ -51,68 +59,130 @@ def _megabytes(size):
     return f"{size / (1024 * 1024):.1f} MB"
 
 
+class _TooLarge(Exception):
+    pass
+
+
+class _Capped(io.RawIOBase):
+    """A binary stream that counts what is read and stops past ``limit`` bytes (a zip
+    member whose size header lies, a file that grows while it is read)."""
+
+    def __init__(self, raw, limit, counter):
+        self._raw, self._limit, self._counter = raw, limit, counter
+        self.read_bytes = 0
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        data = self._raw.read(len(buffer))
+        self.read_bytes += len(data)
+        self._counter(len(data))
+        if self.read_bytes > self._limit:
+            raise _TooLarge
+        buffer[: len(data)] = data
+        return len(data)
+
+
+class CsvSheet:
+    """The rows of one UTF-8 CSV file, read as they are iterated (a byte-order mark, as
+    Excel writes, is accepted). ``header`` is known once the first row is read;
+    ``problem`` says why the file could not be read (set during the iteration)."""
+
+    def __init__(self, name, opener, limit, counter=lambda n: None, label=None):
+        self.name, self.header, self.problem = name, [], ""
+        self._opener, self._limit, self._counter = opener, limit, counter
+        self._label = label or name
+
+    def __iter__(self):
+        try:
+            with self._opener() as raw:
+                capped = _Capped(raw, self._limit, self._counter)
+                text = io.TextIOWrapper(io.BufferedReader(capped, 1 << 16), encoding="utf-8-sig", newline="")
+                yield from self._rows(csv.reader(text))
+        except _TooLarge:
+            raise DatasheetInvalid([DatasheetError(
+                self.name, 0, "", f"larger than the limit of {_megabytes(self._limit)}",
+            )]) from None
+        except _DAMAGED as error:
+            raise DatasheetInvalid([DatasheetError(
+                self.name, 0, "", f"the zip is damaged and this file cannot be read ({type(error).__name__}); "
+                                  "make the zip again",
+            )]) from error
+
+    def _rows(self, reader):
+        try:
+            header = next(reader, None)
+            if header is None:
+                self.problem = "empty file: a header row is required"
+                return
+            if len(header) > MAX_COLUMNS:
+                self.problem = f"the header has {len(header)} columns; a datasheet file has at most {MAX_COLUMNS}"
+                return
+            self.header = header = [name.strip() for name in header]
+            previous, count = reader.line_num, 0
+            for record in reader:
+                start, previous = previous + 1, reader.line_num
+                if not any(cell.strip() for cell in record):
+                    continue  # a blank line
+                row = Row(zip(header, record, strict=False))
+                for name in header[len(record):]:
+                    row.setdefault(name, "")
+                row.line = start
+                row.extra_cells = any(cell.strip() for cell in record[len(header):])
+                count += 1
+                if count > MAX_ROWS:
+                    self.problem = f"more than {MAX_ROWS:,} rows; split the datasheet"
+                    return
+                yield row
+        except UnicodeDecodeError:
+            self.problem = (f"not UTF-8 text (an invalid byte near line {reader.line_num + 1}); "
+                            "save the file as CSV UTF-8")
+        except csv.Error as error:
+            self.problem = f"line {reader.line_num}: not valid CSV ({error})"
+
+
+class _Unread:
+    """A file of the datasheet that is not CSV (its name alone is checked)."""
+
+    def __init__(self, name):
+        self.name, self.header, self.problem = name, [], ""
+
+    def __iter__(self):
+        return iter(())
+
+
 def parse_csv(data: bytes) -> SheetRows:
-    """Rows of one UTF-8 CSV file (a byte-order mark, as Excel writes, is accepted)."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        return SheetRows(problem=f"not UTF-8 text (invalid byte at offset {error.start}); "
-                                 "save the file as CSV UTF-8")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader, None)
-        if header is None:
-            return SheetRows(problem="empty file: a header row is required")
-        if len(header) > MAX_COLUMNS:
-            return SheetRows(problem=f"the header has {len(header)} columns; a datasheet file has at most "
-                                     f"{MAX_COLUMNS}")
-        header = [name.strip() for name in header]
-        rows = SheetRows(header=header)
-        previous = reader.line_num
-        for record in reader:
-            start, previous = previous + 1, reader.line_num
-            if not any(cell.strip() for cell in record):
-                continue  # a blank line
-            row = Row(zip(header, record, strict=False))
-            for name in header[len(record):]:
-                row.setdefault(name, "")
-            row.line = start
-            row.extra_cells = any(cell.strip() for cell in record[len(header):])
-            rows.append(row)
-            if len(rows) > MAX_ROWS:
-                return SheetRows(header=header, problem=f"more than {MAX_ROWS:,} rows; split the datasheet")
-    except csv.Error as error:
-        return SheetRows(header=header, problem=f"line {reader.line_num}: not valid CSV ({error})")
-    return rows
+    """Rows of one UTF-8 CSV file held in memory."""
+    sheet = CsvSheet("file", lambda: io.BytesIO(data), len(data) + 1)
+    rows = list(sheet)
+    return SheetRows(rows, header=sheet.header, problem=sheet.problem)
 
 
 def _skipped(name):
     base = PurePosixPath(name).name
+    if base.lower().startswith("readme"):
+        return True  # the template's README (and a clinic's own notes) beside the files
     return base.startswith(".") or any(part in IGNORED_ENTRIES for part in PurePosixPath(name).parts)
 
 
-def _read_folder(folder: Path, limit):
-    files = {}
-    errors = []
-    total = 0
-    for entry in sorted(folder.iterdir()):
-        if _skipped(entry.name):
-            continue
-        if entry.is_symlink():
-            errors.append(DatasheetError(entry.name, 0, "", "refused: a symbolic link"))
-            continue
+def _folder_sheets(folder: Path, limit, counter):
+    entries = [e for e in sorted(folder.iterdir()) if not _skipped(e.name)]
+    links = [DatasheetError(e.name, 0, "", "refused: a symbolic link") for e in entries if e.is_symlink()]
+    if links:
+        raise DatasheetInvalid(links)
+    total = sum(e.stat().st_size for e in entries if e.is_file())
+    if total > limit:
+        raise DatasheetInvalid([DatasheetError(
+            folder.name, 0, "", f"the datasheet is larger than the limit of {_megabytes(limit)}",
+        )])
+    for entry in entries:
         if entry.is_dir():
-            files[entry.name + "/"] = SheetRows()
-            continue
-        total += entry.stat().st_size
-        if total > limit:
-            raise DatasheetInvalid([DatasheetError(
-                folder.name, 0, "", f"the datasheet is larger than the limit of {_megabytes(limit)}",
-            )])
-        files[entry.name] = parse_csv(entry.read_bytes()) if entry.suffix == ".csv" else SheetRows()
-    if errors:
-        raise DatasheetInvalid(errors)
-    return files
+            yield _Unread(entry.name + "/")
+        elif entry.suffix == ".csv":
+            yield CsvSheet(entry.name, lambda entry=entry: open(entry, "rb"), limit, counter)
+        else:
+            yield _Unread(entry.name)
 
 
 def _unsafe_member(name):
@@ -148,6 +218,8 @@ def _safe_members(archive, limit, label):
         problem = _unsafe_member(name)
         if not problem and (info.external_attr >> 16) & 0o170000 == 0o120000:
             problem = "refused: a symbolic link"
+        if not problem and info.flag_bits & 0x1:
+            problem = "refused: encrypted"
         if problem:
             errors.append(DatasheetError(name, 0, "", problem))
             continue
@@ -172,7 +244,7 @@ def _safe_members(archive, limit, label):
     return members
 
 
-def _read_zip(source, limit, label):
+def _zip_sheets(source, limit, label, counter):
     size = _zip_size(source)
     if size > limit:
         raise DatasheetInvalid([DatasheetError(
@@ -183,48 +255,53 @@ def _read_zip(source, limit, label):
     except (zipfile.BadZipFile, OSError) as error:
         raise DatasheetInvalid([DatasheetError(label, 0, "", f"not a valid zip file ({error})")]) from error
     with archive:
-        members = _safe_members(archive, limit, label)
-        files = {}
-        for path, info in members:
-            if info.flag_bits & 0x1:
-                raise DatasheetInvalid([DatasheetError(path.name, 0, "", "refused: encrypted")])
-            data = _member_bytes(archive, info, limit, path)
-            if len(data) > limit:
-                raise DatasheetInvalid([DatasheetError(
-                    path.name, 0, "", f"larger than the limit of {_megabytes(limit)}",
-                )])
-            files[path.name] = parse_csv(data) if path.suffix == ".csv" else SheetRows()
-        return files
+        for path, info in _safe_members(archive, limit, label):
+            if path.suffix == ".csv":
+                yield CsvSheet(path.name, lambda info=info: archive.open(info), limit, counter)
+            else:
+                yield _Unread(path.name)
 
 
-# What a damaged or lying zip raises while a member is read (bad CRC, truncated data,
-# a size header that lies, an unknown compression method).
-_DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError)
-
-
-def _member_bytes(archive, info, limit, path):
+def datasheet_size(source) -> int:
+    """The bytes a datasheet holds (unpacked), for progress; 0 when it cannot be told."""
     try:
-        with archive.open(info) as handle:
-            return handle.read(limit + 1)
-    except _DAMAGED as error:
-        raise DatasheetInvalid([DatasheetError(
-            path.name, 0, "", f"the zip is damaged and this file cannot be read ({type(error).__name__}); "
-                              "make the zip again",
-        )]) from error
+        if isinstance(source, (str, os.PathLike)) and Path(source).is_dir():
+            return sum(e.stat().st_size for e in Path(source).iterdir() if e.is_file())
+        with zipfile.ZipFile(source) as archive:
+            return sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError):
+        return 0
+    finally:
+        if hasattr(source, "seek"):
+            source.seek(0)
+
+
+def stream_datasheet(source, *, max_bytes=None, counter=lambda n: None):
+    """The files of a datasheet folder or zip (a path or an open binary file), one at a
+    time: each a ``CsvSheet`` to iterate (or an unread non-CSV file). Raises
+    ``DatasheetInvalid`` when the datasheet cannot be read safely. ``counter`` is told
+    every number of bytes read."""
+    limit = max_bytes if max_bytes is not None else max_datasheet_bytes()
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if path.is_dir():
+            yield from _folder_sheets(path, limit, counter)
+            return
+        if not path.exists():
+            raise DatasheetInvalid([DatasheetError(path.name, 0, "", "no such file or folder")])
+        yield from _zip_sheets(path, limit, path.name, counter)
+        return
+    name = getattr(source, "name", None) or "datasheet.zip"
+    yield from _zip_sheets(source, limit, PurePosixPath(str(name)).name, counter)
 
 
 def read_datasheet(path_or_zipfile, *, max_bytes=None) -> dict:
-    """{file name: rows} of a datasheet folder or zip (a path or an open binary file).
+    """{file name: rows} of a datasheet folder or zip, all in memory.
 
     Raises ``DatasheetInvalid`` when the datasheet cannot be read safely.
     """
-    limit = max_bytes if max_bytes is not None else max_datasheet_bytes()
-    if isinstance(path_or_zipfile, (str, os.PathLike)):
-        path = Path(path_or_zipfile)
-        if path.is_dir():
-            return _read_folder(path, limit)
-        if not path.exists():
-            raise DatasheetInvalid([DatasheetError(path.name, 0, "", "no such file or folder")])
-        return _read_zip(path, limit, path.name)
-    name = getattr(path_or_zipfile, "name", None) or "datasheet.zip"
-    return _read_zip(path_or_zipfile, limit, PurePosixPath(str(name)).name)
+    files = {}
+    for sheet in stream_datasheet(path_or_zipfile, max_bytes=max_bytes):
+        rows = list(sheet)
+        files[sheet.name] = SheetRows(rows, header=sheet.header, problem=sheet.problem)
+    return files

@@ -29,6 +29,8 @@ class ImportReport:
     counts: dict = field(default_factory=dict)  # file -> {"created", "updated", "unchanged"}
     dry_run: bool = False
     written: bool = False
+    error_total: int = 0  # every error found (``errors`` lists the first MAX_LISTED)
+    warning_total: int = 0
 
     @property
     def ok(self):
@@ -76,6 +78,10 @@ class Findings:
     @property
     def error_count(self):
         return len(self._errors) + self.more_errors
+
+    @property
+    def warning_count(self):
+        return len(self._warnings) + self.more_warnings
 
     @property
     def errors(self):

@@ -28,7 +28,7 @@ def test_clinic_lead_imports_and_downloads_the_report(page, screenshot, make_use
     log_in(page, "leo")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Import").click()
     page.get_by_label("Datasheet (.zip of the CSV files)").set_input_files(str(archive))
-    page.get_by_role("button", name="Check and import").click()
+    page.get_by_role("button", name="Upload and import").click()
     page.locator("[data-job-state='done']").wait_for(timeout=30_000)
     screenshot("lead_import_done")
 

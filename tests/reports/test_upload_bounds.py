@@ -129,7 +129,9 @@ def test_no_job_waits_forever_and_uploads_are_not_kept(tmp_path, settings, clini
     assert __import__("os").path.exists(paths[recent.pk])
 
 
-def test_a_refused_upload_keeps_its_errors_but_not_its_file(client, clinic_lead, tmp_path, settings):
+def test_a_refused_upload_keeps_its_errors_but_not_its_file(
+    client, clinic_lead, tmp_path, settings, django_capture_on_commit_callbacks
+):
     from django.urls import reverse
 
     from reports.models import ImportJob
@@ -137,7 +139,8 @@ def test_a_refused_upload_keeps_its_errors_but_not_its_file(client, clinic_lead,
     settings.MEDIA_ROOT = str(tmp_path / "media")
     client.force_login(clinic_lead)
     bad = _zip({"patients.csv": "patient,nonsense\nA1,x\n"})
-    response = client.post(reverse("reports:upload"), {"datasheet": bad})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("reports:upload"), {"datasheet": bad})
     job = ImportJob.objects.get()
     assert response.status_code == 302 and job.state == ImportJob.State.INVALID and job.errors
     assert not job.file and not list((tmp_path / "media").rglob("*.zip"))
