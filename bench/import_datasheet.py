@@ -2,15 +2,20 @@
 
     python bench/import_datasheet.py [--patients 10000] [--visits 30]
 
-Target (issue): the import under 5 minutes on this 2-core machine. Also times
-the idempotent re-import and the export. Uses its own database
-(thalimon_bench_import), emptied at the start.
+Targets (issue 14): the import under 5 minutes on this 2-core machine with a peak
+memory (RSS) of at most 1 GB, growing less than 25 % when the datasheet doubles: each
+size (half, then full) is imported in its own process, which reports its own peak.
+Also times the idempotent re-import and the export. Uses its own database
+(thalimon_bench_import), emptied at the start of each size.
 """
 
 import argparse
 import csv
+import json
 import os
 import random
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import date, timedelta
@@ -67,11 +72,10 @@ def write_datasheet(folder: Path, n, v):
         handle.close()
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--patients", type=int, default=10_000)
-    parser.add_argument("--visits", type=int, default=30)
-    args = parser.parse_args()
+def run_one(patients, visits, *, again):
+    """Import a fresh datasheet into an emptied database; this process's peak memory."""
+    import resource
+
     setup()
     from django.core.management import call_command
 
@@ -79,28 +83,59 @@ def main():
 
     call_command("flush", interactive=False, verbosity=0)
     call_command("migrate", verbosity=0)  # the roles again after the flush
+    result = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "datasheet"
         folder.mkdir()
-        write_datasheet(folder, args.patients, args.visits)
-        rows = sum(max(0, len(p.read_text().splitlines()) - 1) for p in folder.glob("*.csv"))
+        write_datasheet(folder, patients, visits)
+        result["rows"] = sum(max(0, len(p.read_text().splitlines()) - 1) for p in folder.glob("*.csv"))
         start = time.perf_counter()
         report = import_datasheet(folder)
-        first = time.perf_counter() - start
-        assert not report.errors, [str(e) for e in report.errors[:5]]
-        start = time.perf_counter()
-        again = import_datasheet(folder)
-        second = time.perf_counter() - start
-        start = time.perf_counter()
-        export_datasheet(Path(tmp) / "export")
-        exported = time.perf_counter() - start
-    unchanged = sum(c.get("unchanged", 0) for c in again.counts.values())
+        result["import"] = time.perf_counter() - start
+        assert report.written, [str(e) for e in report.errors[:5]]
+        result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        if again:
+            start = time.perf_counter()
+            again_report = import_datasheet(folder)
+            result["reimport"] = time.perf_counter() - start
+            result["unchanged"] = sum(c.get("unchanged", 0) for c in again_report.counts.values())
+            start = time.perf_counter()
+            export_datasheet(Path(tmp) / "export")
+            result["export"] = time.perf_counter() - start
+    print("RESULT " + json.dumps(result))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--patients", type=int, default=10_000)
+    parser.add_argument("--visits", type=int, default=30)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--again", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        run_one(args.patients, args.visits, again=args.again)
+        return
+    # Each size in its own process, so that its peak memory is its own.
+    results = {}
+    for patients in (args.patients // 2, args.patients):
+        command = [sys.executable, __file__, "--child", "--patients", str(patients), "--visits", str(args.visits)]
+        if patients == args.patients:
+            command.append("--again")
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        line = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
+        results[patients] = json.loads(line.removeprefix("RESULT "))
+    half, full = results[args.patients // 2], results[args.patients]
+    growth = (full["peak_mb"] / half["peak_mb"] - 1) * 100
     print_table(
-        f"Datasheet import ({args.patients} patients × {args.visits} visits, {rows} CSV rows)",
+        f"Datasheet import ({args.patients} patients × {args.visits} visits, {full['rows']} CSV rows)",
         [
-            ("import into an empty database", f"{first:.0f} s", "< 300 s"),
-            ("re-import (nothing changes)", f"{second:.0f} s, {unchanged} rows unchanged"),
-            ("export", f"{exported:.0f} s"),
+            ("import into an empty database", f"{full['import']:.0f} s", "< 300 s"),
+            ("peak memory (RSS) of that import", f"{full['peak_mb']:.0f} MB", "≤ 1 GB"),
+            (f"the same at half the size ({args.patients // 2} patients)",
+             f"{half['import']:.0f} s, {half['peak_mb']:.0f} MB"),
+            ("peak memory growth when the datasheet doubles", f"{growth:.0f} %", "< 25 %"),
+            ("re-import (nothing changes)", f"{full['reimport']:.0f} s, {full['unchanged']} rows unchanged"),
+            ("export", f"{full['export']:.0f} s"),
         ],
     )
 
