@@ -7,7 +7,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from weasyprint import HTML
 
-from reports import charts
+from reports import charts, print_charts
 from reports.tables import report_tables
 from safety import schedule
 from safety.models import AdverseEvent
@@ -24,8 +24,20 @@ def render_pdf(template, context):
     return HTML(string=html, url_fetcher=static_only_url_fetcher).write_pdf()
 
 
+# Each chart of the cohort PDF follows the table that holds its figures.
+CHART_AFTER_TABLE = {"induction": "induction", "relapse_free_summary": "relapse_free", "adverse_events": "ae_free"}
+
+
 def cohort_report_pdf(report):
-    return render_pdf("reports/pdf/cohort_report.html", {"report": report, "tables": report_tables(report)})
+    """The cohort report as PDF: its tables, each followed by its chart (vector SVG drawn by
+    matplotlib, reports/print_charts.py); a chart whose table is missing comes last."""
+    drawn = print_charts.report_charts(report)
+    sections = []
+    for table in report_tables(report):
+        name = CHART_AFTER_TABLE.get(table.key)
+        sections.append({"table": table, "chart": drawn.pop(name, None), "chart_name": name})
+    sections += [{"table": None, "chart": chart, "chart_name": name} for name, chart in drawn.items()]
+    return render_pdf("reports/pdf/cohort_report.html", {"report": report, "sections": sections})
 
 
 def visit_summary_context(visit):

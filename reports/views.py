@@ -71,13 +71,7 @@ def report_page(request):
         form.is_valid()
         return render(request, "reports/report.html", {"form": form, "invalid": True}, status=400)
     report = cohort_report(as_of=as_of, diagnosis=diagnosis)
-    relapse_curve = (report.get("relapse_free") or {}).get("curve")
-    ae_curve = ((report.get("adverse_events") or {}).get("ae_free") or {}).get("curve")
-    figures = {
-        "induction": charts.induction_figure(report.get("induction") or {}),
-        "relapse_free": charts.km_figure(relapse_curve, title="Relapse-free survival among responders"),
-        "ae_free": charts.km_figure(ae_curve, title="Adverse-event-free survival", colour="#9a6700"),
-    }
+    figures = charts.report_figures(report)
     return render(
         request,
         "reports/report.html",

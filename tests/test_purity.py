@@ -24,6 +24,7 @@ PURE_MODULES = [
     "reports/charts.py",
     "reports/cohort.py",
     "reports/statistics.py",
+    "reports/print_charts.py",
     "safety/schedule.py",
     "safety/policy.py",
     "safety/urgency.py",

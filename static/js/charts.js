@@ -1,15 +1,35 @@
 // Draw every Plotly figure on the page from its JSON (json_script); no inline scripts.
+// A chart follows its card: it is redrawn to the card's width whenever the card
+// changes size (window resize, a column layout that wraps, a font that loads late).
 (function () {
   "use strict";
+  var CONFIG = {displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"]};
+
+  function follow(el) {
+    if (typeof ResizeObserver === "undefined") { return; }  // responsive: true still follows the window
+    var width = el.clientWidth, pending = null;
+    new ResizeObserver(function () {
+      if (el.clientWidth === width) { return; }
+      width = el.clientWidth;
+      if (pending) { window.cancelAnimationFrame(pending); }
+      pending = window.requestAnimationFrame(function () {
+        pending = null;
+        Plotly.Plots.resize(el);
+      });
+    }).observe(el);
+  }
+
   function draw() {
     if (typeof Plotly === "undefined") { return; }
     document.querySelectorAll("[data-plotly-figure]").forEach(function (el) {
       var source = document.getElementById(el.getAttribute("data-plotly-figure"));
       if (!source) { return; }
       var figure = JSON.parse(source.textContent);
-      Plotly.newPlot(el, figure.data, figure.layout, {displaylogo: false, responsive: true,
-        modeBarButtonsToRemove: ["lasso2d", "select2d"]}).then(function () {
+      figure.layout.autosize = true;
+      delete figure.layout.width;
+      Plotly.newPlot(el, figure.data, figure.layout, CONFIG).then(function () {
         el.setAttribute("data-rendered", "true");
+        follow(el);
       });
     });
   }

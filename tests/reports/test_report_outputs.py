@@ -85,7 +85,7 @@ def test_report_queries_do_not_grow_with_patients(make_patient, clinician):
 def test_report_page_for_the_clinic_lead(client, clinic_lead, nurse, cohort):
     client.force_login(clinic_lead)
     page = client.get(reverse("reports:cohort")).content.decode()
-    assert "Table 2 — Induction" in page and "figure-relapse_free" in page and "4 (100.0 %)" in page
+    assert "Table 2 — Induction" in page and 'id="chart-relapse_free"' in page and "4 (100.0 %)" in page
     pdf = client.get(reverse("reports:download", args=["pdf"]))
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     bad = client.get(reverse("reports:cohort"), {"as_of": "2999-01-01"}).content.decode()
