@@ -61,6 +61,12 @@ WINDOW_HALF_WIDTH_DAYS = {4: 7, 8: 7, 12: 7, 24: 14}  # R8: ±7 days, ±14 for w
 RESPONSE_BY_DAY = 182  # R8: response on or before the end of the week-24 window
 LAB_WINDOW_DAYS = 3  # R8: CRP/ESR nearest the assessment visit within ±3 days
 CENSORING_STATUSES = ("died", "transferred", "lost")  # R7/R8
+ALL_DIAGNOSES = "all"  # the report over every diagnosis (an addition to R8's --diagnosis)
+# CDAI (R1.1), R2.2/R2.3 and the endoscopic scores R2.4 judges are Crohn's disease
+# measures: in the all-diagnoses report the blocks built on them cover these patients only.
+ACTIVITY_DIAGNOSIS = "CD"
+ACTIVITY_BLOCKS = ("induction", "relapse_free", "endoscopy")
+WITHDRAWAL_KEYS = ("thalidomide_withdrawn", "azathioprine_withdrawn", "both_withdrawn")
 # R6 vocabulary, in the spec's order (by_term lists every code, 0 when absent).
 AE_TERMS = (
     "peripheral_neuropathy",
@@ -171,7 +177,27 @@ class _Course:
         return max(dates) if dates else None
 
 
-def _course(patient: CohortPatient, as_of: date) -> _Course:
+def in_cohort(patient: CohortPatient, as_of: date, diagnosis: str) -> bool:
+    """R8 cohort: the diagnosis (any, for ``ALL_DIAGNOSES``) and a start on or before as_of."""
+    wanted = (diagnosis or "").upper()
+    return (
+        (wanted == ALL_DIAGNOSES.upper() or (patient.diagnosis or "").upper() == wanted)
+        and patient.start is not None
+        and patient.start <= as_of
+    )
+
+
+def activity_cohort(cohort: list[_Course], diagnosis: str) -> list[_Course]:
+    """The patients of the CDAI-based blocks: the cohort itself for one diagnosis (R8 as
+    written); for all diagnoses, its Crohn's disease patients only (a UC or AID patient
+    has no CDAI, so counting him as "not responding" would say something false)."""
+    if (diagnosis or "").upper() != ALL_DIAGNOSES.upper():
+        return cohort
+    return [c for c in cohort if (c.patient.diagnosis or "").upper() == ACTIVITY_DIAGNOSIS]
+
+
+def course_as_of(patient: CohortPatient, as_of: date) -> _Course:
+    """One patient's course as of the report date (later records left out)."""
     visits = tuple(
         VisitObs(
             key=index,
@@ -230,18 +256,18 @@ def _week0_lab(course: _Course, test: str) -> Decimal | None:
     return _nearest_lab(course, test, visit.date, 0)
 
 
-def _window(week: int) -> tuple[int, int]:
+def induction_window(week: int) -> tuple[int, int]:
     half = WINDOW_HALF_WIDTH_DAYS[week]
     return 7 * week - half, 7 * week + half
 
 
-def _assessment(course: _Course, week: int) -> VisitObs | None:
+def assessment_visit(course: _Course, week: int) -> VisitObs | None:
     """R8: the clinic visit with a CDAI nearest day 7w within the window; ties → the earlier.
 
     Ambiguity: two such visits on one date → the one with the HIGHER CDAI (response is
     never overstated).
     """
-    first, last = _window(week)
+    first, last = induction_window(week)
     candidates = [
         (abs(course.day(visit.date) - 7 * week), visit.date, -visit.cdai, visit.key)
         for visit in course.visits
@@ -252,7 +278,7 @@ def _assessment(course: _Course, week: int) -> VisitObs | None:
     return course.visits[min(candidates)[3]] if candidates else None
 
 
-def _first_response(course: _Course, remission_below: int, response_drop: int):
+def first_response(course: _Course, remission_below: int, response_drop: int):
     """The first clinic visit (day ≥ 1) meeting R2.2 response: the R2.3 maintenance start."""
     if course.baseline.cdai is None:
         return None
@@ -265,6 +291,65 @@ def _first_response(course: _Course, remission_below: int, response_drop: int):
         if status in (RESPONSE, REMISSION):
             return visit
     return None
+
+
+def week_outcome(course: _Course, week: int, as_of: date, remission_below: int, response_drop: int):
+    """R8 at week w for one patient: None while the window is open (not in the denominator),
+    else (the assessment visit or None, its R2.2 status or None = counts as not responding)."""
+    if (as_of - course.start).days <= induction_window(week)[1]:
+        return None
+    visit = assessment_visit(course, week)
+    if visit is None or course.baseline.cdai is None:
+        return visit, None  # no assessment, or no baseline: not classifiable
+    status, _ = clinical_status(visit.cdai, course.baseline.cdai, remission_below, response_drop)
+    return visit, status
+
+
+def relapse_follow_up(
+    c: _Course, as_of: date, remission_below: int, response_drop: int
+) -> tuple[int, bool] | None:
+    """One patient's relapse-free follow-up: (days from the first response, relapsed?);
+    None when there was no response by day 182 (not in the analysis)."""
+    origin = first_response(c, remission_below, response_drop)
+    if origin is None or c.day(origin.date) > RESPONSE_BY_DAY:
+        return None
+    limits = [d for d in (c.stop, c.status_end) if d is not None]
+    end = min(limits) if limits else None  # an event on the stop date counts
+    statuses = clinical_statuses(
+        visits=list(c.visits),
+        baseline=c.baseline,
+        start_date=c.start,
+        as_of=as_of,
+        remission_below=remission_below,
+        response_drop=response_drop,
+    )
+    relapses = sorted(
+        c.visits[s.key].date
+        for s in statuses
+        if s.status == RELAPSE and c.visits[s.key].date >= origin.date
+    )
+    relapse = relapses[0] if relapses else None
+    if relapse is not None and (end is None or relapse <= end):
+        return (relapse - origin.date).days, True
+    censor = min([c.last_clinic_visit, *limits])
+    return max((censor - origin.date).days, 0), False
+
+
+def withdrawal(event: CohortAdverseEvent) -> str | None:
+    """The Table 4 withdrawal row an event counts in (one withdrawn from both drugs counts
+    under "both" only), or None."""
+    thalidomide = event.action_thalidomide == WITHDRAWN
+    azathioprine = event.action_azathioprine == WITHDRAWN
+    if thalidomide and azathioprine:
+        return "both_withdrawn"
+    if thalidomide:
+        return "thalidomide_withdrawn"
+    return "azathioprine_withdrawn" if azathioprine else None
+
+
+def dose_rows(course: _Course, as_of: date) -> list[CohortDose]:
+    """The thalidomide dose rows of one patient checked by the titration figures."""
+    return [row for row in course.patient.thalidomide_doses if row.date <= as_of]
 
 
 def days_active(rows: list[DoseRow], as_of: date) -> int:
@@ -302,9 +387,14 @@ def cohort_report(
     response/remission entry; ``relapse_free.curve``; ``adverse_events.by_term_events``
     and ``adverse_events.ae_free`` (n, events, median, CI, curve);
     ``endoscopy.mucosal_healing_at_last`` and ``n`` in each mean-SD block;
-    ``exposure.cumulative_dose_n``.
+    ``exposure.cumulative_dose_n``; ``activity_cohort`` (the all-diagnoses report only).
 
     Ambiguities, resolved as follows:
+
+    * All diagnoses (``diagnosis="all"``, beyond R8): every patient with a course. The
+      CDAI-based blocks (induction, relapse-free survival) and the endoscopic block
+      (CDEIS, SES-CD, Rutgeerts: Crohn's scores) are over its Crohn's disease patients
+      only, as ``activity_cohort`` says; adverse events, titration and exposure over all.
 
     * Induction: a window has closed when ``as_of`` is after its last day (as R2.6
       reads it; a visit may still be entered on the last day). CDAI mean (SD) and
@@ -338,25 +428,24 @@ def cohort_report(
       dose rows (without rows the dose is unknown, not zero). AE rate per 100
       patient-months is rounded to 2 decimals.
     """
-    cohort = [
-        _course(patient, as_of)
-        for patient in patients
-        if (patient.diagnosis or "").upper() == (diagnosis or "").upper()
-        and patient.start is not None
-        and patient.start <= as_of
-    ]
+    cohort = [course_as_of(p, as_of) for p in patients if in_cohort(p, as_of, diagnosis)]
+    activity = activity_cohort(cohort, diagnosis)
     report = {
         "as_of": as_of.isoformat(),
         "rules_version": rules_version,
         "diagnosis": diagnosis,
         "n_patients": len(cohort),
-        "induction": _induction(cohort, as_of, remission_below, response_drop),
-        "relapse_free": _relapse_free(cohort, as_of, remission_below, response_drop),
+        "induction": _induction(activity, as_of, remission_below, response_drop),
+        "relapse_free": _relapse_free(activity, as_of, remission_below, response_drop),
         "adverse_events": _adverse_events(cohort, as_of),
-        "endoscopy": _endoscopy(cohort, as_of, cdeis_remission_below),
+        "endoscopy": _endoscopy(activity, as_of, cdeis_remission_below),
         "titration": _titration(cohort, as_of),
         "exposure": None,  # filled below (needs the adverse-event total)
     }
+    if activity is not cohort:
+        report["activity_cohort"] = {
+            "diagnosis": ACTIVITY_DIAGNOSIS, "n_patients": len(activity), "blocks": list(ACTIVITY_BLOCKS)
+        }
     report["exposure"] = _exposure(cohort, as_of, report["adverse_events"]["events"])
     return report
 
@@ -369,17 +458,11 @@ def _induction(cohort: list[_Course], as_of: date, remission_below: int, respons
     assessed["0"] = sum(1 for c in cohort if c.baseline.cdai is not None)
     for week in INDUCTION_WEEKS:
         key = str(week)
-        _, last = _window(week)
-        closed = [c for c in cohort if (as_of - c.start).days > last]
-        visits = [(c, _assessment(c, week)) for c in closed]
-        visits = [(c, visit) for c, visit in visits if visit is not None]
-        responders = remitters = 0
-        for c, visit in visits:
-            if c.baseline.cdai is None:
-                continue  # no baseline: not classifiable, counts as not responding
-            status, _ = clinical_status(visit.cdai, c.baseline.cdai, remission_below, response_drop)
-            responders += status in (RESPONSE, REMISSION)
-            remitters += status == REMISSION
+        outcomes = [(c, week_outcome(c, week, as_of, remission_below, response_drop)) for c in cohort]
+        closed = [(c, *outcome) for c, outcome in outcomes if outcome is not None]
+        visits = [(c, visit) for c, visit, _ in closed if visit is not None]
+        responders = sum(status in (RESPONSE, REMISSION) for *_, status in closed)
+        remitters = sum(status == REMISSION for *_, status in closed)
         response[key] = {"n": responders, "pct": pct(responders, len(closed)), "of": len(closed)}
         remission[key] = {"n": remitters, "pct": pct(remitters, len(closed)), "of": len(closed)}
         assessed[key] = len(visits)
@@ -400,45 +483,20 @@ def _induction(cohort: list[_Course], as_of: date, remission_below: int, respons
 def _relapse_free(
     cohort: list[_Course], as_of: date, remission_below: int, response_drop: int
 ) -> dict:
-    durations, events = [], []
-    for c in cohort:
-        origin = _first_response(c, remission_below, response_drop)
-        if origin is None or c.day(origin.date) > RESPONSE_BY_DAY:
-            continue
-        limits = [d for d in (c.stop, c.status_end) if d is not None]
-        end = min(limits) if limits else None  # an event on the stop date counts
-        statuses = clinical_statuses(
-            visits=list(c.visits),
-            baseline=c.baseline,
-            start_date=c.start,
-            as_of=as_of,
-            remission_below=remission_below,
-            response_drop=response_drop,
-        )
-        relapses = sorted(
-            c.visits[s.key].date
-            for s in statuses
-            if s.status == RELAPSE and c.visits[s.key].date >= origin.date
-        )
-        relapse = relapses[0] if relapses else None
-        if relapse is not None and (end is None or relapse <= end):
-            durations.append((relapse - origin.date).days)
-            events.append(True)
-            continue
-        censor = min([c.last_clinic_visit, *limits])
-        durations.append(max((censor - origin.date).days, 0))
-        events.append(False)
-    return kaplan_meier(durations, events)
+    follow_ups = [relapse_follow_up(c, as_of, remission_below, response_drop) for c in cohort]
+    follow_ups = [f for f in follow_ups if f is not None]
+    return kaplan_meier([days for days, _ in follow_ups], [event for _, event in follow_ups])
 
 
-def _cohort_events(course: _Course, as_of: date) -> list[CohortAdverseEvent]:
+def cohort_events(course: _Course, as_of: date) -> list[CohortAdverseEvent]:
+    """One patient's adverse events counted by R8 (onset from day 0 to as_of)."""
     return [
         event for event in course.patient.adverse_events if course.start <= event.onset <= as_of
     ]
 
 
 def _adverse_events(cohort: list[_Course], as_of: date) -> dict:
-    per_patient = [_cohort_events(c, as_of) for c in cohort]
+    per_patient = [cohort_events(c, as_of) for c in cohort]
     terms = list(AE_TERMS) + sorted(
         {e.term for events in per_patient for e in events} - set(AE_TERMS)
     )
@@ -451,8 +509,7 @@ def _adverse_events(cohort: list[_Course], as_of: date) -> dict:
             by_term_events[e.term] += 1
     all_events = [e for events in per_patient for e in events]
     with_events = sum(1 for events in per_patient if events)
-    thal = [e.action_thalidomide == WITHDRAWN for e in all_events]
-    aza = [e.action_azathioprine == WITHDRAWN for e in all_events]
+    withdrawals = [withdrawal(e) for e in all_events]
 
     durations, observed = [], []
     for c, events in zip(cohort, per_patient, strict=True):
@@ -475,9 +532,7 @@ def _adverse_events(cohort: list[_Course], as_of: date) -> dict:
         "nervous_system_patients": sum(
             1 for events in per_patient if any(e.term in NERVOUS_SYSTEM_TERMS for e in events)
         ),
-        "thalidomide_withdrawn": sum(1 for t, a in zip(thal, aza, strict=True) if t and not a),
-        "azathioprine_withdrawn": sum(1 for t, a in zip(thal, aza, strict=True) if a and not t),
-        "both_withdrawn": sum(1 for t, a in zip(thal, aza, strict=True) if t and a),
+        **{key: withdrawals.count(key) for key in WITHDRAWAL_KEYS},
         "hospitalised": sum(1 for e in all_events if e.hospitalised),
         "ae_free_km": ae_free["km"],
         "ae_free": {key: ae_free[key] for key in ("n", "events", "median_months", "median_ci")}
@@ -537,7 +592,7 @@ def _endoscopy(cohort: list[_Course], as_of: date, cdeis_remission_below: Decima
 
 
 def _titration(cohort: list[_Course], as_of: date) -> dict:
-    rows = [row for c in cohort for row in c.patient.thalidomide_doses if row.date <= as_of]
+    rows = [row for c in cohort for row in dose_rows(c, as_of)]
     deviations = {code: 0 for code in DEVIATION_CODES}
     for row in rows:
         for code in row.deviations:

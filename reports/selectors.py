@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from patients.demographics import age_in_years
 from patients.models import Patient
-from reports import cohort
+from reports import cohort, cohort_members
 from safety.models import AdverseEvent
 from thalimon.protections import CLINICAL_DATA, generation
 from thalimon.rules_config import rule_settings, rules_version
@@ -24,12 +24,18 @@ from visits.endoscopy_outcomes import EndoObs
 from visits.models import Endoscopy, LabResult, Visit
 
 
+def _of_diagnosis(diagnosis, field="diagnosis"):
+    """The filter of a cohort's diagnosis (none for all diagnoses, R8 cohort in cohort.in_cohort)."""
+    return {} if diagnosis == cohort.ALL_DIAGNOSES else {field: diagnosis}
+
+
 def cohort_patients(*, as_of, diagnosis="CD"):
-    """CohortPatient records of the patients with ``diagnosis`` and a course started by ``as_of``."""
+    """CohortPatient records of the patients with ``diagnosis`` (or any, for ``all``) and a
+    course started by ``as_of``."""
     courses = dict(
-        TherapyCourse.objects.filter(patient__diagnosis=diagnosis, start_date__lte=as_of).values_list(
-            "patient_id", "start_date"
-        )
+        TherapyCourse.objects.filter(
+            **_of_diagnosis(diagnosis, "patient__diagnosis"), start_date__lte=as_of
+        ).values_list("patient_id", "start_date")
     )
     stops = dict(
         TherapyCourse.objects.filter(patient_id__in=list(courses)).values_list("patient_id", "stop_date")
@@ -105,10 +111,12 @@ def _stop_as_of(rows, recorded_stop, as_of):
 
 
 def baseline_characteristics(*, as_of, diagnosis="CD"):
-    """Li 2020 Table 1 style: who the cohort is at therapy start (an added key)."""
+    """Li 2020 Table 1 style: who the cohort is at therapy start (an added key). Montreal
+    codes are Crohn's disease codes: another diagnosis counts as ``not_applicable``; the
+    all-diagnoses report adds the share of each diagnosis."""
     rows = list(
-        Patient.objects.filter(diagnosis=diagnosis, course__start_date__lte=as_of).values(
-            "sex", "birth_date", "course__start_date", "montreal_location", "montreal_behavior", "upper_gi",
+        Patient.objects.filter(**_of_diagnosis(diagnosis), course__start_date__lte=as_of).values(
+            "diagnosis", "sex", "birth_date", "course__start_date", "montreal_location", "montreal_behavior", "upper_gi",
             "perianal", "smoker", "prior_biologic", "ileocolic_resection",
         )
     )
@@ -118,9 +126,9 @@ def baseline_characteristics(*, as_of, diagnosis="CD"):
         return {"n": count, "pct": cohort.round_half_up(Decimal(count) * 100 / n, 1) if n else None}
 
     ages = [age_in_years(r["birth_date"], r["course__start_date"]) for r in rows]
-    location = Counter(r["montreal_location"] or "unknown" for r in rows)
-    behaviour = Counter(r["montreal_behavior"] or "unknown" for r in rows)
-    return {
+    location = Counter(_montreal(r, "montreal_location") for r in rows)
+    behaviour = Counter(_montreal(r, "montreal_behavior") for r in rows)
+    shares = {
         "n": n,
         "male": share(sum(r["sex"] == "M" for r in rows)),
         "age_median_iqr": cohort.median_iqr(ages),
@@ -132,6 +140,16 @@ def baseline_characteristics(*, as_of, diagnosis="CD"):
         "prior_biologic": share(sum(r["prior_biologic"] for r in rows)),
         "ileocolic_resection": share(sum(r["ileocolic_resection"] for r in rows)),
     }
+    if diagnosis == cohort.ALL_DIAGNOSES:
+        counts = Counter(r["diagnosis"] for r in rows)
+        shares["diagnosis"] = {code: share(counts[code]) for code in ("CD", "UC", "AID") if counts[code]}
+    return shares
+
+
+def _montreal(row, field):
+    if row["diagnosis"] != cohort.ACTIVITY_DIAGNOSIS:
+        return "not_applicable"
+    return row[field] or "unknown"
 
 
 def cohort_report(*, as_of=None, diagnosis="CD"):
@@ -166,17 +184,58 @@ def data_fingerprint():
         return "-".join(str(v or 0) for v in cursor.fetchone())
 
 
+def _cached(prefix, compute):
+    """compute(), cached under ``prefix`` and the rules version and the data's state."""
+    # The generation is bumped when clinical data commits (safety.actions, the import): a
+    # write that committed after a later history id was read can never leave a stale value.
+    commits = generation(CLINICAL_DATA)
+    if commits is None:  # the cache is down: computed, not cached
+        return compute()
+    key = f"{prefix}:{rules_version()}:{commits}:{data_fingerprint()}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, timeout=6 * 3600)
+    return value
+
+
 def cached_cohort_report(*, as_of=None, diagnosis="CD"):
     """cohort_report() for the pages, cached per (as_of, diagnosis, rules, data fingerprint)."""
     as_of = as_of or timezone.localdate()
-    # The generation is bumped when clinical data commits (safety.actions, the import): a
-    # write that committed after a later history id was read can never leave a stale report.
-    commits = generation(CLINICAL_DATA)
-    if commits is None:  # the cache is down: computed, not cached
-        return cohort_report(as_of=as_of, diagnosis=diagnosis)
-    key = f"cohort-report:{as_of:%Y-%m-%d}:{diagnosis}:{rules_version()}:{commits}:{data_fingerprint()}"
-    report = cache.get(key)
-    if report is None:
-        report = cohort_report(as_of=as_of, diagnosis=diagnosis)
-        cache.set(key, report, timeout=6 * 3600)
-    return report
+    return _cached(
+        f"cohort-report:{as_of:%Y-%m-%d}:{diagnosis}", lambda: cohort_report(as_of=as_of, diagnosis=diagnosis)
+    )
+
+
+def figure_members(*, as_of, diagnosis, key):
+    """The patients behind one count of the report (reports/cohort_members.py), cached like
+    the report; None for a key that names no count."""
+    if not cohort_members.is_figure_key(key):
+        return None  # refused before any data is read
+
+    def compute():
+        rules = rule_settings()
+        figure = cohort_members.figure_members(
+            cohort_patients(as_of=as_of, diagnosis=diagnosis), key=key, as_of=as_of, diagnosis=diagnosis,
+            remission_below=rules.remission_cdai_below, response_drop=rules.response_cdai_drop,
+        )
+        return figure or False  # a cached "no such figure" is False, never a miss
+
+    return _cached(f"cohort-figure-v1:{as_of:%Y-%m-%d}:{diagnosis}:{key}", compute) or None
+
+
+def figure_listing(figure, user):
+    """The codes of ``figure`` that ``user`` may see, and what the others add up to.
+
+    A patient restricted to a care team the user is not in stays in the count (as in the
+    report) but is not named, not even by code: ``hidden`` says how many such patients
+    there are and what they add to the figure. Names are never listed, for any role.
+    """
+    restricted = set(Patient.objects.hidden_from(user).values_list("code", flat=True))
+    may_open = user.has_perm("patients.view_patient")
+    rows = [
+        {"code": code, "count": count, "link": may_open, "diagnosis": figure.diagnoses.get(code, "")}
+        for code, count in figure.counts.items() if code not in restricted
+    ]
+    hidden = [count for code, count in figure.counts.items() if code in restricted]
+    return {"rows": rows, "hidden_patients": len(hidden), "hidden_count": sum(hidden)}

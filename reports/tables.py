@@ -1,16 +1,19 @@
 """The cohort report laid out as the source paper's tables (pure: dict in, tables out).
 
 One layout serves the web page, the PDF, the XLSX (one sheet per table) and
-the CSV, so the four can never disagree.
+the CSV, so the four can never disagree. A count that stands for patients, events or
+dose rows carries the figure key of the drill-down (``Table.links``; the page links it
+to the list of patients behind it, reports/cohort_members.py).
 """
 
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from reports.cohort import round_half_up
+from reports.cohort import ACTIVITY_DIAGNOSIS, ALL_DIAGNOSES, WITHDRAWAL_KEYS, round_half_up
 
 WEEKS = ["0", "4", "8", "12", "24"]
 KM_MONTHS = ["12", "24", "36", "48", "60"]
+DIAGNOSIS_NAMES = {"CD": "Crohn's disease", "UC": "Ulcerative colitis", "AID": "Autoinflammatory disease"}
 
 
 @dataclass
@@ -20,6 +23,48 @@ class Table:
     header: list
     rows: list = field(default_factory=list)  # each row: [label, cell, cell, ...]
     note: str = ""
+    links: dict = field(default_factory=dict)  # (row index, column index) → figure key
+
+    def add(self, row, keys=()):
+        """Append a row; ``keys`` (aligned with the row, None for no link) name the counts
+        that drill down to their patients."""
+        for column, key in enumerate(keys):
+            if key:
+                self.links[(len(self.rows), column)] = key
+        self.rows.append(row)
+
+    @property
+    def cells(self):
+        """Each row as (text, figure key or None) pairs, for the page."""
+        return [
+            [(text, self.links.get((index, column))) for column, text in enumerate(row)]
+            for index, row in enumerate(self.rows)
+        ]
+
+
+def diagnosis_name(code):
+    return "All diagnoses" if code == ALL_DIAGNOSES else DIAGNOSIS_NAMES.get(code, code or "")
+
+
+def figure_caption(tables, key):
+    """Where the count ``key`` stands in the report: its table, row, column (when the
+    table has several) and text; None when the report does not show it."""
+    for table in tables:
+        for (row, column), linked in table.links.items():
+            if linked == key:
+                return {
+                    "table": table.title,
+                    "row": table.rows[row][0],
+                    "column": table.header[column] if len(table.header) > 2 else "",
+                    "text": table.rows[row][column],
+                    "note": table.note,
+                }
+    return None
+
+
+def _linked(count, key):
+    """The key of a count worth opening (a positive number), else None."""
+    return key if isinstance(count, (int, float)) and count > 0 else None
 
 
 def _num(value, places=None):
@@ -63,30 +108,60 @@ def report_tables(report):
     tables = []
     if report.get("baseline"):
         tables.append(_baseline_table(report["baseline"]))
-    tables += [
+    activity = [
         _induction_table(report.get("induction") or {}),
         _relapse_free_table(report.get("relapse_free") or {}),
         _relapse_free_summary_table(report.get("relapse_free") or {}),
+    ]
+    endoscopy = _endoscopy_table(report.get("endoscopy") or {})
+    _scope_activity_tables([*activity, endoscopy], report)
+    tables += activity + [
         _adverse_events_table(report.get("adverse_events") or {}, report.get("n_patients") or 0),
-        _endoscopy_table(report.get("endoscopy") or {}),
+        endoscopy,
         _titration_table(report.get("titration") or {}),
         _exposure_table(report.get("exposure") or {}),
     ]
     return tables
 
 
+def _scope_activity_tables(tables, report):
+    """Say whom the CDAI-based and endoscopic tables cover when it is not the whole cohort."""
+    scope = report.get("activity_cohort")
+    diagnosis = report.get("diagnosis")
+    if scope:
+        suffix = f" — {DIAGNOSIS_NAMES[ACTIVITY_DIAGNOSIS]} patients only"
+        words = (
+            f"{DIAGNOSIS_NAMES[ACTIVITY_DIAGNOSIS]} patients only ({scope.get('n_patients')} of "
+            f"{report.get('n_patients')}): CDAI, relapse (R2.3) and the endoscopic scores are "
+            "Crohn's disease measures, so other diagnoses are left out of this table."
+        )
+    elif diagnosis in DIAGNOSIS_NAMES and diagnosis != ACTIVITY_DIAGNOSIS:
+        suffix = ""
+        words = (
+            f"CDAI is recorded for Crohn's disease only: no {diagnosis} patient has a CDAI "
+            "assessment, so R8 counts each as not responding. These rows do not measure the "
+            f"response of {diagnosis_name(diagnosis).lower()}."
+        )
+    else:
+        return
+    for table in tables:
+        table.title += suffix
+        table.note = f"{table.note} {words}".strip()
+
+
 def _baseline_table(baseline):
     t1 = Table("baseline", "Table 1 — Baseline characteristics at thalidomide start", ["", "Value"])
     t1.rows += [
         ["Patients", _num(baseline.get("n"))],
+        *[[f"{diagnosis_name(code)}, n (%)", n_pct(entry)] for code, entry in (baseline.get("diagnosis") or {}).items()],
         ["Male, n (%)", n_pct(baseline.get("male"))],
         ["Age, years, median (IQR)", median_iqr(baseline.get("age_median_iqr"))],
     ]
     for code, entry in (baseline.get("montreal_location") or {}).items():
-        t1.rows.append([f"Montreal location {code}", n_pct(entry)])
+        t1.rows.append([f"Montreal location {_montreal(code)}", n_pct(entry)])
     t1.rows.append(["Upper GI disease (L4)", n_pct(baseline.get("upper_gi"))])
     for code, entry in (baseline.get("montreal_behavior") or {}).items():
-        t1.rows.append([f"Montreal behaviour {code}", n_pct(entry)])
+        t1.rows.append([f"Montreal behaviour {_montreal(code)}", n_pct(entry)])
     for key, label in (
         ("perianal", "Perianal disease"),
         ("smoker", "Smoker"),
@@ -95,6 +170,10 @@ def _baseline_table(baseline):
     ):
         t1.rows.append([label, n_pct(baseline.get(key))])
     return t1
+
+
+def _montreal(code):
+    return "not applicable (not Crohn's disease)" if code == "not_applicable" else code
 
 
 def _induction_table(induction):
@@ -107,8 +186,11 @@ def _induction_table(induction):
     )
     response = induction.get("response") or {}
     remission = induction.get("remission") or {}
-    t2.rows.append(["Response, n (%)", "", *[n_pct(response.get(w)) for w in WEEKS[1:]]])
-    t2.rows.append(["Remission, n (%)", "", *[n_pct(remission.get(w)) for w in WEEKS[1:]]])
+    for name, label, entries in (("response", "Response, n (%)", response), ("remission", "Remission, n (%)", remission)):
+        t2.add(
+            [label, "", *[n_pct(entries.get(w)) for w in WEEKS[1:]]],
+            [None, None, *[_linked((entries.get(w) or {}).get("n"), f"induction.{name}.{w}.n") for w in WEEKS[1:]]],
+        )
     t2.rows.append(["CDAI, mean (SD)", *[mean_sd((induction.get("cdai_mean_sd") or {}).get(w)) for w in WEEKS]])
     t2.rows.append(["CRP mg/L, median (IQR)", *[median_iqr((induction.get("crp_median_iqr") or {}).get(w)) for w in WEEKS]])
     t2.rows.append(["ESR mm/h, median (IQR)", *[median_iqr((induction.get("esr_median_iqr") or {}).get(w)) for w in WEEKS]])
@@ -135,14 +217,13 @@ def _relapse_free_summary_table(relapse):
         median_text = "not reached"
     else:
         median_text = f"{_stat(median)} ({_stat(ci[0])}–{'not reached' if ci[1] is None else _stat(ci[1])})"
-    return Table(
+    summary = Table(
         "relapse_free_summary", "Relapse-free survival: patients, relapses, median", ["", "Value"],
-        rows=[
-            ["Responders followed", _num(relapse.get("n"))],
-            ["Relapses", _num(relapse.get("events"))],
-            ["Median relapse-free months (95 % CI)", median_text],
-        ],
     )
+    summary.add(["Responders followed", _num(relapse.get("n"))], [None, _linked(relapse.get("n"), "relapse_free.n")])
+    summary.add(["Relapses", _num(relapse.get("events"))], [None, _linked(relapse.get("events"), "relapse_free.events")])
+    summary.add(["Median relapse-free months (95 % CI)", median_text])
+    return summary
 
 
 def _adverse_events_table(ae, n):
@@ -155,18 +236,24 @@ def _adverse_events_table(ae, n):
             return _num(count)
         return f"{count} ({round_half_up(Decimal(count) * 100 / Decimal(n), 1):.1f} %)"
 
-    t4.rows.append(["Any adverse event", n_pct({"n": ae.get("patients"), "pct": ae.get("pct")})])
-    t4.rows.append(["Total events (events)", _num(ae.get("events"))])
-    t4.rows.append(["Nervous system (neuropathy, somnolence, vertigo, fatigue, insomnia)", pct(ae.get("nervous_system_patients"))])
+    def count_row(label, key, text):
+        t4.add([label, text], [None, _linked(ae.get(key), f"adverse_events.{key}")])
+
+    count_row("Any adverse event", "patients", n_pct({"n": ae.get("patients"), "pct": ae.get("pct")}))
+    count_row("Total events (events)", "events", _num(ae.get("events")))
+    count_row("Nervous system (neuropathy, somnolence, vertigo, fatigue, insomnia)", "nervous_system_patients",
+              pct(ae.get("nervous_system_patients")))
     for term, count in (ae.get("by_term") or {}).items():
         if count:
-            t4.rows.append([term.replace("_", " ").capitalize(), pct(count)])
-    t4.rows += [
-        ["Led to thalidomide withdrawal only (events)", _num(ae.get("thalidomide_withdrawn"))],
-        ["Led to azathioprine withdrawal only (events)", _num(ae.get("azathioprine_withdrawn"))],
-        ["Led to withdrawal of both (events)", _num(ae.get("both_withdrawn"))],
-        ["Hospitalised (events)", _num(ae.get("hospitalised"))],
-    ]
+            t4.add([term.replace("_", " ").capitalize(), pct(count)], [None, _linked(count, f"adverse_events.by_term.{term}")])
+    labels = {
+        "thalidomide_withdrawn": "Led to thalidomide withdrawal only (events)",
+        "azathioprine_withdrawn": "Led to azathioprine withdrawal only (events)",
+        "both_withdrawn": "Led to withdrawal of both (events)",
+    }
+    for key in WITHDRAWAL_KEYS:
+        count_row(labels[key], key, _num(ae.get(key)))
+    count_row("Hospitalised (events)", "hospitalised", _num(ae.get("hospitalised")))
     for m in KM_MONTHS:
         t4.rows.append([f"Adverse-event-free at {m} months (KM proportion)", _survival((ae.get("ae_free_km") or {}).get(m))])
     return t4
@@ -189,10 +276,11 @@ def _endoscopy_table(endo):
 
 def _titration_table(titration):
     t6 = Table("titration", "Titration: deviations from the schedule (R3.5)", ["", "Count"])
-    t6.rows.append(["Thalidomide dose changes checked", _num(titration.get("dose_changes"))])
+    t6.add(["Thalidomide dose changes checked", _num(titration.get("dose_changes"))],
+           [None, _linked(titration.get("dose_changes"), "titration.dose_changes")])
     for code, count in (titration.get("deviations") or {}).items():
-        t6.rows.append([code, _num(count)])
-    t6.rows.append(["Overrides", _num(titration.get("overrides"))])
+        t6.add([code, _num(count)], [None, _linked(count, f"titration.deviations.{code}")])
+    t6.add(["Overrides", _num(titration.get("overrides"))], [None, _linked(titration.get("overrides"), "titration.overrides")])
     return t6
 
 

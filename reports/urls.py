@@ -7,6 +7,7 @@ app_name = "reports"
 urlpatterns = [
     path("reports/cohort/", views.report_page, name="cohort"),
     path("reports/cohort/download/<str:fmt>/", views.report_download, name="download"),
+    path("reports/cohort/patients/<str:key>/", views.figure_patients, name="figure_patients"),
     path("reports/datasheets/", views.upload, name="upload"),
     path("reports/datasheets/<int:pk>/", views.job, name="job"),
     path("reports/datasheets/history/", views.history, name="history"),

@@ -6,18 +6,20 @@ from django import forms
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from patients.access import patient_view
 from reports import charts, exports
 from reports.actions import live_progress
+from reports.cohort import ALL_DIAGNOSES
 from reports.datasheet.reading import MAX_COLUMNS, MAX_ROWS
 from reports.datasheet.template import datasheet_template
 from reports.models import ImportJob
 from reports.selectors import cached_cohort_report as cohort_report
-from reports.tables import report_tables
+from reports.selectors import figure_listing, figure_members
+from reports.tables import diagnosis_name, figure_caption, report_tables
 from reports.tasks import run_import
 from safety.selectors import safety_decisions
 from thalimon.access import require_permission
@@ -38,8 +40,10 @@ class ReportFilterForm(forms.Form):
         error_messages={"invalid": "As of: enter a date as YYYY-MM-DD."},
     )
     diagnosis = forms.ChoiceField(
-        choices=[("CD", "Crohn's disease"), ("UC", "Ulcerative colitis"), ("AID", "Autoinflammatory disease")],
+        choices=[("CD", "Crohn's disease"), ("UC", "Ulcerative colitis"), ("AID", "Autoinflammatory disease"),
+                 (ALL_DIAGNOSES, "All diagnoses")],
         required=False, widget=forms.Select(attrs={"class": "form-select"}),
+        error_messages={"invalid_choice": f"Diagnosis: choose CD, UC, AID or {ALL_DIAGNOSES}."},
     )
 
     def clean_as_of(self):
@@ -102,6 +106,28 @@ def report_download(request, fmt):
     response = HttpResponse(content, content_type=CONTENT_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="cohort-{diagnosis}-{as_of:%Y-%m-%d}.{fmt}"'
     return response
+
+
+CODES_PER_PAGE = 500
+
+
+@require_permission("reports.view_cohort_report")
+def figure_patients(request, key):
+    """The patient codes behind one count of the report (Tables 2 and 4, relapse, titration)."""
+    form, as_of, diagnosis = _filters(request)
+    errors = _filter_errors(form)
+    if errors:
+        return render(request, "reports/figure_patients.html", {"errors": errors}, status=400)
+    figure = figure_members(as_of=as_of, diagnosis=diagnosis, key=key)
+    if figure is None:
+        raise Http404("The cohort report has no such count.")
+    report = cohort_report(as_of=as_of, diagnosis=diagnosis)
+    listing = figure_listing(figure, request.user)
+    return render(request, "reports/figure_patients.html", {
+        "figure": figure, "caption": figure_caption(report_tables(report), key), "listing": listing,
+        "page": Paginator(listing["rows"], CODES_PER_PAGE).get_page(request.GET.get("page")),
+        "as_of": as_of, "diagnosis": diagnosis, "diagnosis_name": diagnosis_name(diagnosis),
+    })
 
 
 @patient_view("visits.view_visit", record=Visit)

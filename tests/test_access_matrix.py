@@ -51,6 +51,7 @@ MATRIX = {
     "safety:ae_edit": CARE_TEAM,
     "reports:cohort": [LOGIN, NO, NO, OK, NO],
     "reports:download": [LOGIN, NO, NO, OK, NO],
+    "reports:figure_patients": [LOGIN, NO, NO, OK, NO],  # the codes behind a report figure
     "reports:upload": [LOGIN, NO, NO, OK, OK],  # clinic leads and admins import
     "reports:job": [LOGIN, NO, NO, OK, OK],
     "reports:history": [LOGIN, NO, NO, OK, OK],  # who imported what, when, with which result
@@ -97,6 +98,7 @@ def _url(name, records):
         "safety:alert_acknowledge": [records["alert"]],
         "safety:alert_detail": [records["alert"]],
         "reports:download": ["json"],
+        "reports:figure_patients": ["adverse_events.patients"],
         "reports:job": [records["job"]],
         "reports:visit_pdf": [records["visit"]],
     }

@@ -23,6 +23,7 @@ PURE_MODULES = [
     "thalimon/figures.py",
     "reports/charts.py",
     "reports/cohort.py",
+    "reports/cohort_members.py",
     "reports/statistics.py",
     "reports/print_charts.py",
     "safety/schedule.py",

@@ -1,4 +1,4 @@
-"""python manage.py cohort_report --format json|pdf|xlsx|csv --out FILE [--as-of DATE] [--diagnosis CD]"""
+"""python manage.py cohort_report --format json|pdf|xlsx|csv --out FILE [--as-of DATE] [--diagnosis CD|UC|AID|all]"""
 
 from datetime import date
 from pathlib import Path
@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from reports import exports
+from reports.cohort import ALL_DIAGNOSES
 from reports.selectors import cohort_report
 
 
@@ -24,7 +25,10 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["json", "pdf", "xlsx", "csv"], required=True)
         parser.add_argument("--out", required=True, help="file to write")
         parser.add_argument("--as-of", type=_date, default=None, help="YYYY-MM-DD (default: today)")
-        parser.add_argument("--diagnosis", choices=["CD", "UC", "AID"], default="CD")
+        parser.add_argument(
+            "--diagnosis", choices=["CD", "UC", "AID", ALL_DIAGNOSES], default="CD",
+            help=f"the cohort's diagnosis, or {ALL_DIAGNOSES} for every patient (default: CD)",
+        )
 
     def handle(self, *args, format, out, as_of, diagnosis, **options):
         if as_of and as_of > timezone.localdate():
