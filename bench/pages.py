@@ -10,10 +10,13 @@ page with 100 visits at most 250 ms median. Uses the scan benchmark's database
 import argparse
 import statistics
 import time
+import urllib.request
 from datetime import timedelta
 from decimal import Decimal
 
 from common import print_table, setup
+
+from tests.faults.server import app_server
 
 
 def timed_interleaved(client, pages, rounds):
@@ -29,6 +32,36 @@ def timed_interleaved(client, pages, rounds):
             samples[label].append(time.perf_counter() - start)
             assert response.status_code in (200, 302), (url, response.status_code)
     return {label: statistics.median(values) for label, values in samples.items()}
+
+
+def connection_latency(session, paths, rounds):
+    """Median latency of each page over HTTP with a new database connection per request
+    (CONN_MAX_AGE=0) and with persistent connections (60 s, the PostgreSQL default), the two
+    servers asked in turn so that background noise falls on both alike."""
+    samples = {(path, age): [] for path in paths for age in (0, 60)}
+    with app_server(0) as per_request, app_server(60) as persistent:
+        bases = {0: per_request, 60: persistent}
+        for round_ in range(rounds + 1):  # round 0: warm-up
+            for path in paths:
+                for age, base in bases.items():
+                    request = urllib.request.Request(base + path, headers={"Cookie": f"sessionid={session}"})
+                    start = time.perf_counter()
+                    with urllib.request.urlopen(request, timeout=60) as response:
+                        response.read()
+                        assert response.status == 200, (path, response.status)
+                    if round_:
+                        samples[(path, age)].append(time.perf_counter() - start)
+    return {key: statistics.median(values) for key, values in samples.items()}
+
+
+def connection_table(session, pages, rounds):
+    medians = connection_latency(session, [path for _, path in pages], rounds)
+    table = []
+    for label, path in pages:
+        per_request, persistent = medians[(path, 0)], medians[(path, 60)]
+        table.append((label, f"{persistent * 1000:.1f} ms persistent vs {per_request * 1000:.1f} ms per-request "
+                             f"connection (−{(per_request - persistent) * 1000:.1f} ms)"))
+    return table
 
 
 def main():
@@ -90,6 +123,15 @@ def main():
         table.append((label, f"{seconds * 1000:.1f} ms median ({ratio:.1f}× bare)", target) if target
                      else (label, f"{seconds * 1000:.1f} ms median ({ratio:.1f}× bare)"))
     print_table(f"Pages (Django test client, {Patient.objects.count()} patients, {args.rounds} rounds)", table)
+    # Persistent database connections (CONN_MAX_AGE) against one connection per request,
+    # over HTTP: the test client above keeps its connection whatever the setting.
+    with override_settings(ROOT_URLCONF="bench_urls", ALLOWED_HOSTS=["127.0.0.1"]):
+        table = connection_table(client.cookies["sessionid"].value, [
+            ("bare one-query view", "/bench/bare/"), ("patient list", "/patients/"),
+            ("patient page, 100 visits", "/patients/BENCH-P100/"),
+        ], args.rounds)
+    print_table(f"Page latency with persistent vs per-request database connections (HTTP, one server "
+                f"thread each, {args.rounds} rounds)", table)
 
 
 if __name__ == "__main__":

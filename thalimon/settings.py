@@ -125,6 +125,13 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Persistent connections: a web or worker thread keeps its database connection for
+# CONN_MAX_AGE seconds (PostgreSQL: 60 by default, no connection set-up per request; SQLite: 0,
+# opening a file costs nothing), checked before a request reuses it (CONN_HEALTH_CHECKS): a
+# connection the server dropped meanwhile (restart, failover, idle timeout) is replaced.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int(
+    "CONN_MAX_AGE", default=0 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The demo's web server and Celery worker share the SQLite file.
     # WAL: the pages keep reading while the worker writes (an import's long transaction).
@@ -285,7 +292,21 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # The demo's web server and worker share a file cache under var/ (an import's progress is
 # written there by the worker and read by the web).
 _DEFAULT_CACHE = f"filecache://{VAR_DIR / 'cache'}" if env.bool("THALIMON_DEMO", default=False) else "locmemcache://thalimon"
-CACHES = {"default": env.cache_url("CACHE_URL", default=_DEFAULT_CACHE)}
+
+
+def cache_config(url):
+    """A CACHE_URL as Django's cache settings. Redis (django-environ picks Django's own
+    RedisCache) gets thalimon.cache.FallbackRedisCache: when Redis is down, pages are served
+    from a per-process cache and the outage is logged once; short socket timeouts so that an
+    unreachable server costs a second, not a page."""
+    config = env.cache_url_config(url)
+    if config["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        config["BACKEND"] = "thalimon.cache.FallbackRedisCache"
+        config["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 5, **config.get("OPTIONS", {})}
+    return config
+
+
+CACHES = {"default": cache_config(env.str("CACHE_URL", default=_DEFAULT_CACHE))}
 
 # --- Email ------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
