@@ -3,11 +3,12 @@ and links only (no names, no values)."""
 
 import logging
 from datetime import timedelta
+from smtplib import SMTPConnectError, SMTPException, SMTPHeloError, SMTPServerDisconnected
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -15,10 +16,18 @@ from django.utils import timezone
 
 from safety import schedule
 from safety.kinds import urgent_label
-from safety.models import OPEN_STATES, URGENT_TIERS, Alert, Reminder
+from safety.models import OPEN_STATES, URGENT_TIERS, Alert, DigestDelivery, DigestState, Reminder
 from thalimon.roles import CLINICIAN, NURSE
 
 logger = logging.getLogger(__name__)
+
+
+MAIL_TIMEOUT_SECONDS = 30  # without EMAIL_TIMEOUT, a hung SMTP server would hold a send for ever
+
+
+def mail_connection():
+    """The mail backend, with a timeout; one per message, so a fault spoils that one only."""
+    return get_connection(timeout=settings.EMAIL_TIMEOUT or MAIL_TIMEOUT_SECONDS)
 
 
 # --- the daily digest -------------------------------------------------------------------
@@ -37,12 +46,29 @@ def _digest_rows(reminders, as_of):
     return rows
 
 
-def send_digests(*, as_of=None):
+DIGEST_STALE_AFTER = timedelta(minutes=15)  # a claim older than this was abandoned (a crash): retried
+DIGEST_BACKOFF_FIRST = timedelta(minutes=5)
+DIGEST_BACKOFF_CAP = timedelta(hours=2)
+RETRYABLE = (DigestState.FAILED, DigestState.SENDING)
+
+
+def digest_backoff(attempts):
+    """The wait after a digest's ``attempts``-th failed try: 5 minutes doubling, at most 2 hours."""
+    return min(DIGEST_BACKOFF_FIRST * 2 ** max(attempts - 1, 0), DIGEST_BACKOFF_CAP)
+
+
+def send_digests(*, as_of=None, user_ids=None, now=None):
     """Email each nurse the due reminders of her patients (patients without a
     nurse go to every nurse, except records restricted to another care team) and
     each clinician the reminders escalated to him (and, for a restricted record
     without a nurse, every due reminder of it).
-    Patient codes and links only; one failed recipient does not stop the others."""
+    Patient codes and links only; one failed recipient does not stop the others.
+
+    Each recipient's delivery of the day (``DigestDelivery``) is claimed and committed
+    before the email goes and marked sent after, so a re-delivered or re-run task skips
+    whoever already has it; a failure is kept for ``retry_digests`` with backoff. Run it
+    outside a transaction (the tasks do), or the claims are not committed before sending.
+    ``user_ids`` limits it to those recipients (the retry); ``now`` is the run's clock."""
     as_of = as_of or timezone.localdate()
     urgent = list(
         Alert.objects.filter(tier__in=URGENT_TIERS, resolved_at__isnull=True)
@@ -54,51 +80,128 @@ def send_digests(*, as_of=None):
         .select_related("patient")
         .order_by("due", "patient__code", "kind")
     )
-    users = get_user_model().objects.filter(is_active=True).exclude(email="")
-    sent, failed = 0, 0
-    for user in users.filter(groups__name__in=[NURSE, CLINICIAN]).distinct().order_by("pk").prefetch_related("groups"):
-        roles = {g.name for g in user.groups.all()}
-        mine = []
-        if NURSE in roles:
-            mine += [
-                r for r in due
-                if r.patient.responsible_nurse_id in (None, user.pk) and r.patient.may_be_opened_by(user)
-            ]
-        if CLINICIAN in roles:
-            # Escalated to him as the patient's current clinician, and only what he may open.
-            mine += [r for r in due if r.escalated_to_id == user.pk and r.patient.may_be_opened_by(user)
-                     and r not in mine]
-            # A record restricted to the care team with no nurse: its clinician is the
-            # only one who can work its reminders, so they go to him from the first day.
-            mine += [
-                r for r in due
-                if r.patient.care_team_only and r.patient.responsible_nurse_id is None
-                and r.patient.responsible_clinician_id == user.pk and r not in mine
-            ]
-        # The open urgent events are listed again for whoever may open the patient.
-        urgent_rows = [_urgent_row(a) for a in urgent if a.patient.may_be_opened_by(user)]
-        if not mine and not urgent_rows:
+    users = get_user_model().objects.filter(is_active=True, groups__name__in=[NURSE, CLINICIAN]).exclude(email="")
+    if user_ids is not None:
+        users = users.filter(pk__in=user_ids)
+    deliveries = {d.user_id: d for d in DigestDelivery.objects.filter(day=as_of)}
+    counts = {"sent": 0, "failed": 0, "skipped": 0}
+    served = set()
+    for user in users.distinct().order_by("pk").prefetch_related("groups"):
+        message = _digest_message(user, as_of, due, urgent)
+        if message is None:
             continue
-        context = {
-            "user": user, "as_of": as_of, "rows": _digest_rows(mine, as_of), "urgent": urgent_rows,
-            "inbox_url": settings.THALIMON_BASE_URL.rstrip("/") + reverse("safety:inbox"),
-        }
-        message = EmailMultiAlternatives(
-            subject=(
-                (f"ThaliMon: {len(urgent_rows)} URGENT, " if urgent_rows else "ThaliMon: ")
-                + f"{len(mine)} reminder{'s' if len(mine) != 1 else ''} due ({as_of:%Y-%m-%d})"
-            ),
-            body=render_to_string("emails/digest.txt", context),
-            to=[user.email],
-        )
-        message.attach_alternative(render_to_string("emails/digest.html", context), "text/html")
+        served.add(user.pk)
+        delivery = _claim(deliveries.get(user.pk), user, as_of, now or timezone.now())
+        if delivery is None:  # sent already, being sent, or waiting for its next attempt
+            counts["skipped"] += 1
+            continue
         try:
             message.send()
-            sent += 1
-        except Exception:  # one failed recipient must not stop the others
-            failed += 1
-            logger.exception("Reminder digest to user %s failed", user.pk)
-    return {"sent": sent, "failed": failed}
+        except Exception as error:  # one failed recipient must not stop the others
+            counts["failed"] += 1
+            _delivery_failed(delivery, error, now or timezone.now())
+            logger.exception("Reminder digest to user %s failed (attempt %s); retried with backoff",
+                             user.pk, delivery.attempts)
+            continue
+        DigestDelivery.objects.filter(pk=delivery.pk).update(
+            state=DigestState.SENT, sent_at=timezone.now(), next_attempt_at=None, last_error="",
+            updated_at=timezone.now(),
+        )
+        counts["sent"] += 1
+    # Left to retry but nothing to send now (all done, or no longer a recipient): not retried.
+    left = DigestDelivery.objects.filter(day=as_of, state__in=RETRYABLE, next_attempt_at__lte=now or timezone.now())
+    if user_ids is not None:
+        left = left.filter(user_id__in=user_ids)
+    left.exclude(user_id__in=served).update(state=DigestState.WITHDRAWN, next_attempt_at=None,
+                                            updated_at=timezone.now())
+    return counts
+
+
+def retry_digests(*, now=None):
+    """Send again today's digests that failed (or were abandoned mid-send) and whose next
+    attempt is due; the content is what is due now."""
+    now = now or timezone.now()
+    day = timezone.localdate(now)
+    user_ids = list(
+        DigestDelivery.objects.filter(day=day, state__in=RETRYABLE, next_attempt_at__lte=now)
+        .values_list("user_id", flat=True)
+    )
+    if not user_ids:
+        return {"sent": 0, "failed": 0, "skipped": 0}
+    return send_digests(as_of=day, user_ids=user_ids, now=now)
+
+
+def _digest_message(user, as_of, due, urgent):
+    """The digest for this user, or None when there is nothing for him."""
+    roles = {g.name for g in user.groups.all()}
+    mine = []
+    if NURSE in roles:
+        mine += [
+            r for r in due
+            if r.patient.responsible_nurse_id in (None, user.pk) and r.patient.may_be_opened_by(user)
+        ]
+    if CLINICIAN in roles:
+        # Escalated to him as the patient's current clinician, and only what he may open.
+        mine += [r for r in due if r.escalated_to_id == user.pk and r.patient.may_be_opened_by(user)
+                 and r not in mine]
+        # A record restricted to the care team with no nurse: its clinician is the
+        # only one who can work its reminders, so they go to him from the first day.
+        mine += [
+            r for r in due
+            if r.patient.care_team_only and r.patient.responsible_nurse_id is None
+            and r.patient.responsible_clinician_id == user.pk and r not in mine
+        ]
+    # The open urgent events are listed again for whoever may open the patient.
+    urgent_rows = [_urgent_row(a) for a in urgent if a.patient.may_be_opened_by(user)]
+    if not mine and not urgent_rows:
+        return None
+    context = {
+        "user": user, "as_of": as_of, "rows": _digest_rows(mine, as_of), "urgent": urgent_rows,
+        "inbox_url": settings.THALIMON_BASE_URL.rstrip("/") + reverse("safety:inbox"),
+    }
+    message = EmailMultiAlternatives(
+        subject=(
+            (f"ThaliMon: {len(urgent_rows)} URGENT, " if urgent_rows else "ThaliMon: ")
+            + f"{len(mine)} reminder{'s' if len(mine) != 1 else ''} due ({as_of:%Y-%m-%d})"
+        ),
+        body=render_to_string("emails/digest.txt", context),
+        to=[user.email],
+        connection=mail_connection(),
+    )
+    message.attach_alternative(render_to_string("emails/digest.html", context), "text/html")
+    return message
+
+
+def _claim(delivery, user, day, now):
+    """Take this recipient's delivery of the day (committed at once, outside a transaction);
+    None if it is sent, being sent by another run, or not due for its next attempt."""
+    if delivery is None:
+        try:
+            with transaction.atomic():
+                return DigestDelivery.objects.create(
+                    user=user, day=day, state=DigestState.SENDING, attempts=1,
+                    next_attempt_at=now + DIGEST_STALE_AFTER,
+                )
+        except IntegrityError:  # another run claimed it a moment ago
+            return None
+    if delivery.state == DigestState.SENT or (delivery.next_attempt_at or now) > now:
+        return None
+    # Conditional on the state and attempts read: of two runs, one claims it.
+    claimed = DigestDelivery.objects.filter(pk=delivery.pk, state=delivery.state, attempts=delivery.attempts).update(
+        state=DigestState.SENDING, attempts=delivery.attempts + 1, next_attempt_at=now + DIGEST_STALE_AFTER,
+        updated_at=timezone.now(),
+    )
+    if not claimed:
+        return None
+    delivery.state, delivery.attempts = DigestState.SENDING, delivery.attempts + 1
+    return delivery
+
+
+def _delivery_failed(delivery, error, now):
+    DigestDelivery.objects.filter(pk=delivery.pk, state=DigestState.SENDING, attempts=delivery.attempts).update(
+        state=DigestState.FAILED, last_error=type(error).__name__[:100],
+        next_attempt_at=now + digest_backoff(delivery.attempts), updated_at=timezone.now(),
+    )
 
 
 # --- urgent events: one email at once to the responsible clinician ----------------------
@@ -128,9 +231,12 @@ def urgent_recipients(patient):
 
 @transaction.atomic
 def send_urgent_notification(alert_id):
-    """Email one open urgent event once: codes and links only. The row is locked while the
-    email goes, and marked sent in the same transaction, so a retry or the sweep never
-    sends it twice; an SMTP fault raises (the transaction rolls back, the task retries)."""
+    """Email one open urgent event once: codes and links only. The row is locked
+    (SELECT … FOR UPDATE, only while ``notified_at`` is empty) while the email goes, and
+    marked sent in the same transaction: a second sender (the task's retry, the sweep)
+    waits for the lock, then finds it sent and sends nothing. An SMTP fault raises: the
+    transaction rolls back, ``notified_at`` stays empty, the task retries with backoff and
+    the sweep after it."""
     alert = (
         Alert.objects.select_for_update(of=("self",)).select_related("patient__responsible_clinician")
         .filter(pk=alert_id, tier__in=URGENT_TIERS, resolved_at__isnull=True, notified_at__isnull=True).first()
@@ -145,6 +251,7 @@ def send_urgent_notification(alert_id):
             subject=f"ThaliMon URGENT: {row['label']} — patient {row['patient']}",
             body=render_to_string("emails/urgent.txt", context),
             to=[user.email for user in recipients],
+            connection=mail_connection(),
         )
         message.attach_alternative(render_to_string("emails/urgent.html", context), "text/html")
         message.send()
@@ -157,9 +264,36 @@ def send_urgent_notification(alert_id):
 
 
 def pending_urgent_notifications(older_than_seconds=60):
-    """Open urgent events whose email has not gone (the sweep's work list)."""
+    """Open urgent events whose email has not gone (the sweep's work list), oldest first."""
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     return list(
         Alert.objects.filter(tier__in=URGENT_TIERS, resolved_at__isnull=True, notified_at__isnull=True,
-                             created_at__lte=cutoff).values_list("pk", flat=True)
+                             created_at__lte=cutoff).order_by("created_at", "pk").values_list("pk", flat=True)
     )
+
+
+def send_pending_urgent():
+    """The sweep: each pending urgent email once (``send_urgent_notification`` locks it).
+    A refused message is left for the next sweep and the others still go; when the SMTP
+    server is down or unreachable the round stops at the first fault (the rest would wait
+    out the same fault), so a dead server costs one connection attempt per sweep."""
+    sent, failed = 0, 0
+    pending = pending_urgent_notifications()
+    for position, alert_id in enumerate(pending):
+        try:
+            sent += send_urgent_notification(alert_id).startswith("sent")
+        except (OSError, SMTPException) as error:
+            failed += 1
+            logger.exception("Urgent email for event %s failed; the next sweep retries", alert_id)
+            if _server_unavailable(error):
+                logger.warning("SMTP server unavailable: %d urgent email(s) left for the next sweep",
+                               len(pending) - position - 1)
+                break
+    return {"sent": sent, "failed": failed}
+
+
+def _server_unavailable(error):
+    """A fault of the server or the way to it, not of this one message."""
+    if isinstance(error, (SMTPConnectError, SMTPServerDisconnected, SMTPHeloError)):
+        return True
+    return isinstance(error, OSError) and not isinstance(error, SMTPException)

@@ -298,3 +298,38 @@ class Reminder(models.Model):
     @property
     def is_open(self):
         return self.state in OPEN_STATES
+
+
+# --- the daily digest's deliveries ----------------------------------------------------------
+class DigestState(models.TextChoices):
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed (to be retried)"
+    WITHDRAWN = "withdrawn", "Not retried: nothing due any more"
+
+
+class DigestDelivery(models.Model):
+    """One recipient's daily digest for one day: claimed before the email goes and marked
+    after, so a re-delivered or re-run digest task never sends a recipient's digest twice,
+    and a failed one is retried with backoff (``safety.digest``). No patient data here."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(help_text="The digest's date (its as_of).")
+    state = models.CharField(max_length=10, choices=DigestState.choices, default=DigestState.SENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=100, blank=True, help_text="The class of the last fault only.")
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="Failed: when it is retried. Sending: when the claim counts as abandoned (a crash) and is retried.",
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-day", "user"]
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="digest_delivery_once_per_day")]
+        indexes = [models.Index(fields=["day", "state", "next_attempt_at"], name="digest_delivery_due")]
+        verbose_name_plural = "digest deliveries"
+
+    def __str__(self):
+        return f"digest {self.day:%Y-%m-%d} to user {self.user_id}: {self.state}"

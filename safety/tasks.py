@@ -12,7 +12,7 @@ from celery import shared_task
 from django.db import DatabaseError
 
 from safety.actions import RESCAN_TASK
-from safety.digest import pending_urgent_notifications, send_digests, send_urgent_notification
+from safety.digest import retry_digests, send_digests, send_pending_urgent, send_urgent_notification
 from safety.scan import scan_reminders
 
 logger = logging.getLogger(__name__)
@@ -58,11 +58,10 @@ def notify_urgent_event(alert_id):
              **TASK_OPTIONS)
 def send_pending_urgent_notifications():
     """The sweep: urgent emails not sent at commit (broker or SMTP down) go now, each once."""
-    sent, failed = 0, 0
-    for alert_id in pending_urgent_notifications():
-        try:
-            sent += send_urgent_notification(alert_id).startswith("sent")
-        except (OSError, SMTPException):
-            failed += 1
-            logger.exception("Urgent email for event %s failed; the next sweep retries", alert_id)
-    return {"sent": sent, "failed": failed}
+    return send_pending_urgent()
+
+
+@shared_task(name="safety.tasks.retry_failed_digests", soft_time_limit=8 * 60, time_limit=9 * 60, **TASK_OPTIONS)
+def retry_failed_digests():
+    """Today's digests that failed, or whose sending was cut off, go again with backoff."""
+    return retry_digests()

@@ -341,6 +341,8 @@ from celery.schedules import crontab  # noqa: E402
 CELERY_BEAT_SCHEDULE = {
     "scan-reminders-nightly": {"task": "safety.tasks.scan_all_reminders", "schedule": crontab(hour=2, minute=0)},
     "nurse-digest-daily": {"task": "safety.tasks.send_daily_digests", "schedule": crontab(hour=7, minute=0)},
+    # Today's digests that failed (SMTP down) or were cut off by a crash go again, with backoff.
+    "digest-retry": {"task": "safety.tasks.retry_failed_digests", "schedule": 10 * 60},
     # Import jobs whose worker stopped are failed; old uploads deleted (reports.actions).
     "import-jobs-tidy-hourly": {"task": "reports.tasks.tidy_import_jobs", "schedule": 60 * 60},
     # Urgent emails not handed to the worker at commit (a broker fault) go out within minutes.

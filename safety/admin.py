@@ -1,0 +1,45 @@
+"""The daily digest's deliveries for the admin: what failed or is late, and why (read only).
+
+The rest of safety (adverse events, alerts, reminders) is clinical data and stays in the
+app's own pages (see patients/admin.py); a delivery row holds a user, a day and the class
+of the last SMTP fault, nothing about patients.
+"""
+
+from django.contrib import admin
+from django.utils import timezone
+
+from safety.models import DigestDelivery, DigestState
+
+
+class DeliveryFilter(admin.SimpleListFilter):
+    title = "delivery"
+    parameter_name = "delivery"
+
+    def lookups(self, request, model_admin):
+        return [("unsent", "Not sent (failed or sending)"), ("late", "Retry overdue")]
+
+    def queryset(self, request, queryset):
+        unsent = queryset.filter(state__in=[DigestState.FAILED, DigestState.SENDING])
+        if self.value() == "unsent":
+            return unsent
+        if self.value() == "late":
+            return unsent.filter(next_attempt_at__lt=timezone.now())
+        return queryset
+
+
+@admin.register(DigestDelivery)
+class DigestDeliveryAdmin(admin.ModelAdmin):
+    list_display = ("day", "user", "state", "attempts", "last_error", "next_attempt_at", "sent_at")
+    list_filter = (DeliveryFilter, "state", "day")
+    list_select_related = ("user",)
+    ordering = ("-day", "state", "user")
+    readonly_fields = [f.name for f in DigestDelivery._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
