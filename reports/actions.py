@@ -7,11 +7,21 @@ than it serves.
   polling.
 * A refused upload's file is deleted at once (the job keeps its errors); a finished
   job's file after ``settings.THALIMON_UPLOAD_RETENTION_DAYS`` (default 30).
+* A job whose worker died (killed, out of memory, its host restarted) is run again from
+  the start: its import's transaction died with it, so nothing of it was written. The
+  worker is known dead when its process is gone from this host, or when it has given no
+  sign of life (``heartbeat_at``, written every ``HEARTBEAT_EVERY`` seconds by a thread
+  beside the import) for ``SILENT_AFTER``. A redelivered task re-runs it at once; the
+  tidy task (every few minutes) re-queues what no redelivery picked up. After
+  ``MAX_ATTEMPTS`` runs it is marked failed, saying so.
 """
 
 import logging
+import os
 import shutil
+import socket
 import tempfile
+import threading
 import time
 import traceback
 from contextlib import contextmanager
@@ -19,9 +29,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
+from outbox import actions as outbox
 from reports.datasheet import import_datasheet
 from reports.models import ImportJob
 
@@ -31,6 +43,15 @@ STUCK_AFTER = timedelta(hours=2)  # the import task is killed after 35 minutes
 STUCK_MESSAGE = (
     "The import did not finish (its worker stopped): nothing was imported. Upload the datasheet again."
 )
+WORKER_GONE_MESSAGE = (
+    "The import stopped {attempts} times because the worker running it stopped (restarted or out of memory); "
+    "nothing was imported. Upload the datasheet again; if it happens again, tell your administrator "
+    "(worker log, import job {pk})."
+)
+RUN_TASK = "reports.tasks.run_import"
+HEARTBEAT_EVERY = 15  # seconds between two signs of life of a running import
+SILENT_AFTER = timedelta(minutes=3)  # no sign of life for this long: its worker is gone
+MAX_ATTEMPTS = 3
 FINAL_STATES = (ImportJob.State.INVALID, ImportJob.State.DONE, ImportJob.State.FAILED)
 WAITING_STATES = (ImportJob.State.QUEUED, ImportJob.State.VALIDATED, ImportJob.State.RUNNING)
 
@@ -44,11 +65,58 @@ def upload_file_delete(job):
 
 
 @transaction.atomic
-def import_jobs_tidy(*, now=None):
-    """Fail the stuck jobs and delete the uploads past their retention; returns the counts."""
+def import_job_queue(*, actor, upload_file):
+    """A new import job for an uploaded datasheet, stored through the storage API; its run
+    is queued with it (outbox), handed to the worker once the job row has committed."""
+    job = ImportJob.objects.create(
+        file=upload_file, original_name=upload_file.name[:200], state=ImportJob.State.QUEUED,
+        created_by=actor, file_size=upload_file.size,
+    )
+    outbox.enqueue(RUN_TASK, job.pk, key=f"import:{job.pk}:run:1")
+    return job
+
+
+def this_worker():
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def worker_gone(job, *, now=None):
+    """Whether the worker that ran ``job`` is gone: its process no longer exists on this
+    host (or is this very process, whose run ended), or it has been silent too long."""
     now = now or timezone.now()
+    host, _, pid = job.worker.rpartition(":")
+    if host == socket.gethostname() and pid.isdigit():
+        if int(pid) == os.getpid():
+            return True
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            pass
+    last = job.heartbeat_at or job.started_at or job.created_at
+    return last < now - SILENT_AFTER
+
+
+@transaction.atomic
+def import_jobs_tidy(*, now=None):
+    """Re-run the jobs whose worker died, fail the stuck ones and delete the uploads past
+    their retention; returns the counts."""
+    now = now or timezone.now()
+    rerun = 0
+    long_silent = Q(heartbeat_at__lt=now - STUCK_AFTER) | Q(heartbeat_at__isnull=True)
+    for job in ImportJob.objects.select_for_update().filter(state=ImportJob.State.RUNNING).exclude(long_silent):
+        if worker_gone(job, now=now):
+            if job.attempts >= MAX_ATTEMPTS:
+                _give_up(job, now)
+            else:  # the same key: queued once however many rounds see it
+                outbox.enqueue(RUN_TASK, job.pk, key=f"import:{job.pk}:run:{job.attempts + 1}")
+                rerun += 1
+    # Waiting for a worker for hours (none runs, or the broker stayed down), or running
+    # with no sign of life for as long: failed, and the page stops polling.
     stuck = ImportJob.objects.select_for_update().filter(
-        state__in=WAITING_STATES, created_at__lt=now - STUCK_AFTER
+        (Q(state__in=WAITING_STATES) & ~Q(state=ImportJob.State.RUNNING) & Q(created_at__lt=now - STUCK_AFTER))
+        | (Q(state=ImportJob.State.RUNNING) & Q(created_at__lt=now - STUCK_AFTER) & long_silent)
     )
     failed = 0
     for job in stuck:
@@ -63,7 +131,7 @@ def import_jobs_tidy(*, now=None):
     for job in list(old) + list(ImportJob.objects.filter(state=ImportJob.State.INVALID).exclude(file="")):
         upload_file_delete(job)
         deleted += 1
-    return {"failed": failed, "deleted": deleted}
+    return {"failed": failed, "deleted": deleted, "rerun": rerun}
 
 
 # --- running an import (the worker) -------------------------------------------------
@@ -108,7 +176,8 @@ class JobProgress:
             return
         self.last = now
         state = {"phase": phase, "rows_done": done, "rows_total": total,
-                 "phase_started_at": self.phase_started.isoformat(), "progress": percent(phase, done, total)}
+                 "phase_started_at": self.phase_started.isoformat(), "progress": percent(phase, done, total),
+                 "at": timezone.now().isoformat()}
         try:
             cache.set(progress_key(self.job.pk), state, timeout=6 * 3600)
         except Exception:  # a cache fault never stops an import: the page shows the last phase
@@ -134,7 +203,20 @@ def progress_summary(job, now=None):
     elapsed = (now - job.phase_started_at).total_seconds() if job.phase_started_at else 0
     if job.rows_done and job.rows_total and elapsed >= 2:
         summary["seconds_left"] = int(elapsed / job.rows_done * max(job.rows_total - job.rows_done, 0))
+    summary["waiting"] = waiting_note(job, now)
     return summary
+
+
+def waiting_note(job, now):
+    """What the page says of a job that seems to wait on a worker (None: it does not)."""
+    if job.state in (ImportJob.State.QUEUED, ImportJob.State.VALIDATED) and job.created_at < now - timedelta(minutes=2):
+        return (f"No worker has taken it yet (queued at {timezone.localtime(job.created_at):%H:%M}). "
+                f"It is marked failed if none does within {int(STUCK_AFTER.total_seconds() // 3600)} hours.")
+    last = max(filter(None, [job.heartbeat_at, getattr(job, "live_at", None), job.started_at]), default=None)
+    if job.state == ImportJob.State.RUNNING and last and last < now - SILENT_AFTER:
+        return (f"No sign of its worker since {timezone.localtime(last):%H:%M}: if the worker stopped, the import "
+                f"is run again from the start (at most {MAX_ATTEMPTS} times) or marked failed.")
+    return None
 
 
 def live_progress(job):
@@ -150,6 +232,7 @@ def live_progress(job):
         job.phase, job.rows_done, job.rows_total = state["phase"], state["rows_done"], state["rows_total"]
         job.progress = state["progress"]
         job.phase_started_at = datetime.fromisoformat(state["phase_started_at"])
+        job.live_at = datetime.fromisoformat(state["at"]) if state.get("at") else None
     job.summary = progress_summary(job)
     return job
 
@@ -179,16 +262,77 @@ FAULT_MESSAGE = (
 )
 
 
+def _give_up(job, now):
+    job.state, job.finished_at, job.progress = ImportJob.State.FAILED, now, 100
+    job.errors, job.error_total = [WORKER_GONE_MESSAGE.format(attempts=job.attempts, pk=job.pk)], 1
+    job.save(update_fields=["state", "finished_at", "progress", "errors", "error_total"])
+    logger.error("Import job %s failed: its worker stopped %s times", job.pk, job.attempts)
+
+
+def _claim(job):
+    """Take ``job`` for this process: a queued one, or a running one whose worker is gone
+    (run again from the start). False when another run holds it, or it is finished."""
+    now = timezone.now()
+    if job.state == ImportJob.State.RUNNING:
+        if not worker_gone(job, now=now):
+            return False  # running elsewhere: this delivery is a duplicate
+        if job.attempts >= MAX_ATTEMPTS:
+            with transaction.atomic():
+                if ImportJob.objects.select_for_update().filter(pk=job.pk, state=ImportJob.State.RUNNING,
+                                                                attempts=job.attempts).exists():
+                    _give_up(job, now)
+            return False
+        logger.warning("Import job %s: its worker (%s) stopped; running it again from the start",
+                       job.pk, job.worker or "unknown")
+    elif not job.active:
+        return False
+    taken = ImportJob.objects.filter(pk=job.pk, state=job.state, attempts=job.attempts).update(
+        state=ImportJob.State.RUNNING, started_at=now, heartbeat_at=now, worker=this_worker(),
+        attempts=F("attempts") + 1, phase="", rows_done=0, rows_total=0, progress=0, phase_started_at=None,
+    )
+    if taken:
+        job.state, job.started_at, job.heartbeat_at, job.worker = ImportJob.State.RUNNING, now, now, this_worker()
+        job.attempts += 1
+    return bool(taken)
+
+
+@contextmanager
+def heartbeat(job):
+    """A thread beside the import writes ``heartbeat_at`` every ``HEARTBEAT_EVERY``
+    seconds on its own connection (on SQLite it may find the import holding the write lock:
+    that beat is skipped; the process check covers one host)."""
+    stop = threading.Event()
+
+    def beat():
+        try:
+            while not stop.wait(HEARTBEAT_EVERY):
+                try:
+                    ImportJob.objects.filter(pk=job.pk, worker=job.worker).update(heartbeat_at=timezone.now())
+                except Exception:  # noqa: BLE001  a missed beat is not a fault of the import
+                    logger.debug("Import job %s: heartbeat skipped", job.pk)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=beat, name=f"import-heartbeat-{job.pk}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=HEARTBEAT_EVERY + 5)
+
+
 def import_job_run(job_id):
     """Read, check and import one uploaded datasheet (the worker's task)."""
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
-    if not job.active or job.state == ImportJob.State.RUNNING:
+    if not _claim(job):
         return job.state  # re-delivered after it ran, or running elsewhere: harmless
-    started = timezone.now()
-    ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.RUNNING, started_at=started)
-    job.state, job.started_at = ImportJob.State.RUNNING, started
     try:
-        with local_copy(job) as path:
+        cache.delete(progress_key(job.pk))  # a previous run's progress
+    except Exception:
+        pass
+    try:
+        with local_copy(job) as path, heartbeat(job):
             report = import_datasheet(path, actor=job.created_by, progress=JobProgress(job))
     except Exception as error:  # all or nothing: the import's own transaction rolled back
         fault_log(job, error)

@@ -22,6 +22,11 @@ class ImportJob(models.Model):
     rows_total = models.PositiveBigIntegerField(default=0)
     phase_started_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    # Which worker process runs it ("host:pid"), its last sign of life and how many runs
+    # it has had: a job whose worker died is run again from the start (reports.actions).
+    worker = models.CharField(max_length=120, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
     file_size = models.PositiveBigIntegerField(default=0)
     error_total = models.PositiveIntegerField(default=0)  # errors found (``errors`` lists the first 1,000)
     warning_total = models.PositiveIntegerField(default=0)

@@ -5,14 +5,13 @@ import zipfile
 from django import forms
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from patients.access import patient_view
 from reports import charts, exports
-from reports.actions import live_progress
+from reports.actions import import_job_queue, live_progress
 from reports.cohort import ALL_DIAGNOSES
 from reports.datasheet.reading import MAX_COLUMNS, MAX_ROWS
 from reports.datasheet.template import datasheet_template
@@ -20,7 +19,6 @@ from reports.models import ImportJob
 from reports.selectors import cached_cohort_report as cohort_report
 from reports.selectors import figure_listing, figure_members
 from reports.tables import diagnosis_name, figure_caption, report_tables
-from reports.tasks import run_import
 from safety.selectors import safety_decisions
 from thalimon.access import require_permission
 from visits.models import Visit
@@ -171,12 +169,7 @@ def upload(request):
     worker reads, checks and imports it, reporting progress on the job page."""
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        upload_file = form.cleaned_data["datasheet"]
-        job = ImportJob.objects.create(
-            file=upload_file, original_name=upload_file.name[:200], state=ImportJob.State.QUEUED,
-            created_by=request.user, file_size=upload_file.size,
-        )
-        transaction.on_commit(lambda: run_import.delay(job.pk))
+        job = import_job_queue(actor=request.user, upload_file=form.cleaned_data["datasheet"])
         return redirect("reports:job", pk=job.pk)
     jobs = ImportJob.objects.select_related("created_by")[:5]
     return render(request, "reports/upload.html", {"form": form, "jobs": jobs, "limits": upload_limits()})

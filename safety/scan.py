@@ -14,12 +14,12 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from celery import current_app
 from django.db import transaction
 from django.db.models import OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from outbox import actions as outbox
 from patients.models import Patient
 from safety import schedule, urgency
 from safety.kinds import RESOLVED_BY, URGENT_RESOLVED_BY
@@ -210,8 +210,8 @@ def _store_urgent(patients, computed, report):
         Alert.objects.filter(patient__in=patients, tier__in=URGENT_TIERS, resolved_at__isnull=True,
                              notified_at__isnull=True).values_list("pk", flat=True)
     )
-    if pending:
-        transaction.on_commit(lambda: queue_notifications(pending))
+    for alert_id in pending:  # queued with the data: sent once the scan's transaction commits
+        outbox.enqueue(NOTIFY_TASK, alert_id, key=f"notify:alert:{alert_id}")
 
 
 def _reopening(alert, event):
@@ -228,16 +228,4 @@ def _reopening(alert, event):
         return (f"Reopened: new data of {event.latest:%Y-%m-%d}, after the decision of "
                 f"{timezone.localdate(alert.resolved_at):%Y-%m-%d} (which covered the data to {covered:%Y-%m-%d}).")
     return None
-
-
-def queue_notifications(alert_ids):
-    """Hand the urgent emails to the worker. A broker fault never fails the save that
-    raised them: the beat's sweep (``send_pending_urgent_notifications``) sends what was
-    not queued."""
-    for alert_id in alert_ids:
-        try:
-            current_app.tasks[NOTIFY_TASK].delay(alert_id)
-        except Exception:  # the broker is down: the sweep will send it
-            logger.warning("Urgent event %s not queued (broker unavailable); the sweep will send it", alert_id)
-            return
 

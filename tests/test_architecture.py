@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("patients", "visits", "therapy", "safety", "reports")
+APPS = ("patients", "visits", "therapy", "safety", "reports", "outbox")
 PROJECT = "thalimon"
 RULES, MODELS, RECORDS, ACTIONS, DOORS = range(5)
 LAYER_NAMES = {RULES: "rules", MODELS: "models", RECORDS: "records", ACTIONS: "actions", DOORS: "doors"}
@@ -44,6 +44,7 @@ INNER_IMPORTS_ALLOWED = {
     ("reports.management.commands.cohort_report", "reports.pdf"),
     # Celery tasks register in every process (app ready), not at import of the app package.
     ("safety.apps", "safety.tasks"),
+    ("outbox.apps", "outbox.tasks"),
     # Role groups are synced after migrate, when the apps are ready.
     ("patients.apps", "thalimon.roles"),
 }

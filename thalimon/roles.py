@@ -77,6 +77,8 @@ ROLE_PERMISSIONS = {
         "axes.delete_accessattempt",
         "axes.view_accesslog",
         "axes.view_accessfailurelog",
+        # Queued work (the outbox): what waits for the broker, and since when.
+        "outbox.view_outboxmessage",
     ],
 }
 

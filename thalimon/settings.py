@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "therapy",
     "safety",
     "reports",
+    "outbox",
 ]
 
 MIDDLEWARE = [
@@ -325,7 +326,22 @@ if CELERY_BROKER_URL == "filesystem://":
         "processed_folder": str(_celery_dir / "processed"),
         "store_processed": False,
     }
-CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL or None) or None
+# Task results: nothing reads them, so none are stored (a result store that is down
+# must not fail the task that would write there); set CELERY_RESULT_BACKEND to keep them.
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
+CELERY_TASK_IGNORE_RESULT = CELERY_RESULT_BACKEND is None
+# A broker that is down is noticed in seconds, not retried for long inside a request:
+# the web only tries once to hand queued work over (outbox); the relay retries it.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # A task of a worker that died unacknowledged is handed out again after this long
+    # (longer than the longest task's hard limit, 35 minutes, so none runs twice at once).
+    # A publish tries the connection once (no 2-second retries in a request).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 40 * 60, "socket_connect_timeout": 2, "socket_timeout": 10,
+        "max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5,
+    }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -343,8 +359,10 @@ CELERY_BEAT_SCHEDULE = {
     "nurse-digest-daily": {"task": "safety.tasks.send_daily_digests", "schedule": crontab(hour=7, minute=0)},
     # Today's digests that failed (SMTP down) or were cut off by a crash go again, with backoff.
     "digest-retry": {"task": "safety.tasks.retry_failed_digests", "schedule": 10 * 60},
-    # Import jobs whose worker stopped are failed; old uploads deleted (reports.actions).
-    "import-jobs-tidy-hourly": {"task": "reports.tasks.tidy_import_jobs", "schedule": 60 * 60},
+    # Import jobs whose worker died are run again (or failed); old uploads deleted (reports.actions).
+    "import-jobs-tidy": {"task": "reports.tasks.tidy_import_jobs", "schedule": 5 * 60},
+    # Queued work (outbox) the web could not hand to the broker at commit goes now.
+    "outbox-relay": {"task": "outbox.tasks.relay_outbox", "schedule": env.float("OUTBOX_RELAY_SECONDS", default=10.0)},
     # Urgent emails not handed to the worker at commit (a broker fault) go out within minutes.
     "urgent-notifications-sweep": {"task": "safety.tasks.send_pending_urgent_notifications", "schedule": 5 * 60},
 }

@@ -121,7 +121,7 @@ def test_no_job_waits_forever_and_uploads_are_not_kept(tmp_path, settings, clini
     old = job(ImportJob.State.DONE, age=timedelta(days=40), finished=now - timedelta(days=40))
     recent = job(ImportJob.State.DONE, age=timedelta(days=2), finished=now - timedelta(days=2))
     paths = {j.pk: j.file.path for j in (stuck, waiting, old, recent)}
-    assert import_jobs_tidy(now=now) == {"failed": 1, "deleted": 1}
+    assert import_jobs_tidy(now=now) == {"failed": 1, "deleted": 1, "rerun": 0}
     stuck.refresh_from_db(), waiting.refresh_from_db(), old.refresh_from_db()
     assert (stuck.state, stuck.errors) == (ImportJob.State.FAILED, [STUCK_MESSAGE])
     assert waiting.state == ImportJob.State.VALIDATED

@@ -26,7 +26,7 @@ def test_real_worker_on_redis_runs_the_scan(on_thalidomide):
     app.conf.update(task_always_eager=False, broker_url=broker, result_backend=broker)
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
-            result = scan_all_reminders.delay(TODAY.isoformat())
+            result = scan_all_reminders.apply_async([TODAY.isoformat()], ignore_result=False)  # results are off
             summary = result.get(timeout=60)
     finally:
         app.conf.task_always_eager = True
