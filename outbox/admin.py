@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from outbox.actions import LATE_AFTER
 from outbox.models import OutboxMessage
+from thalimon.admin_util import ReadOnlyAdmin
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -26,17 +27,7 @@ class StateFilter(admin.SimpleListFilter):
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(ReadOnlyAdmin):
     list_display = ("key", "task", "created_at", "attempts", "last_error", "next_attempt_at", "delivered_at")
     list_filter = (StateFilter,)
     ordering = ("-created_at",)
-    readonly_fields = [f.name for f in OutboxMessage._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

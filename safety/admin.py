@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.utils import timezone
 
 from safety.models import DigestDelivery, DigestState
+from thalimon.admin_util import ReadOnlyAdmin
 
 
 class DeliveryFilter(admin.SimpleListFilter):
@@ -28,18 +29,8 @@ class DeliveryFilter(admin.SimpleListFilter):
 
 
 @admin.register(DigestDelivery)
-class DigestDeliveryAdmin(admin.ModelAdmin):
+class DigestDeliveryAdmin(ReadOnlyAdmin):
     list_display = ("day", "user", "state", "attempts", "last_error", "next_attempt_at", "sent_at")
     list_filter = (DeliveryFilter, "state", "day")
     list_select_related = ("user",)
     ordering = ("-day", "state", "user")
-    readonly_fields = [f.name for f in DigestDelivery._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

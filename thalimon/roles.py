@@ -79,6 +79,8 @@ ROLE_PERMISSIONS = {
         "axes.view_accessfailurelog",
         # Queued work (the outbox): what waits for the broker, and since when.
         "outbox.view_outboxmessage",
+        # The daily digest's deliveries: which failed, when the next try is.
+        "safety.view_digestdelivery",
     ],
 }
 
