@@ -79,11 +79,12 @@ def late(*, now=None):
 
 
 def _publish(message):
-    task = current_app.tasks[message.task]
-    if current_app.conf.task_always_eager:
-        task.apply(args=message.args)  # tests and one-process runs: at once, in this process
+    if current_app.conf.task_always_eager:  # tests and one-process runs: at once, in this process
+        current_app.loader.import_default_modules()  # every app's tasks registered
+        current_app.tasks[message.task].apply(args=message.args)
         return
-    task.apply_async(args=message.args, retry=False, ignore_result=True)
+    # By name: the web process need not import the worker's task modules.
+    current_app.send_task(message.task, args=message.args, retry=False, ignore_result=True)
 
 
 def _failed(message, error, rest):

@@ -26,6 +26,7 @@ import time
 import traceback
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
@@ -86,16 +87,28 @@ def worker_gone(job, *, now=None):
     now = now or timezone.now()
     host, _, pid = job.worker.rpartition(":")
     if host == socket.gethostname() and pid.isdigit():
-        if int(pid) == os.getpid():
+        if int(pid) == os.getpid() or not _process_alive(int(pid)):
             return True
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            pass
     last = job.heartbeat_at or job.started_at or job.created_at
     return last < now - SILENT_AFTER
+
+
+def _process_alive(pid):
+    """Whether process ``pid`` of this host runs (a zombie, dead but not yet reaped by
+    its parent, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc here: ask the kernel
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+        return True
+    return state not in ("Z", "X")
 
 
 @transaction.atomic
