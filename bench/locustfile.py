@@ -6,19 +6,37 @@ Two profiles (THALIMON_LOAD_PROFILE):
   10 s after each page view (the targets are measured with this profile);
 * ``stress`` — the pages of one journey back to back, 0.5 to 2 s between journeys:
   far more than people click, to find where the 2 cores saturate.
+
+For the soak (bench/soak.py, ``THALIMON_SOAK_LOG`` set) clinicians also record lab
+results, and every request is logged (time, name, milliseconds, status) with every
+acknowledged write (patient, date, value), so that the soak can count writes lost and
+errors inside and outside its fault windows.
 """
 
+import datetime
+import json
 import os
 import random
+import time
 
 import urllib3
-from locust import HttpUser, between, task
+from locust import HttpUser, between, events, task
 
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # the benchmark's own certificate
 
 PATIENTS = [f"BENCH-{i:06d}" for i in range(1, 10_001)]
 PROFILE = os.environ.get("THALIMON_LOAD_PROFILE", "clinic")
 PASSWORD = "bench-password-2026"
+SOAK_LOG = os.environ.get("THALIMON_SOAK_LOG")
+_log = open(SOAK_LOG, "a", buffering=1) if SOAK_LOG else None  # noqa: SIM115  (open for the run)
+
+
+if _log:
+    @events.request.add_listener
+    def _log_request(request_type, name, response_time, response_length, response=None, exception=None, **_):
+        status = getattr(response, "status_code", 0) or 0
+        _log.write(json.dumps({"t": time.time(), "name": name, "ms": response_time, "status": status,
+                               "error": status == 0 or status >= 500}) + "\n")  # no answer, or a server error
 
 
 class Journey(HttpUser):
@@ -88,3 +106,25 @@ class ClinicLead(Journey):
     def report_journey(self):
         self.page("/patients/", "patient list")
         self.page("/reports/cohort/?diagnosis=CD", "cohort report")
+
+
+if _log:
+    class LabWriter(Journey):
+        """A clinician recording lab results (a WBC) for random patients on random past days."""
+
+        weight = 2
+        username = "bench-clinician"
+
+        @task
+        def record_lab(self):
+            code = random.choice(PATIENTS)
+            day = (datetime.date.today() - datetime.timedelta(days=random.randint(1, 600))).isoformat()
+            value = f"{random.randint(40, 99) / 10:.1f}"
+            response = self.client.post(
+                f"/patients/{code}/labs/new/", {"date": day, "lab_wbc": value, "csrfmiddlewaretoken": self.csrf()},
+                headers={"Referer": self.host + "/"}, name="record a lab result", allow_redirects=False,
+            )
+            if response.status_code == 302 and f"/patients/{code}/" in response.headers.get("Location", ""):
+                # saved: the server said so (back to the patient's page)
+                _log.write(json.dumps({"write": [code, day, value]}) + "\n")
+            self.wait()

@@ -53,6 +53,7 @@ RUN_TASK = "reports.tasks.run_import"
 HEARTBEAT_EVERY = 15  # seconds between two signs of life of a running import
 SILENT_AFTER = timedelta(minutes=3)  # no sign of life for this long: its worker is gone
 MAX_ATTEMPTS = 3
+REQUEUE_AFTER = timedelta(minutes=10)  # a queued job not taken by then is queued again
 FINAL_STATES = (ImportJob.State.INVALID, ImportJob.State.DONE, ImportJob.State.FAILED)
 WAITING_STATES = (ImportJob.State.QUEUED, ImportJob.State.VALIDATED, ImportJob.State.RUNNING)
 
@@ -125,6 +126,14 @@ def import_jobs_tidy(*, now=None):
             else:  # the same key: queued once however many rounds see it
                 outbox.enqueue(RUN_TASK, job.pk, key=f"import:{job.pk}:run:{job.attempts + 1}")
                 rerun += 1
+    # Queued a while ago and not taken: its message may have been lost with the broker (a
+    # Redis restart keeps nothing) — queued again every 10 minutes of waiting (claims are
+    # conditional, so a job the first message finds after all runs once).
+    for job in ImportJob.objects.filter(state=ImportJob.State.QUEUED, created_at__lt=now - REQUEUE_AFTER,
+                                        created_at__gte=now - STUCK_AFTER):
+        waited = int((now - job.created_at) / REQUEUE_AFTER)
+        outbox.enqueue(RUN_TASK, job.pk, key=f"import:{job.pk}:run:1:requeue:{waited}")
+        rerun += 1
     # Waiting for a worker for hours (none runs, or the broker stayed down), or running
     # with no sign of life for as long: failed, and the page stops polling.
     stuck = ImportJob.objects.select_for_update().filter(

@@ -42,6 +42,8 @@ def test_late_work_is_listed_for_the_admin_and_nobody_else(client, user_for_role
     client.force_login(user_for_role(ADMIN))
     page = client.get(url).content.decode()
     assert "notify:alert:1" in page and "OperationalError" in page and "notify:alert:2" not in page
+    assert "Late" in page and "Urgent email to the responsible clinician" in page
+    assert reverse("safety:alert_detail", args=[1]) in page  # to the event behind it
     assert client.post(reverse("admin:outbox_outboxmessage_delete", args=[1])).status_code == 403
     client.force_login(user_for_role(CLINIC_LEAD))
     assert client.get(url).status_code in (302, 403)

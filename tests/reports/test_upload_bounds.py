@@ -152,3 +152,29 @@ def test_a_file_over_the_row_cap_is_refused(monkeypatch):
     monkeypatch.setattr(reading, "MAX_ROWS", 3)  # the cap, made small: the same code path
     files = read_datasheet(_zip({"patients.csv": "patient\n" + "".join(f"P{i}\n" for i in range(5))}))
     assert files["patients.csv"].problem == "more than 3 rows; split the datasheet"
+
+
+def test_a_queued_job_whose_message_was_lost_is_queued_again(tmp_path, settings, clinic_lead):
+    """A broker restart loses the messages it held: the tidy task queues a job that no
+    worker took again (once per 10 minutes of waiting), and a running one is left alone."""
+    from datetime import timedelta
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from outbox.models import OutboxMessage
+    from reports.actions import import_jobs_tidy
+    from reports.models import ImportJob
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    now = timezone.now()
+    waiting = ImportJob.objects.create(file=ContentFile(b"zip", name="d.zip"), original_name="d.zip",
+                                       state=ImportJob.State.QUEUED, created_by=clinic_lead)
+    fresh = ImportJob.objects.create(file=ContentFile(b"zip", name="e.zip"), original_name="e.zip",
+                                     state=ImportJob.State.QUEUED, created_by=clinic_lead)
+    ImportJob.objects.filter(pk=waiting.pk).update(created_at=now - timedelta(minutes=25))
+    assert import_jobs_tidy(now=now)["rerun"] == 1
+    assert import_jobs_tidy(now=now)["rerun"] == 1  # the same round again: the same key, queued once
+    assert list(OutboxMessage.objects.values_list("key", "args")) == [(f"import:{waiting.pk}:run:1:requeue:2",
+                                                                      [waiting.pk])]
+    assert not OutboxMessage.objects.filter(args=[fresh.pk]).exists()
