@@ -7,6 +7,8 @@ export DEBUG=1 THALIMON_DEMO=1
 export REMINDER_SCAN_MINUTES="${REMINDER_SCAN_MINUTES:-5}"
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
+# Links in the emails point at this server (the worker writes them).
+export THALIMON_BASE_URL="${THALIMON_BASE_URL:-http://${HOST}:${PORT}}"
 VAR="${THALIMON_VAR_DIR:-var}"
 mkdir -p "$VAR"
 .venv/bin/celery -A thalimon worker -B --pool solo --loglevel INFO --logfile "$VAR/celery.log" \
