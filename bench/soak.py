@@ -219,7 +219,8 @@ def main():
                  "--headless", "-u", str(args.users), "-r", "1", "-t", f"{args.users + args.seconds}s",
                  "--host", f"https://127.0.0.1:{PORT}", "--only-summary", "--stop-timeout", "15"],
                 cwd=ROOT, env={**soak.env, "THALIMON_LOAD_PROFILE": "clinic", "THALIMON_SOAK_LOG": str(log)},
-                check=False, timeout=args.users + args.seconds + 300, capture_output=True,
+                check=False, timeout=args.users + args.seconds + 300,
+                stdout=(Path(folder) / "locust.log").open("w"), stderr=subprocess.STDOUT,
             )
             faults.join(timeout=120)
             measured_from = began + args.users
@@ -235,9 +236,9 @@ def main():
             soak.stop_all()
             kept = ROOT / "var" / "bench" / "soak-logs"  # the processes' logs, for a look afterwards
             kept.mkdir(parents=True, exist_ok=True)
-            for name in ("web", "worker", "beat", "redis"):
-                if (Path(folder) / f"{name}.log").exists():
-                    (kept / f"{name}.log").write_text((Path(folder) / f"{name}.log").read_text())
+            for name in ("web.log", "worker.log", "beat.log", "redis.log", "requests.jsonl", "locust.log"):
+                if (Path(folder) / name).exists():
+                    (kept / name).write_text((Path(folder) / name).read_text())
         requests = [json.loads(line) for line in log.read_text().splitlines() if '"name"' in line]
     requests = [r for r in requests if r["t"] >= measured_from]
     inside = [r for r in requests if any(start <= r["t"] <= end for _, start, end in soak.windows)]

@@ -5,9 +5,12 @@ per row), so the report costs the same number of queries for 10 or 10,000
 patients.
 """
 
+import time
 from collections import Counter, defaultdict
+from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
@@ -184,27 +187,80 @@ def data_fingerprint():
         return "-".join(str(v or 0) for v in cursor.fetchone())
 
 
-def _cached(prefix, compute):
-    """compute(), cached under ``prefix`` and the rules version and the data's state."""
+def _cached(prefix, compute, *, recent=None, fresh=False):
+    """compute(), cached under ``prefix`` and the rules version and the data's state.
+
+    With ``recent`` (a timedelta), returns ``(value, computed_at)``: ``computed_at`` is
+    None for the value of the data as it is now; otherwise it is the time of the latest
+    value computed (from older data) less than ``recent`` ago, served instead of computing
+    again — the page says so. One process computes a given prefix at a time: the others
+    wait for its value (at most ``COMPUTE_WAIT``) instead of computing it too."""
     # The generation is bumped when clinical data commits (safety.actions, the import): a
     # write that committed after a later history id was read can never leave a stale value.
     commits = generation(CLINICAL_DATA)
     if commits is None:  # the cache is down: computed, not cached
-        return compute()
+        return (compute(), None) if recent is not None else compute()
     key = f"{prefix}:{rules_version()}:{commits}:{data_fingerprint()}"
+    latest_key = f"{prefix}:{rules_version()}:latest"
     value = cache.get(key)
+    if value is None and recent is not None and not fresh:
+        latest = cache.get(latest_key)
+        if latest and latest["at"] > timezone.now() - recent:
+            return latest["value"], latest["at"]
     if value is None:
+        value, computed_at = _compute_once(key, latest_key, compute, accept_latest=recent is not None)
+        return (value, computed_at) if recent is not None else value
+    return (value, None) if recent is not None else value
+
+
+COMPUTE_WAIT = 60  # seconds a request waits for another process computing the same report
+
+
+def _compute_once(key, latest_key, compute, *, accept_latest):
+    """``(value, computed_at)``: computed here, or by the process already computing it
+    (its value for this data; or, where ``accept_latest``, whatever it finished after this
+    request began, with its time)."""
+    lock = f"{latest_key}:computing"
+    began = timezone.now()
+    if not cache.add(lock, 1, timeout=COMPUTE_WAIT * 2):
+        deadline = time.monotonic() + COMPUTE_WAIT
+        while time.monotonic() < deadline:  # another process computes it: wait for its value
+            time.sleep(0.25)
+            value = cache.get(key)
+            if value is not None:
+                return value, None
+            latest = cache.get(latest_key) if accept_latest else None
+            if latest and latest["at"] >= began:
+                return latest["value"], latest["at"]
+            if not cache.get(lock):
+                break
+    try:
         value = compute()
         cache.set(key, value, timeout=6 * 3600)
-    return value
+        cache.set(latest_key, {"value": value, "at": timezone.now()}, timeout=6 * 3600)
+    finally:
+        cache.delete(lock)
+    return value, None
 
 
 def cached_cohort_report(*, as_of=None, diagnosis="CD"):
-    """cohort_report() for the pages, cached per (as_of, diagnosis, rules, data fingerprint)."""
+    """cohort_report() of the data as it is now, cached per (as_of, diagnosis, rules, data
+    fingerprint): for the downloads, the command and the JSON."""
     as_of = as_of or timezone.localdate()
     return _cached(
         f"cohort-report:{as_of:%Y-%m-%d}:{diagnosis}", lambda: cohort_report(as_of=as_of, diagnosis=diagnosis)
     )
+
+
+def recent_cohort_report(*, as_of=None, diagnosis="CD", fresh=False):
+    """For the report page: ``(report, computed_at)``. While clinical data keeps changing
+    (a clinic at work), the report computed less than ``THALIMON_REPORT_RECENT_SECONDS``
+    (300) ago is shown, with its time (``computed_at``), rather than computing the whole
+    cohort again for every view; ``fresh`` computes it now. None: the data as it is now."""
+    as_of = as_of or timezone.localdate()
+    recent = timedelta(seconds=getattr(settings, "THALIMON_REPORT_RECENT_SECONDS", 300))
+    return _cached(f"cohort-report:{as_of:%Y-%m-%d}:{diagnosis}",
+                   lambda: cohort_report(as_of=as_of, diagnosis=diagnosis), recent=recent, fresh=fresh)
 
 
 def figure_members(*, as_of, diagnosis, key):

@@ -17,7 +17,7 @@ from reports.datasheet.reading import MAX_COLUMNS, MAX_ROWS
 from reports.datasheet.template import datasheet_template
 from reports.models import ImportJob
 from reports.selectors import cached_cohort_report as cohort_report
-from reports.selectors import figure_listing, figure_members
+from reports.selectors import figure_listing, figure_members, recent_cohort_report
 from reports.tables import diagnosis_name, figure_caption, report_tables
 from safety.selectors import safety_decisions
 from thalimon.access import require_permission
@@ -72,13 +72,16 @@ def report_page(request):
         form, as_of, diagnosis = ReportFilterForm(request.GET), timezone.localdate(), "CD"
         form.is_valid()
         return render(request, "reports/report.html", {"form": form, "invalid": True}, status=400)
-    report = cohort_report(as_of=as_of, diagnosis=diagnosis)
+    report, computed_at = recent_cohort_report(as_of=as_of, diagnosis=diagnosis, fresh="fresh" in request.GET)
     figures = charts.report_figures(report)
+    query = request.GET.copy()
+    query.pop("fresh", None)
     return render(
         request,
         "reports/report.html",
         {"form": form, "report": report, "tables": report_tables(report), "figures": figures,
-         "query": request.GET.urlencode(), "safety_decisions": safety_decisions(as_of)},
+         "query": query.urlencode(), "safety_decisions": safety_decisions(as_of), "computed_at": computed_at,
+         "recent_minutes": settings.THALIMON_REPORT_RECENT_SECONDS // 60},
     )
 
 
@@ -119,7 +122,7 @@ def figure_patients(request, key):
     figure = figure_members(as_of=as_of, diagnosis=diagnosis, key=key)
     if figure is None:
         raise Http404("The cohort report has no such count.")
-    report = cohort_report(as_of=as_of, diagnosis=diagnosis)
+    report = cohort_report(as_of=as_of, diagnosis=diagnosis)  # exact: its count is shown beside the codes
     listing = figure_listing(figure, request.user)
     return render(request, "reports/figure_patients.html", {
         "figure": figure, "caption": figure_caption(report_tables(report), key), "listing": listing,

@@ -165,3 +165,16 @@ def _no_login_throttle_carried_over():
         except Exception:
             pass
     yield
+
+
+@pytest.fixture(autouse=True)
+def _no_report_carried_over():
+    """The report page may show the latest cohort report computed in the last minutes
+    (reports.selectors.recent_cohort_report): another test's data is not that."""
+    from django.core.cache import cache
+
+    try:
+        cache.clear()
+    except Exception:
+        pass
+    yield

@@ -371,6 +371,9 @@ if env.int("REMINDER_SCAN_MINUTES", default=0):
         "task": "safety.tasks.scan_all_reminders",
         "schedule": env.int("REMINDER_SCAN_MINUTES") * 60,
     }
+# The report page shows the cohort report computed less than this long ago while clinical
+# data keeps changing (with its time and a "recompute now"), not a recomputation per view.
+THALIMON_REPORT_RECENT_SECONDS = env.int("THALIMON_REPORT_RECENT_SECONDS", default=300)
 THALIMON_UPLOAD_RETENTION_DAYS = env.int("THALIMON_UPLOAD_RETENTION_DAYS", default=30)
 THALIMON_MAX_DATASHEET_BYTES = env.int("THALIMON_MAX_DATASHEET_BYTES", default=200 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -150,3 +150,33 @@ def test_cached_report_follows_every_write(make_patient, clinician):
     assert cached_cohort_report() is not None and first["n_patients"] == 2
     _cohort(make_patient, clinician, 1, offset=50)  # a write changes the fingerprint
     assert cached_cohort_report()["n_patients"] == 3
+
+
+def test_the_page_shows_the_recent_report_with_its_time_while_records_change(
+    client, clinic_lead, make_patient, clinician, settings, django_assert_max_num_queries
+):
+    """A clinic at work changes records every few seconds: the page shows the report
+    computed less than THALIMON_REPORT_RECENT_SECONDS ago, says when, and recomputes on
+    request; the downloads are always of the data as it is now."""
+    import json
+
+    settings.THALIMON_REPORT_RECENT_SECONDS = 300
+    _cohort(make_patient, clinician, 2)
+    client.force_login(clinic_lead)
+    first = client.get(reverse("reports:cohort"))
+    assert first.context["computed_at"] is None and first.context["report"]["n_patients"] == 2
+    _cohort(make_patient, clinician, 1, offset=50)  # a record changes
+    with django_assert_max_num_queries(25):  # not the cohort's computation
+        second = client.get(reverse("reports:cohort"))
+    page = second.content.decode()
+    assert second.context["report"]["n_patients"] == 2 and second.context["computed_at"] is not None
+    assert "clinical records have changed since" in page and "fresh=1" in page
+    download = client.get(reverse("reports:download", args=["json"]))
+    assert json.loads(download.content)["n_patients"] == 3  # exact
+    fresh = client.get(reverse("reports:cohort"), {"fresh": "1"})
+    assert fresh.context["report"]["n_patients"] == 3 and fresh.context["computed_at"] is None
+    assert "fresh=1" not in fresh.context["query"]
+    _cohort(make_patient, clinician, 1, offset=60)
+    settings.THALIMON_REPORT_RECENT_SECONDS = 0  # nothing recent enough: computed now
+    now = client.get(reverse("reports:cohort"))
+    assert now.context["report"]["n_patients"] == 4 and now.context["computed_at"] is None
