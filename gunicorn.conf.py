@@ -12,7 +12,10 @@ workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
 # request would pay a new TLS handshake behind a proxy that does not pool).
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
-keepalive = 5
+# Longer than a client's or proxy's idle pause (people read a page for 3–10 s; proxies
+# keep idle connections up to 60 s): a server closing an idle connection just as the next
+# request arrives on it drops that request ("remote end closed connection").
+keepalive = 75
 timeout = 120
 
 # The access log names the path, never the query string or the Referer: a patient
