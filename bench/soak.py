@@ -5,7 +5,8 @@ Redis is restarted once and the worker killed once (issue 19).
 
 The topology is production's (as docker-compose.yml runs it), each process on its own:
 gunicorn × 4 (HTTPS, DEBUG off), a Celery worker (prefork, 2 children) and beat, on
-PostgreSQL (the 10,000-patient benchmark database) and a Redis server of the soak's
+PostgreSQL (a copy of the 10,000-patient benchmark database, dropped at the end) and a
+Redis server of the soak's
 own (broker and cache; it keeps nothing on disk, so its restart loses what it held, as a
 real one does). Locust runs the clinic profile plus clinicians recording lab results.
 
@@ -167,6 +168,14 @@ def write_import(path, copies=50):
             archive.writestr(f"datasheet/{csv_file.name}", "\n".join(lines) + "\n")
 
 
+def _admin(*statements):
+    import psycopg
+
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
+        for statement in statements:
+            admin.execute(statement)
+
+
 def percentile(values, share):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0
@@ -192,12 +201,18 @@ def main():
         user.set_password("bench-password-2026")
         user.save()
         user.groups.add(Group.objects.get(name=role))
-    from reports.models import ImportJob
+    # The soak writes (labs, an import of new patients): it runs on a copy of the benchmark
+    # database, dropped at the end, so that the other benchmarks keep measuring the same data.
+    from django.db import connection
 
-    ImportJob.objects.all().delete()  # an earlier soak's (its patients stay, under their own codes)
+    source = connection.settings_dict["NAME"]
+    copy = f"{source}_soak"
+    connection.close()
+    _admin(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)', f'CREATE DATABASE "{copy}" TEMPLATE "{source}"')
 
     with tempfile.TemporaryDirectory(prefix="thalimon-soak-") as folder:
         soak = Soak(folder, args.users, args.seconds)
+        soak.env["DATABASE_URL"] = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + f"/{copy}"
         write_import(Path(folder) / "import.zip")
         key, cert = self_signed_certificate(folder)
         soak.manage("collectstatic", "--noinput", "-v0")
@@ -240,6 +255,7 @@ def main():
                 if (Path(folder) / name).exists():
                     (kept / name).write_text((Path(folder) / name).read_text())
         requests = [json.loads(line) for line in log.read_text().splitlines() if '"name"' in line]
+    _admin(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
     requests = [r for r in requests if r["t"] >= measured_from]
     inside = [r for r in requests if any(start <= r["t"] <= end for _, start, end in soak.windows)]
     outside = [r for r in requests if r not in inside]
