@@ -30,6 +30,18 @@ PORT = 8765
 CACHE_URL = "redis://127.0.0.1:6379/13"
 
 
+def bench_accounts():
+    """The three accounts locust signs in with (bench/locustfile.py)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    for username, role in (("bench-clinician", "Clinician"), ("bench-nurse", "Nurse"), ("bench-lead", "Clinic lead")):
+        user, _ = get_user_model().objects.get_or_create(username=username)
+        user.set_password("bench-password-2026")
+        user.save()
+        user.groups.add(Group.objects.get(name=role))
+
+
 def self_signed_certificate(folder):
     key, cert = Path(folder) / "key.pem", Path(folder) / "cert.pem"
     subprocess.run(
@@ -83,18 +95,12 @@ def main():
     args = parser.parse_args()
     setup()
     from common import generate_cohort
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
 
     from safety.scan import scan_reminders
 
     generate_cohort()
     scan_reminders()
-    for username, role in (("bench-clinician", "Clinician"), ("bench-nurse", "Nurse"), ("bench-lead", "Clinic lead")):
-        user, _ = get_user_model().objects.get_or_create(username=username)
-        user.set_password("bench-password-2026")
-        user.save()
-        user.groups.add(Group.objects.get(name=role))
+    bench_accounts()
 
     env = {
         **os.environ, "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "127.0.0.1,localhost",

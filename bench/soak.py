@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 from common import ROOT, print_table, setup
-from load import PORT, self_signed_certificate, wait_for_server
+from load import PORT, bench_accounts, self_signed_certificate, wait_for_server
 
 WINDOW_AFTER = 30  # seconds after a repair still counted inside its fault window
 
@@ -189,18 +189,12 @@ def main():
     args = parser.parse_args()
     setup()
     from common import generate_cohort
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
 
     from safety.scan import scan_reminders
 
     generate_cohort(args.patients)
     scan_reminders()
-    for username, role in (("bench-clinician", "Clinician"), ("bench-nurse", "Nurse"), ("bench-lead", "Clinic lead")):
-        user, _ = get_user_model().objects.get_or_create(username=username)
-        user.set_password("bench-password-2026")
-        user.save()
-        user.groups.add(Group.objects.get(name=role))
+    bench_accounts()
     # The soak writes (labs, an import of new patients): it runs on a copy of the benchmark
     # database, dropped at the end, so that the other benchmarks keep measuring the same data.
     from django.db import connection
