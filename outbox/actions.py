@@ -5,6 +5,7 @@ returns at once. ``hand_over`` publishes messages without waiting on a broker th
 down (no publish retries, a short connection timeout) and records each outcome.
 """
 
+import importlib
 import logging
 from datetime import timedelta
 
@@ -80,7 +81,9 @@ def late(*, now=None):
 
 def _publish(message):
     if current_app.conf.task_always_eager:  # tests and one-process runs: at once, in this process
-        current_app.loader.import_default_modules()  # every app's tasks registered
+        # Its module registers the task (names are "module.function"); not the loader's
+        # import_default_modules, which sets Django up again (logging reconfigured).
+        importlib.import_module(message.task.rpartition(".")[0])
         current_app.tasks[message.task].apply(args=message.args)
         return
     # By name: the web process need not import the worker's task modules.
