@@ -7,20 +7,49 @@ rules; this module adds what people read and where they act.
 from dataclasses import dataclass
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from safety import schedule
+from thalimon import catalogue
 from therapy.rules import urgent
 
-LABELS = {
-    "dose_step_due": "Dose step due",
-    "neuropathy_review": "Neuropathy review",
-    "pregnancy_test_due": "Pregnancy test due",
-    "contraception_follow_up": "Contraception follow-up",
-    "ae_follow_up": "Adverse-event follow-up",
-    "blood_test_due": "Blood test due",
-    "visit_due": "Visit due",
-    "cumulative_dose_review": "Cumulative dose review (20 g)",
+# R7 reminder kinds (safety.schedule.KINDS): (label, sentence). The label names the task
+# ("Blood test due"); pages write the date beside it without another "due".
+REMINDERS = {
+    "dose_step_due": (
+        _("Dose step due"),
+        _("Thalidomide is below the target and 14 days have passed since the last change: consider the next step (R3.2)."),
+    ),
+    "neuropathy_review": (
+        _("Neuropathy review"),
+        _("Neuropathy was graded 1 or more: grade it again at a visit (R3.4)."),
+    ),
+    "pregnancy_test_due": (
+        _("Pregnancy test due"),
+        _("The next pregnancy test of a woman who could become pregnant is due (R5.2)."),
+    ),
+    "contraception_follow_up": (
+        _("Contraception follow-up"),
+        _("After the stop, confirm contraception continues for the 6-month period (R5.3)."),
+    ),
+    "ae_follow_up": (
+        _("Adverse-event follow-up"),
+        _("An adverse event is not resolved: follow it up (7 days for grade 3 or more, else 14) (R7)."),
+    ),
+    "blood_test_due": (
+        _("Blood test due"),
+        _("A blood count for azathioprine monitoring is due (R4.3)."),
+    ),
+    "visit_due": (
+        _("Visit due"),
+        _("A clinic visit on thalidomide is due (day 28, 56, 84, 168, then every 84 days) (R7)."),
+    ),
+    "cumulative_dose_review": (
+        _("Cumulative dose review (20 g)"),
+        _("The thalidomide taken has reached 20 g: a neurological review is due (R3.4)."),
+    ),
 }
+LABELS = catalogue.labels(REMINDERS)
 REMINDER_KINDS = [(kind, LABELS[kind]) for kind in schedule.KINDS]
 # The data that resolves each kind (said when the scan closes one).
 RESOLVED_BY = {
@@ -33,8 +62,34 @@ RESOLVED_BY = {
     "visit_due": "a clinic visit was recorded, or thalidomide is no longer active",
     "cumulative_dose_review": "a clinic visit recording the neurological review",
 }
-# Urgent events (therapy.rules.urgent) — what people read, and the data that resolves each.
-URGENT_LABELS = {code: title for code, title in urgent.TITLES.items()}
+# Urgent events (therapy.rules.urgent.CODES): (label, sentence), and the data that resolves each.
+URGENT = {
+    "positive_pregnancy_test": (
+        _("Positive pregnancy test"),
+        _("A pregnancy test was positive: thalidomide stops at once and the clinician is told (R5.2)."),
+    ),
+    "dosed_after_positive_pregnancy_test": (
+        _("Thalidomide dosed after a positive pregnancy test"),
+        _("A thalidomide dose is recorded after a positive test with no later negative test (R5.2)."),
+    ),
+    "neuropathy_grade3_on_thalidomide": (
+        _("Neuropathy grade 3 on thalidomide"),
+        _("Neuropathy reached grade 3 while thalidomide is still taken: it must be stopped (R3.4)."),
+    ),
+    "withhold_lab_result": (
+        _("Withhold-level blood result on azathioprine"),
+        _("A blood result is at the clinic's withhold level while azathioprine is taken (R4.4)."),
+    ),
+    "contraception_not_confirmed": (
+        _("Contraception not confirmed"),
+        _("Contraception was not confirmed at a contact during or after thalidomide (R5.3)."),
+    ),
+    "breastfeeding": (
+        _("Breast-feeding"),
+        _("Breast-feeding is recorded while thalidomide is taken (R5.1)."),
+    ),
+}
+URGENT_LABELS = catalogue.labels(URGENT)
 URGENT_RESOLVED_BY = {
     "positive_pregnancy_test": "a later negative pregnancy test was recorded",
     "dosed_after_positive_pregnancy_test": "a later negative pregnancy test was recorded",

@@ -30,7 +30,7 @@ RULE_MODULES = {
     "therapy.charts",
 }
 LAYER_BY_NAME = {
-    "models": MODELS, "validators": MODELS, "kinds": MODELS,
+    "models": MODELS, "validators": MODELS, "kinds": MODELS, "words": MODELS,
     "records": RECORDS, "selectors": RECORDS, "access": RECORDS, "tables": RECORDS, "exports": RECORDS,
     "pdf": RECORDS,
     "actions": ACTIONS, "scan": ACTIONS, "digest": ACTIONS,
@@ -73,7 +73,7 @@ def _layer(module):
         return None
     if module in RULE_MODULES or module.startswith("therapy.rules"):
         return RULES
-    if "management" in rest:
+    if "management" in rest or "templatetags" in rest:
         return DOORS
     if module.startswith("reports.datasheet"):
         return ACTIONS  # the import writes; the export reads through the same format

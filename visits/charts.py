@@ -14,18 +14,12 @@ STATUS_COLOURS = {
     "relapse": "#cf222e",
     "": "#6e7781",
 }
-STATUS_LABELS = {
-    "remission": "Remission",
-    "response": "Response",
-    "no_response": "No response",
-    "relapse": "Relapse",
-    "": "No status",
-}
 
 
-def cdai_figure(*, dates, values, statuses, baseline=None, remission_below, response_drop):
+def cdai_figure(*, dates, values, statuses, baseline=None, remission_below, response_drop, status_labels=None):
     """CDAI over time with the remission line (below ``remission_below``) and, with a
-    baseline, the response line (baseline − ``response_drop``)."""
+    baseline, the response line (baseline − ``response_drop``). ``status_labels``
+    ({status: label}) is the words catalogue's (visits/words.py), given by the caller."""
     trace = {
         "type": "scatter",
         "x": [d.isoformat() for d in dates],
@@ -34,7 +28,7 @@ def cdai_figure(*, dates, values, statuses, baseline=None, remission_below, resp
         "name": "CDAI",
         "line": {"color": "#0b4f6c"},
         "marker": {"size": 9, "color": [STATUS_COLOURS.get(s, "#6e7781") for s in statuses]},
-        "text": [STATUS_LABELS.get(s, s) for s in statuses],
+        "text": [(status_labels or {}).get(s, s) for s in statuses],
         "hovertemplate": "%{x}<br>CDAI %{y}<br>%{text}<extra></extra>",
     }
     lines = [figures.hline(remission_below, line={"color": "#1a7f37", "dash": "dash"},
@@ -44,7 +38,7 @@ def cdai_figure(*, dates, values, statuses, baseline=None, remission_below, resp
             baseline - response_drop, line={"color": "#2f81f7", "dash": "dot"},
             text=f"Response: baseline {baseline} − {response_drop} = {baseline - response_drop}", below=False,
         ))
-    return figures.figure([trace], title="CDAI over time", yaxis=figures.axis("CDAI"),
+    return figures.figure([trace], title="CDAI over time", xaxis=figures.date_axis(dates), yaxis=figures.axis("CDAI"),
                           shapes=[s for s, _ in lines], annotations=[a for _, a in lines])
 
 
@@ -59,8 +53,9 @@ def inflammation_figure(*, crp, esr):
     ]
     return figures.figure(
         data, title="CRP and ESR",
+        xaxis=figures.date_axis([d for d, _ in crp + esr]),
         yaxis=figures.axis("CRP (mg/L)", rangemode="tozero"),
-        yaxis2=figures.axis("ESR (mm/h)", overlaying="y", side="right", rangemode="tozero"),
+        yaxis2=figures.right_axis("ESR (mm/h)", rangemode="tozero"),
     )
 
 
@@ -81,5 +76,7 @@ def endoscopy_figure(*, cdeis, ses_cd, rutgeerts, cdeis_remission_below):
     if cdeis:
         lines.append(figures.hline(float(cdeis_remission_below), line={"color": "#1a7f37", "dash": "dash"},
                                    text=f"CDEIS remission below {cdeis_remission_below}", below=True))
-    return figures.figure(data, title="Endoscopic scores", yaxis=figures.axis("Score", rangemode="tozero"),
+    return figures.figure(data, title="Endoscopic scores",
+                          xaxis=figures.date_axis([d for d, _ in cdeis + ses_cd + rutgeerts]),
+                          yaxis=figures.axis("Score", rangemode="tozero"),
                           shapes=[s for s, _ in lines], annotations=[a for _, a in lines])

@@ -10,8 +10,10 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from thalimon import catalogue
 from thalimon.rules_config import rule_settings
 from visits import charts, endoscopy_outcomes, labs, records, scoring
+from visits import words as visit_words
 from visits.models import CDAI_COMPLICATIONS, Endoscopy, LabResult, Visit
 
 TIMELINE_LABS = ["crp", "esr", "wbc", "hemoglobin", "platelets", "alt", "calprotectin"]
@@ -181,6 +183,7 @@ def _clinical_figures(*, visits, all_labs, endoscopies, baseline, rules):
             baseline=baseline.cdai if baseline else None,
             remission_below=rules.remission_cdai_below,
             response_drop=rules.response_cdai_drop,
+            status_labels=catalogue.plain_labels(visit_words.STATUSES),
         )
     crp = [(lab.date, lab.value) for lab in all_labs if lab.test == "crp"]
     esr = [(lab.date, lab.value) for lab in all_labs if lab.test == "esr"]

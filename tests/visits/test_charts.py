@@ -6,7 +6,9 @@ from datetime import date, timedelta
 import plotly.graph_objects as go
 import pytest
 
+from thalimon import catalogue
 from visits import charts
+from visits import words as visit_words
 
 DAYS = [date(2025, 1, 6) + timedelta(days=28 * i) for i in range(6)]
 THRESHOLDS = {"remission_below": 150, "response_drop": 70}
@@ -21,7 +23,7 @@ def test_cdai_figure_lines_at_150_and_baseline_minus_70():
     figure = _validated(charts.cdai_figure(
         dates=DAYS, values=[320, 260, 200, 140, 120, 180],
         statuses=["", "no_response", "response", "remission", "remission", "relapse"], baseline=300,
-        **THRESHOLDS,
+        status_labels=catalogue.plain_labels(visit_words.STATUSES), **THRESHOLDS,
     ))
     [trace] = figure["data"]
     assert trace["y"] == [320, 260, 200, 140, 120, 180] and trace["x"][0] == "2025-01-06"
