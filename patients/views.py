@@ -111,6 +111,11 @@ def patient_detail(request, patient):
     dosing = therapy_selectors.patient_dosing(patient, as_of=today)
     if dosing.get("dose_figure"):
         clinical["figures"] = {"dose": dosing.pop("dose_figure"), **clinical["figures"]}
+    flowsheet = therapy_selectors.flowsheet(
+        patient=patient, course=clinical["course"], visits=clinical["visits"], lab_cells=clinical["lab_cells"],
+        thal_rows=dosing["thalidomide_rows"], aza_rows=dosing["azathioprine_rows"], tests=dosing["pregnancy_tests"],
+        show_all=request.GET.get("dates") == "all",
+    )
     return render(
         request,
         "patients/patient_detail.html",
@@ -119,6 +124,7 @@ def patient_detail(request, patient):
             "show_identity": _can_see_identity(request.user),
             "age": patient.age_on(today),
             "risk_flags": selectors.relapse_risk_flags(patient),
+            "flowsheet": flowsheet,
             **clinical,
             **dosing,
             **safety_selectors.patient_safety(patient, request.user),

@@ -164,3 +164,10 @@ def safety_decisions(as_of):
         "urgent": sorted(urgent.items()),
         "dismissed": [(LABELS[kind], dismissed[kind]) for kind in LABELS if kind in dismissed],
     }
+
+
+def patient_due_summary(patient):
+    """The banner's reminder line: how many reminders are open and the one due first (two queries)."""
+    open_reminders = Reminder.objects.filter(patient=patient, state__in=OPEN_STATES)
+    first = open_reminders.only("kind", "due", "patient_id").order_by("due").first()
+    return {"open_count": open_reminders.count() if first else 0, "first": first}

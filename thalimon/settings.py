@@ -118,6 +118,7 @@ TEMPLATES = [
             "libraries": {"clinical": "thalimon.templatetags.clinical"},
         },
     },
+                "patients.context_processors.patient_banner",
 ]
 
 WSGI_APPLICATION = "thalimon.wsgi.application"

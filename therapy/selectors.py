@@ -131,19 +131,59 @@ def programme_facts(patient):
     }
 
 
+def _rows_and_inputs(patient, as_of):
+    """The dose rows to ``as_of`` by drug, their histories, the visits and the pregnancy
+    tests, and the rule input built from them (three queries)."""
+    rows = list(DoseChange.objects.filter(patient=patient, date__lte=as_of).select_related("decided_by").order_by("date"))
+    thal_rows = [r for r in rows if r.drug == Drug.THALIDOMIDE]
+    aza_rows = [r for r in rows if r.drug == Drug.AZATHIOPRINE]
+    visits = list(Visit.objects.filter(patient=patient, date__lte=as_of).order_by("date"))
+    tests = list(PregnancyTest.objects.filter(patient=patient, date__lte=as_of).order_by("date"))
+    return {
+        "rows": rows,
+        "thal_rows": thal_rows,
+        "aza_rows": aza_rows,
+        "thal_history": records.dose_history(thal_rows),
+        "aza_history": records.dose_history(aza_rows),
+        "visits": visits,
+        "tests": tests,
+        "thal_patient": records.thalidomide_patient(patient, visits=visits, tests=tests),
+    }
+
+
+def _latest_contraception(visits):
+    """The latest contact that recorded a contraception answer (R5.3), or None."""
+    answered = [v for v in visits if v.contraception_confirmed is not None]
+    return answered[-1] if answered else None
+
+
+def patient_banner(patient, *, as_of):
+    """What the banner on every page of the patient states: thalidomide dose and day N,
+    AZA dose and mg/kg, the next step and its date, pregnancy-test coverage and the
+    latest contraception answer — by the same rules as the patient page (four queries)."""
+    loaded = _rows_and_inputs(patient, as_of)
+    thalidomide = _thalidomide_section(loaded["thal_history"], loaded["thal_patient"], as_of)
+    course = getattr(patient, "course", None)
+    return {
+        **thalidomide,
+        **_pregnancy_section(
+            patient, loaded["thal_history"], loaded["thal_patient"], thal_active=thalidomide["thal_active"], as_of=as_of
+        ),
+        **_azathioprine_section(patient, loaded["aza_history"], loaded["thal_patient"], as_of),
+        "course_day": course.day(as_of) if course and course.start_date and thalidomide["thal_active"] else None,
+        "contraception": _latest_contraception(loaded["visits"]),
+        "reproductive_potential": patient.is_female_of_reproductive_potential,
+    }
+
+
 def patient_dosing(patient, *, as_of=None):
     """The dosing sections: current doses, the suggested next step, pregnancy
     coverage, cumulative dose, AZA mg/kg and metabolites, overrides and the
     dose chart (the urgent events are the stored ones, on every page of the patient) — in a fixed number of queries."""
     as_of = as_of or timezone.localdate()
-    rows = list(DoseChange.objects.filter(patient=patient, date__lte=as_of).select_related("decided_by").order_by("date"))
-    thal_rows = [r for r in rows if r.drug == Drug.THALIDOMIDE]
-    aza_rows = [r for r in rows if r.drug == Drug.AZATHIOPRINE]
-    thal_history = records.dose_history(thal_rows)
-    aza_history = records.dose_history(aza_rows)
-    visits = list(Visit.objects.filter(patient=patient, date__lte=as_of).order_by("date"))
-    tests = list(PregnancyTest.objects.filter(patient=patient, date__lte=as_of).order_by("date"))
-    thal_patient = records.thalidomide_patient(patient, visits=visits, tests=tests)
+    loaded = _rows_and_inputs(patient, as_of)
+    rows, thal_rows, aza_rows, visits, tests = (loaded[k] for k in ("rows", "thal_rows", "aza_rows", "visits", "tests"))
+    thal_history, aza_history, thal_patient = loaded["thal_history"], loaded["aza_history"], loaded["thal_patient"]
 
     thalidomide = _thalidomide_section(thal_history, thal_patient, as_of)
     pregnancy = _pregnancy_section(patient, thal_history, thal_patient, thal_active=thalidomide["thal_active"],
@@ -166,3 +206,79 @@ def patient_dosing(patient, *, as_of=None):
     if thal_rows or aza_rows:
         context["dose_figure"] = _dose_figure(thal_rows, aza_rows, visits, as_of)
     return context
+
+
+# --- the flowsheet ---------------------------------------------------------------------
+FLOWSHEET_LABS = ("wbc", "platelets", "alt", "crp", "esr", "hemoglobin", "calprotectin")
+FLOWSHEET_DATES = 12  # the newest dates shown first; the page links to every date
+
+
+def _dose_cells(rows, history, dates):
+    """The dose in force on each date; a change on that day is marked, with its deviations."""
+    by_date = {r.date: r for r in rows}
+    cells = []
+    for day in dates:
+        change = by_date.get(day)
+        dose = dose_rules.current_dose(history, day) if history and history[0].date <= day else None
+        cells.append({
+            "value": dose,
+            "changed": change is not None,
+            "deviations": list(change.deviations) if change else [],
+            "override": bool(change and change.override_reason),
+        })
+    return cells
+
+
+def _flowsheet_visit(visits):
+    """One contact per date: a clinic visit before a phone contact of the same day."""
+    by_date = {}
+    for visit in visits:
+        kept = by_date.get(visit.date)
+        if kept is None or not (kept.contact == "clinic" and visit.contact != "clinic"):
+            by_date[visit.date] = visit
+    return by_date
+
+
+def flowsheet(*, patient, course, visits, lab_cells, thal_rows, aza_rows, tests, show_all=False):
+    """The patient's record as one table with dates as columns, newest first: day of the
+    course, both drugs' doses in force (changes marked), CDAI and status, neuropathy grade,
+    pregnancy test, contraception, weight and the main blood tests. Built from what the
+    page already loaded (no query). ``lab_cells``: {date: {test: cell}}."""
+    visit_by_date = _flowsheet_visit(visits)
+    test_by_date = {t.date: t for t in tests}
+    all_dates = sorted(
+        set(visit_by_date) | set(lab_cells) | {r.date for r in thal_rows} | {r.date for r in aza_rows} | set(test_by_date),
+        reverse=True,
+    )
+    dates = all_dates if show_all else all_dates[:FLOWSHEET_DATES]
+    started = course.start_date if course and course.start_date else None
+    rows = [
+        {"kind": "day", "label": "Day of course", "cells": [
+            (day - started).days if started and day >= started else None for day in dates]},
+        {"kind": "dose", "label": "Thalidomide", "unit": "mg/day",
+         "cells": _dose_cells(thal_rows, records.dose_history(thal_rows), dates)},
+        {"kind": "dose", "label": "Azathioprine", "unit": "mg/day",
+         "cells": _dose_cells(aza_rows, records.dose_history(aza_rows), dates)},
+        {"kind": "visit", "field": "contact", "label": "Contact", "cells": [visit_by_date.get(d) for d in dates]},
+        {"kind": "visit", "field": "cdai", "label": "CDAI", "cells": [visit_by_date.get(d) for d in dates]},
+        {"kind": "visit", "field": "status", "label": "Status", "cells": [visit_by_date.get(d) for d in dates]},
+        {"kind": "visit", "field": "neuropathy", "label": "Neuropathy grade", "cells": [visit_by_date.get(d) for d in dates]},
+    ]
+    if patient.sex == "F":
+        rows.append({"kind": "pregnancy", "label": "Pregnancy test", "cells": [test_by_date.get(d) for d in dates]})
+    rows += [
+        {"kind": "visit", "field": "contraception", "label": "Contraception", "cells": [visit_by_date.get(d) for d in dates]},
+        {"kind": "visit", "field": "weight", "label": "Weight", "unit": "kg", "cells": [visit_by_date.get(d) for d in dates]},
+    ]
+    for test in FLOWSHEET_LABS:
+        cells = [lab_cells.get(d, {}).get(test) for d in dates]
+        if any(cells):
+            first = next(c for c in cells if c)
+            rows.append({"kind": "lab", "label": first.label, "unit": first.unit, "cells": cells})
+    return {
+        "dates": dates,
+        "rows": rows,
+        "hidden_dates": len(all_dates) - len(dates),
+        "visits": visit_by_date,
+        "status_reasons": [visit_by_date[d] for d in dates if d in visit_by_date and visit_by_date[d].status_reason],
+    }

@@ -228,4 +228,10 @@ def patient_clinical(patient, *, as_of=None):
             visits=visits, all_labs=all_labs, endoscopies=endoscopies, baseline=baseline, rules=rules
         ),
         "latest_visit": visits[-1] if visits else None,
+        "visits": visits,
+        "lab_cells": {
+            day: {test: _lab_cell(lab, patient, patient.age_on(day)) for test, lab in tests.items() if test in TIMELINE_LABS}
+            for day, tests in labs_by_date.items()
+            if any(test in TIMELINE_LABS for test in tests)
+        },
     }

@@ -25,7 +25,22 @@
       el.classList.toggle("hidden-by-diagnosis", el.getAttribute("data-show-for") !== diagnosis);
     });
   }
+  // Collapsible sections (<details>): printed open; opened when a link points inside one.
+  function openSectionOf(hash) {
+    if (!hash || hash.length < 2) { return; }
+    var target = document.getElementById(decodeURIComponent(hash.slice(1)));
+    var section = target && target.closest("details");
+    if (section) { section.open = true; }
+  }
+  window.addEventListener("beforeprint", function () {
+    document.querySelectorAll("details").forEach(function (d) { d.setAttribute("data-was-open", d.open ? "1" : ""); d.open = true; });
+  });
+  window.addEventListener("afterprint", function () {
+    document.querySelectorAll("details[data-was-open]").forEach(function (d) { d.open = d.getAttribute("data-was-open") === "1"; d.removeAttribute("data-was-open"); });
+  });
+  window.addEventListener("hashchange", function () { openSectionOf(window.location.hash); });
   document.addEventListener("DOMContentLoaded", function () {
+    openSectionOf(window.location.hash);
     var select = document.querySelector("[data-diagnosis-select]");
     if (select) {
       select.addEventListener("change", toggleDiagnosisFields);

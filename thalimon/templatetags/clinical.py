@@ -37,3 +37,9 @@ def user_label(user, missing="import"):
     if user is None:
         return missing
     return user.get_full_name() or user.username
+
+
+@register.filter
+def get_item(mapping, key):
+    """``mapping[key]`` in a template (None when absent)."""
+    return mapping.get(key) if mapping else None
