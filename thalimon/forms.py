@@ -1,5 +1,6 @@
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 
 class LoginForm(AuthenticationForm):
@@ -31,3 +32,12 @@ def run_action(form, call):
         else:
             form.add_error(None, error)
         return None
+
+
+def not_in_future(day, label):
+    """A date field's value, refused when after today in the clinic's time zone (the
+    same words as the model's check, so the form says it before any rule is judged)."""
+    today = timezone.localdate()
+    if day is not None and day > today:
+        raise ValidationError(f"{label} cannot be in the future (today is {today:%Y-%m-%d}).", code="future")
+    return day

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from patients.forms import DateInput, iso_dates_only
+from thalimon.forms import not_in_future
 from therapy.models import Drug, PregnancyResult, Regimen
 from visits.models import Contact
 
@@ -46,18 +47,24 @@ class DoseChangeForm(forms.Form):
                         Column("dose_mg", css_class="col-md-3"),
                         Column("reason", css_class="col-md-3"),
                     ),
+                    # Only the proposed change re-checks (events bubble from its inputs): typing
+                    # the override reason must not re-render what is being typed.
                     **{
                         "hx-post": check_url,
-                        "hx-trigger": "input changed delay:300ms from:closest form, change from:closest form",
+                        "hx-trigger": "input changed delay:300ms, change",
                         "hx-target": "#dose-check",
                         "hx-include": "closest form",
                     },
                 ),
             ),
             Div(HTML('{% include "therapy/_dose_check.html" %}'), css_id="dose-check", **{"aria-live": "polite"}),
-            Fieldset("Override", "override", "override_reason"),
+            # Shown only when the check finds a rule an override may pass (the live check swaps it).
+            HTML('{% include "therapy/_override_fields.html" %}'),
             Submit("save", "Record dose change"),
         )
+
+    def clean_date(self):
+        return not_in_future(self.cleaned_data.get("date"), "Date of the change")
 
     def clean(self):
         cleaned = super().clean()
@@ -95,7 +102,7 @@ class TherapyStartForm(forms.Form):
         help_text="Covers this start only, never a later restart.",
     )
     dose_override_reason = forms.CharField(
-        label="First-dose override reason (only if the dose check below shows deviations)", required=False,
+        label="First-dose override reason (only if the dose check above shows deviations)", required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 

@@ -14,15 +14,36 @@ from therapy.models import Drug
 from therapy.rules import pregnancy as pregnancy_rules
 
 
+CHECKED_FIELDS = ("drug", "date", "dose_mg")
+
+
 def _decision_for(patient, form):
-    """The live rule check of the form as typed (None until it is complete)."""
+    """The live rule check of the form as typed: (decision, the checked fields' errors). No verdict
+    while a checked field is missing or wrong (a green "within the rules" next to "cannot
+    be in the future" would contradict the field)."""
     if not form.is_bound:
-        return None
+        return None, []
     form.is_valid()
+    invalid = [error for name in CHECKED_FIELDS for error in form.errors.get(name, [])]
+    if invalid:
+        return None, invalid
     data = getattr(form, "cleaned_data", {})
-    if not all(data.get(key) is not None for key in ("drug", "date", "dose_mg")):
-        return None
-    return records.check_dose(patient, drug=data["drug"], date=data["date"], dose_mg=data["dose_mg"])
+    if not all(data.get(key) is not None for key in CHECKED_FIELDS):
+        return None, []
+    return records.check_dose(patient, drug=data["drug"], date=data["date"], dose_mg=data["dose_mg"]), []
+
+
+def _refusal_once(form, decision):
+    """The rule check already lists the reasons of a refusal: the dose field says only where
+    to read them (the same sentences are not shown twice)."""
+    reasons = {f.reason for f in (decision.blocking + decision.hard_blocks)} if decision else set()
+    errors = form.errors.get("dose_mg")
+    if not reasons or not errors or not reasons & set(errors):
+        return
+    kept = [e for e in errors if e not in reasons and not e.startswith(("This change breaks", "No override is possible"))]
+    form.errors["dose_mg"] = form.error_class(
+        ["Refused: the rule check below says why.", *kept], renderer=getattr(form, "renderer", None)
+    )
 
 
 @patient_view("therapy.add_dosechange")
@@ -35,7 +56,7 @@ def dose_change_view(request, patient):
     if request.GET.get("reason"):
         initial["reason"] = request.GET["reason"][:200]
     form = DoseChangeForm(request.POST or None, patient=patient, initial=initial)
-    decision = _decision_for(patient, form)  # before the service: a refusal removes the dose from cleaned_data
+    decision, fields_invalid = _decision_for(patient, form)  # before the service: a refusal removes the dose
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         row = run_action(
@@ -56,15 +77,18 @@ def dose_change_view(request, patient):
                 request, f"{row.get_drug_display()} {row.dose_mg.normalize():f} mg/day from {row.date:%Y-%m-%d} recorded{note}."
             )
             return redirect("patients:detail", code=patient.code)
-    if request.method == "POST":
         messages.error(request, "The dose change was not recorded: see the reasons below.")
+        _refusal_once(form, decision)
+        # The service's refusals on the date (order, future) leave no verdict either.
+        fields_invalid = fields_invalid or form.errors.get("date", [])
     return render(
         request,
         "therapy/dose_change.html",
         {
             "form": form,
             "patient": patient,
-            "decision": decision,
+            "decision": None if fields_invalid else decision,
+            "fields_invalid": fields_invalid,
             **selectors.patient_dosing(patient),
         },
     )
@@ -74,9 +98,10 @@ def dose_change_view(request, patient):
 def dose_check(request, patient):
     """htmx: the proposed change checked against the rules while the clinician types."""
     form = DoseChangeForm(request.POST or None, patient=patient)
-    return render(
-        request, "therapy/_dose_check.html", {"decision": _decision_for(patient, form), "form": form, "patient": patient}
-    )
+    decision, fields_invalid = _decision_for(patient, form)
+    return render(request, "therapy/_dose_check.html", {
+        "decision": decision, "fields_invalid": fields_invalid, "form": form, "patient": patient, "oob": True,
+    })
 
 
 @patient_view("therapy.add_dosechange")
