@@ -13,7 +13,6 @@ from therapy.forms import ContraceptionForm, DoseChangeForm, PregnancyTestForm, 
 from therapy.models import Drug
 from therapy.rules import pregnancy as pregnancy_rules
 
-
 CHECKED_FIELDS = ("drug", "date", "dose_mg")
 
 
