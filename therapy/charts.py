@@ -2,9 +2,30 @@
 
 Pure: plain data in, a plotly.js figure dict out (see thalimon/figures.py); no
 Django and no clock (the chart runs to the ``until`` date the caller passes).
+
+Years of azathioprine would squash a thalidomide titration (weekly to fortnightly
+25 mg steps) into a sliver, so when the thalidomide course is a small part of the
+chart the time axis opens on that course, with a button for all the doses
+(docs/architecture.md, "The dose chart").
 """
 
+from datetime import timedelta
+
 from thalimon import figures
+
+# Codes that say a datum was missing, not that the dose broke a rule: a missing
+# weight means the mg/kg dose could not be checked. Drawn as a data gap, never as a
+# deviation (an override is always drawn as one).
+DATA_GAPS = frozenset({"weight_missing"})
+# The chart opens on the thalidomide course when doses or scores began more than
+# HISTORY_BEFORE before it; the titration is its first weeks, to TITRATION_AFTER past
+# the day the highest dose was first reached.
+COURSE = "Thalidomide course"
+HISTORY_BEFORE = timedelta(days=28)
+TITRATION_AFTER = timedelta(days=21)
+FOCUS_PADDING = timedelta(days=7)
+DOSE_CHART_HEIGHT = 380  # up to six legend entries under the plot
+END_PADDING = timedelta(days=3)  # past ``until``: the current dose's step stays readable
 
 
 def _steps(rows, until):
@@ -21,31 +42,97 @@ def _steps(rows, until):
     return xs, ys
 
 
-def _flagged_marks(rows, name):
-    """The markers of the rows with deviation codes: a cross, or a diamond where overridden."""
-    flagged = [r for r in rows if r[2]]
+def _words(code, labels):
+    return labels.get(code) or code.replace("_", " ")
+
+
+def _flagged_marks(rows, drug, labels):
+    """The markers of the rows that broke a rule or were overridden: a cross, or a
+    diamond where overridden. A data gap alone (DATA_GAPS) is no deviation."""
+    flagged = [(r, [c for c in r[2] if c not in DATA_GAPS]) for r in rows]
+    flagged = [(r, codes) for r, codes in flagged if codes or r[3]]
     if not flagged:
         return None
     return {
         "type": "scatter",
-        "x": [r[0].isoformat() for r in flagged],
-        "y": [float(r[1]) for r in flagged],
+        "x": [r[0].isoformat() for r, _ in flagged],
+        "y": [float(r[1]) for r, _ in flagged],
         "mode": "markers",
-        "name": f"{name.split(' ')[0]}: deviation / override",
+        "name": f"{drug}: deviation / override",
         "marker": {
-            "symbol": ["diamond" if r[3] else "x" for r in flagged], "size": 12,
-            "color": ["#8250df" if r[3] else "#cf222e" for r in flagged],
+            "symbol": ["diamond" if r[3] else "x" for r, _ in flagged], "size": 12,
+            "color": ["#8250df" if r[3] else "#cf222e" for r, _ in flagged],
         },
-        "text": [("override: " if r[3] else "deviation: ") + ", ".join(r[2]) for r in flagged],
+        "text": [("override: " if r[3] else "deviation: ") + ", ".join(_words(c, labels) for c in codes or r[2])
+                 for r, codes in flagged],
         "hovertemplate": "%{x}<br>%{y} mg/day<br>%{text}<extra></extra>",
     }
 
 
-def dose_figure(*, thalidomide, azathioprine, cdai, until):
+def _gap_marks(rows, drug):
+    """The markers of the rows decided without a recent weight: a small open grey circle."""
+    gaps = [r for r in rows if DATA_GAPS.intersection(r[2])]
+    if not gaps:
+        return None
+    return {
+        "type": "scatter",
+        "x": [r[0].isoformat() for r in gaps],
+        "y": [float(r[1]) for r in gaps],
+        "mode": "markers",
+        "name": f"{drug}: no recent weight",
+        "marker": {"symbol": "circle-open", "size": 10, "color": "#6e7781", "line": {"width": 2}},
+        "hovertemplate": "%{x}<br>%{y} mg/day<br>no recent weight: the mg/kg dose was not checked<extra></extra>",
+    }
+
+
+def _window(first, last, until):
+    """[first, last] as ISO dates, padded (FOCUS_PADDING; END_PADDING past ``until``) and
+    at least MIN_DATE_SPAN_DAYS long, widened backwards (no empty future)."""
+    last = min(last + FOCUS_PADDING, until + END_PADDING)
+    first = min(first - FOCUS_PADDING, last - timedelta(days=figures.MIN_DATE_SPAN_DAYS))
+    return [first.isoformat(), last.isoformat()]
+
+
+def _views(thalidomide, dates, until):
+    """The named x ranges the buttons offer when doses or scores began more than
+    HISTORY_BEFORE before thalidomide (else none): the titration (first dose to
+    TITRATION_AFTER past the day the course first reached its highest dose), when it
+    differs from the thalidomide course (first dose to its stop, or to ``until``)."""
+    if not thalidomide or (thalidomide[0][0] - min(dates)) <= HISTORY_BEFORE:
+        return []
+    start = thalidomide[0][0]
+    end = thalidomide[-1][0] if thalidomide[-1][1] == 0 else until
+    course = _window(start, end, until)
+    top = max(float(r[1]) for r in thalidomide)
+    reached = next(r[0] for r in thalidomide if float(r[1]) == top)
+    titration = _window(start, min(reached + TITRATION_AFTER, end), until)
+    return ([("Titration", titration)] if titration != course else []) + [(COURSE, course)]
+
+
+def _view_buttons(views):
+    """Buttons over the chart: each view (the thalidomide course is shown first), then all the doses."""
+    return [{
+        "type": "buttons", "direction": "right", "showactive": True,
+        "active": [label for label, _ in views].index(COURSE),
+        "x": 0, "xanchor": "left", "y": 1.03, "yanchor": "bottom", "pad": {"t": 0, "b": 0},
+        "font": {"size": 11}, "bgcolor": "#f6f8fa", "bordercolor": "#8c959f",
+        "buttons": [
+            *({"label": label, "method": "relayout", "args": [{"xaxis.range": span, "xaxis.autorange": False}]}
+              for label, span in views),
+            {"label": "All", "method": "relayout", "args": [{"xaxis.autorange": True}]},
+        ],
+    }]
+
+
+def dose_figure(*, thalidomide, azathioprine, cdai, until, labels=None):
     """Thalidomide and AZA doses as steps, deviations and overrides marked, CDAI on a second axis.
 
-    ``thalidomide``/``azathioprine``: [(date, dose, codes, overridden)]; ``cdai``: [(date, value)].
+    ``thalidomide``/``azathioprine``: [(date, dose, codes, overridden)]; ``cdai``: [(date, value)];
+    ``labels``: {code: words} for the hover text (a code without words reads as itself, spaced).
+    Both doses share the mg/day axis (same unit, same scale); the time axis opens on the
+    thalidomide course when years of azathioprine would squash it.
     """
+    labels = labels or {}
     data = []
     for rows, name, colour in (
         (thalidomide, "Thalidomide (mg/day)", "#0b4f6c"),
@@ -56,16 +143,26 @@ def dose_figure(*, thalidomide, azathioprine, cdai, until):
         xs, ys = _steps(rows, until)
         data.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines",
                      "line": {"shape": "hv", "color": colour, "width": 3}, "name": name})
-        marks = _flagged_marks(rows, name)
-        if marks:
-            data.append(marks)
+        drug = name.split(" ")[0]
+        data += [m for m in (_flagged_marks(rows, drug, labels), _gap_marks(rows, drug)) if m]
     if cdai:
         data.append({
             "type": "scatter", "x": [d.isoformat() for d, _ in cdai], "y": [v for _, v in cdai],
             "mode": "lines+markers", "name": "CDAI", "yaxis": "y2", "line": {"color": "#6e7781", "dash": "dot"},
         })
-    return figures.figure(
+    dates = [r[0] for r in thalidomide + azathioprine] + [d for d, _ in cdai] + [until]
+    views = _views(thalidomide, dates, until)
+    focus = dict(views).get(COURSE)
+    layout = {"updatemenus": _view_buttons(views)} if views else {}
+    layout["height"] = DOSE_CHART_HEIGHT
+    figure = figures.figure(
         data, title="Doses and CDAI",
+        xaxis=figures.date_axis(dates, **({"range": focus} if focus else {})),
         yaxis=figures.axis("Dose (mg/day)", rangemode="tozero"),
-        yaxis2=figures.axis("CDAI", overlaying="y", side="right", rangemode="tozero", showgrid=False),
+        yaxis2=figures.right_axis("CDAI", rangemode="tozero"),
+        **layout,
     )
+    if focus:  # the buttons take a line of their own between the title and the plot
+        figure["layout"]["margin"] = {**figures.LAYOUT["margin"], "t": 76}
+        figure["layout"]["title"].update(y=0.985, yref="container", yanchor="top")
+    return figure

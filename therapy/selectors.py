@@ -6,8 +6,9 @@ Everything is loaded in a fixed number of queries and turned into rule inputs by
 
 from django.utils import timezone
 
+from thalimon import catalogue
 from thalimon.rules_config import rule_settings
-from therapy import charts, records
+from therapy import charts, records, words
 from therapy.models import DoseChange, Drug, PregnancyTest
 from therapy.rules import azathioprine as aza_rules
 from therapy.rules import doses as dose_rules
@@ -109,9 +110,10 @@ def _dose_figure(thal_rows, aza_rows, visits, as_of):
     scored = [v for v in visits if v.cdai is not None]
     return charts.dose_figure(
         thalidomide=[(r.date, r.dose_mg, r.deviations, bool(r.override_reason)) for r in thal_rows],
-        azathioprine=[(r.date, r.dose_mg, r.warnings, bool(r.override_reason)) for r in aza_rows],
+        azathioprine=[(r.date, r.dose_mg, r.deviations + r.warnings, bool(r.override_reason)) for r in aza_rows],
         cdai=[(v.date, v.cdai) for v in scored],
         until=as_of,
+        labels=catalogue.plain_labels(words.FINDINGS),
     )
 
 

@@ -21,7 +21,7 @@ def test_dose_figure_steps_to_today_and_marks_deviations_and_overrides():
                      (DAYS[2], 100, ["step_too_early"], True)],
         azathioprine=[(DAYS[0], 100, [], False)],
         cdai=[(DAYS[0], 250), (DAYS[2], 140)],
-        until=DAYS[4],
+        until=DAYS[4], labels={"step_too_large": "Step too large"},
     ))
     names = [t["name"] for t in figure["data"]]
     assert names == ["Thalidomide (mg/day)", "Thalidomide: deviation / override", "Azathioprine (mg/day)", "CDAI"]
@@ -29,7 +29,7 @@ def test_dose_figure_steps_to_today_and_marks_deviations_and_overrides():
     assert steps["x"][-1] == DAYS[4].isoformat() and steps["y"] == [25.0, 75.0, 100.0, 100.0]
     marks = figure["data"][1]
     assert marks["marker"]["symbol"] == ["x", "diamond"]
-    assert marks["text"] == ["deviation: step_too_large", "override: step_too_early"]
+    assert marks["text"] == ["deviation: Step too large", "override: step too early"]  # no label: the code spaced
     assert figure["data"][3]["yaxis"] == "y2"
 
 
