@@ -163,7 +163,7 @@ def test_patient_page_shows_timeline_and_charts(client, nurse, clinician, patien
     visit_record(actor=clinician, patient=patient, date=date(2024, 2, 12), cdai_entered=Decimal("120"))
     client.force_login(nurse)
     page = client.get(reverse("patients:detail", args=[patient.code])).content.decode()
-    assert "figure-cdai" in page and "vendor/plotly/plotly.min.js" in page
+    assert "figure-cdai" in page and "plotly-basic.min.js" in page
     assert "status-remission" in page
     assert "New visit" not in page  # nurses view, they do not record visits
 
