@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 
 from patients.models import Diagnosis, Patient
 from thalimon.concurrency import VersionedEditMixin, expected_version_field
+from thalimon.forms import name_field_limits
 from thalimon.roles import CLINICIAN, NURSE
 from therapy.actions import COURSE_PAGE_FIELDS, START_BY_CHECKLIST, START_FIELDS
 from therapy.models import TherapyCourse
@@ -28,7 +29,10 @@ class DateInput(forms.DateInput):
 
 
 def iso_dates_only(form):
-    """Dates are ISO only: 03/04/2021 is ambiguous (3 April or 4 March?)."""
+    """Field messages a person can act on. Dates are ISO only: 03/04/2021 is ambiguous
+    (3 April or 4 March?); and every number field names itself and its allowed range
+    (``thalimon.forms.name_field_limits``)."""
+    name_field_limits(form)
     for name, field in form.fields.items():
         if isinstance(field, forms.DateField):
             field.input_formats = ["%Y-%m-%d"]

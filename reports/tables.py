@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from reports.cohort import ACTIVITY_DIAGNOSIS, ALL_DIAGNOSES, WITHDRAWAL_KEYS, round_half_up
+from thalimon import catalogue
+from therapy import words as therapy_words
 
 WEEKS = ["0", "4", "8", "12", "24"]
 KM_MONTHS = ["12", "24", "36", "48", "60"]
@@ -279,7 +281,8 @@ def _titration_table(titration):
     t6.add(["Thalidomide dose changes checked", _num(titration.get("dose_changes"))],
            [None, _linked(titration.get("dose_changes"), "titration.dose_changes")])
     for code, count in (titration.get("deviations") or {}).items():
-        t6.add([code, _num(count)], [None, _linked(count, f"titration.deviations.{code}")])
+        t6.add([str(catalogue.label(therapy_words.FINDINGS, code)), _num(count)],
+               [None, _linked(count, f"titration.deviations.{code}")])
     t6.add(["Overrides", _num(titration.get("overrides"))], [None, _linked(titration.get("overrides"), "titration.overrides")])
     return t6
 

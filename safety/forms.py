@@ -8,6 +8,7 @@ from django.utils import timezone
 from patients.forms import DateInput, iso_dates_only
 from safety.kinds import REMINDER_KINDS
 from safety.models import AdverseEvent
+from thalimon.forms import name_field_limits
 
 URGENT, ALERTS = "urgent", "alerts"
 
@@ -115,3 +116,7 @@ class DecisionForm(forms.Form):
         label="Clinical decision", min_length=10, max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "e.g. Thalidomide stopped on 2026-12-01, patient referred to obstetrics"}),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        name_field_limits(self)

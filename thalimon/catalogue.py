@@ -5,13 +5,13 @@ docs/architecture.md, "Words"). Plumbing: imports no app."""
 
 def label(catalogue, code):
     """The label of ``code`` in ``catalogue``; an unknown code reads as its words, never as an error."""
-    entry = catalogue.get(code)
+    entry = catalogue.get("" if code is None else code)
     return entry[0] if entry else str(code or "").replace("_", " ")
 
 
 def sentence(catalogue, code):
     """The sentence saying what ``code`` means; empty for an unknown code."""
-    entry = catalogue.get(code)
+    entry = catalogue.get("" if code is None else code)
     return entry[1] if entry else ""
 
 

@@ -1,5 +1,10 @@
+from decimal import Decimal
+
+from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.core.validators import DecimalValidator, MaxValueValidator, MinValueValidator
+from django.forms.utils import pretty_name
 from django.utils import timezone
 
 
@@ -41,3 +46,53 @@ def not_in_future(day, label):
     if day is not None and day > today:
         raise ValidationError(f"{label} cannot be in the future (today is {today:%Y-%m-%d}).", code="future")
     return day
+
+
+def _limit(validator):
+    value = validator.limit_value() if callable(validator.limit_value) else validator.limit_value
+    return format(Decimal(str(value)).normalize(), "f") if isinstance(value, (int, float, Decimal)) else str(value)
+
+
+def _range_text(low, high):
+    if low is not None and high is not None:
+        return f"from {low} to {high}"
+    return f"of at least {low}" if low is not None else f"of at most {high}"
+
+
+def name_field_limits(form):
+    """Number fields say which field is wrong and what it accepts ("Weight (kg): enter a
+    value from 1 to 400."), not Django's generic "Ensure this value is greater than or
+    equal to 0". The range is read from the field's own validators (form or model)."""
+    for name, field in form.fields.items():
+        label = str(field.label or pretty_name(name)).replace("%", "%%")
+        if isinstance(field, forms.CharField):
+            field.error_messages = {
+                **field.error_messages,
+                "min_length": f"{label}: write at least %(limit_value)d characters (now %(show_value)d).",
+                "max_length": f"{label}: at most %(limit_value)d characters (now %(show_value)d).",
+            }
+        if isinstance(field, forms.ChoiceField):
+            field.error_messages = {
+                **field.error_messages,
+                "invalid_choice": f"{label}: choose one of the options listed (“%(value)s” is not one).",
+            }
+        if not isinstance(field, (forms.IntegerField, forms.DecimalField, forms.FloatField)):
+            continue
+        low = next((_limit(v) for v in field.validators if isinstance(v, MinValueValidator)), None)
+        high = next((_limit(v) for v in field.validators if isinstance(v, MaxValueValidator)), None)
+        messages = {}
+        if low is not None or high is not None:
+            accepted = _range_text(low, high)
+            messages.update(min_value=f"{label}: enter a value {accepted}.", max_value=f"{label}: enter a value {accepted}.")
+            messages["invalid"] = f"{label}: enter a number {accepted}."
+        else:
+            messages["invalid"] = f"{label}: enter a number."
+        if isinstance(field, forms.IntegerField) and not isinstance(field, forms.DecimalField):
+            messages["invalid"] = messages["invalid"].replace("a number", "a whole number")
+        if any(isinstance(v, DecimalValidator) for v in field.validators) or isinstance(field, forms.DecimalField):
+            messages.update(
+                max_decimal_places=f"{label}: at most %(max)s decimal place(s).",
+                max_digits=f"{label}: at most %(max)s digits in total.",
+                max_whole_digits=f"{label}: at most %(max)s digits before the decimal point.",
+            )
+        field.error_messages = {**field.error_messages, **messages}

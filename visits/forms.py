@@ -12,6 +12,7 @@ from django.utils import timezone
 from patients.forms import DateInput, UnknownYesNo, iso_dates_only
 from patients.models import Diagnosis
 from thalimon.concurrency import VersionedEditMixin, expected_version_field
+from thalimon.forms import name_field_limits
 from visits import labs, records
 from visits.models import CDAI_COMPLICATIONS, Endoscopy, Visit
 
@@ -81,6 +82,7 @@ class LabValuesMixin:
         age = patient.age_on(timezone.localdate()) if patient else None
         for test in self.lab_tests:
             self.fields[f"lab_{test}"] = _lab_field(test, sex=sex, age_years=age)
+        name_field_limits(self)  # the lab fields name their unit and range when out of it
 
     def clean_lab_values(self):
         for test in self.lab_tests:
@@ -378,6 +380,7 @@ class EndoscopyForm(forms.ModelForm):
             "" if patient.ileocolic_resection
             else '<p class="form-text">Rutgeerts applies only after ileocolonic resection (none recorded).</p>'
         )
+        name_field_limits(self)  # the segment fields, added above, name their range too
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
