@@ -40,6 +40,8 @@ if (BASE_DIR / ".env").is_file():
     environ.Env.read_env(BASE_DIR / ".env")
 
 DEBUG = env.bool("DEBUG", default=False)
+# With DEBUG on, Django's technical error pages instead of the friendly ones (thalimon/errors.py).
+TECHNICAL_ERROR_PAGES = env.bool("TECHNICAL_ERROR_PAGES", default=False)
 
 if DEBUG:
     SECRET_KEY = env.str("SECRET_KEY", default="insecure-development-key-only-for-debug-mode")
@@ -95,6 +97,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Friendly 400/404/500 pages with DEBUG on too (thalimon/errors.py).
+    "thalimon.errors.FriendlyErrorPagesMiddleware",
     # Last, as django-axes asks.
     "axes.middleware.AxesMiddleware",
 ]
