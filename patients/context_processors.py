@@ -19,7 +19,8 @@ def patient_banner(request):
         "today": today,
         "age": patient.age_on(today),
         "show_identity": user.has_perm("patients.view_patient_identity"),
-        **therapy_banner(patient, as_of=today),
+        # A page that read the same facts already (the visit form) hands them over.
+        **(getattr(request, "banner_facts", None) or therapy_banner(patient, as_of=today)),
     }
     if user.has_perm("safety.view_reminder"):
         banner["due"] = patient_due_summary(patient)

@@ -122,6 +122,11 @@ KIND_ACTION_LABELS = {
     "neuropathy_review": "Record the neuropathy grade",
     "cumulative_dose_review": "Record the neurological review",
 }
+# Kinds whose action page is the visit form: the part the link opens (the review ticked).
+KIND_ACTION_PARTS = {
+    "neuropathy_review": "?part=safety#part-safety",
+    "cumulative_dose_review": "?part=review#part-safety",
+}
 # Urgent events: the one action that resolves each (stop = a 0 mg row on the dose page).
 URGENT_ACTION_LABELS = {
     "positive_pregnancy_test": "Record the next test",
@@ -162,4 +167,5 @@ def action_link(reminder, user=None):
     label = KIND_ACTION_LABELS.get(reminder.kind, page.label)
     if page.permission and user is not None and not user.has_perm(page.permission):
         return reverse(PATIENT_PAGE.url_name, args=[code]), CLINICIAN_ACTS
-    return reverse(page.url_name, args=[code]), label
+    part = KIND_ACTION_PARTS.get(reminder.kind, "") if page.url_name == "visits:create" else ""
+    return reverse(page.url_name, args=[code]) + part, label

@@ -18,7 +18,7 @@ from thalimon.history import save_with_history
 from thalimon.rules_config import rules_version
 from therapy import records
 from therapy.models import DoseChange, Drug, PregnancyTest, TherapyCourse
-from visits.actions import statuses_refresh
+from visits.actions import statuses_refresh, visit_record
 from visits.models import Visit
 
 # What the course page edits. The start (day 0 and the first dose) and the checklist facts
@@ -306,3 +306,33 @@ def contraception_confirm(*, actor, patient, date, contact, confirmed):
         statuses_refresh(patient)  # a new contact joins the patient's status series
     request_rescan(patient.pk)
     return visit
+
+
+def _part_refused(part, error):
+    """A refusal of one part of the visit, its fields named ``part:field`` for the page."""
+    if hasattr(error, "error_dict"):
+        return ValidationError({f"{part}:{field}": messages for field, messages in error.message_dict.items()})
+    return ValidationError({f"{part}:__all__": error.messages})
+
+
+@transaction.atomic
+def visit_with_decisions_record(*, actor, patient, lab_values=None, pregnancy_result=None, dose=None, **visit_fields):
+    """One visit and what the clinic decided at it, all or nothing: the visit (scores,
+    statuses, alerts), then its pregnancy test, then the dose decision dated the visit's
+    date — each through its own action, so the dose is checked (R3.5, R5) against the
+    neuropathy grade and the test just recorded, with its deviations and override. A
+    refusal of the test or the dose names its part (``pregnancy:field``, ``dose:field``)
+    and saves nothing. Returns (visit, test or None, dose row or None)."""
+    visit = visit_record(actor=actor, patient=patient, lab_values=lab_values, **visit_fields)
+    test = row = None
+    if pregnancy_result:
+        try:
+            test = pregnancy_test_record(actor=actor, patient=patient, date=visit.date, result=pregnancy_result)
+        except ValidationError as error:
+            raise _part_refused("pregnancy", error) from error
+    if dose:
+        try:
+            row = dose_change_record(actor=actor, patient=patient, date=visit.date, **dose)
+        except ValidationError as error:
+            raise _part_refused("dose", error) from error
+    return visit, test, row

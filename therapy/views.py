@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from patients.access import patient_view
 from thalimon.forms import run_action
+from thalimon.navigation import next_url
 from thalimon.rules_config import rule_settings
 from therapy import actions, records, selectors
 from therapy.forms import ContraceptionForm, DoseChangeForm, PregnancyTestForm, TherapyStartForm
@@ -75,7 +76,7 @@ def dose_change_view(request, patient):
             messages.success(
                 request, f"{row.get_drug_display()} {row.dose_mg.normalize():f} mg/day from {row.date:%Y-%m-%d} recorded{note}."
             )
-            return redirect("patients:detail", code=patient.code)
+            return redirect(next_url(request, patient.get_absolute_url()))
         messages.error(request, "The dose change was not recorded: see the reasons below.")
         _refusal_once(form, decision)
         # The service's refusals on the date (order, future) leave no verdict either.
@@ -86,6 +87,7 @@ def dose_change_view(request, patient):
         {
             "form": form,
             "patient": patient,
+            "next": next_url(request, ""),
             "decision": None if fields_invalid else decision,
             "fields_invalid": fields_invalid,
             **selectors.patient_dosing(patient),
@@ -139,7 +141,7 @@ def therapy_start_view(request, patient):
         )
         if row:
             messages.success(request, f"Thalidomide started at {row.dose_mg.normalize():f} mg/day on {row.date:%Y-%m-%d}.")
-            return redirect("patients:detail", code=patient.code)
+            return redirect(next_url(request, patient.get_absolute_url()))
     elif form.is_bound:
         start_date = form.cleaned_data.get("start_date") or start_date
     if request.method == "POST":
@@ -175,9 +177,9 @@ def pregnancy_test_create(request, patient):
                 )
             else:
                 messages.success(request, f"Negative pregnancy test of {test.date:%Y-%m-%d} recorded.")
-            return redirect("patients:detail", code=patient.code)
+            return redirect(next_url(request, patient.get_absolute_url()))
     return render(request, "visits/simple_form.html", {
-        "form": form, "patient": patient, "title": "Record a pregnancy test",
+        "form": form, "patient": patient, "next": next_url(request, ""), "title": "Record a pregnancy test",
         "intro": (
             f"Females of reproductive potential: before the start, then every "
             f"{pregnancy_rules.PREGNANCY_EARLY_INTERVAL_DAYS} days to day {pregnancy_rules.PREGNANCY_EARLY_UNTIL_DAY}, then every "
@@ -201,9 +203,9 @@ def contraception_create(request, patient):
                 messages.success(request, f"Contraception confirmed on {visit.date:%Y-%m-%d}.")
             else:
                 messages.error(request, "Contraception NOT confirmed: an urgent alert is raised for the clinician (R5.3).")
-            return redirect("patients:detail", code=patient.code)
+            return redirect(next_url(request, patient.get_absolute_url()))
     return render(request, "visits/simple_form.html", {
-        "form": form, "patient": patient, "title": "Record a contraception confirmation",
+        "form": form, "patient": patient, "next": next_url(request, ""), "title": "Record a contraception confirmation",
         "intro": (
             f"During therapy, through interruptions and for {rule_settings().contraception_period_days} days "
             "after the last dose (R5.3): females of reproductive potential two methods (one highly effective); "

@@ -13,6 +13,7 @@ from patients.forms import DateInput, UnknownYesNo, iso_dates_only
 from patients.models import Diagnosis
 from thalimon.concurrency import VersionedEditMixin, expected_version_field
 from thalimon.forms import name_field_limits
+from therapy.models import Drug
 from visits import labs, records
 from visits.models import CDAI_COMPLICATIONS, Endoscopy, Visit
 
@@ -161,19 +162,17 @@ class VisitForm(VersionedEditMixin, LabValuesMixin, forms.ModelForm):
         ]
 
         sections = self._score_sections(patient)
-        sections.append(Fieldset("Safety at this contact (R3.4, R5)", *self._safety_rows(patient)))
+        if not self.instance.pk:
+            self.fields["date"].initial = timezone.localdate()  # the clinic's today
+        sections.append(
+            Fieldset("Safety at this contact (R3.4, R5)", *self._safety_rows(patient), css_id="part-safety")
+        )
         sections.append(Fieldset("Laboratory results of the visit date (R12 units)", *self.lab_layout()))
         sections.append(Fieldset("Notes", Field("notes")))
         self.helper = FormHelper()
         self.helper.form_tag = False
-        self.helper.layout = Layout(
-            *sections,
-            Submit("save", "Save visit"),
-            HTML(
-                '<button type="submit" name="save_then_dose" value="1" class="btn btn-outline-primary ms-2">'
-                "Save visit and change dose</button>"
-            ),
-        )
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(*sections)  # the page adds the visit's other parts, then the buttons
 
     def _score_sections(self, patient):
         """The contact and the score fieldsets of the patient's diagnosis; the other
@@ -287,7 +286,7 @@ class VisitForm(VersionedEditMixin, LabValuesMixin, forms.ModelForm):
 
 
 class LabPanelForm(LabValuesMixin, forms.Form):
-    date = forms.DateField(label="Sample date", widget=DateInput())
+    date = forms.DateField(label="Sample date", widget=DateInput(), initial=timezone.localdate)
     lab_tests = list(labs.LAB_ORDER)
 
     def __init__(self, *args, patient=None, **kwargs):
@@ -336,6 +335,8 @@ class EndoscopyForm(forms.ModelForm):
 
     def __init__(self, *args, patient, **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.instance.pk:
+            self.fields["date"].initial = timezone.localdate()  # the clinic's today
         self.patient = patient
         self.instance.patient = patient
         iso_dates_only(self)
@@ -444,3 +445,64 @@ class EndoscopyForm(forms.ModelForm):
         data = {name: self.cleaned_data.get(name) for name in self.Meta.fields}
         data["cdeis_segments"] = self.cleaned_data["cdeis_segments"]
         return data
+
+
+# --- the one-visit workflow: what else the clinic records at this contact -----------------
+class VisitPregnancyTestForm(forms.Form):
+    """A pregnancy test done at the visit (its date is the visit's)."""
+
+    result = forms.ChoiceField(
+        label="Pregnancy test at this visit",
+        required=False,
+        choices=[("", "Not tested at this visit"), ("negative", "Negative"), ("positive", "Positive")],
+        help_text="A positive test stops thalidomide at once and alerts the clinician (R5.2).",
+    )
+
+
+class VisitDoseDecisionForm(forms.Form):
+    """A dose decision taken at the visit (dated the visit's date), checked by the same rules
+    as the dose page once the visit and its test are saved, in the same transaction."""
+
+    record = forms.BooleanField(
+        label="Record a dose decision with this visit", required=False,
+        help_text="Leave unticked to keep the current doses.",
+    )
+    drug = forms.ChoiceField(label="Drug", choices=Drug.choices, initial=Drug.THALIDOMIDE, required=False)
+    dose_mg = forms.DecimalField(
+        label="New dose (mg/day)", required=False, min_value=0, max_value=400, decimal_places=1,
+        help_text="0 = stop. Thalidomide: multiples of 25 mg (adult) or 12.5 mg (paediatric).",
+        error_messages={
+            "min_value": "New dose (mg/day): 0 (stop) or more.",
+            "max_value": "New dose (mg/day): at most 400 mg.",
+            "max_decimal_places": "New dose (mg/day): at most one decimal.",
+            "invalid": "New dose (mg/day): enter a number of mg, e.g. 50.",
+        },
+    )
+    reason = forms.CharField(label="Reason", max_length=200, required=False,
+                             help_text="e.g. scheduled step, neuropathy grade 1")
+    override_reason = forms.CharField(
+        label="Override reason (only if the rules refuse the change and it is clinically necessary)",
+        required=False, widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, drugs=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if drugs is not None:
+            self.fields["drug"].choices = [c for c in Drug.choices if c[0] in drugs]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("record"):
+            if cleaned.get("dose_mg") is None and "dose_mg" not in self.errors:
+                self.add_error("dose_mg", "New dose (mg/day): enter the dose decided, or untick the dose decision.")
+            if not cleaned.get("drug") and "drug" not in self.errors:
+                self.add_error("drug", "Drug: choose the drug of the dose decision.")
+        return cleaned
+
+    def decision(self):
+        """The dose change to record, or None when the box is unticked."""
+        if not self.cleaned_data.get("record"):
+            return None
+        data = self.cleaned_data
+        return {"drug": data["drug"], "dose_mg": data["dose_mg"], "reason": data["reason"],
+                "override_reason": data["override_reason"]}

@@ -1,16 +1,27 @@
 """Visit, lab and endoscopy pages. Short views: role, then object, then one action."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 
 from patients.access import patient_view
 from safety.selectors import lab_alert_messages
 from thalimon.forms import run_action
 from thalimon.history import history_entries
-from therapy.models import DoseChange, Drug
+from thalimon.navigation import next_url
+from therapy import actions as therapy_actions
+from therapy import selectors as therapy_selectors
+from therapy.models import Drug
 from visits import actions, selectors
-from visits.forms import EndoscopyForm, LabPanelForm, VisitForm
+from visits.forms import (
+    EndoscopyForm,
+    LabPanelForm,
+    VisitDoseDecisionForm,
+    VisitForm,
+    VisitPregnancyTestForm,
+)
 from visits.models import Endoscopy, Visit
 
 
@@ -19,15 +30,6 @@ def _visit_fields(form, *, with_version=False):
     if not with_version:
         fields.pop("expected_version", None)
     return fields
-
-
-def _after_visit_save(request, visit):
-    """The visit form ends with the dose decision when the clinician asks for it."""
-    if "save_then_dose" in request.POST and request.user.has_perm("therapy.add_dosechange"):
-        has_thalidomide = DoseChange.objects.filter(patient=visit.patient, drug=Drug.THALIDOMIDE).exists()
-        target = "therapy:dose_change" if has_thalidomide else "therapy:therapy_start"
-        return redirect(target, code=visit.patient.code)
-    return redirect("visits:detail", pk=visit.pk)
 
 
 def _saved_message(request, patient, saved_text, day):
@@ -40,25 +42,83 @@ def _saved_message(request, patient, saved_text, day):
         messages.success(request, saved_text)
 
 
+# The parts of the visit form a link may open (reminders and the patient page link to them).
+VISIT_PARTS = {"safety", "review", "pregnancy", "dose"}
+
+
+def _visit_parts(request, patient, facts):
+    """The visit's other parts this user may record: a woman's pregnancy test, the dose
+    decision (prefilled with the suggested step once it is allowed)."""
+    data = request.POST or None
+    parts = {}
+    if patient.sex == "F" and request.user.has_perm("therapy.add_pregnancytest"):
+        parts["pregnancy"] = VisitPregnancyTestForm(data, prefix="pregnancy")
+    if request.user.has_perm("therapy.add_dosechange"):
+        initial = {}
+        suggestion = facts.get("suggestion")
+        today = timezone.localdate()
+        if suggestion and suggestion.dose_mg and suggestion.allowed_from and suggestion.allowed_from <= today:
+            initial = {"drug": Drug.THALIDOMIDE, "dose_mg": suggestion.dose_mg, "reason": "scheduled step"}
+        # Thalidomide is started only by the start-of-therapy checklist (R3.1).
+        drugs = None if facts.get("thal_current") is not None else [Drug.AZATHIOPRINE]
+        if drugs:
+            initial["drug"] = Drug.AZATHIOPRINE
+        parts["dose"] = VisitDoseDecisionForm(data, prefix="dose", initial=initial, drugs=drugs)
+    return parts
+
+
+def _route_refusal(error, form, parts):
+    """A refusal names its part (``dose:dose_mg``); the visit's own fields have no prefix."""
+    for key, errors in error.message_dict.items():
+        part_name, _, field = key.rpartition(":")
+        target = parts.get(part_name, form)
+        target.add_error(field if field in target.fields else None, errors)
+
+
+def _visit_saved(request, patient, visit, test, row):
+    text = [f"Visit of {visit.date:%Y-%m-%d} saved."]
+    if test is not None and test.result == "negative":
+        text.append("Negative pregnancy test recorded.")
+    if row is not None:
+        note = " with an override" if row.override_reason else ""
+        text.append(f"{row.get_drug_display()} {row.dose_mg.normalize():f} mg/day from {row.date:%Y-%m-%d} recorded{note}.")
+    _saved_message(request, patient, " ".join(text), visit.date)
+    if test is not None and test.result == "positive":
+        messages.error(request, f"POSITIVE pregnancy test of {test.date:%Y-%m-%d} recorded: thalidomide must stop "
+                                "now; the clinician is alerted (R5.2).")
+
+
 @patient_view("visits.add_visit")
 def visit_create(request, patient):
-    form = VisitForm(request.POST or None, patient=patient)
-    if request.method == "POST" and form.is_valid():
-        visit = run_action(
-            form,
-            lambda: actions.visit_record(
-                actor=request.user, patient=patient, lab_values=form.lab_values(), **_visit_fields(form)
-            ),
-        )
-        if visit:
-            _saved_message(request, patient, f"Visit of {visit.date:%Y-%m-%d} saved.", visit.date)
-            return _after_visit_save(request, visit)
+    """One visit and what was decided at it: CDAI, labs, safety questions (neuropathy,
+    neurological review, contraception), the pregnancy test and the dose decision, saved
+    together or not at all."""
+    today = timezone.localdate()
+    part = request.GET.get("part") if request.GET.get("part") in VISIT_PARTS else ""
+    facts = therapy_selectors.patient_banner(patient, as_of=today)
+    request.banner_facts = facts  # the banner on this page reads the same facts
+    form = VisitForm(request.POST or None, patient=patient,
+                     initial={"neurological_review": True} if part == "review" else None)
+    parts = _visit_parts(request, patient, facts)
+    if request.method == "POST" and all([form.is_valid(), *[p.is_valid() for p in parts.values()]]):
+        try:
+            visit, test, row = therapy_actions.visit_with_decisions_record(
+                actor=request.user, patient=patient, lab_values=form.lab_values(), **_visit_fields(form),
+                pregnancy_result=parts["pregnancy"].cleaned_data["result"] if "pregnancy" in parts else None,
+                dose=parts["dose"].decision() if "dose" in parts else None,
+            )
+        except ValidationError as error:
+            _route_refusal(error, form, parts)
+        else:
+            _visit_saved(request, patient, visit, test, row)
+            return redirect(next_url(request, reverse("visits:detail", args=[visit.pk])))
     if request.method == "POST":
-        messages.error(request, "The visit was not saved: please correct the fields marked below.")
+        messages.error(request, "Nothing was saved: please correct the fields marked below.")
     return render(
         request,
         "visits/visit_form.html",
-        {"form": form, "patient": patient, "visit": None, "cdai_result": selectors.cdai_preview(patient, form)},
+        {"form": form, "patient": patient, "visit": None, "parts": parts, "part": part, "facts": facts,
+         "next": next_url(request, ""), "cdai_result": selectors.cdai_preview(patient, form)},
     )
 
 
@@ -78,7 +138,7 @@ def visit_edit(request, visit):
         )
         if saved:
             _saved_message(request, patient, f"Visit of {saved.date:%Y-%m-%d} saved.", saved.date)
-            return _after_visit_save(request, saved)
+            return redirect(next_url(request, reverse("visits:detail", args=[saved.pk])))
     if request.method == "POST":
         messages.error(request, "Nothing was saved: please correct the fields marked below.")
     return render(
@@ -131,10 +191,10 @@ def lab_create(request, patient):
             day = form.cleaned_data["date"]
             count = f"{len(saved)} result{'s' if len(saved) != 1 else ''}"
             _saved_message(request, patient, f"{count} of {day:%Y-%m-%d} saved.", day)
-            return redirect("patients:detail", code=patient.code)
+            return redirect(next_url(request, patient.get_absolute_url()))
     if request.method == "POST":
         messages.error(request, "No result was saved: please correct the fields marked below.")
-    return render(request, "visits/lab_form.html", {"form": form, "patient": patient})
+    return render(request, "visits/lab_form.html", {"form": form, "patient": patient, "next": next_url(request, "")})
 
 
 def _endoscopy_form_page(request, patient, endoscopy, save):
@@ -143,10 +203,11 @@ def _endoscopy_form_page(request, patient, endoscopy, save):
         saved = run_action(form, lambda: save(form.service_fields()))
         if saved:
             messages.success(request, f"Endoscopy of {saved.date:%Y-%m-%d} saved.")
-            return redirect("patients:detail", code=patient.code)
+            return redirect(next_url(request, patient.get_absolute_url()))
     if request.method == "POST":
         messages.error(request, "The endoscopy was not saved: please correct the fields marked below.")
-    return render(request, "visits/endoscopy_form.html", {"form": form, "patient": patient, "endoscopy": endoscopy})
+    return render(request, "visits/endoscopy_form.html",
+                  {"form": form, "patient": patient, "endoscopy": endoscopy, "next": next_url(request, "")})
 
 
 @patient_view("visits.add_endoscopy")

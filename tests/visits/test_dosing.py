@@ -198,16 +198,6 @@ def test_nurse_records_a_pregnancy_test(client, make_patient, nurse):
     assert woman.pregnancy_tests.get().recorded_by == nurse
 
 
-def test_visit_form_ends_with_the_dose_decision(client, man, clinician):
-    start(man, clinician)
-    client.force_login(clinician)
-    response = client.post(
-        reverse("visits:create", args=[man.code]),
-        {"date": TODAY.isoformat(), "contact": "clinic", "neuropathy_grade": "0", "save_then_dose": "1"},
-    )
-    assert response.status_code == 302 and response.url == reverse("therapy:dose_change", args=[man.code])
-
-
 # --- regressions from the second read of the dosing code -----------------------------
 def test_a_pregnancy_test_result_is_never_overwritten(make_patient, nurse):
     woman = make_patient(code="GI-0802", sex="F")
