@@ -1,5 +1,6 @@
 # ThaliMon: two commands on a fresh machine.
-#   make demo   install, migrate, seed the demo, serve on http://127.0.0.1:8000 (SQLite, no service needed)
+#   make demo   install, migrate, seed the demo, serve on http://127.0.0.1:8000 (SQLite, no service needed;
+#               HOST=... PORT=... to change; Ctrl-C, or make stop from another shell, stops it)
 #   make test   install and run the whole suite against PostgreSQL and Redis
 
 PYTHON ?= python3
@@ -13,7 +14,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/thalimon
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: demo test bench install install-test serve migrate lint clean
+.PHONY: demo stop test bench install install-test serve migrate lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +36,10 @@ demo: install
 	DEBUG=1 THALIMON_DEMO=1 $(PY) manage.py seed_demo
 	HOST=$(HOST) PORT=$(PORT) ./scripts/demo-serve.sh
 
+# Stop a demo running in the background (`make demo &`): its server and its worker.
+stop:
+	./scripts/demo-serve.sh stop
+
 test: install-test
 	DEBUG=1 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CELERY_TASK_ALWAYS_EAGER=1 \
 		$(VENV)/bin/pytest $(PYTEST_ARGS)
@@ -45,6 +50,7 @@ bench: install-test
 	rm -f var/bench/results.jsonl
 	cd bench && DEBUG=1 CELERY_TASK_ALWAYS_EAGER=1 ../$(PY) scan_reminders.py
 	cd bench && DEBUG=1 CELERY_TASK_ALWAYS_EAGER=1 ../$(PY) pages.py
+	cd bench && DEBUG=1 CELERY_TASK_ALWAYS_EAGER=1 ../$(PY) page_weight.py
 	cd bench && DEBUG=1 CELERY_TASK_ALWAYS_EAGER=1 ../$(PY) report_timings.py
 	cd bench && DEBUG=1 CELERY_TASK_ALWAYS_EAGER=1 ../$(PY) import_datasheet.py
 	cd bench && DEBUG=1 CELERY_TASK_ALWAYS_EAGER=1 ../$(PY) load.py

@@ -18,6 +18,9 @@
 |                     | S3_ENDPOINT_URL, S3_REGION, S3_PREFIX,    |
 |                     | S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY)   |
 | MEDIA_ROOT          | <project>/var/media                       |
+| COLLECTED_STATIC    | on when DEBUG is off (the demo sets it):  |
+|                     | hashed, compressed collectstatic files    |
+| TECHNICAL_ERROR_PAGES | off: friendly error pages with DEBUG on |
 """
 
 import os
@@ -251,8 +254,13 @@ STATICFILES_FINDERS = [
 ]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
-WHITENOISE_USE_FINDERS = DEBUG
-WHITENOISE_AUTOREFRESH = DEBUG
+# Collected: `collectstatic` has written hashed, gzip- and brotli-compressed copies to
+# STATIC_ROOT and whitenoise serves those (thalimon/staticstorage.py). Always with DEBUG
+# off; the demo asks for it with DEBUG on (scripts/demo-serve.sh collects first). Otherwise
+# (the tests, a development server) the source files are served as they are, uncompressed.
+COLLECTED_STATIC = not DEBUG or env.bool("COLLECTED_STATIC", default=False)
+WHITENOISE_USE_FINDERS = not COLLECTED_STATIC
+WHITENOISE_AUTOREFRESH = not COLLECTED_STATIC
 # Uploaded datasheets: web and worker reach them only through Django's storage API.
 # One host: a folder both share (MEDIA_ROOT; a named volume in docker-compose.yml).
 # Several hosts: UPLOAD_STORAGE=s3 and an S3-compatible bucket (django-storages).
@@ -280,9 +288,9 @@ STORAGES = {
     "default": _UPLOADS,
     "staticfiles": {
         "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "thalimon.staticstorage.CollectedStaticFilesStorage"
+            if COLLECTED_STATIC
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }
@@ -322,12 +330,15 @@ REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL) or "filesystem://"
 if CELERY_BROKER_URL == "filesystem://":
     _celery_dir = VAR_DIR / "celery"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_celery_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_celery_dir / "queue"),
         "data_folder_out": str(_celery_dir / "queue"),
         "processed_folder": str(_celery_dir / "processed"),
+        # The exchange tables (kombu's default is ./control, in whatever folder the
+        # process started from).
+        "control_folder": str(_celery_dir / "control"),
         "store_processed": False,
     }
 # Task results: nothing reads them, so none are stored (a result store that is down
