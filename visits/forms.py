@@ -367,14 +367,17 @@ class EndoscopyForm(forms.ModelForm):
                 label="Ulcerated (cm, 0–10)", required=False, min_value=0, max_value=10, decimal_places=1,
                 initial=seg.get("ulcerated_cm"),
             )
+            # One row per segment, a group named after it; the segment's name and its "Explored"
+            # box share a column, so no label overlaps the ulceration boxes at any width.
             segment_rows.append(
                 Row(
-                    Column(HTML(f'<p class="fw-semibold mt-md-4 mb-1">{label}</p>'), css_class="col-md-2"),
-                    Column(f"{name}_explored", css_class="col-md-1 pt-md-4"),
-                    Column(f"{name}_deep", f"{name}_superficial", css_class="col-md-3 pt-md-3"),
-                    Column(f"{name}_involved", css_class="col-md-3"),
-                    Column(f"{name}_ulcerated", css_class="col-md-3"),
-                    css_class="border-bottom mb-2",
+                    Column(HTML(f'<p class="fw-semibold mb-1 mt-md-2" id="segment-{name}">{label}</p>'),
+                           f"{name}_explored", css_class="col-12 col-md-3"),
+                    Column(f"{name}_deep", f"{name}_superficial", css_class="col-12 col-md-3 pt-md-2"),
+                    Column(f"{name}_involved", css_class="col-6 col-md-3"),
+                    Column(f"{name}_ulcerated", css_class="col-6 col-md-3"),
+                    css_class="border-bottom mb-2 pt-1 segment-row",
+                    role="group", aria_labelledby=f"segment-{name}",
                 )
             )
         rutgeerts_note = (

@@ -3,13 +3,14 @@
 // changes size (window resize, a column layout that wraps, a font that loads late).
 (function () {
   "use strict";
+  var printing = false;  // while printing, charts keep the printed width (printLayout)
   var CONFIG = {displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"]};
 
   function follow(el) {
     if (typeof ResizeObserver === "undefined") { return; }  // responsive: true still follows the window
     var width = el.clientWidth, pending = null;
     new ResizeObserver(function () {
-      if (el.clientWidth === width) { return; }
+      if (el.clientWidth === width || printing) { return; }
       width = el.clientWidth;
       if (pending) { window.cancelAnimationFrame(pending); }
       pending = window.requestAnimationFrame(function () {
@@ -34,4 +35,20 @@
     });
   }
   document.addEventListener("DOMContentLoaded", draw);
+
+  // Print: each chart is drawn to the printed column's width (A4 less the margins, about
+  // 670 px; the browser lays the page out for paper only after "beforeprint"), then back.
+  var PRINT_WIDTH = 670;
+  function printLayout(on) {
+    printing = on;
+    if (typeof Plotly === "undefined") { return; }
+    document.querySelectorAll("[data-plotly-figure][data-rendered]").forEach(function (el) {
+      Plotly.relayout(el, on ? {autosize: false, width: PRINT_WIDTH} : {autosize: true, width: null});
+    });
+  }
+  window.addEventListener("beforeprint", function () { printLayout(true); });
+  window.addEventListener("afterprint", function () { printLayout(false); });
+  if (window.matchMedia) {  // emulated print media (a PDF made by a browser driver) too
+    window.matchMedia("print").addEventListener("change", function (event) { printLayout(event.matches); });
+  }
 })();
