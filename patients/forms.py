@@ -5,7 +5,8 @@ from crispy_forms.layout import HTML, Column, Fieldset, Layout, Row, Submit
 from django import forms
 from django.contrib.auth import get_user_model
 
-from patients.models import Diagnosis, Patient
+from patients.models import IDENTITY_FIELDS, Diagnosis, Patient
+from patients.selectors import LIST_FILTERS, LIST_SORTS
 from thalimon.concurrency import VersionedEditMixin, expected_version_field
 from thalimon.forms import name_field_limits
 from thalimon.roles import CLINICIAN, NURSE
@@ -69,6 +70,7 @@ class PatientForm(VersionedEditMixin, forms.ModelForm):
         fields = [
             "code",
             "full_name",
+            "phone",
             "sex",
             "birth_date",
             "height_cm",
@@ -121,7 +123,8 @@ class PatientForm(VersionedEditMixin, forms.ModelForm):
         self.fields["expected_version"].initial = self.instance.version
         iso_dates_only(self)
         if not show_identity:
-            del self.fields["full_name"]
+            for name in IDENTITY_FIELDS:
+                del self.fields[name]
         if self.instance.pk:
             # The code is the key that datasheets and reminders use; it is not renamed here.
             self.fields["code"].disabled = True
@@ -134,12 +137,12 @@ class PatientForm(VersionedEditMixin, forms.ModelForm):
 
 def patient_layout(*, show_identity):
     """The patient form's sections (names only for the roles that may see them)."""
-    identity = ["code"] + (["full_name"] if show_identity else [])
+    identity = [("code", "col-md-3"), *([("full_name", "col-md-5"), ("phone", "col-md-4")] if show_identity else [])]
     return Layout(
         "expected_version",
         Fieldset(
             "Identity",
-            Row(*[Column(name, css_class="col-md-6") for name in identity]),
+            Row(*[Column(name, css_class=css) for name, css in identity]),
             Row(
                 Column("sex", css_class="col-md-3"),
                 Column("birth_date", css_class="col-md-3"),
@@ -210,6 +213,19 @@ class PatientSearchForm(forms.Form):
         choices=[("", "All diagnoses"), *Diagnosis.choices],
         widget=forms.Select(attrs={"class": "form-select"}),
     )
+    show = forms.ChoiceField(
+        label="Show", required=False, choices=[("", "All patients"), *LIST_FILTERS.items()],
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
+    seen_on = forms.DateField(label="Seen on", required=False, widget=DateInput(attrs={"class": "form-control"}))
+    sort = forms.ChoiceField(label="Sort by", required=False, widget=forms.Select(attrs={"class": "form-select"}))
+
+    def __init__(self, *args, show_identity=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        iso_dates_only(self)
+        self.fields["sort"].choices = [
+            (key, label) for key, (label, _) in LIST_SORTS.items() if show_identity or key != "name"
+        ]
 
 
 __all__ = ["PatientForm", "PatientSearchForm", "Diagnosis"]

@@ -86,6 +86,16 @@ PATIENT_CODE_VALIDATOR = RegexValidator(
         "letter or digit (a pseudonymous code, not a name)."
     ),
 )
+# Shown, edited and searched only by the roles that may see names
+# (patients.view_patient_identity); never in logs, emails, exports or datasheets.
+IDENTITY_FIELDS = ("full_name", "phone")
+# A phone number as people write it: digits with spaces, dashes, dots, brackets and an
+# optional leading "+"; 6 to 20 digits in all.
+PHONE_VALIDATOR = RegexValidator(
+    r"^\+?\(?(?:[0-9][ ().-]*){6,20}$",
+    message="Contact phone: digits, with spaces, dashes or brackets and an optional leading +, 6–20 digits "
+    "(e.g. +44 20 7946 0000).",
+)
 
 
 class PatientQuerySet(models.QuerySet):
@@ -124,6 +134,13 @@ class Patient(models.Model):
         max_length=200,
         blank=True,
         help_text="Optional. Shown only to the care team (clinicians and nurses).",
+    )
+    phone = models.CharField(
+        "contact phone",
+        max_length=32,
+        blank=True,
+        validators=[PHONE_VALIDATOR],
+        help_text="Optional. Shown only to the roles that see names; never in logs, emails or exports.",
     )
     sex = models.CharField(max_length=1, choices=Sex.choices)
     birth_date = models.DateField("birth date")

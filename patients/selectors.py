@@ -1,8 +1,17 @@
 """Reads about patients for pages (HackSoft-style selectors)."""
 
+from datetime import timedelta
+
+from django.db.models import Exists, F, OuterRef, Subquery
+
+from patients.models import IDENTITY_FIELDS
+from safety import schedule
+from safety.models import OPEN_STATES, URGENT_TIERS, Alert, Reminder
 from thalimon.history import history_entries
 from thalimon.rules_config import rule_settings
+from therapy.models import DoseChange, Drug
 from visits import outcomes
+from visits.models import Contact, Visit
 
 
 def relapse_risk_flags(patient):
@@ -17,5 +26,64 @@ def relapse_risk_flags(patient):
 
 
 def patient_history(patient, *, show_identity):
-    hidden = () if show_identity else ("full_name",)
+    hidden = () if show_identity else IDENTITY_FIELDS
     return history_entries(patient.history.all(), hidden_fields=hidden)
+
+
+# --- the clinic columns of the patient list and the inbox ----------------------------------
+# Each a correlated subquery on an indexed (patient, …) key, so a page costs one query
+# whatever its length (no query a row): DoseChange (patient, drug, date), Visit
+# (patient, date), Reminder (patient, state), Alert's partial index of open urgent events.
+def clinic_columns(patient_ref, today):
+    """Annotations for the rows of patients (``patient_ref`` = "pk") or of their reminders
+    ("patient_id"): current thalidomide and azathioprine doses, the latest clinic visit and
+    outcome status, the earliest open reminder (date and kind), any open urgent event."""
+    patient = OuterRef(patient_ref)
+
+    def dose(drug):
+        rows = DoseChange.objects.filter(patient=patient, drug=drug, date__lte=today).order_by("-date", "-pk")
+        return Subquery(rows.values("dose_mg")[:1])
+
+    clinic = Visit.objects.filter(patient=patient, contact=Contact.CLINIC, date__lte=today).order_by("-date", "-pk")
+    scored = clinic.exclude(clinical_status="")
+    reminders = Reminder.objects.filter(patient=patient, state__in=OPEN_STATES).order_by("due", "pk")
+    return {
+        "thal_dose": dose(Drug.THALIDOMIDE),
+        "aza_dose": dose(Drug.AZATHIOPRINE),
+        "last_visit": Subquery(clinic.values("date")[:1]),
+        "last_status": Subquery(scored.values("clinical_status")[:1]),
+        "last_status_date": Subquery(scored.values("date")[:1]),
+        "next_due": Subquery(reminders.values("due")[:1]),
+        "next_due_kind": Subquery(reminders.values("kind")[:1]),
+        "has_urgent": Exists(Alert.objects.filter(patient=patient, tier__in=URGENT_TIERS, resolved_at__isnull=True)),
+    }
+
+
+# Filters of the patient list: (label, what a patient must have).
+LIST_FILTERS = {
+    "due_week": "Due this week",
+    "overdue": "Overdue",
+    "urgent": "Urgent",
+}
+# Sorts of the patient list: key -> (label, order); names only for the roles that see them.
+LIST_SORTS = {
+    "code": ("Code", ("code",)),
+    "name": ("Name", ("full_name", "code")),
+    "last_visit": ("Last visit (latest first)", (F("last_visit").desc(nulls_last=True), "code")),
+    "next_due": ("Next due (soonest first)", (F("next_due").asc(nulls_last=True), "code")),
+}
+
+
+def patient_rows(patients, *, today, show=None, seen_on=None, sort="code"):
+    """The patient list's rows: ``patients`` with the clinic columns, filtered (``show`` one
+    of LIST_FILTERS; ``seen_on``: a clinic visit that day) and sorted (LIST_SORTS)."""
+    rows = patients.annotate(**clinic_columns("pk", today))
+    if show == "due_week":
+        rows = rows.filter(next_due__lte=today + timedelta(days=7))
+    elif show == "overdue":
+        rows = rows.filter(next_due__lt=schedule.overdue_before(today))
+    elif show == "urgent":
+        rows = rows.filter(has_urgent=True)
+    if seen_on:
+        rows = rows.filter(Exists(Visit.objects.filter(patient=OuterRef("pk"), contact=Contact.CLINIC, date=seen_on)))
+    return rows.order_by(*LIST_SORTS.get(sort, LIST_SORTS["code"])[1])

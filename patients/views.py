@@ -29,11 +29,15 @@ def _can_see_identity(user):
 
 @require_permission("patients.view_patient")
 def patient_list(request):
+    """Patients with their doses, last visit and status, next due and urgent events, in one
+    query a page (the columns are subqueries on indexed keys: patients.selectors)."""
     show_identity = _can_see_identity(request.user)
-    form = PatientSearchForm(request.GET or None)
+    form = PatientSearchForm(request.GET or None, show_identity=show_identity)
     # The care team is fetched for the page's rows only (prefetch): a join before the
     # sort made PostgreSQL join every match when a search matches thousands.
     patients = Patient.objects.visible_to(request.user).prefetch_related("responsible_clinician", "responsible_nurse")
+    today = timezone.localdate()
+    options = {"today": today}
     if form.is_valid():
         query = form.cleaned_data["q"].strip()
         if query:
@@ -43,12 +47,16 @@ def patient_list(request):
             patients = patients.filter(match)
         if form.cleaned_data["diagnosis"]:
             patients = patients.filter(diagnosis=form.cleaned_data["diagnosis"])
-    page = Paginator(patients.order_by("code"), PAGE_SIZE).get_page(request.GET.get("page"))
-    today = timezone.localdate()
+        options.update(show=form.cleaned_data["show"], seen_on=form.cleaned_data["seen_on"],
+                       sort=form.cleaned_data["sort"] or "code")
+    page = Paginator(selectors.patient_rows(patients, **options), PAGE_SIZE).get_page(request.GET.get("page"))
     for patient in page:
         patient.age = patient.age_on(today)
     querystring = request.GET.copy()
     querystring.pop("page", None)
+    sort_links = request.GET.copy()
+    sort_links.pop("page", None)
+    sort_links.pop("sort", None)
     return render(
         request,
         "patients/patient_list.html",
@@ -57,6 +65,9 @@ def patient_list(request):
             "page": page,
             "show_identity": show_identity,
             "querystring": querystring.urlencode(),
+            "sort_query": sort_links.urlencode(),
+            "sort": options.get("sort", "code"),
+            "today": today,
         },
     )
 
@@ -153,7 +164,13 @@ def course_edit(request, patient):
 
 @patient_view("patients.view_patient")
 def patient_history(request, patient):
-    entries = selectors.patient_history(patient, show_identity=_can_see_identity(request.user))
+    """Every change to the patient's clinical record, newest first, one kind at a time on request."""
+    kind = request.GET.get("kind") if request.GET.get("kind") in selectors.HISTORY_KINDS else ""
+    entries = selectors.patient_full_history(patient, show_identity=_can_see_identity(request.user), kind=kind)
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return render(
-        request, "patients/patient_history.html", {"patient": patient, "entries": entries}
+        request,
+        "patients/patient_history.html",
+        {"patient": patient, "entries": page, "page": page, "kind": kind,
+         "kinds": [(key, label) for key, (label, _model, _name) in selectors.HISTORY_KINDS.items()]},
     )

@@ -11,6 +11,8 @@ from safety.models import AdverseEvent
 from thalimon.forms import name_field_limits
 
 URGENT, ALERTS = "urgent", "alerts"
+# How the inbox orders the rows of each section (oldest due first by default).
+INBOX_SORTS = {"": "Due date", "code": "Patient code", "last_visit": "Last visit (longest ago first)"}
 
 
 class InboxFilterForm(forms.Form):
@@ -25,6 +27,10 @@ class InboxFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "e.g. DEMO-004"}),
     )
     mine = forms.BooleanField(label="Only my patients", required=False)
+    sort = forms.ChoiceField(
+        label="Sort each section by", required=False, choices=list(INBOX_SORTS.items()),
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
 
 
 class AdverseEventForm(forms.ModelForm):

@@ -1,11 +1,12 @@
 """Nurse inbox, reminder actions, alert acknowledgement, adverse events."""
 
+import re
 from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import connections
-from django.db.models import CharField, Count, Q, Value
+from django.db.models import CharField, Count, F, Q, Value
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
 from patients.access import patient_view
+from patients.selectors import clinic_columns
 from safety import actions, policy, schedule
 from safety.forms import (
     ALERTS,
@@ -39,16 +41,29 @@ INBOX_ROW_FIELDS = (
     "kind", "due", "subject", "reason", "action", "state", "patient__code",
     "escalated_to__username", "escalated_to__first_name", "escalated_to__last_name",
 )
+# Shown (and read) only for the roles that may see names.
+INBOX_IDENTITY_FIELDS = ("patient__full_name", "patient__phone")
+# Each section's order: oldest due first (the partial index of open reminders), or as chosen.
+SECTION_ORDER = {
+    "": ("due", "pk"),
+    "code": ("patient__code", "due", "pk"),
+    "last_visit": (F("last_visit").asc(nulls_first=True), "due", "pk"),
+}
+
+
+def _show_identity(user):
+    return user.has_perm("patients.view_patient_identity")
 
 
 def _inbox_queryset(request, form):
     today = timezone.localdate()
+    fields = INBOX_ROW_FIELDS + (INBOX_IDENTITY_FIELDS if _show_identity(request.user) else ())
     reminders = (
         workable_reminders(request.user, today)
         .filter(due__lte=today + timedelta(days=7))
         .select_related("patient", "escalated_to")
         # Only what a row shows: a patient row has some forty columns.
-        .only(*INBOX_ROW_FIELDS)
+        .only(*fields)
         # Oldest due first; (due, pk) follows the partial index of open reminders.
         .order_by("due", "pk")
     )
@@ -60,6 +75,10 @@ def _inbox_queryset(request, form):
             reminders = reminders.filter(kind=kind)
         reminders = _common_filters(request, form, reminders, Q(escalated_to=request.user))
     return reminders
+
+
+def _sort(form):
+    return form.cleaned_data.get("sort", "") if form.is_valid() else ""
 
 
 def _common_filters(request, form, rows, also_mine):
@@ -86,6 +105,8 @@ def _alert_querysets(request, form):
     return urgent, review
 
 
+# An anchor a redirect may carry back (a section or row id of the inbox).
+SAFE_ANCHOR = re.compile(r"[a-z][a-z0-9-]{0,40}")
 # Rows per section (and alerts) before "Show more": the oldest first, with each total.
 INBOX_PAGE = 10
 
@@ -113,13 +134,18 @@ def inbox(request):
         url_pattern(name) for name in ("patients:detail", "safety:reminder_detail", "safety:reminder_acknowledge")
     )
     shown = {key: _pages_shown(request, key) for key in windows}
-    sections = _section_rows(reminders, windows, {key: INBOX_PAGE * shown[key] for key in windows if totals[key]})
+    limits = {key: INBOX_PAGE * shown[key] for key in windows if totals[key]}
+    # The rows shown carry the patient's doses, last visit and status (subqueries on indexed
+    # keys, in the same query; the counts above do without them).
+    shown_rows = reminders.annotate(**clinic_columns("patient_id", today)).order_by(*SECTION_ORDER[_sort(form)])
+    sections = _section_rows(shown_rows, windows, limits, _section_key(_sort(form)))
     more = {}
     for key, rows in sections.items():
         for reminder in rows:
             reminder.link, reminder.link_label = action_link(reminder, request.user)
             reminder.patient_url = patient_url(reminder.patient.code)
-            reminder.actions_url = f"{detail_url(reminder.pk)}?{urlencode({'next': next_url})}"
+            reminder.section = key
+            reminder.actions_url = f"{detail_url(reminder.pk)}?{urlencode({'next': next_url, 'anchor': f'section-{key}'})}"
             reminder.acknowledge_url = acknowledge_url(reminder.pk)
         if totals[key] > len(rows):
             params = request.GET.copy()
@@ -135,7 +161,8 @@ def inbox(request):
          "alert_total": alert_total, "page_size": INBOX_PAGE, "urgent": urgent_rows, "urgent_total": urgent_total,
          "urgent_hidden": _urgent_hidden(request, form, urgent_total),
          "can_acknowledge": request.user.has_perm("safety.change_alert"),
-         "today": today, "can_work": request.user.has_perm("safety.work_reminder"), "next_url": next_url},
+         "today": today, "can_work": request.user.has_perm("safety.work_reminder"), "next_url": next_url,
+         "show_identity": _show_identity(request.user)},
     )
 
 
@@ -172,8 +199,18 @@ def _urgent_hidden(request, form, shown):
     return _common_filters(request, form, open_urgent(request.user), Q(pk__in=[])).count()
 
 
-def _section_rows(reminders, windows, limits):
-    """The first ``limits[key]`` reminders of each section, oldest due first. On PostgreSQL
+def _section_key(sort):
+    """The Python order of a section's rows, the same as SECTION_ORDER's (a union does not
+    keep its parts' order)."""
+    if sort == "code":
+        return lambda r: (r.patient.code, r.due, r.pk)
+    if sort == "last_visit":
+        return lambda r: (r.last_visit is not None, r.last_visit or r.due, r.due, r.pk)
+    return lambda r: (r.due, r.pk)
+
+
+def _section_rows(reminders, windows, limits, order):
+    """The first ``limits[key]`` reminders of each section, in ``order``. On PostgreSQL
     one query (UNION ALL of the sections, each an index scan of open reminders by due);
     where the database cannot limit the parts of a union (SQLite), a query a section."""
     parts = {
@@ -189,7 +226,7 @@ def _section_rows(reminders, windows, limits):
     for reminder in rows:
         sections[reminder.section].append(reminder)
     for rows in sections.values():
-        rows.sort(key=lambda r: (r.due, r.pk))  # a union does not promise the parts' order
+        rows.sort(key=order)  # a union does not promise the parts' order
     return sections
 
 
@@ -200,12 +237,13 @@ def _pages_shown(request, key):
         return 1
 
 
-def _safe_next(request, value):
-    """Back to the inbox view the nurse came from; never to another site."""
-    if value and url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()},
-                                                 require_https=request.is_secure()):
-        return value
-    return reverse("safety:inbox")
+def _safe_next(request, value, anchor=""):
+    """Back to the inbox view the nurse came from, at the section the row was in
+    (``anchor``); never to another site."""
+    if not (value and url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()},
+                                                      require_https=request.is_secure())):
+        value = reverse("safety:inbox")
+    return f"{value.split('#')[0]}#{anchor}" if SAFE_ANCHOR.fullmatch(anchor or "") else value
 
 
 @patient_view("safety.view_reminder", record=Reminder)
@@ -217,6 +255,7 @@ def reminder_detail(request, reminder):
     allowed = actions.allowed_actions(request.user, reminder)
     context = {
         "reminder": reminder, "patient": patient, "next_url": _safe_next(request, request.GET.get("next")),
+        "anchor": request.GET.get("anchor", "") if SAFE_ANCHOR.fullmatch(request.GET.get("anchor", "")) else "",
         "can_work": request.user.has_perm("safety.work_reminder") and reminder.is_open,
         "allowed": allowed, "resolved_by": RESOLVED_BY[reminder.kind],
         "refused": [(action, policy.refusal(reminder.kind, action, actions.reminder_roles(request.user)))
@@ -235,7 +274,7 @@ def _reminder_action(request, reminder, call, done_message):
         messages.success(request, done_message.format(code=reminder.patient.code))
     except ValidationError as error:
         messages.warning(request, " ".join(error.messages))
-    return redirect(_safe_next(request, request.POST.get("next")))
+    return redirect(_safe_next(request, request.POST.get("next"), request.POST.get("anchor")))
 
 
 @require_POST
@@ -289,7 +328,7 @@ def alert_acknowledge(request, alert):
                                   + (" — it stays open until resolved." if alert.is_urgent else "."))
     except ValidationError as error:
         messages.warning(request, " ".join(error.messages))
-    return redirect(_safe_next(request, request.POST.get("next")) if request.POST.get("next")
+    return redirect(_safe_next(request, request.POST.get("next"), request.POST.get("anchor")) if request.POST.get("next")
                     else reverse("patients:detail", args=[alert.patient.code]))
 
 

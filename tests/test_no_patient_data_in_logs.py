@@ -23,7 +23,7 @@ def test_a_full_journey_logs_and_mails_codes_only(client, clinician, nurse, capl
     today = timezone.localdate()
     client.force_login(clinician)
     client.post(reverse("patients:create"), {
-        "code": "GI-7777", "full_name": NAME, "sex": "M", "birth_date": "1990-01-02", "diagnosis": "CD",
+        "code": "GI-7777", "full_name": NAME, "phone": "+39 06 5550 1234", "sex": "M", "birth_date": "1990-01-02", "diagnosis": "CD",
         "reproductive_potential": "unknown", "tpmt": "normal", "nudt15": "normal",
         "status": "active", "responsible_nurse": nurse.pk
     })
@@ -45,7 +45,10 @@ def test_a_full_journey_logs_and_mails_codes_only(client, clinician, nurse, capl
     assert mail.outbox, "the digest was sent"
     text = caplog.text + "".join(m.body + str(m.alternatives) + m.subject for m in mail.outbox)
     assert "GI-7777" in "".join(m.body for m in mail.outbox)
-    for secret in (NAME, "Ottilie", "Quarantotto", "287", "41.7", "61.3", "1990-01-02"):
+    from patients.models import Patient as Stored
+
+    assert Stored.objects.get(code="GI-7777").phone == "+39 06 5550 1234"  # the phone was saved
+    for secret in (NAME, "+39 06 5550 1234", "5550 1234", "Ottilie", "Quarantotto", "287", "41.7", "61.3", "1990-01-02"):
         assert secret not in text, secret
 
 

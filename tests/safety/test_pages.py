@@ -204,7 +204,7 @@ def test_inbox_rows_load_their_forms_lazily(client, nurse, scanned):
     page = client.get(reverse("safety:inbox")).content.decode()
     reminder = Reminder.objects.get(kind="pregnancy_test_due")
     detail = reverse("safety:reminder_detail", args=[reminder.pk])
-    assert f'hx-get="{detail}?next=%2Finbox%2F"' in page and f'hx-target="#actions-{reminder.pk}"' in page
+    assert f'hx-get="{detail}?next=%2Finbox%2F&amp;anchor=section-' in page and f'hx-target="#actions-{reminder.pk}"' in page
     assert "data-reminder-forms" not in page  # no complete/snooze forms until asked for
 
 
