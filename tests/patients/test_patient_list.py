@@ -4,7 +4,7 @@ one query a page whatever the number of patients; the contact phone only for the
 that see names."""
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
