@@ -183,3 +183,14 @@ def test_review_reminders_open_the_visit_form_at_the_review(client, clinician, m
     client.force_login(clinician)
     form = client.get(url.split("#")[0]).context["form"]
     assert form["neurological_review"].value() is ticked
+
+
+def test_a_neurological_review_needs_its_grade(client, clinician, man):
+    """The review closes the 20 g reminder (R3.4) only with the grade it found."""
+    client.force_login(clinician)
+    url = reverse("visits:create", args=[man.code])
+    response = client.post(url, visit(neurological_review="on", neuropathy_grade=""))
+    assert response.status_code == 200
+    assert "grade found at the neurological review" in " ".join(response.context["form"].errors["neuropathy_grade"])
+    assert not Visit.objects.filter(patient=man, date=TODAY).exists()
+    assert client.post(url, visit(neurological_review="on", neuropathy_grade="0")).status_code == 302
