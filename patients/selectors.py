@@ -6,12 +6,12 @@ from django.db.models import Exists, F, OuterRef, Subquery
 
 from patients.models import IDENTITY_FIELDS
 from safety import schedule
-from safety.models import OPEN_STATES, URGENT_TIERS, Alert, Reminder
+from safety.models import OPEN_STATES, URGENT_TIERS, AdverseEvent, Alert, Reminder
 from thalimon.history import history_entries
 from thalimon.rules_config import rule_settings
-from therapy.models import DoseChange, Drug
-from visits import outcomes
-from visits.models import Contact, Visit
+from therapy.models import DoseChange, Drug, PregnancyTest, TherapyCourse
+from visits import labs, outcomes
+from visits.models import Contact, Endoscopy, LabResult, Visit
 
 
 def relapse_risk_flags(patient):
@@ -87,3 +87,42 @@ def patient_rows(patients, *, today, show=None, seen_on=None, sort="code"):
     if seen_on:
         rows = rows.filter(Exists(Visit.objects.filter(patient=OuterRef("pk"), contact=Contact.CLINIC, date=seen_on)))
     return rows.order_by(*LIST_SORTS.get(sort, LIST_SORTS["code"])[1])
+
+
+# --- the patient's full history -----------------------------------------------------------
+# Each kind of clinical record kept with history: (label, model, how one version is named).
+def _dated(label):
+    return lambda record: f"{label} {record.date:%Y-%m-%d}"
+
+
+HISTORY_KINDS = {
+    "patient": ("Patient record", None, lambda record: "Patient record"),
+    "course": ("Thalidomide course", TherapyCourse, lambda record: "Thalidomide course"),
+    "dose": ("Dose changes", DoseChange,
+             lambda record: f"{record.get_drug_display()} {record.dose_mg.normalize():f} mg/day from {record.date:%Y-%m-%d}"),
+    "pregnancy": ("Pregnancy tests", PregnancyTest, _dated("Pregnancy test")),
+    "visit": ("Visits", Visit, _dated("Visit")),
+    "lab": ("Lab results", LabResult, lambda record: f"{labs.LAB_TESTS[record.test].label} {record.date:%Y-%m-%d}"),
+    "endoscopy": ("Endoscopies", Endoscopy, _dated("Endoscopy")),
+    "adverse_event": ("Adverse events", AdverseEvent, lambda record: f"Adverse event from {record.onset:%Y-%m-%d}"),
+}
+
+
+def patient_full_history(patient, *, show_identity, kind=None):
+    """Every change to the patient's clinical record — demographics, course, doses, pregnancy
+    tests, visits, labs, endoscopies, adverse events — newest first, each naming its record;
+    ``kind`` keeps one of ``HISTORY_KINDS``. Two queries per kind, whatever the number of changes."""
+    entries = []
+    for key, (_label, model, name) in HISTORY_KINDS.items():
+        if kind and key != kind:
+            continue
+        if model is None:
+            found = patient_history(patient, show_identity=show_identity)
+        else:
+            found = history_entries(model.history.filter(patient_id=patient.pk))
+        for entry in found:
+            entry.kind = key
+            entry.subject = name(entry.record)
+        entries += found
+    entries.sort(key=lambda entry: entry.when, reverse=True)
+    return entries

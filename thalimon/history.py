@@ -54,6 +54,7 @@ class HistoryEntry:
     action: str
     reason: str
     changes: list = field(default_factory=list)  # [(label, old, new)]
+    record: object = None  # the historical row (its fields as of this version)
 
 
 def _display(model_field, value, users):
@@ -87,8 +88,10 @@ def history_entries(history_queryset, *, hidden_fields=(), hidden_text="(hidden 
     users = get_user_model().objects.in_bulk(user_fk_ids)
 
     entries = []
-    previous = None
+    previous_of = {}  # each object's previous version: a queryset may hold many objects' histories
+    object_key = model._meta.pk.attname
     for record in records:
+        previous = previous_of.get(getattr(record, object_key))
         who = record.history_user
         entry = HistoryEntry(
             when=record.history_date,
@@ -107,7 +110,8 @@ def history_entries(history_queryset, *, hidden_fields=(), hidden_text="(hidden 
                     entry.changes.append(
                         (label, _display(model_field, change.old, users), _display(model_field, change.new, users))
                     )
+        entry.record = record
         entries.append(entry)
-        previous = record
+        previous_of[getattr(record, object_key)] = record
     entries.reverse()
     return entries

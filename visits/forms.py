@@ -274,6 +274,12 @@ class VisitForm(VersionedEditMixin, LabValuesMixin, forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         self.clean_lab_values()
+        if cleaned.get("neurological_review") and cleaned.get("neuropathy_grade") is None and (
+            "neuropathy_grade" not in self.errors
+        ):
+            # The review closes the 20 g review reminder (R3.4): it needs what it found.
+            self.add_error("neuropathy_grade", "Peripheral neuropathy grade: record the grade found at the "
+                                               "neurological review.")
         if "cdai_complication_flags" in self.fields:
             # R1.1 C: the count of ticked categories, 0 included, whenever CDAI items are being
             # recorded; unticking every box sets it back to 0 (never a stale count).

@@ -134,3 +134,35 @@ def test_patient_page_queries_do_not_grow_with_the_record(client, clinician, mak
         return len(queries)
 
     assert page_queries("GI-0710", 2) == page_queries("GI-0711", 20)
+
+
+def test_full_history_lists_every_clinical_change_newest_first(client, clinician, record):
+    from visits.models import Visit
+
+    visit = Visit.objects.get(patient=record["patient"], date=record["day14"])
+    from visits.actions import visit_update
+
+    visit_update(actor=clinician, visit=visit, expected_version=visit.version, neuropathy_grade=1)
+    client.force_login(clinician)
+    url = reverse("patients:history", args=["GI-0700"])
+    entries = list(client.get(url).context["entries"])
+    kinds = {entry.kind for entry in entries}
+    assert {"patient", "course", "dose", "pregnancy", "visit", "lab"} <= kinds
+    assert [e.when for e in entries] == sorted((e.when for e in entries), reverse=True)
+    newest = entries[0]
+    assert newest.subject == f"Visit {record['day14']:%Y-%m-%d}" and newest.action == "Changed"
+    # Diffed against the same visit's previous version, not another record's.
+    assert [c[0] for c in newest.changes] == ["Peripheral neuropathy grade (CTCAE 0–4)"] or any(
+        "neuropathy" in c[0].lower() for c in newest.changes)
+    only_doses = list(client.get(url + "?kind=dose").context["entries"])
+    assert {e.kind for e in only_doses} == {"dose"} and len(only_doses) == 3  # 25, AZA 100, 50 mg
+
+
+def test_full_history_hides_identity_from_roles_without_it(client, make_user, record):
+    from patients.actions import patient_update
+
+    patient = record["patient"]
+    patient_update(actor=None, patient=patient, full_name="Ona Renamed", expected_version=patient.version)
+    client.force_login(make_user(CLINIC_LEAD))
+    html = client.get(reverse("patients:history", args=["GI-0700"])).content.decode()
+    assert "Ona Renamed" not in html and "Ona Fictional" not in html and "hidden for your role" in html
