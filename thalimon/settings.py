@@ -121,11 +121,11 @@ TEMPLATES = [
                 "thalimon.access.roles_context",
                 "safety.context_processors.due_reminders",
                 "safety.context_processors.urgent_banner",
+                "patients.context_processors.patient_banner",
             ],
             "libraries": {"clinical": "thalimon.templatetags.clinical"},
         },
     },
-                "patients.context_processors.patient_banner",
 ]
 
 WSGI_APPLICATION = "thalimon.wsgi.application"
