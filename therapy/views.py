@@ -90,6 +90,7 @@ def dose_change_view(request, patient):
             "next": next_url(request, ""),
             "decision": None if fields_invalid else decision,
             "fields_invalid": fields_invalid,
+            "override_open": _override_open(decision, fields_invalid),
             **selectors.patient_dosing(patient),
         },
     )
@@ -100,9 +101,19 @@ def dose_check(request, patient):
     """htmx: the proposed change checked against the rules while the clinician types."""
     form = DoseChangeForm(request.POST or None, patient=patient)
     decision, fields_invalid = _decision_for(patient, form)
+    override_open = _override_open(decision, fields_invalid)
+    # The override fields are swapped in only when they open or close: never while a
+    # reason is being typed in them (an open fieldset posts override_shown=open).
+    changed = override_open != (request.POST.get("override_shown") == "open")
     return render(request, "therapy/_dose_check.html", {
-        "decision": decision, "fields_invalid": fields_invalid, "form": form, "patient": patient, "oob": True,
+        "decision": decision, "fields_invalid": fields_invalid, "form": form, "patient": patient,
+        "oob": changed, "override_open": override_open, "live": True,
     })
+
+
+def _override_open(decision, fields_invalid):
+    """An override is offered only for a rule an override may pass (never a hard block)."""
+    return bool(decision and decision.blocking and not decision.hard_blocks and not fields_invalid)
 
 
 @patient_view("therapy.add_dosechange")

@@ -46,7 +46,9 @@ def _check(client, patient, **data):
 
 
 def _override_state(html):
-    return re.search(r'id="override-fields"[^>]*data-override="(\w+)"', html).group(1)
+    """The override fieldset's state, or None when the fragment leaves it as it is."""
+    found = re.search(r'id="override-fields"[^>]*data-override="(\w+)"', html)
+    return found.group(1) if found else None
 
 
 def test_a_future_date_gives_no_verdict_but_the_field_error(client, man, clinician):
@@ -55,7 +57,9 @@ def test_a_future_date_gives_no_verdict_but_the_field_error(client, man, clinici
     fragment = _check(client, man, date=future, dose_mg="50")
     assert 'data-dose-check="ok"' not in fragment and "Within the rules" not in fragment
     assert 'data-dose-check="fields-invalid"' in fragment and "cannot be in the future" in fragment
-    assert _override_state(fragment) == "closed"
+    assert _override_state(fragment) is None  # closed, and stays closed
+    # Shown before (the reason was being typed): the date error closes it.
+    assert _override_state(_check(client, man, date=future, dose_mg="50", override_shown="open")) == "closed"
     # The same change dated today is judged (the check itself works).
     assert 'data-dose-check="ok"' in _check(client, man, date=TODAY.isoformat(), dose_mg="50")
 
@@ -75,6 +79,9 @@ def test_no_override_is_offered_where_none_is_possible(client, woman_after_posit
     client.force_login(clinician)
     fragment = _check(client, woman_after_positive_test, date=(START + timedelta(days=14)).isoformat(), dose_mg="25")
     assert 'data-dose-check="hard-block"' in fragment and "no override possible" in fragment
+    assert _override_state(fragment) is None  # stays closed
+    fragment = _check(client, woman_after_positive_test, date=(START + timedelta(days=14)).isoformat(), dose_mg="25",
+                      override_shown="open")
     assert _override_state(fragment) == "closed"
     assert re.search(r'id="override-fields"[^>]*\bhidden\b[^>]*\bdisabled\b', fragment)
     assert "Dosed after a positive pregnancy test" in fragment  # the code in words
@@ -86,8 +93,12 @@ def test_a_rule_an_override_may_pass_opens_the_override(client, man, clinician):
     assert 'data-dose-check="deviations"' in fragment and _override_state(fragment) == "open"
     assert "<strong>Step too soon</strong>" in fragment and "<code>" not in fragment
     assert 'hx-swap-oob="true"' in fragment  # swapped beside the check, outside the typed fields
-    # Within the rules: no override fields.
-    assert _override_state(_check(client, man, date=(START + timedelta(days=20)).isoformat(), dose_mg="50")) == "closed"
+    # Already open (a reason being typed): left as it is, not re-rendered under the typing.
+    same = _check(client, man, date=(START + timedelta(days=13)).isoformat(), dose_mg="50", override_shown="open")
+    assert 'data-dose-check="deviations"' in same and _override_state(same) is None
+    # Within the rules: the override closes.
+    within = _check(client, man, date=(START + timedelta(days=20)).isoformat(), dose_mg="50", override_shown="open")
+    assert _override_state(within) == "closed"
 
 
 def test_each_refusal_reason_is_said_once(client, man, clinician):
