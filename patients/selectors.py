@@ -100,11 +100,15 @@ HISTORY_KINDS = {
     "course": ("Thalidomide course", TherapyCourse, lambda record: "Thalidomide course"),
     "dose": ("Dose changes", DoseChange,
              lambda record: f"{record.get_drug_display()} {record.dose_mg.normalize():f} mg/day from {record.date:%Y-%m-%d}"),
-    "pregnancy": ("Pregnancy tests", PregnancyTest, _dated("Pregnancy test")),
+    "pregnancy": ("Pregnancy tests", PregnancyTest,
+                  lambda record: f"Pregnancy test {record.date:%Y-%m-%d}: {record.get_result_display().lower()}"),
     "visit": ("Visits", Visit, _dated("Visit")),
-    "lab": ("Lab results", LabResult, lambda record: f"{labs.LAB_TESTS[record.test].label} {record.date:%Y-%m-%d}"),
+    "lab": ("Lab results", LabResult, lambda record: (
+        f"{labs.LAB_TESTS[record.test].label} {record.date:%Y-%m-%d}: "
+        f"{record.value.normalize():f} {labs.LAB_TESTS[record.test].unit}")),
     "endoscopy": ("Endoscopies", Endoscopy, _dated("Endoscopy")),
-    "adverse_event": ("Adverse events", AdverseEvent, lambda record: f"Adverse event from {record.onset:%Y-%m-%d}"),
+    "adverse_event": ("Adverse events", AdverseEvent,
+                      lambda record: f"Adverse event from {record.onset:%Y-%m-%d}, grade {record.grade}"),
 }
 
 
