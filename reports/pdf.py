@@ -19,9 +19,22 @@ from visits import selectors
 from visits.models import Endoscopy, Visit
 
 
-def render_pdf(template, context):
+def _document(template, context):
     html = render_to_string(template, {**context, "generated_at": timezone.localtime(), "rules_version": rules_version()})
-    return HTML(string=html, url_fetcher=static_only_url_fetcher).write_pdf()
+    return HTML(string=html, url_fetcher=static_only_url_fetcher).render()
+
+
+def render_pdf(template, context):
+    return _document(template, context).write_pdf()
+
+
+def render_one_page(template, context):
+    """A document that must print on one sheet: laid out as is, then, only if that
+    spills, again with ``compact`` (smaller type and chart; the template decides)."""
+    document = _document(template, {**context, "compact": False})
+    if len(document.pages) > 1:
+        document = _document(template, {**context, "compact": True})
+    return document.write_pdf()
 
 
 # Each chart of the cohort PDF follows the table that holds its figures.
@@ -40,30 +53,50 @@ def cohort_report_pdf(report):
     return render_pdf("reports/pdf/cohort_report.html", {"report": report, "sections": sections})
 
 
-def visit_summary_context(visit):
-    """Everything the one-page visit summary shows (a fixed number of queries)."""
+# The visit summary prints on one A4 sheet whatever the record holds: the longest lists
+# show their first few, then "and N more" (the patient page has them all).
+DUE_NEXT_SHOWN = 5
+ADVERSE_EVENTS_SHOWN = 4
+OVERRIDE_CHARS = 320  # an override reason past this ends in "…" (the dose page has it whole)
+
+
+def _first(items, shown):
+    """(the first ``shown`` items, how many more)."""
+    return items[:shown], max(len(items) - shown, 0)
+
+
+def visit_summary_context(visit, *, show_identity=False):
+    """Everything the one-page visit summary shows (a fixed number of queries).
+
+    ``show_identity``: the reader may see the patient's name and birth date
+    (patients.view_patient_identity); the code is always there."""
     patient = visit.patient
     page = selectors.visit_page(visit)
     series = list(Visit.objects.filter(patient=patient, date__lte=visit.date).order_by("date"))
-    doses = list(DoseChange.objects.filter(patient=patient, date__lte=visit.date).order_by("date"))
-    thalidomide = [(d.date, d.dose_mg) for d in doses if d.drug == "thalidomide"]
+    thalidomide = list(
+        DoseChange.objects.filter(patient=patient, drug="thalidomide", date__lte=visit.date)
+        .order_by("date").values_list("date", "dose_mg")
+    )
     start = min([v.date for v in series] + [d for d, _ in thalidomide] + [visit.date])
     (batch,) = list(patient_records(as_of=visit.date, patient_ids=[patient.pk]))
     _, record = batch[0]
-    due_next = sorted(schedule.reminders(record, visit.date), key=lambda r: r.due)
+    due_next, due_more = _first(sorted(schedule.reminders(record, visit.date), key=lambda r: r.due), DUE_NEXT_SHOWN)
+    events, events_more = _first(
+        list(AdverseEvent.objects.filter(patient=patient, onset__lte=visit.date).order_by("-onset")),
+        ADVERSE_EVENTS_SHOWN,
+    )
     return {
         **page,
+        "show_identity": show_identity,
+        "override_chars": OVERRIDE_CHARS,
         "age": patient.age_on(visit.date),
+        "recorded_by": visit.created_by,
+        "responsible_clinician": patient.responsible_clinician,
         "endoscopy": Endoscopy.objects.filter(patient=patient, date__lte=visit.date).order_by("-date").first(),
-        "adverse_events": list(
-            AdverseEvent.objects.filter(patient=patient, onset__lte=visit.date).order_by("-onset")[:10]
-        ),
-        "decisions": [d for d in doses if d.date == visit.date],
-        "current_doses": {
-            drug: next((d for d in reversed(doses) if d.drug == drug), None)
-            for drug in ("thalidomide", "azathioprine")
-        },
-        "due_next": due_next[:8],
+        "adverse_events": events,
+        "adverse_events_more": events_more,
+        "due_next": due_next,
+        "due_more": due_more,
         "trend_svg": charts.trend_svg(
             cdai=[(v.date, v.cdai) for v in series if v.cdai is not None],
             doses=thalidomide,
@@ -71,10 +104,10 @@ def visit_summary_context(visit):
             end=max(visit.date, start + timedelta(days=1)),
             remission_below=rule_settings().remission_cdai_below,
             width=680,
-            height=150,
+            height=120,
         ),
     }
 
 
-def visit_summary_pdf(visit):
-    return render_pdf("reports/pdf/visit_summary.html", visit_summary_context(visit))
+def visit_summary_pdf(visit, *, show_identity=False):
+    return render_one_page("reports/pdf/visit_summary.html", visit_summary_context(visit, show_identity=show_identity))

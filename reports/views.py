@@ -135,10 +135,10 @@ def figure_patients(request, key):
 def visit_pdf(request, visit):
     from reports.pdf import visit_summary_pdf  # WeasyPrint loads only when a PDF is asked for
 
-    response = HttpResponse(visit_summary_pdf(visit), content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'attachment; filename="visit-{visit.patient.code}-{visit.date:%Y-%m-%d}.pdf"'
-    )
+    show_identity = request.user.has_perm("patients.view_patient_identity")
+    response = HttpResponse(visit_summary_pdf(visit, show_identity=show_identity), content_type="application/pdf")
+    # inline: the browser opens it, ready to print; the name is kept for saving it
+    response["Content-Disposition"] = f'inline; filename="visit-{visit.patient.code}-{visit.date:%Y-%m-%d}.pdf"'
     return response
 
 

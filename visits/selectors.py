@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from thalimon import catalogue
 from thalimon.rules_config import rule_settings
+from therapy.models import DoseChange, Drug
 from visits import charts, endoscopy_outcomes, labs, records, scoring
 from visits import words as visit_words
 from visits.models import CDAI_COMPLICATIONS, Endoscopy, LabResult, Visit
@@ -106,7 +107,25 @@ def visit_page(visit):
         "day": course.day(visit.date) if course else None,
         "labs": day_labs,
         "complication_labels": [complications[c] for c in visit.cdai_complication_flags or []],
+        **dose_decisions(patient, visit.date),
     }
+
+
+def dose_decisions(patient, day):
+    """The dose decisions recorded on ``day`` (``dose_decisions``: each row with the dose
+    in force before it) and the dose of each drug in force that day (``doses_in_force``),
+    in one query."""
+    rows = list(
+        DoseChange.objects.filter(patient=patient, date__lte=day).select_related("decided_by").order_by("date")
+    )
+    decisions, in_force = [], {}
+    for drug in (Drug.THALIDOMIDE, Drug.AZATHIOPRINE):
+        history = [r for r in rows if r.drug == drug]
+        before = [r for r in history if r.date < day]
+        decisions += [{"row": r, "before": before[-1].dose_mg if before else None} for r in history if r.date == day]
+        if history:
+            in_force[drug.value] = history[-1]
+    return {"dose_decisions": decisions, "doses_in_force": in_force}
 
 
 def _endoscopy_observations(endoscopies):
