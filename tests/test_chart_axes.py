@@ -154,6 +154,15 @@ def test_a_long_course_offers_its_titration():
     assert _days(figure["layout"]["xaxis"]["range"])[1] == until + dose_charts.END_PADDING
 
 
+def test_no_titration_button_when_it_would_show_nearly_the_whole_course():
+    until = DAY
+    start = until - timedelta(days=70)
+    figure = _dose(azathioprine=[(until - timedelta(days=700), 150, [], False)],
+                   thalidomide=[(start, 25, [], False), (start + timedelta(days=14), 50, [], False),
+                                (start + timedelta(days=42), 100, [], False)], until=until)
+    assert list(_buttons(figure)[0]) == ["Thalidomide course", "All"]
+
+
 def test_a_stopped_thalidomide_course_is_focused_to_its_stop():
     until = DAY
     start, stop = until - timedelta(days=400), until - timedelta(days=300)

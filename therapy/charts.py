@@ -9,7 +9,7 @@ chart the time axis opens on that course, with a button for all the doses
 (docs/architecture.md, "The dose chart").
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from thalimon import figures
 
@@ -33,8 +33,8 @@ def _steps(rows, until):
 
     ``rows``: [(date, dose, …)] in date order → (ISO dates, float doses)."""
     xs, ys = [], []
-    for date, dose, *_ in rows:
-        xs.append(date.isoformat())
+    for day, dose, *_ in rows:
+        xs.append(day.isoformat())
         ys.append(float(dose))
     if rows:
         xs.append(until.isoformat())
@@ -97,7 +97,8 @@ def _views(thalidomide, dates, until):
     """The named x ranges the buttons offer when doses or scores began more than
     HISTORY_BEFORE before thalidomide (else none): the titration (first dose to
     TITRATION_AFTER past the day the course first reached its highest dose), when it
-    differs from the thalidomide course (first dose to its stop, or to ``until``)."""
+    ends HISTORY_BEFORE or more before the thalidomide course (first dose to its stop,
+    or to ``until``)."""
     if not thalidomide or (thalidomide[0][0] - min(dates)) <= HISTORY_BEFORE:
         return []
     start = thalidomide[0][0]
@@ -106,7 +107,8 @@ def _views(thalidomide, dates, until):
     top = max(float(r[1]) for r in thalidomide)
     reached = next(r[0] for r in thalidomide if float(r[1]) == top)
     titration = _window(start, min(reached + TITRATION_AFTER, end), until)
-    return ([("Titration", titration)] if titration != course else []) + [(COURSE, course)]
+    distinct = date.fromisoformat(course[1]) - date.fromisoformat(titration[1]) >= HISTORY_BEFORE
+    return ([("Titration", titration)] if distinct else []) + [(COURSE, course)]
 
 
 def _view_buttons(views):
