@@ -3,7 +3,8 @@
 No Django, no database and no clock here. The chart modules (visits/charts.py,
 therapy/charts.py, reports/charts.py) build their figures with these helpers; the
 pages embed the result with ``json_script`` and static/js/charts.js draws it with
-the plotly.js served from the installed plotly package (no CDN).
+plotly.js's basic bundle vendored in static/vendor/plotly-basic-* (no CDN;
+the same plotly.js version as the plotly package the tests validate with).
 
 The figures are written as plotly.js figure dicts (the schema plotly documents)
 rather than through ``plotly.graph_objects``: the graph objects validate every
