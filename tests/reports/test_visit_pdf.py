@@ -140,3 +140,22 @@ def test_a_visit_recorded_by_an_import_says_so(make_patient, clinician):
 
     html = render_to_string("reports/pdf/visit_summary.html", {**context, "compact": False})
     assert "Recorded by <strong data-recorded-by>an import</strong>" in html
+
+
+def test_the_pdf_reads_a_fixed_number_of_queries(client, clinician, crowded_visit):
+    """However many adverse events, reminders and dose decisions: the same queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("reports:visit_pdf", args=[crowded_visit.pk])
+    client.force_login(clinician)
+    client.get(url)  # warm the session
+    counts = []
+    for more in range(2):
+        for i in range(5 * more):
+            AdverseEvent.objects.create(patient=crowded_visit.patient, onset=crowded_visit.date - timedelta(days=20 + i),
+                                        term="other", term_text=f"event {i}", grade=2, drug="azathioprine")
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        counts.append(len(queries.captured_queries))
+    assert counts[1] == counts[0], counts
