@@ -5,7 +5,7 @@ Django and no clock (the chart runs to the ``until`` date the caller passes).
 
 Years of azathioprine would squash a thalidomide titration (weekly to fortnightly
 25 mg steps) into a sliver, so when the thalidomide course is a small part of the
-chart the time axis opens on that course, with a button for all the doses
+chart the time axis opens on that course, with buttons for its titration and for all the doses
 (docs/architecture.md, "The dose chart").
 """
 
@@ -111,19 +111,15 @@ def _views(thalidomide, dates, until):
     return ([("Titration", titration)] if distinct else []) + [(COURSE, course)]
 
 
-def _view_buttons(views):
-    """Buttons over the chart: each view (the thalidomide course is shown first), then all the doses."""
-    return [{
-        "type": "buttons", "direction": "right", "showactive": True,
-        "active": [label for label, _ in views].index(COURSE),
-        "x": 0, "xanchor": "left", "y": 1.03, "yanchor": "bottom", "pad": {"t": 0, "b": 0},
-        "font": {"size": 11}, "bgcolor": "#f6f8fa", "bordercolor": "#8c959f",
-        "buttons": [
-            *({"label": label, "method": "relayout", "args": [{"xaxis.range": span, "xaxis.autorange": False}]}
-              for label, span in views),
-            {"label": "All", "method": "relayout", "args": [{"xaxis.autorange": True}]},
-        ],
-    }]
+def _view_meta(views):
+    """The views as ``layout.meta``, which static/js/charts.js turns into a group of HTML
+    buttons above the chart (reachable by keyboard, unlike plotly's own SVG menus): each
+    view, then all the doses; ``shown``: the thalidomide course, the range drawn first."""
+    return {
+        "views": [{"label": label, "range": span} for label, span in views] + [{"label": "All", "range": None}],
+        "shown": [label for label, _ in views].index(COURSE),
+        "views_label": "Time range of the dose chart",
+    }
 
 
 def dose_figure(*, thalidomide, azathioprine, cdai, until, labels=None):
@@ -155,16 +151,12 @@ def dose_figure(*, thalidomide, azathioprine, cdai, until, labels=None):
     dates = [r[0] for r in thalidomide + azathioprine] + [d for d, _ in cdai] + [until]
     views = _views(thalidomide, dates, until)
     focus = dict(views).get(COURSE)
-    layout = {"updatemenus": _view_buttons(views)} if views else {}
+    layout = {"meta": _view_meta(views)} if views else {}
     layout["height"] = DOSE_CHART_HEIGHT
-    figure = figures.figure(
+    return figures.figure(
         data, title="Doses and CDAI",
         xaxis=figures.date_axis(dates, **({"range": focus} if focus else {})),
         yaxis=figures.axis("Dose (mg/day)", rangemode="tozero"),
         yaxis2=figures.right_axis("CDAI", rangemode="tozero"),
         **layout,
     )
-    if focus:  # the buttons take a line of their own between the title and the plot
-        figure["layout"]["margin"] = {**figures.LAYOUT["margin"], "t": 76}
-        figure["layout"]["title"].update(y=0.985, yref="container", yanchor="top")
-    return figure

@@ -20,6 +20,37 @@
     }).observe(el);
   }
 
+  // A figure may offer named x ranges (layout.meta.views, e.g. the dose chart's
+  // "Titration / Thalidomide course / All"): real buttons above the chart, reachable by
+  // keyboard and read by screen readers (plotly's own menus are SVG, mouse only).
+  function viewButtons(el, meta) {
+    if (!meta || !meta.views || !meta.views.length) { return; }
+    var group = document.createElement("div");
+    group.className = "chart-views btn-group btn-group-sm d-print-none m-1";
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", meta.views_label || "Time range of the chart");
+    meta.views.forEach(function (view) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "btn btn-outline-secondary";
+      button.textContent = view.label;
+      button.addEventListener("click", function () {
+        Plotly.relayout(el, view.range ? {"xaxis.range": view.range} : {"xaxis.autorange": true});
+        pressed(group, button);
+      });
+      group.appendChild(button);
+    });
+    pressed(group, group.children[meta.shown] || null);
+    el.parentNode.insertBefore(group, el);
+  }
+
+  function pressed(group, chosen) {
+    group.querySelectorAll("button").forEach(function (button) {
+      button.classList.toggle("active", button === chosen);
+      button.setAttribute("aria-pressed", String(button === chosen));
+    });
+  }
+
   function draw() {
     if (typeof Plotly === "undefined") { return; }
     document.querySelectorAll("[data-plotly-figure]").forEach(function (el) {
@@ -29,6 +60,7 @@
       figure.layout.autosize = true;
       delete figure.layout.width;
       Plotly.newPlot(el, figure.data, figure.layout, CONFIG).then(function () {
+        viewButtons(el, figure.layout.meta);
         el.setAttribute("data-rendered", "true");
         follow(el);
       });

@@ -2,7 +2,7 @@
 
 A one-point chart's time axis reads in dates (never "23:59:59.999"), the ESR axis on
 the right ticks on round numbers (never 8.9 / 17.7 / 26.6), and the dose chart opens
-on the thalidomide course with buttons for its titration and for all the doses."""
+on the thalidomide course with buttons (keyboard too) for its titration and for all the doses."""
 
 import math
 import re
@@ -68,15 +68,20 @@ def test_patient_page_charts_read_in_dates_and_round_numbers(page, screenshot, m
         ticks = _ticks(page, "chart-inflammation", layer)
         assert len(ticks) >= 3 and _round_steps(ticks), (layer, ticks)
     # the dose chart opens on the thalidomide course, not on three years of azathioprine
-    buttons = page.locator("#chart-dose .updatemenu-button").evaluate_all("els => els.map(e => e.textContent)")
-    assert buttons == ["Titration", "Thalidomide course", "All"], buttons
+    views = page.get_by_role("group", name="Time range of the dose chart")
+    assert views.get_by_role("button").all_inner_texts() == ["Titration", "Thalidomide course", "All"]
+    assert views.get_by_role("button", name="Thalidomide course").get_attribute("aria-pressed") == "true"
     course = _ticks(page, "chart-dose", "xtick")
     assert not any(str(today.year - 3) in t for t in course), course
     legend = page.locator("#chart-dose .legendtext").evaluate_all("els => els.map(e => e.textContent)")
     assert "Azathioprine: deviation / override" not in legend and "Azathioprine: no recent weight" in legend
     page.locator("#chart-dose").scroll_into_view_if_needed()
     screenshot(f"patient_charts_{width}")
-    page.locator("#chart-dose .updatemenu-button", has_text="All").click()
+    # by keyboard: "All" shows the azathioprine years
+    everything = views.get_by_role("button", name="All")
+    everything.focus()
+    page.keyboard.press("Enter")
+    assert everything.get_attribute("aria-pressed") == "true"
     page.wait_for_function(
         "() => [...document.querySelectorAll('#chart-dose .xtick text')]"
         f".some(t => t.textContent.includes('{today.year - 2}'))"
