@@ -150,7 +150,8 @@ def dose_figure(*, thalidomide, azathioprine, cdai, until, labels=None):
         })
     dates = [r[0] for r in thalidomide + azathioprine] + [d for d, _ in cdai] + [until]
     views = _views(thalidomide, dates, until)
-    focus = dict(views).get(COURSE)
+    # the course when focused; doses of the last few weeks end at today, not weeks ahead
+    focus = dict(views).get(COURSE) or (_window(min(dates), until, until) if figures.date_range(dates) else None)
     layout = {"meta": _view_meta(views)} if views else {}
     layout["height"] = DOSE_CHART_HEIGHT
     return figures.figure(
