@@ -53,6 +53,11 @@ def _limit(validator):
     return format(Decimal(str(value)).normalize(), "f") if isinstance(value, (int, float, Decimal)) else str(value)
 
 
+def _own_message(validator):
+    """A model's range validator already written with its own words (patients.validators)."""
+    return validator.message != type(validator).message
+
+
 def _range_text(low, high):
     if low is not None and high is not None:
         return f"from {low} to {high}"
@@ -83,8 +88,9 @@ def name_field_limits(form):
         messages = {}
         if low is not None or high is not None:
             accepted = _range_text(low, high)
-            messages.update(min_value=f"{label}: enter a value {accepted}.", max_value=f"{label}: enter a value {accepted}.")
             messages["invalid"] = f"{label}: enter a number {accepted}."
+            if not all(_own_message(v) for v in field.validators if isinstance(v, (MinValueValidator, MaxValueValidator))):
+                messages.update(min_value=f"{label}: enter a value {accepted}.", max_value=f"{label}: enter a value {accepted}.")
         else:
             messages["invalid"] = f"{label}: enter a number."
         if isinstance(field, forms.IntegerField) and not isinstance(field, forms.DecimalField):
