@@ -7,8 +7,10 @@ from django.db.models import Exists, F, OuterRef, Subquery
 from patients.models import IDENTITY_FIELDS
 from safety import schedule
 from safety.models import OPEN_STATES, URGENT_TIERS, AdverseEvent, Alert, Reminder
+from thalimon.catalogue import label as catalogue_label
 from thalimon.history import history_entries
 from thalimon.rules_config import rule_settings
+from therapy import words as therapy_words
 from therapy.models import DoseChange, Drug, PregnancyTest, TherapyCourse
 from visits import labs, outcomes
 from visits.models import Contact, Endoscopy, LabResult, Visit
@@ -90,6 +92,16 @@ def patient_rows(patients, *, today, show=None, seen_on=None, sort="code"):
 
 
 # --- the patient's full history -----------------------------------------------------------
+def _dose_subject(record):
+    """A dose row as the history names it, with its rule findings in words (stored as codes)."""
+    text = f"{record.get_drug_display()} {record.dose_mg.normalize():f} mg/day from {record.date:%Y-%m-%d}"
+    findings = [str(catalogue_label(therapy_words.FINDINGS, code)) for code in dict.fromkeys(
+        [*(record.deviations or []), *(record.warnings or [])])]
+    if findings:
+        text += f" ({', '.join(findings)}{'; overridden' if record.override_reason else ''})"
+    return text
+
+
 # Each kind of clinical record kept with history: (label, model, how one version is named).
 def _dated(label):
     return lambda record: f"{label} {record.date:%Y-%m-%d}"
@@ -98,8 +110,7 @@ def _dated(label):
 HISTORY_KINDS = {
     "patient": ("Patient record", None, lambda record: "Patient record"),
     "course": ("Thalidomide course", TherapyCourse, lambda record: "Thalidomide course"),
-    "dose": ("Dose changes", DoseChange,
-             lambda record: f"{record.get_drug_display()} {record.dose_mg.normalize():f} mg/day from {record.date:%Y-%m-%d}"),
+    "dose": ("Dose changes", DoseChange, lambda record: _dose_subject(record)),
     "pregnancy": ("Pregnancy tests", PregnancyTest,
                   lambda record: f"Pregnancy test {record.date:%Y-%m-%d}: {record.get_result_display().lower()}"),
     "visit": ("Visits", Visit, _dated("Visit")),

@@ -76,3 +76,10 @@ def test_the_patient_form_has_no_generic_number_message():
     form.is_valid()
     messages = [m for name in ("height_cm", "baseline_cdai") if name in form.fields for m in form.errors.get(name, [])]
     assert messages and not any(m.startswith(GENERIC) for m in messages)
+
+
+@pytest.mark.django_db
+def test_a_model_range_message_with_its_unit_is_kept():
+    form = PatientForm({"height_cm": "-1"})
+    form.is_valid()
+    assert form.errors["height_cm"] == ["Height must be between 40 and 250 cm."]

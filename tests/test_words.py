@@ -135,3 +135,24 @@ def test_the_chart_takes_its_status_words_from_the_catalogue():
         remission_below=150, response_drop=70, status_labels={"remission": "Remission"},
     )
     assert figure["data"][0]["text"] == ["Remission"]
+
+
+@pytest.mark.django_db
+def test_the_history_names_a_dose_row_with_its_findings_in_words(make_patient, clinician, client):
+    from datetime import date
+    from decimal import Decimal
+
+    from django.urls import reverse
+
+    from thalimon.history import save_with_history
+    from therapy.models import DoseChange
+
+    patient = make_patient(code="GI-W1")
+    row = DoseChange(patient=patient, drug="thalidomide", date=date(2026, 1, 1), dose_mg=Decimal("50"),
+                     deviations=["step_too_soon"], warnings=["weight_missing", "weight_missing"],
+                     override_reason="flare")
+    save_with_history(row, clinician)
+    client.force_login(clinician)
+    page = client.get(reverse("patients:history", args=["GI-W1"]), {"kind": "dose"}).content.decode()
+    assert "Thalidomide 50 mg/day from 2026-01-01 (Step too soon, Weight missing; overridden)" in page
+    assert "step_too_soon" not in page and "weight_missing" not in page
