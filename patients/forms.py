@@ -103,6 +103,7 @@ class PatientForm(VersionedEditMixin, forms.ModelForm):
             "care_team_only",
         ]
         widgets = {
+            "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
             "birth_date": DateInput(),
             "contraception_start": DateInput(),
             "status_date": DateInput(),
