@@ -69,13 +69,19 @@
   document.addEventListener("DOMContentLoaded", draw);
 
   // Print: each chart is drawn to the printed column's width (A4 less the margins, about
-  // 670 px; the browser lays the page out for paper only after "beforeprint"), then back.
-  var PRINT_WIDTH = 670;
+  // 670 px; the browser lays the page out for paper only after "beforeprint") and at most
+  // 300 px high (three to a page), then back.
+  var PRINT_WIDTH = 670, PRINT_HEIGHT = 300;
   function printLayout(on) {
+    if (on === printing || typeof Plotly === "undefined") { printing = on; return; }
     printing = on;
-    if (typeof Plotly === "undefined") { return; }
     document.querySelectorAll("[data-plotly-figure][data-rendered]").forEach(function (el) {
-      Plotly.relayout(el, on ? {autosize: false, width: PRINT_WIDTH} : {autosize: true, width: null});
+      if (on) {
+        el.screenHeight = el.layout.height;
+        Plotly.relayout(el, {autosize: false, width: PRINT_WIDTH, height: Math.min(el.layout.height || PRINT_HEIGHT, PRINT_HEIGHT)});
+      } else {
+        Plotly.relayout(el, {autosize: true, width: null, height: el.screenHeight});
+      }
     });
   }
   window.addEventListener("beforeprint", function () { printLayout(true); });

@@ -1,7 +1,7 @@
 """Printing the patient page, a visit page, the inbox and the cohort report (the print
 stylesheet in static/css/thalimon.css): under print media the navigation, buttons, forms,
 in-place (htmx) controls and the footer are not shown, collapsed sections are open, the
-patient code is at the top, charts are redrawn to the paper's width; the PDF Chromium prints
+patient code is at the top, charts are redrawn to the paper's width (three to a page); the PDF Chromium prints
 has a reasonable number of A4 pages. Each PDF is rasterised (pdftoppm) into
 tests/e2e/screenshots/print/ for a person to look at."""
 
@@ -10,11 +10,12 @@ import subprocess
 import pytest
 
 from tests.e2e.conftest import SCREENSHOTS, log_in
-from tests.e2e.test_accessibility import _context, _settle, demo  # noqa: F401  (the demo fixture)
+from tests.e2e.test_accessibility import PAST_THE_EDGE, _context, _settle, demo  # noqa: F401  (the demo fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = SCREENSHOTS / "print"
-PRINT_CHART_WIDTH = 670  # static/js/charts.js
+PRINT_CHART_WIDTH, PRINT_CHART_HEIGHT = 670, 300  # static/js/charts.js
+A4_COLUMN = 710  # CSS px between the print margins: 210 mm less 2 × 11 mm
 
 # Controls that must not print: elements among them that still have a box under print media.
 CONTROLS_SHOWN = """() => [...document.querySelectorAll(
@@ -29,8 +30,9 @@ CHART_WIDTHS = """() => [...document.querySelectorAll('[data-plotly-figure] .mai
   .map((svg) => Number(svg.getAttribute('width')))"""
 
 CASES = [
-    # role, page, most A4 pages (the demo's longest record prints in 5; it was 6 with the nav and buttons)
-    ("clinician", "patient page", 5),
+    # role, page, most A4 pages (the demo's patient with the most visits, 10, prints on 6; one
+    # with 2 visits on 5, as 6 with the nav and buttons before this stylesheet)
+    ("clinician", "busiest patient page", 6),
     ("clinician", "visit page", 2),
     ("nurse", "inbox", 4),
     ("lead", "cohort report", 6),
@@ -48,7 +50,8 @@ def test_a_printed_page_holds_the_record_not_the_controls(browser, live_server, 
     context, page, console = _context(browser, live_server, 1366)
     log_in(page, role, demo.passwords[role])
     page.get_by_role("heading", name="Patients").wait_for()
-    page.goto(demo.pages[role][name])
+    url = demo.busiest_patient if name == "busiest patient page" else demo.pages[role][name]
+    page.goto(url)
     _settle(page)
     charts = page.locator("[data-plotly-figure]").count()
     screen_widths = page.evaluate(CHART_WIDTHS)
@@ -61,15 +64,21 @@ def test_a_printed_page_holds_the_record_not_the_controls(browser, live_server, 
     assert page.evaluate(CLOSED_SECTIONS) == []
     header = page.locator(".print-header")
     assert header.is_visible()
-    if name in ("patient page", "visit page"):
-        code = demo.pages[role]["patient page"].strip("/").split("/")[-1]
-        assert code in header.inner_text()
+    if name == "busiest patient page":
+        assert url.strip("/").split("/")[-1] in header.inner_text()
+    elif name == "visit page":
+        assert demo.pages[role]["patient page"].strip("/").split("/")[-1] in header.inner_text()
     if charts:
         page.wait_for_function(
             f"() => [...document.querySelectorAll('[data-plotly-figure] .main-svg:first-child')]"
-            f".every((svg) => Number(svg.getAttribute('width')) === {PRINT_CHART_WIDTH})")
+            f".every((svg) => Number(svg.getAttribute('width')) === {PRINT_CHART_WIDTH}"
+            f" && Number(svg.getAttribute('height')) <= {PRINT_CHART_HEIGHT})")
         assert len(page.evaluate(CHART_WIDTHS)) == charts
 
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": A4_COLUMN, "height": 1000})  # the paper's width: nothing past its edge
+    page.screenshot(path=str(SHOTS / f"{role}_{name.replace(' ', '_')}_print_{A4_COLUMN}.png"), full_page=True)
+    assert page.evaluate(PAST_THE_EDGE, False) == []
     pdf = tmp_path / "printed.pdf"
     page.pdf(path=str(pdf), format="A4", print_background=True, prefer_css_page_size=True)
     pages = _pdf_pages(pdf)
@@ -80,6 +89,7 @@ def test_a_printed_page_holds_the_record_not_the_controls(browser, live_server, 
     subprocess.run(["pdftoppm", "-png", "-r", "60", str(pdf), str(stem)], check=True)
     assert 1 <= pages <= most_pages, f"{name} prints on {pages} pages"
 
+    page.set_viewport_size({"width": 1366, "height": 900})
     page.emulate_media(media="screen")  # back on screen: the menu and the charts' own widths
     assert page.locator("nav.navbar").is_visible()
     if charts:
