@@ -51,7 +51,7 @@ def test_nurse_works_a_pregnancy_test_reminder(browser, live_server, on_thalidom
     assert page.url.endswith("/inbox/")
     visit_row.get_by_role("button", name="Snooze").click()
     page.get_by_text("Reminder for GI-1000 snoozed.").wait_for()
-    assert page.url.endswith("/inbox/")
+    assert page.url.endswith("/inbox/#section-due")  # back in the inbox, at the section the row was in
     snoozed = Reminder.objects.get(kind="visit_due", patient__code="GI-1000", state="open")
     assert snoozed.snooze_reason == "patient on holiday" and snoozed.snoozed_until == TODAY.fromordinal(
         TODAY.toordinal() + 1)
