@@ -45,7 +45,7 @@ def test_clinician_creates_a_patient_and_finds_it(page, screenshot, make_user, m
     page.get_by_role("button", name="Save patient").click()
     page.wait_for_url("**/patients/GI-0777/")
     page.get_by_text("Patient GI-0777 created.").wait_for()
-    assert page.get_by_text("Of reproductive potential").is_visible()
+    assert page.locator("[data-banner-reproductive]").get_by_text("Of reproductive potential").is_visible()
     assert page.get_by_text("CRP 12.5 mg/L at loss of response").is_visible()
     screenshot("patient_detail")
 

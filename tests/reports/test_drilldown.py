@@ -27,8 +27,8 @@ from visits.actions import visit_record
 pytestmark = pytest.mark.django_db
 START = timezone.localdate() - timedelta(days=200)
 LINK = re.compile(r'href="(/reports/cohort/patients/([^/"]+)/\?[^"]*)" data-figure="([^"]+)"')
-CODE = re.compile(r'<li class="col">(?:<a href="/patients/([^/]+)/">[^<]*</a>|([^<\s]+))')
-DIAGNOSIS_BADGE = re.compile(r'<a href="/patients/([^/]+)/">[^<]*</a>(?: <span[^>]*>[^<]*</span>)? <span class="badge[^>]*>(\w+)</span>')
+CODE = re.compile(r'<li class="col">(?:<a (?:class="[^"]*" )?href="/patients/([^/]+)/"[^>]*>[^<]*</a>|([^<\s]+))')
+DIAGNOSIS_BADGE = re.compile(r'<a (?:class="[^"]*" )?href="/patients/([^/]+)/"[^>]*>[^<]*</a>(?: <span[^>]*>[^<]*</span>)? <span class="badge[^>]*>(\w+)</span>')
 
 
 def day(n):
@@ -143,7 +143,7 @@ def test_the_lead_sees_codes_never_names_and_codes_open_the_record(client, clini
     page = client.get(reverse("reports:figure_patients", args=["adverse_events.events"]),
                       {"diagnosis": "all"}).content.decode()
     assert "Name Of" not in page and "GI-R" not in page
-    assert '<a href="/patients/GI-A/">GI-A</a>' in page
+    assert '<a class="code" href="/patients/GI-A/">GI-A</a>' in page
     assert "× 2" in page  # GI-B: two events
     assert dict(DIAGNOSIS_BADGE.findall(page)) == {"GI-A": "CD", "GI-B": "CD", "GI-U": "UC", "GI-X": "AID"}
     assert "restricted to its care team" in page

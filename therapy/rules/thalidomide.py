@@ -183,7 +183,7 @@ def paediatric_cap(patient: ThalidomidePatient, on: date) -> tuple[Decimal | Non
             reason=(
                 f"Weight {weight_text}: 2 mg/kg is {fmt(high_per_kg * kg)} mg, below the "
                 f"smallest step of {fmt(PAEDIATRIC_STEPS_MG[0])} mg, so no dose fits under the "
-                f"cap and every dose is above_max_dose (R3.3)."
+                f"cap and every dose is above the maximum (R3.3)."
             ),
         )
     cap = fitting[-1]

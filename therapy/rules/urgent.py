@@ -140,7 +140,7 @@ def _pregnancy_events(tests, as_of, thalidomide_active, thalidomide_ever, doses)
         found.append(_event(
             "dosed_after_positive_pregnancy_test",
             f"Thalidomide {min(dosed):%Y-%m-%d} was recorded on or after the positive test of "
-            f"{last_positive:%Y-%m-%d} with no later negative test (dosed_after_positive_pregnancy_test): "
+            f"{last_positive:%Y-%m-%d} with no later negative test: "
             "stop thalidomide now.",
             "R5.2", source, min(dosed), max(dosed),
         ))
