@@ -42,13 +42,17 @@ def test_clinician_records_a_visit_and_sees_status_and_chart(page, screenshot, m
     screenshot("visit_form_live_cdai")
     page.get_by_role("button", name="Save visit", exact=True).click()
 
+    # Back where the clinician came from (the patient page), the visit in the flowsheet.
     page.get_by_text("Visit of 2024-02-26 saved.").wait_for()
+    page.wait_for_url("**/patients/GI-0321/")
+    sheet = page.locator("[data-flowsheet]")
+    assert "Remission" in sheet.locator("tr[data-row='Status'] td").first.inner_text()
+    page.locator("#chart-cdai[data-rendered='true']").wait_for()
+    assert page.locator("#chart-cdai .main-svg").count() > 0
+    screenshot("patient_detail_with_visits")
+
+    sheet.get_by_role("link", name="2024-02-26").click()
     badge = page.locator(".status-card .status-badge")
     assert badge.inner_text() == "Remission"
     assert "CDAI 120: below 150 and 180 below baseline 300" in page.locator("[data-status-reason]").inner_text()
     screenshot("visit_detail")
-
-    page.get_by_role("link", name="GI-0321").click()
-    page.locator("#chart-cdai[data-rendered='true']").wait_for()
-    assert page.locator("#chart-cdai .main-svg").count() > 0
-    screenshot("patient_detail_with_visits")
