@@ -79,7 +79,7 @@ def test_live_cdai_preview_uses_the_server_computation(client, clinician, patien
         ("hematocrit", "0.42", "not as a fraction"),
         ("cdai_pain", "22", "0–21"),
         ("cdai_wellbeing", "29", "0–28"),
-        ("cdai_mass", "3", "Select a valid choice"),
+        ("cdai_mass", "3", "Abdominal mass: choose one of the options listed"),
         ("date", (timezone.localdate() + timedelta(days=1)).isoformat(), "cannot be in the future"),
         ("lab_hemoglobin", "9.8", "expected g/L"),
         ("weight_kg", "0.5", "between 2 and 300 kg"),
