@@ -55,6 +55,12 @@ def dose_change_view(request, patient):
         initial["dose_mg"] = request.GET["dose"]
     if request.GET.get("reason"):
         initial["reason"] = request.GET["reason"][:200]
+    dosing = selectors.patient_dosing(patient) if request.method != "POST" else None  # a save reads it after
+    suggestion = dosing.get("suggestion") if dosing else None
+    if (not request.GET.get("dose") and initial.get("drug", Drug.THALIDOMIDE) == Drug.THALIDOMIDE and suggestion
+            and suggestion.dose_mg and suggestion.allowed_from and suggestion.allowed_from <= timezone.localdate()):
+        # The step the rules suggest, once it is allowed (R3.2/R3.3); checked live as typed.
+        initial.update(dose_mg=suggestion.dose_mg, reason=initial.get("reason") or "scheduled step")
     form = DoseChangeForm(request.POST or None, patient=patient, initial=initial)
     decision, fields_invalid = _decision_for(patient, form)  # before the service: a refusal removes the dose
     if request.method == "POST" and form.is_valid():
@@ -91,7 +97,7 @@ def dose_change_view(request, patient):
             "decision": None if fields_invalid else decision,
             "fields_invalid": fields_invalid,
             "override_open": _override_open(decision, fields_invalid),
-            **selectors.patient_dosing(patient),
+            **(dosing or selectors.patient_dosing(patient)),
         },
     )
 

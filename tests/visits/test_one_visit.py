@@ -194,3 +194,15 @@ def test_a_neurological_review_needs_its_grade(client, clinician, man):
     assert "grade found at the neurological review" in " ".join(response.context["form"].errors["neuropathy_grade"])
     assert not Visit.objects.filter(patient=man, date=TODAY).exists()
     assert client.post(url, visit(neurological_review="on", neuropathy_grade="0")).status_code == 302
+
+
+def test_dose_page_prefills_the_suggested_step_once_allowed(client, clinician, man, make_patient):
+    client.force_login(clinician)
+    form = client.get(reverse("therapy:dose_change", args=[man.code])).context["form"]
+    assert form["dose_mg"].value() == Decimal("50") and form["reason"].value() == "scheduled step"
+    # Too soon (day 7 < 14, R3.2): nothing prefilled.
+    early = make_patient(code="GI-0902", sex="M")
+    therapy_actions.therapy_start(actor=clinician, patient=early, start_date=TODAY - timedelta(days=7),
+                                  dose_mg=Decimal("25"), consent_signed_date=TODAY - timedelta(days=8))
+    visit_record(actor=clinician, patient=early, date=TODAY - timedelta(days=1), neuropathy_grade=0)
+    assert client.get(reverse("therapy:dose_change", args=[early.code])).context["form"]["dose_mg"].value() is None
