@@ -122,7 +122,7 @@ KIND_ACTION_LABELS = {
     "neuropathy_review": "Record the neuropathy grade",
     "cumulative_dose_review": "Record the neurological review",
 }
-# Kinds whose action page is the visit form: the part the link opens (the review ticked).
+# Kinds whose action page is the visit form: the part the link opens (never ticked for the clinician).
 KIND_ACTION_PARTS = {
     "neuropathy_review": "?part=safety#part-safety",
     "cumulative_dose_review": "?part=review#part-safety",

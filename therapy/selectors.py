@@ -4,6 +4,8 @@ Everything is loaded in a fixed number of queries and turned into rule inputs by
 ``therapy.records`` — the same inputs the dose actions and the reminder scan use.
 """
 
+from datetime import timedelta
+
 from django.utils import timezone
 
 from thalimon import catalogue
@@ -222,9 +224,11 @@ def _dose_cells(rows, history, dates):
     for day in dates:
         change = by_date.get(day)
         dose = dose_rules.current_dose(history, day) if history and history[0].date <= day else None
+        before = dose_rules.current_dose(history, day - timedelta(days=1)) if history and history[0].date < day else None
         cells.append({
             "value": dose,
-            "changed": change is not None,
+            # R3.1: a row at the dose already taken is a continuation, not a change.
+            "changed": change is not None and change.dose_mg != before,
             "deviations": list(change.deviations) if change else [],
             "override": bool(change and change.override_reason),
         })
@@ -232,12 +236,19 @@ def _dose_cells(rows, history, dates):
 
 
 def _flowsheet_visit(visits):
-    """One contact per date: a clinic visit before a phone contact of the same day."""
-    by_date = {}
+    """One contact per date: a clinic visit before a phone contact of the same day; the
+    contraception answer is the worst of the day's contacts (a "no" by phone is never hidden
+    behind a clinic visit that did not ask, R5.3)."""
+    by_date, answers = {}, {}
     for visit in visits:
         kept = by_date.get(visit.date)
         if kept is None or not (kept.contact == "clinic" and visit.contact != "clinic"):
             by_date[visit.date] = visit
+        if visit.contraception_confirmed is not None:
+            answers.setdefault(visit.date, []).append(visit.contraception_confirmed)
+    for day, visit in by_date.items():
+        day_answers = answers.get(day, [])
+        visit.flowsheet_contraception = False if False in day_answers else (True if day_answers else None)
     return by_date
 
 

@@ -490,14 +490,18 @@ class VisitDoseDecisionForm(forms.Form):
     reason = forms.CharField(label="Reason", max_length=200, required=False,
                              help_text="e.g. scheduled step, neuropathy grade 1")
     override_reason = forms.CharField(
-        label="Override reason (only if the rules refuse the change and it is clinically necessary)",
+        label="Override reason (the change is clinically necessary despite the rules above)",
         required=False, widget=forms.Textarea(attrs={"rows": 2}),
     )
+    # Set by the page only after a save was refused with reasons an override may pass (R3.5):
+    # an override is written in answer to the rules shown, never in advance.
+    override_offered = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, drugs=None, **kwargs):
         super().__init__(*args, **kwargs)
         if drugs is not None:
             self.fields["drug"].choices = [c for c in Drug.choices if c[0] in drugs]
+        self.offer_override = False
 
     def clean(self):
         cleaned = super().clean()
@@ -506,6 +510,13 @@ class VisitDoseDecisionForm(forms.Form):
                 self.add_error("dose_mg", "New dose (mg/day): enter the dose decided, or untick the dose decision.")
             if not cleaned.get("drug") and "drug" not in self.errors:
                 self.add_error("drug", "Drug: choose the drug of the dose decision.")
+            elif (self.initial.get("dose_mg") is not None and "drug" in self.changed_data
+                  and "dose_mg" not in self.changed_data):
+                # The prefilled dose is the thalidomide step: never carried over to another drug.
+                self.add_error("dose_mg", "New dose (mg/day): enter the dose of the drug chosen (the dose shown "
+                                          "was the suggested thalidomide step).")
+        elif (cleaned.get("dose_mg") is not None and "dose_mg" in self.changed_data) or cleaned.get("override_reason"):
+            self.add_error("record", "Tick “Record a dose decision” to record the dose typed, or clear it.")
         return cleaned
 
     def decision(self):
@@ -514,4 +525,4 @@ class VisitDoseDecisionForm(forms.Form):
             return None
         data = self.cleaned_data
         return {"drug": data["drug"], "dose_mg": data["dose_mg"], "reason": data["reason"],
-                "override_reason": data["override_reason"]}
+                "override_reason": data["override_reason"] if data.get("override_offered") else ""}

@@ -67,12 +67,36 @@ def _visit_parts(request, patient, facts):
     return parts
 
 
+# The dose action's refusal that an override may pass (R3.5); hard blocks and the checklist say otherwise.
+OVERRIDABLE_REFUSAL = "This change breaks the dosing rules"
+
+
 def _route_refusal(error, form, parts):
-    """A refusal names its part (``dose:dose_mg``); the visit's own fields have no prefix."""
+    """A refusal names its part (``dose:dose_mg``); the visit's own fields have no prefix. A
+    refusal an override may pass opens the override box, under the reasons just shown."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
     for key, errors in error.message_dict.items():
         part_name, _, field = key.rpartition(":")
         target = parts.get(part_name, form)
         target.add_error(field if field in target.fields else None, errors)
+        if part_name == "dose" and any(str(e).startswith(OVERRIDABLE_REFUSAL) for e in errors):
+            target.offer_override = True
+
+
+def _positive_test_with_a_dose(parts):
+    """R5.2: a positive test stops thalidomide at once — a thalidomide dose in the same save is
+    refused before anything is written (0 mg, the stop, is what the clinician records)."""
+    pregnancy, dose = parts.get("pregnancy"), parts.get("dose")
+    decision = dose.decision() if dose is not None else None
+    if pregnancy is not None and pregnancy.cleaned_data.get("result") == "positive" and decision and (
+        decision["drug"] == Drug.THALIDOMIDE and decision["dose_mg"] > 0
+    ):
+        dose.add_error("dose_mg", "A positive pregnancy test stops thalidomide at once (R5.2): record 0 mg (the "
+                                  "stop), or untick the dose decision.")
+        return True
+    return False
 
 
 def _visit_saved(request, patient, visit, test, row):
@@ -97,10 +121,11 @@ def visit_create(request, patient):
     part = request.GET.get("part") if request.GET.get("part") in VISIT_PARTS else ""
     facts = therapy_selectors.patient_banner(patient, as_of=today)
     request.banner_facts = facts  # the banner on this page reads the same facts
-    form = VisitForm(request.POST or None, patient=patient,
-                     initial={"neurological_review": True} if part == "review" else None)
+    form = VisitForm(request.POST or None, patient=patient)
     parts = _visit_parts(request, patient, facts)
-    if request.method == "POST" and all([form.is_valid(), *[p.is_valid() for p in parts.values()]]):
+    if request.method == "POST" and all([form.is_valid(), *[p.is_valid() for p in parts.values()]]) and (
+        not _positive_test_with_a_dose(parts)
+    ):
         try:
             visit, test, row = therapy_actions.visit_with_decisions_record(
                 actor=request.user, patient=patient, lab_values=form.lab_values(), **_visit_fields(form),

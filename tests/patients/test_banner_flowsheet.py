@@ -166,3 +166,26 @@ def test_full_history_hides_identity_from_roles_without_it(client, make_user, re
     client.force_login(make_user(CLINIC_LEAD))
     html = client.get(reverse("patients:history", args=["GI-0700"])).content.decode()
     assert "Ona Renamed" not in html and "Ona Fictional" not in html and "hidden for your role" in html
+
+
+def test_flowsheet_marks_changes_not_continuations_and_shows_a_phone_no(client, clinician, make_patient):
+    """R3.1: a row at the dose already taken is a continuation (not bold); R5.3: a "no" to
+    contraception by phone shows even when a clinic visit the same day did not ask."""
+    from therapy.actions import contraception_confirm
+
+    patient = make_patient(code="GI-0703", sex="M")
+    start = timezone.localdate() - timedelta(days=20)
+    historical_course_save(actor=clinician, patient=patient, start_date=start)
+    dose_change_record(actor=clinician, patient=patient, drug="thalidomide", date=start, dose_mg=25, historical=True)
+    dose_change_record(actor=clinician, patient=patient, drug="thalidomide", date=start + timedelta(days=10),
+                       dose_mg=25, historical=True)
+    day = start + timedelta(days=15)
+    visit_record(actor=clinician, patient=patient, date=day, cdai_entered=200)
+    contraception_confirm(actor=clinician, patient=patient, date=day, contact="phone", confirmed=False)
+    client.force_login(clinician)
+    sheet = client.get(reverse("patients:detail", args=["GI-0703"])).context["flowsheet"]
+    rows = {row["label"]: row["cells"] for row in sheet["rows"]}
+    assert sheet["dates"] == [day, start + timedelta(days=10), start]
+    assert [c["changed"] for c in rows["Thalidomide"]] == [False, False, True]
+    assert rows["Contraception"][0].flowsheet_contraception is False
+    assert rows["Contact"][0].contact == "clinic"

@@ -96,12 +96,17 @@ def test_a_refused_dose_saves_nothing_and_names_the_dose(client, clinician, man)
     assert DoseChange.objects.filter(patient=man).count() == 1
 
 
-def test_the_override_records_the_refused_dose_with_its_deviation(client, clinician, man):
+def test_the_override_answers_a_refusal_and_records_the_dose_with_its_deviation(client, clinician, man):
+    """R3.5: an override typed before the rules were shown is ignored (the change is refused and
+    the box offered); after the refusal it records the change with its deviation."""
     client.force_login(clinician)
-    response = client.post(reverse("visits:create", args=[man.code]),
-                           visit(neuropathy_grade="1", **{"dose-record": "on", "dose-drug": "thalidomide",
-                                                          "dose-dose_mg": "50",
-                                                          "dose-override_reason": "grade 1 since years, stable"}))
+    url = reverse("visits:create", args=[man.code])
+    step = visit(neuropathy_grade="1", **{"dose-record": "on", "dose-drug": "thalidomide", "dose-dose_mg": "50",
+                                          "dose-override_reason": "grade 1 since years, stable"})
+    refused = client.post(url, step)
+    assert refused.status_code == 200 and "data-override-offered" in refused.content.decode()
+    assert not DoseChange.objects.filter(patient=man, date=TODAY).exists()
+    response = client.post(url, {**step, "dose-override_offered": "True"})
     assert response.status_code == 302
     row = DoseChange.objects.get(patient=man, date=TODAY)
     assert "step_up_during_neuropathy" in row.deviations and row.override_reason
@@ -133,11 +138,12 @@ def test_a_dose_that_cannot_be_recorded_rolls_the_test_back(client, clinician, w
     assert not Visit.objects.filter(patient=woman, date=TODAY).exists()
 
 
-def test_review_link_opens_the_safety_part_with_the_review_ticked(client, clinician, man):
+def test_review_link_opens_the_safety_part_but_never_ticks_the_review(client, clinician, man):
     client.force_login(clinician)
     response = client.get(reverse("visits:create", args=[man.code]) + "?part=review")
-    assert response.context["form"]["neurological_review"].value() is True
-    assert 'id="part-safety"' in response.content.decode()
+    assert response.context["form"]["neurological_review"].value() is False
+    page = response.content.decode()
+    assert 'id="part-safety"' in page and "data-review-prompt" in page
 
 
 @pytest.mark.parametrize("next_url, expected", [
@@ -170,10 +176,11 @@ def test_links_carry_the_page_to_return_to(url, back, expected):
 
 
 @pytest.mark.parametrize("kind, part, ticked", [
-    ("cumulative_dose_review", "?part=review#part-safety", True),
+    ("cumulative_dose_review", "?part=review#part-safety", False),
     ("neuropathy_review", "?part=safety#part-safety", False),
 ])
 def test_review_reminders_open_the_visit_form_at_the_review(client, clinician, man, kind, part, ticked):
+    """The link opens the part; the review is ticked by the clinician who did it, never by the link."""
     from safety.kinds import action_link
     from safety.models import Reminder
 
@@ -206,3 +213,29 @@ def test_dose_page_prefills_the_suggested_step_once_allowed(client, clinician, m
                                   dose_mg=Decimal("25"), consent_signed_date=TODAY - timedelta(days=8))
     visit_record(actor=clinician, patient=early, date=TODAY - timedelta(days=1), neuropathy_grade=0)
     assert client.get(reverse("therapy:dose_change", args=[early.code])).context["form"]["dose_mg"].value() is None
+
+
+def test_a_positive_test_with_a_thalidomide_dose_is_refused_before_anything_is_written(client, clinician, woman):
+    client.force_login(clinician)
+    response = client.post(reverse("visits:create", args=[woman.code]),
+                           visit(**{"pregnancy-result": "positive", "dose-record": "on", "dose-drug": "thalidomide",
+                                    "dose-dose_mg": "25"}))
+    assert response.status_code == 200
+    assert "stops thalidomide at once" in " ".join(response.context["parts"]["dose"].errors["dose_mg"])
+    assert not Visit.objects.filter(patient=woman, date=TODAY).exists()
+
+
+def test_a_typed_dose_is_never_dropped_silently(client, clinician, man):
+    client.force_login(clinician)
+    response = client.post(reverse("visits:create", args=[man.code]), visit(**{"dose-dose_mg": "75"}))
+    assert response.status_code == 200 and "Tick" in " ".join(response.context["parts"]["dose"].errors["record"])
+    assert not Visit.objects.filter(patient=man, date=TODAY).exists()
+
+
+def test_the_prefilled_thalidomide_step_is_never_recorded_for_azathioprine(client, clinician, man):
+    client.force_login(clinician)
+    response = client.post(reverse("visits:create", args=[man.code]),
+                           visit(**{"dose-record": "on", "dose-drug": "azathioprine", "dose-dose_mg": "50"}))
+    assert response.status_code == 200
+    assert "dose of the drug chosen" in " ".join(response.context["parts"]["dose"].errors["dose_mg"])
+    assert DoseChange.objects.filter(patient=man).count() == 1
