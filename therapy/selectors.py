@@ -176,6 +176,7 @@ def patient_banner(patient, *, as_of):
         **_azathioprine_section(patient, loaded["aza_history"], loaded["thal_patient"], as_of),
         "course_day": course.day(as_of) if course and course.start_date and thalidomide["thal_active"] else None,
         "contraception": _latest_contraception(loaded["visits"]),
+        "last_test": loaded["tests"][-1] if loaded["tests"] else None,
         "reproductive_potential": patient.is_female_of_reproductive_potential,
     }
 

@@ -189,3 +189,13 @@ def test_flowsheet_marks_changes_not_continuations_and_shows_a_phone_no(client, 
     assert [c["changed"] for c in rows["Thalidomide"]] == [False, False, True]
     assert rows["Contraception"][0].flowsheet_contraception is False
     assert rows["Contact"][0].contact == "clinic"
+
+
+def test_banner_says_a_positive_test_first(client, clinician, make_patient):
+    woman = make_patient(code="GI-0704", sex="F", reproductive_potential=True)
+    today = timezone.localdate()
+    pregnancy_test_record(actor=clinician, patient=woman, date=today - timedelta(days=2), result="negative")
+    pregnancy_test_record(actor=clinician, patient=woman, date=today, result="positive")
+    client.force_login(clinician)
+    banner = _banner(client.get(reverse("patients:detail", args=["GI-0704"])).content.decode())
+    assert f"POSITIVE {today:%Y-%m-%d}" in banner
