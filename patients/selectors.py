@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.db.models import Exists, F, OuterRef, Subquery
 
-from patients.models import IDENTITY_FIELDS
+from patients.models import IDENTITY_FIELDS, Patient
 from safety import schedule
 from safety.models import OPEN_STATES, URGENT_TIERS, AdverseEvent, Alert, Reminder
 from thalimon.catalogue import label as catalogue_label
@@ -33,9 +33,12 @@ def patient_history(patient, *, show_identity):
 
 
 # --- the clinic columns of the patient list and the inbox ----------------------------------
-# Each a correlated subquery on an indexed (patient, …) key, so a page costs one query
-# whatever its length (no query a row): DoseChange (patient, drug, date), Visit
-# (patient, date), Reminder (patient, state), Alert's partial index of open urgent events.
+# Each a correlated subquery on an indexed (patient, …) key: DoseChange (patient, drug, date),
+# Visit (patient, date), Reminder (patient, state), Alert's partial index of open urgent
+# events. The patient list computes them in its page query (an index scan by code under the
+# LIMIT evaluates them for the page's rows only); the inbox attaches them after its sections
+# are cut (attach_clinic_columns), as its union's plan evaluated them for every overdue
+# reminder before the sort.
 def clinic_columns(patient_ref, today):
     """Annotations for the rows of patients (``patient_ref`` = "pk") or of their reminders
     ("patient_id"): current thalidomide and azathioprine doses, the latest clinic visit and
@@ -59,6 +62,26 @@ def clinic_columns(patient_ref, today):
         "next_due_kind": Subquery(reminders.values("kind")[:1]),
         "has_urgent": Exists(Alert.objects.filter(patient=patient, tier__in=URGENT_TIERS, resolved_at__isnull=True)),
     }
+
+
+CLINIC_COLUMNS = (
+    "thal_dose", "aza_dose", "last_visit", "last_status", "last_status_date", "next_due", "next_due_kind",
+    "has_urgent",
+)
+
+
+def attach_clinic_columns(rows, today, patient_id=lambda row: row.pk):
+    """Set the clinic columns on ``rows`` (a page's patients, or reminders with
+    ``patient_id=lambda r: r.patient_id``) from one query on their patients; none without rows."""
+    ids = {patient_id(row) for row in rows}
+    if not ids:
+        return rows
+    found = Patient.objects.filter(pk__in=ids).annotate(**clinic_columns("pk", today)).values("pk", *CLINIC_COLUMNS)
+    columns = {values.pop("pk"): values for values in found}
+    for row in rows:
+        for name, value in columns[patient_id(row)].items():
+            setattr(row, name, value)
+    return rows
 
 
 # Filters of the patient list: (label, what a patient must have).

@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
 from patients.access import patient_view
-from patients.selectors import clinic_columns
+from patients.selectors import attach_clinic_columns, clinic_columns
 from safety import actions, policy, schedule
 from safety.forms import (
     ALERTS,
@@ -135,10 +135,16 @@ def inbox(request):
     )
     shown = {key: _pages_shown(request, key) for key in windows}
     limits = {key: INBOX_PAGE * shown[key] for key in windows if totals[key]}
-    # The rows shown carry the patient's doses, last visit and status (subqueries on indexed
-    # keys, in the same query; the counts above do without them).
-    shown_rows = reminders.annotate(**clinic_columns("patient_id", today)).order_by(*SECTION_ORDER[_sort(form)])
-    sections = _section_rows(shown_rows, windows, limits, _section_key(_sort(form)))
+    # The rows shown carry the patient's doses, last visit and status: one query on the shown
+    # rows' patients after the sections are cut (in the sections' query PostgreSQL computed
+    # them for every overdue reminder before the sort). Sorting by last visit aliases it alone.
+    shown_rows = reminders
+    if _sort(form) == "last_visit":
+        shown_rows = reminders.alias(last_visit=clinic_columns("patient_id", today)["last_visit"])
+    sections = _section_rows(shown_rows.order_by(*SECTION_ORDER[_sort(form)]), windows, limits)
+    attach_clinic_columns([r for rows in sections.values() for r in rows], today, lambda r: r.patient_id)
+    for rows in sections.values():
+        rows.sort(key=_section_key(_sort(form)))  # a union does not promise the parts' order
     more = {}
     for key, rows in sections.items():
         for reminder in rows:
@@ -209,8 +215,8 @@ def _section_key(sort):
     return lambda r: (r.due, r.pk)
 
 
-def _section_rows(reminders, windows, limits, order):
-    """The first ``limits[key]`` reminders of each section, in ``order``. On PostgreSQL
+def _section_rows(reminders, windows, limits):
+    """The first ``limits[key]`` reminders of each section (unordered: the caller sorts). On PostgreSQL
     one query (UNION ALL of the sections, each an index scan of open reminders by due);
     where the database cannot limit the parts of a union (SQLite), a query a section."""
     parts = {
@@ -225,8 +231,6 @@ def _section_rows(reminders, windows, limits, order):
         rows = [reminder for part in parts.values() for reminder in part]
     for reminder in rows:
         sections[reminder.section].append(reminder)
-    for rows in sections.values():
-        rows.sort(key=order)  # a union does not promise the parts' order
     return sections
 
 

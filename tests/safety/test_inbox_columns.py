@@ -107,3 +107,30 @@ def test_the_inbox_with_its_columns_costs_the_same_for_10_or_50_patients(
     with django_assert_max_num_queries(len(ten.captured_queries)):
         response = client.get(URL, {"sort": "last_visit"})
     assert sum(len(rows) for rows in response.context["sections"].values()) > 10
+
+
+def test_the_columns_are_read_for_the_shown_rows_only(client, nurse, make_patient):
+    """The sections are cut first (the union of reminders reads no dose, visit or alert
+    table), then one query reads the columns of the shown rows' patients: PostgreSQL had
+    evaluated the columns for every overdue reminder before sorting them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from safety.views import INBOX_PAGE
+
+    for i in range(INBOX_PAGE + 5):
+        p = make_patient(code=f"GI-S{i:03d}")
+        DoseChange.objects.create(patient=p, drug="thalidomide", date=TODAY - timedelta(days=30), dose_mg=Decimal("50"))
+        Reminder.objects.create(patient=p, kind="visit_due", due=TODAY - timedelta(days=30 + i), reason="r")
+    client.force_login(nurse)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(URL)
+    shown = response.context["sections"]["overdue"]
+    assert len(shown) == INBOX_PAGE and all(r.thal_dose == Decimal("50") for r in shown)
+    sections_sql = [q["sql"] for q in queries.captured_queries if '"safety_reminder"."reason"' in q["sql"]]
+    assert sections_sql and not any("visits_dosechange" in sql for sql in sections_sql)
+    columns_sql = [q["sql"] for q in queries.captured_queries if "visits_dosechange" in q["sql"]]
+    assert len(columns_sql) == 1
+    shown_ids = {r.patient_id for r in shown}
+    hidden_id = Reminder.objects.exclude(patient_id__in=shown_ids).values_list("patient_id", flat=True).first()
+    assert re.search(rf"\b{hidden_id}\b", columns_sql[0].split(" WHERE ")[-1]) is None
