@@ -323,6 +323,11 @@ def visit_with_decisions_record(*, actor, patient, lab_values=None, pregnancy_re
     neuropathy grade and the test just recorded, with its deviations and override. A
     refusal of the test or the dose names its part (``pregnancy:field``, ``dose:field``)
     and saves nothing. Returns (visit, test or None, dose row or None)."""
+    if pregnancy_result == "positive" and dose and dose["drug"] == Drug.THALIDOMIDE and dose["dose_mg"] > 0:
+        # R5.2: a positive test stops thalidomide at once. Refused before anything is written, so
+        # the clinician records the stop with the test rather than losing the test with the dose.
+        raise ValidationError({"dose:dose_mg": "A positive pregnancy test stops thalidomide at once (R5.2): "
+                                              "record 0 mg (the stop), or untick the dose decision."})
     visit = visit_record(actor=actor, patient=patient, lab_values=lab_values, **visit_fields)
     test = row = None
     if pregnancy_result:

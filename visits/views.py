@@ -85,20 +85,6 @@ def _route_refusal(error, form, parts):
             target.offer_override = True
 
 
-def _positive_test_with_a_dose(parts):
-    """R5.2: a positive test stops thalidomide at once — a thalidomide dose in the same save is
-    refused before anything is written (0 mg, the stop, is what the clinician records)."""
-    pregnancy, dose = parts.get("pregnancy"), parts.get("dose")
-    decision = dose.decision() if dose is not None else None
-    if pregnancy is not None and pregnancy.cleaned_data.get("result") == "positive" and decision and (
-        decision["drug"] == Drug.THALIDOMIDE and decision["dose_mg"] > 0
-    ):
-        dose.add_error("dose_mg", "A positive pregnancy test stops thalidomide at once (R5.2): record 0 mg (the "
-                                  "stop), or untick the dose decision.")
-        return True
-    return False
-
-
 def _visit_saved(request, patient, visit, test, row):
     text = [f"Visit of {visit.date:%Y-%m-%d} saved."]
     if test is not None and test.result == "negative":
@@ -123,9 +109,7 @@ def visit_create(request, patient):
     request.banner_facts = facts  # the banner on this page reads the same facts
     form = VisitForm(request.POST or None, patient=patient)
     parts = _visit_parts(request, patient, facts)
-    if request.method == "POST" and all([form.is_valid(), *[p.is_valid() for p in parts.values()]]) and (
-        not _positive_test_with_a_dose(parts)
-    ):
+    if request.method == "POST" and all([form.is_valid(), *[p.is_valid() for p in parts.values()]]):
         try:
             visit, test, row = therapy_actions.visit_with_decisions_record(
                 actor=request.user, patient=patient, lab_values=form.lab_values(), **_visit_fields(form),
