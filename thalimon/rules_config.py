@@ -9,7 +9,10 @@ version string, so results computed under other thresholds can be told apart.
 from dataclasses import dataclass, fields, replace
 from decimal import Decimal
 
-RULES_SPEC_VERSION = "2026.1"
+RULES_SPEC_VERSION = "2026.2"  # 2026.2: R9 prescriptions
+
+
+PRESCRIPTION_PROGRAMMES = ("eu_ppp", "us_rems")
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,21 @@ class RuleSettings:
     # R2.7 relapse-risk flags (information only)
     risk_crp_at_lor_above: float = 10.0  # mg/L, strictly above
     risk_tgn_at_least: float = 235.0  # pmol/8x10^8 RBC, at or above
+    # R9.1 prescription programme: "eu_ppp" (EU pregnancy-prevention programme) or "us_rems".
+    # The profile's values below are its defaults; each may be overridden on its own
+    # (``prescription_<name>``), and any override changes the rules version.
+    prescription_programme: str = "eu_ppp"
+    # Thalidomide unit strength (R9.1): 25 mg tablets, halves allowed (the Chinese product of
+    # Li 2020). EU 50 mg capsules: unit 50, halves not allowed.
+    thalidomide_unit_mg: Decimal = Decimal("25")
+    thalidomide_unit_halves_allowed: bool = True
+    # Per-value overrides of the profile (None = the profile's value, R9.1 table).
+    prescription_max_days_reproductive_potential: int | None = None
+    prescription_max_days_other: int | None = None
+    prescription_test_window_days: int | None = None
+    prescription_dispense_days_reproductive_potential: int | None = None
+    prescription_dispense_days_other: int | None = None  # 0 = not checked
+    prescription_authorisation_required: bool | None = None
 
 
 def rule_settings():
@@ -37,7 +55,13 @@ def rule_settings():
     unknown = set(overrides) - known
     if unknown:
         raise ValueError(f"THALIMON_RULES has unknown keys: {sorted(unknown)}")
-    return replace(RuleSettings(), **overrides)
+    chosen = replace(RuleSettings(), **overrides)
+    if chosen.prescription_programme not in PRESCRIPTION_PROGRAMMES:
+        raise ValueError(
+            f"THALIMON_RULES prescription_programme must be one of {', '.join(PRESCRIPTION_PROGRAMMES)}, "
+            f"got {chosen.prescription_programme!r}"
+        )
+    return chosen
 
 
 def rules_version():

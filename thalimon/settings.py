@@ -412,6 +412,10 @@ LOGGING = {
 
 # --- Clinical rule settings ---------------------------------------------------
 # Configurable thresholds of clinical-rules.md live in one place: THALIMON_RULES
-# (see thalimon/rules_config.py). Overrides come from settings only.
+# (see thalimon/rules_config.py). Overrides come from settings only, except the R9.1
+# prescription programme, which a deployment chooses from the environment:
+# THALIMON_PRESCRIPTION_PROGRAMME=eu_ppp (default) or us_rems.
 THALIMON_RULES = {}
+if env.str("THALIMON_PRESCRIPTION_PROGRAMME", default="eu_ppp") != "eu_ppp":
+    THALIMON_RULES["prescription_programme"] = env.str("THALIMON_PRESCRIPTION_PROGRAMME")
 THALIMON_DEMO = env.bool("THALIMON_DEMO", default=False)

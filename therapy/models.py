@@ -263,3 +263,107 @@ class PregnancyTest(models.Model):
             raise ValidationError({"date": f"Test date cannot be in the future (today is {today:%Y-%m-%d})."})
         if self.patient_id and self.patient.sex != "F":
             raise ValidationError({"result": "Pregnancy tests are recorded for female patients only (R5.2)."})
+
+
+class RiskCategory(models.TextChoices):
+    """R9.2: the category printed on every thalidomide prescription (as of its issue date)."""
+
+    FEMALE_REPRODUCTIVE_POTENTIAL = "female_reproductive_potential", "Female of reproductive potential"
+    FEMALE_NOT_REPRODUCTIVE_POTENTIAL = "female_not_reproductive_potential", "Female not of reproductive potential"
+    MALE = "male", "Male"
+
+
+class Prescription(models.Model):
+    """A thalidomide prescription under the pregnancy-prevention programme (R9).
+
+    The clinician enters the issue date, daily dose, days of supply, the contraception
+    confirmation and (under ``us_rems``) the authorisation number; the dispensed date is
+    recorded later. The check (``therapy.rules.prescriptions``) stores its R9.3 codes, the
+    risk category, the dispense-by date and the quantity with the programme and rules
+    version it was computed under; a row saved despite codes carries the override reason.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="prescriptions")
+    issue_date = models.DateField("issue date")
+    dose_mg = models.DecimalField(
+        "daily dose (mg/day)", max_digits=5, decimal_places=1,
+        validators=between(Decimal("0.1"), Decimal("400"), "Daily dose must be between 0.1 and 400 mg/day."),
+    )
+    days_supply = models.PositiveSmallIntegerField(
+        "days of supply",
+        validators=between(1, 366, "Days of supply must be between 1 and 366."),
+    )
+    contraception_confirmed = models.BooleanField(
+        "contraception confirmed at this prescription", default=False,
+    )
+    dispensed_date = models.DateField("dispensed on", null=True, blank=True)
+    authorisation = models.CharField("authorisation number", max_length=60, blank=True)
+    override_reason = models.TextField(
+        "override reason", blank=True,
+        help_text="Why the prescription was issued despite the rules (required for any code an override may pass).",
+    )
+    # Computed by the R9 check (never typed).
+    programme = models.CharField(max_length=10, blank=True, editable=False)
+    risk_category = models.CharField(max_length=40, choices=RiskCategory.choices, blank=True, editable=False)
+    dispense_by = models.DateField(null=True, blank=True, editable=False)
+    quantity_units = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True, editable=False)
+    deviations = models.JSONField(default=list, blank=True, editable=False)
+    check_reasons = models.JSONField(default=list, blank=True, editable=False)
+    rules_version = models.CharField(max_length=60, blank=True, editable=False)
+    prescribed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", editable=False,
+    )
+    dispensing_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["patient", "issue_date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "issue_date"],
+                name="prescription_unique_per_patient_issue_date",
+                violation_error_message=(
+                    "This patient already has a prescription issued on that date: edit that one (R9.1)."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(dose_mg__gt=0),
+                name="prescription_dose_positive",
+                violation_error_message="Daily dose must be above 0 mg.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(days_supply__gte=1),
+                name="prescription_days_supply_positive",
+                violation_error_message="Days of supply must be at least 1.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(dispensed_date__isnull=True) | models.Q(dispensed_date__gte=models.F("issue_date")),
+                name="prescription_dispensed_not_before_issue",
+                violation_error_message="A prescription cannot be dispensed before its issue date.",
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "issue_date"])]
+
+    def __str__(self):
+        return f"{self.patient.code} thalidomide prescription {self.issue_date:%Y-%m-%d}"
+
+    @property
+    def overridden(self):
+        return bool(self.override_reason)
+
+    def clean(self):
+        errors = {}
+        today = timezone.localdate()
+        if self.issue_date and self.issue_date > today:
+            errors["issue_date"] = f"Issue date cannot be in the future (today is {today:%Y-%m-%d})."
+        if self.dispensed_date and self.dispensed_date > today:
+            errors["dispensed_date"] = f"Dispensed date cannot be in the future (today is {today:%Y-%m-%d})."
+        if self.dispensed_date and self.issue_date and self.dispensed_date < self.issue_date:
+            errors["dispensed_date"] = "A prescription cannot be dispensed before its issue date."
+        if errors:
+            raise ValidationError(errors)
