@@ -12,7 +12,7 @@ from django.template import Context, Template
 
 from safety import kinds, schedule
 from therapy import words as therapy_words
-from therapy.rules import doses, thalidomide_check, urgent
+from therapy.rules import doses, prescriptions, thalidomide_check, urgent
 from visits import charts, efficacy, endoscopy_scores, other_scores, outcomes, scoring
 from visits import words as visit_words
 
@@ -57,7 +57,10 @@ def _bands():
 
 EMITTED = [
     ("deviations", therapy_words.DEVIATIONS, set(thalidomide_check.DEVIATION_CODES)),
-    ("findings", therapy_words.FINDINGS, _finding_codes() | set(thalidomide_check.DEVIATION_CODES)),
+    ("findings", therapy_words.FINDINGS,
+     _finding_codes() | set(thalidomide_check.DEVIATION_CODES) | set(prescriptions.PRESCRIPTION_CODES)),
+    ("prescription codes", therapy_words.PRESCRIPTION_DEVIATIONS, set(prescriptions.PRESCRIPTION_CODES)),
+    ("risk categories", therapy_words.RISK_CATEGORIES, set(prescriptions.RISK_CATEGORIES)),
     ("change kinds", therapy_words.CHANGE_KINDS, set(doses.ChangeKind.ALL)),
     ("checklist items", therapy_words.CHECKLIST_ITEMS, _checklist_keys()),
     ("statuses", visit_words.STATUSES,
@@ -109,6 +112,16 @@ def test_filters_give_labels_and_sentences():
     assert _render("{{ c|urgent_label }}", c="breastfeeding") == "Breast-feeding"
     assert _render("{{ c|change_kind_label }}", c="first_dose") == "First dose"
     assert _render("{{ c|checklist_label }}", c="genotype") == "TPMT and NUDT15 results"
+    assert _render("{{ c|prescription_label }}", c="early_repeat") == "Issued too early"
+    assert "7 days" in _render("{{ c|prescription_sentence }}", c="early_repeat")
+    assert _render("{{ c|deviation_label }}", c="dose_not_dispensable") == "Dose cannot be dispensed"
+    assert _render("{{ c|risk_category_label }}", c="male") == "Male"
+
+
+def test_the_printed_category_starts_with_the_catalogue_label():
+    """The rule's printed category (R9.2) and the catalogue's label say the same words."""
+    for code in prescriptions.RISK_CATEGORIES:
+        assert prescriptions.CATEGORY_TEXTS[code] == str(therapy_words.RISK_CATEGORIES[code][0])
 
 
 def test_code_lists_read_as_labels_each_once():

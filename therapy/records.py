@@ -8,7 +8,8 @@ actions, the reminder scan, the patient page, the visit PDF and the importer:
 * the decision on a proposed dose (``decide_thalidomide``, ``decide_azathioprine``:
   the R3.5 deviation codes, the R4.1 warnings and the R4.2 genotype gate);
 * the course dates and stop reason that follow the thalidomide rows (R3.1);
-* the start-of-therapy checklist (R5, R4.2).
+* the start-of-therapy checklist (R5, R4.2);
+* the programme profile in force and the R9 check of a prescription (``check_prescription_for``).
 
 Functions take model instances or any object with the same attributes (the
 importer's unsaved rows); loaders (``*_for``) read the database in a fixed
@@ -21,10 +22,12 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from therapy.models import DoseChange, Drug, PregnancyTest, Regimen, TherapyCourse
+from thalimon.rules_config import rule_settings
+from therapy.models import DoseChange, Drug, PregnancyTest, Prescription, Regimen, TherapyCourse
 from therapy.rules import azathioprine as aza_rules
 from therapy.rules import doses as dose_rules
 from therapy.rules import pregnancy as pregnancy_rules
+from therapy.rules import prescriptions as prescription_rules
 from therapy.rules import thalidomide as thalidomide_rules
 from therapy.rules import thalidomide_check
 from visits.models import Contact, Visit
@@ -394,3 +397,69 @@ def start_record_for(patient, *, on):
         stopped_on=dose_rules.stop_date(history, on) if history else None,
         checklist_missing=missing,
     )
+
+
+# --- prescriptions (R9) ---------------------------------------------------------------
+def prescription_programme():
+    """The R9.1 programme profile in force: ``prescription_programme`` and the unit strength
+    from the rule settings, each ``prescription_<value>`` override applied (None = the
+    profile's value; ``prescription_dispense_days_other`` 0 = not checked)."""
+    chosen = rule_settings()
+    overrides = {}
+    for name in prescription_rules.PROFILES[chosen.prescription_programme]:
+        value = getattr(chosen, f"prescription_{name}")
+        if value is not None:
+            overrides[name] = None if name == "dispense_days_other" and value == 0 else value
+    return prescription_rules.programme(
+        chosen.prescription_programme, unit_mg=chosen.thalidomide_unit_mg,
+        halves_allowed=chosen.thalidomide_unit_halves_allowed, **overrides,
+    )
+
+
+def prescription_row(prescription):
+    """The plain R9 row of a prescription (stored, or any object with the same attributes)."""
+    return prescription_rules.PrescriptionRow(
+        issue_date=prescription.issue_date, dose_mg=Decimal(str(prescription.dose_mg)),
+        days_supply=prescription.days_supply, contraception_confirmed=bool(prescription.contraception_confirmed),
+        dispensed_date=prescription.dispensed_date, authorisation=prescription.authorisation or "",
+    )
+
+
+PRESCRIPTION_ROW_FIELDS = (
+    "issue_date", "dose_mg", "days_supply", "contraception_confirmed", "dispensed_date", "authorisation",
+)
+
+
+def prescription_rows(patient, *, exclude_id=None):
+    """The patient's prescriptions as plain rows, in issue-date order (one query)."""
+    queryset = Prescription.objects.filter(patient=patient)
+    if exclude_id is not None:
+        queryset = queryset.exclude(pk=exclude_id)
+    return [
+        prescription_rules.PrescriptionRow(**dict(zip(PRESCRIPTION_ROW_FIELDS, values, strict=True)))
+        for values in queryset.order_by("issue_date").values_list(*PRESCRIPTION_ROW_FIELDS)
+    ]
+
+
+def check_prescription_for(patient, row, *, exclude_id=None):
+    """R9.2/R9.3 on ``row`` (a PrescriptionRow) of a stored patient against the patient's facts,
+    thalidomide rows and other prescriptions (``exclude_id``: the stored one being edited).
+    A fixed number of queries (the patient's course, visits and tests, doses, prescriptions)."""
+    return prescription_rules.check_prescription(
+        thalidomide_patient(patient), birth_date=patient.birth_date,
+        doses=dose_rows_for(patient, Drug.THALIDOMIDE),
+        prescriptions=prescription_rows(patient, exclude_id=exclude_id),
+        row=row, programme=prescription_programme(),
+    )
+
+
+def prescription_run_out_for(patient, *, as_of):
+    """R9.4 (run-out date, prescription due date) of a stored patient on ``as_of``."""
+    facts = dict(
+        birth_date=patient.birth_date, doses=dose_rows_for(patient, Drug.THALIDOMIDE),
+        prescriptions=prescription_rows(patient), programme=prescription_programme(), as_of=as_of,
+    )
+    probe = prescription_rules.category_patient(
+        sex=patient.sex, female_of_reproductive_potential=patient.is_female_of_reproductive_potential
+    )
+    return prescription_rules.run_out_date(probe, **facts), prescription_rules.prescription_due(probe, **facts)

@@ -2,7 +2,7 @@
 
 The codes belong to the pure rules (``therapy.rules``: R3.5 deviation codes, the
 warnings beside them, R3.1 change kinds, R4 azathioprine warnings, the
-start-of-therapy checklist items); this catalogue is the only place their words
+start-of-therapy checklist items, R9.3 prescription codes and R9.2 risk categories); this catalogue is the only place their words
 live. Pages use them through the ``words`` template filters
 (``safety/templatetags/words.py``); tests/test_words.py checks that every code the
 rules can emit has both. Strings are marked for translation (issue 17).
@@ -114,8 +114,78 @@ WARNINGS = {
     ),
 }
 
-# Every finding the checks can show (deviations and warnings share one code space).
-FINDINGS = {**DEVIATIONS, **WARNINGS}
+# R9.3 prescription codes (therapy.rules.prescriptions.PRESCRIPTION_CODES): (label, sentence).
+PRESCRIPTION_DEVIATIONS = {
+    "supply_too_long": (
+        _("Supply too long"),
+        _("A prescription supplies at most 28 days for a woman who could become pregnant, and at most 84 "
+          "days (EU) or 28 days (US REMS) for every other patient (R9.1, R9.3)."),
+    ),
+    "no_recent_negative_test": (
+        _("No recent negative pregnancy test"),
+        _("A woman who could become pregnant needs a negative test dated on the issue date or the 3 days "
+          "before it (EU; 7 days under the US REMS) (R9.1, R9.3)."),
+    ),
+    "start_not_covered": (
+        _("Start not covered"),
+        _("The course's first prescription needs what the first dose needs: both pre-start pregnancy tests "
+          "and contraception from 28 days before the start for a woman who could become pregnant, and no "
+          "breast-feeding (R9.3, R3.5)."),
+    ),
+    "positive_test_unresolved": (
+        _("Positive pregnancy test"),
+        _("After a positive pregnancy test no thalidomide is prescribed until a later test is negative; no "
+          "override can pass this (R9.3)."),
+    ),
+    "dose_mismatch": (
+        _("Dose differs from the dose record"),
+        _("The daily dose must be the thalidomide dose in force on the issue date (or, if none is taken, "
+          "the first dose recorded in the 7 days after it) (R9.3)."),
+    ),
+    "early_repeat": (
+        _("Issued too early"),
+        _("A new prescription is issued at most 7 days before the course's earlier supply runs out (R9.3)."),
+    ),
+    "contraception_not_confirmed": (
+        _("Contraception not confirmed"),
+        _("Contraception is confirmed at every prescription for a woman who could become pregnant and for "
+          "a man (R5.3, R9.3)."),
+    ),
+    "dispensed_too_late": (
+        _("Dispensed too late"),
+        _("The prescription was dispensed after its dispense-by date: 7 days after issue for a woman who "
+          "could become pregnant, 30 days for others under the US REMS (R9.1, R9.3)."),
+    ),
+    "authorisation_missing": (
+        _("Authorisation number missing"),
+        _("Under the US REMS every prescription carries an authorisation number (R9.1, R9.3)."),
+    ),
+    "dose_not_dispensable": (
+        _("Dose cannot be dispensed"),
+        _("The daily dose must be made of whole tablets or capsules (or halves, where the product allows "
+          "them); no override can pass this (R9.1, R9.3)."),
+    ),
+}
+
+# R9.2 risk categories (therapy.rules.prescriptions.RISK_CATEGORIES): (label, sentence).
+RISK_CATEGORIES = {
+    "female_reproductive_potential": (
+        _("Female of reproductive potential"),
+        _("A woman who could become pregnant: pregnancy tests, contraception and the shorter supply apply "
+          "(R5.1, R9.2)."),
+    ),
+    "female_not_reproductive_potential": (
+        _("Female not of reproductive potential"),
+        _("A woman who cannot become pregnant, with the reason recorded (R5.1, R9.2)."),
+    ),
+    "male": (
+        _("Male"),
+        _("A man: contraception (condoms) is confirmed at every prescription (R5.3, R9.2)."),
+    ),
+}
+
+# Every finding the checks can show (deviations, warnings and prescription codes share one code space).
+FINDINGS = {**DEVIATIONS, **WARNINGS, **PRESCRIPTION_DEVIATIONS}
 
 # R3.1 change kinds (therapy.rules.doses.ChangeKind.ALL).
 CHANGE_KINDS = {

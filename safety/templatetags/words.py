@@ -22,6 +22,8 @@ CATALOGUES = {
     "warning": therapy_words.FINDINGS,
     "change_kind": therapy_words.CHANGE_KINDS,
     "checklist": therapy_words.CHECKLIST_ITEMS,
+    "prescription": therapy_words.PRESCRIPTION_DEVIATIONS,  # R9.3 prescription codes
+    "risk_category": therapy_words.RISK_CATEGORIES,  # R9.2
     "status": visit_words.STATUSES,
     "band": visit_words.BANDS,
     "failure": visit_words.FAILURE_STATUSES,

@@ -202,20 +202,27 @@ def stop_of(rows: list[DoseRow]) -> date | None:
     return None  # only 0 mg rows: never started
 
 
-def course_start_of(rows: list[DoseRow]) -> date | None:
-    """R3.1: first non-zero row, or the latest non-zero row MORE than 28 days after a stop."""
-    start = None
+def course_starts_of(rows: list[DoseRow]) -> list[date]:
+    """R3.1: every course start of rows in date order: the first non-zero row, and each
+    non-zero row MORE than 28 days after a stop (a restart), in date order."""
+    starts: list[date] = []
     stop = None
     in_force = ZERO
     for row in rows:
         if row.dose_mg > 0 and in_force == 0:
-            if start is None or (stop is not None and (row.date - stop).days > RESTART_AFTER_DAYS):
-                start = row.date
+            if not starts or (stop is not None and (row.date - stop).days > RESTART_AFTER_DAYS):
+                starts.append(row.date)
             stop = None
         elif row.dose_mg == 0 and in_force > 0:
             stop = row.date
         in_force = row.dose_mg
-    return start
+    return starts
+
+
+def course_start_of(rows: list[DoseRow]) -> date | None:
+    """R3.1: first non-zero row, or the latest non-zero row MORE than 28 days after a stop."""
+    starts = course_starts_of(rows)
+    return starts[-1] if starts else None
 
 
 def last_nonzero(rows: list[DoseRow]) -> Decimal | None:
