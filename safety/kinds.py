@@ -48,6 +48,10 @@ REMINDERS = {
         _("Cumulative dose review (20 g)"),
         _("The thalidomide taken has reached 20 g: a neurological review is due (R3.4)."),
     ),
+    "prescription_due": (
+        _("Prescription due"),
+        _("The thalidomide tablets prescribed run out within 7 days: write the next prescription (R9.4)."),
+    ),
 }
 LABELS = catalogue.labels(REMINDERS)
 REMINDER_KINDS = [(kind, LABELS[kind]) for kind in schedule.KINDS]
@@ -61,6 +65,7 @@ RESOLVED_BY = {
     "blood_test_due": "a blood count was recorded, or azathioprine is no longer active",
     "visit_due": "a clinic visit was recorded, or thalidomide is no longer active",
     "cumulative_dose_review": "a clinic visit recording the neurological review",
+    "prescription_due": "a new prescription moved the run-out date, or thalidomide is no longer active (R9.4)",
 }
 # Urgent events (therapy.rules.urgent.CODES): (label, sentence), and the data that resolves each.
 URGENT = {
@@ -116,6 +121,7 @@ ACTION_PAGES = {
         "therapy:contraception_create", "Record the confirmation", "therapy.record_contraception"
     ),
     "blood_test": ActionPage("visits:lab_create", "Record the blood count", "visits.add_labresult"),
+    "prescription": ActionPage("therapy:prescription_new", "Write the prescription", "therapy.add_prescription"),
 }
 # Kinds whose action page is the visit form, said more precisely.
 KIND_ACTION_LABELS = {

@@ -31,7 +31,9 @@ class KindPolicy:
 # dismissed (only a test result or a change of the recorded reproductive status ends
 # it); contraception, blood-count and the 20 g neurological review are closed only by
 # their data; a dose step, a neuropathy review, a visit and an AE follow-up may end
-# by a clinician's recorded decision (e.g. "no further step: stays at 50 mg").
+# by a clinician's recorded decision (e.g. "no further step: stays at 50 mg"). A prescription
+# is written by a clinician only (nurses don't prescribe) and is closed by the next
+# prescription or the stop, never by a decision: a patient on thalidomide must not run out.
 REMINDER_POLICY = {
     "dose_step_due": KindPolicy(owner=CLINICIAN, snooze=True, dismiss=True),
     "neuropathy_review": KindPolicy(owner=CLINICIAN, snooze=True, dismiss=True),
@@ -41,6 +43,7 @@ REMINDER_POLICY = {
     "ae_follow_up": KindPolicy(owner=NURSE, snooze=True, dismiss=True),
     "blood_test_due": KindPolicy(owner=NURSE, snooze=True, dismiss=False),
     "visit_due": KindPolicy(owner=NURSE, snooze=True, dismiss=True),
+    "prescription_due": KindPolicy(owner=CLINICIAN, snooze=True, dismiss=False),
 }
 
 

@@ -3,7 +3,8 @@
 The one loader behind the nightly scan, ``scan_reminders`` (and its dry run)
 and a patient's rescan: patients in batches, a fixed number of queries per
 batch whatever it holds. The effective target dose comes from
-``therapy.records`` (the paediatric target is the R3.3 cap), as on the dose page.
+``therapy.records`` (the paediatric target is the R3.3 cap), as on the dose page;
+the prescriptions (R9.4) with the programme profile in force, read once per scan.
 """
 
 from collections import defaultdict
@@ -16,7 +17,7 @@ from safety import schedule
 from safety.models import AdverseEvent, AdverseEventNote, Alert, AlertKind, AlertTier
 from thalimon.rules_config import rule_settings
 from therapy import records as therapy_records
-from therapy.models import DoseChange, Drug, PregnancyTest
+from therapy.models import DoseChange, Drug, PregnancyTest, Prescription
 from therapy.rules import doses as dose_rules
 from therapy.rules import pregnancy as pregnancy_rules
 from therapy.rules import urgent as urgent_rules
@@ -48,6 +49,18 @@ def _tests(chunk, as_of):
     ):
         tests[pid].append(pregnancy_rules.PregnancyTest(date=day, result=result))
     return tests
+
+
+def _prescriptions(chunk, as_of):
+    """{patient id: [PrescriptionRow]} issued on or before ``as_of`` (one query)."""
+    found = defaultdict(list)
+    fields = therapy_records.PRESCRIPTION_ROW_FIELDS
+    for pid, *values in (
+        Prescription.objects.filter(patient_id__in=chunk, issue_date__lte=as_of)
+        .order_by("issue_date").values_list("patient_id", *fields)
+    ):
+        found[pid].append(therapy_records.plain_prescription(dict(zip(fields, values, strict=True))))
+    return found
 
 
 def _visits(chunk, as_of):
@@ -139,7 +152,10 @@ def _adverse_events(chunk, as_of):
     return events
 
 
-def patient_record(patient, *, as_of, today, doses, visits, weights, tests, blood, events, period, labs=()):
+def patient_record(
+    patient, *, as_of, today, doses, visits, weights, tests, blood, events, period, labs=(), prescriptions=(),
+    programme=None,
+):
     """One patient's PatientRecord from the rows loaded for its batch."""
     course = getattr(patient, "course", None)
     return schedule.PatientRecord(
@@ -160,6 +176,8 @@ def patient_record(patient, *, as_of, today, doses, visits, weights, tests, bloo
         blood_count_dates=tuple(blood),
         adverse_events=tuple(events),
         latest_labs=tuple(labs),
+        prescriptions=tuple(prescriptions),
+        prescription_programme=programme,
         contraception_period_days=period,
     )
 
@@ -171,13 +189,14 @@ def patient_records(*, as_of, patient_ids=None, batch_size=BATCH_SIZE):
     else:
         ids = list(Patient.objects.order_by("pk").values_list("pk", flat=True))
     period = rule_settings().contraception_period_days
+    programme = therapy_records.prescription_programme()
     today = timezone.localdate()
     for chunk in _chunks(ids, batch_size):
         patients = Patient.objects.filter(pk__in=chunk).select_related("course", "responsible_clinician").order_by("pk")
         doses, tests = _doses(chunk, as_of), _tests(chunk, as_of)
         visits, weights = _visits(chunk, as_of)
         blood, events = _blood_count_dates(chunk, as_of), _adverse_events(chunk, as_of)
-        labs = _latest_labs(chunk, as_of)
+        labs, prescriptions = _latest_labs(chunk, as_of), _prescriptions(chunk, as_of)
         yield [
             (
                 patient,
@@ -185,6 +204,7 @@ def patient_records(*, as_of, patient_ids=None, batch_size=BATCH_SIZE):
                     patient, as_of=as_of, today=today, doses=doses[patient.pk], visits=visits[patient.pk],
                     weights=weights[patient.pk], tests=tests[patient.pk], blood=blood[patient.pk],
                     events=events[patient.pk], period=period, labs=labs.get(patient.pk, ()),
+                    prescriptions=prescriptions[patient.pk], programme=programme,
                 ),
             )
             for patient in patients

@@ -3,7 +3,7 @@
 clinical-rules.md R7 ("Reminders for the care team"), with the underlying rules it
 points to: R3.2/R3.3 (14-day titration steps), R3.4 (neuropathy, 20 g cumulative
 dose), R4.3 (azathioprine blood counts), R5.2 (pregnancy tests), R5.3
-(contraception after the stop) and R6 (adverse events).
+(contraception after the stop), R6 (adverse events) and R9.4 (prescriptions).
 
 No Django imports and no clock: a frozen ``PatientRecord`` and an explicit ``as_of``
 date in, ``DueReminder`` values out, each carrying its rule id and a plain-language
@@ -33,7 +33,11 @@ from therapy.rules.doses import (
     course_start,
     current_dose,
     date_cumulative_reached,
+    day_text,
+    fmt,
+    iso,
     last_change,
+    plural,
     stop_date,
     thalidomide_active,
 )
@@ -42,6 +46,15 @@ from therapy.rules.pregnancy import (
     PregnancyTest,
     next_pregnancy_test_due,
     pregnancy_test_interval_days,
+)
+from therapy.rules.prescriptions import (
+    EU_PPP,
+    PrescriptionRow,
+    Programme,
+    category_patient,
+    prescription_due_reminder,
+    programme,
+    run_out_supply,
 )
 from therapy.rules.thalidomide import (
     ADULT,
@@ -55,7 +68,7 @@ from therapy.rules.urgent import LatestLab
 # Constants (clinical-rules.md R7 defaults)
 # ---------------------------------------------------------------------------
 
-# The eight kinds in the order of the R7 table (results are sorted in this order).
+# The nine kinds in the order of the R7 table (results are sorted in this order).
 KINDS = (
     "dose_step_due",
     "neuropathy_review",
@@ -65,6 +78,7 @@ KINDS = (
     "blood_test_due",
     "visit_due",
     "cumulative_dose_review",
+    "prescription_due",
 )
 # What resolves each kind.
 ACTIONS = {
@@ -76,6 +90,7 @@ ACTIONS = {
     "blood_test_due": "blood_test",
     "visit_due": "visit",
     "cumulative_dose_review": "visit",  # closed by a visit recording neurological_review (R3.4)
+    "prescription_due": "prescription",  # closed by the next prescription (R9.4)
 }
 RULE = "R7"
 
@@ -146,6 +161,9 @@ class PatientRecord:
     adverse_events: tuple[AdverseEventInfo, ...] = ()
     # The latest result of each R4.4 test with its alert tier (repeat reminders, urgent events).
     latest_labs: tuple[LatestLab, ...] = ()
+    # R9.4: the thalidomide prescriptions and the programme profile in force (None: eu_ppp).
+    prescriptions: tuple[PrescriptionRow, ...] = ()
+    prescription_programme: Programme | None = None
     # R5.3 P (configurable: RuleSettings.contraception_period_days), required keyword
     contraception_period_days: int = field(kw_only=True)
 
@@ -166,25 +184,6 @@ class DueReminder:
 # ---------------------------------------------------------------------------
 
 
-def _iso(day: date) -> str:
-    return day.isoformat()
-
-
-def _mg(value) -> str:
-    """A dose as a clinician writes it: 25, 37.5 (no exponent, no trailing zeros)."""
-    text = format(Decimal(str(value)).normalize(), "f")
-    return "0" if text in ("-0", "") else text
-
-
-def _day_text(number: int) -> str:
-    """Day N of therapy with a real minus sign (day −12), as in therapy.rules."""
-    return f"day −{-number}" if number < 0 else f"day {number}"
-
-
-def _days(number: int) -> str:
-    return f"{number} day" if number == 1 else f"{number} days"
-
-
 def validate_record(record: PatientRecord) -> None:
     """Refuse values that would silently change a schedule (a typo must never drop one)."""
     if record.sex not in SEXES:
@@ -197,12 +196,12 @@ def validate_record(record: PatientRecord) -> None:
     for visit in record.visits:
         if visit.contact not in CONTACTS:
             raise ValueError(
-                f"contact of the visit on {_iso(visit.date)} must be 'clinic' or 'phone', "
+                f"contact of the visit on {iso(visit.date)} must be 'clinic' or 'phone', "
                 f"got {visit.contact!r}"
             )
         grade = visit.neuropathy_grade
         if grade is not None and not 0 <= int(grade) <= 4:
-            raise ValueError(f"neuropathy grade on {_iso(visit.date)} must be 0–4, got {grade}")
+            raise ValueError(f"neuropathy grade on {iso(visit.date)} must be 0–4, got {grade}")
     for event in record.adverse_events:
         if not 1 <= int(event.grade) <= 5:
             raise ValueError(
@@ -238,6 +237,7 @@ def record_as_of(record: PatientRecord, as_of: date) -> PatientRecord:
         blood_count_dates=tuple(when for when in record.blood_count_dates if when <= as_of),
         adverse_events=tuple(events),
         latest_labs=tuple(lab for lab in record.latest_labs if lab.date <= as_of),
+        prescriptions=tuple(p for p in record.prescriptions if p.issue_date <= as_of),
     )
 
 
@@ -329,10 +329,10 @@ def _dose_step_due(record: PatientRecord, as_of: date) -> list[tuple[date, str, 
     change = last_change(rows, as_of)
     due = change.date + timedelta(days=MIN_DAYS_BETWEEN_CHANGES)
     reason = (
-        f"Dose step due: last dose change {_iso(change.date)} at {_mg(change.dose_mg)} mg; "
-        f"target {_mg(target)} mg; step allowed from {_iso(due)} "
+        f"Dose step due: last dose change {iso(change.date)} at {fmt(change.dose_mg)} mg; "
+        f"target {fmt(target)} mg; step allowed from {iso(due)} "
         f"(last change + {MIN_DAYS_BETWEEN_CHANGES} days, R3.2/R3.3); latest neuropathy grade 0 "
-        f"at the clinic visit of {_iso(latest[0])} (R3.4) (R7)."
+        f"at the clinic visit of {iso(latest[0])} (R3.4) (R7)."
     )
     return [(due, "", reason)]
 
@@ -355,8 +355,8 @@ def _neuropathy_review(record: PatientRecord, as_of: date) -> list[tuple[date, s
     else:
         consequence = "no dose increase and an adult dose ≤ 50 mg until grade 0"
     reason = (
-        f"Neuropathy review due {_iso(due)}: latest neuropathy grade {grade} at the clinic "
-        f"visit of {_iso(when)}, not resolved (resolved = grade 0); review {interval} days "
+        f"Neuropathy review due {iso(due)}: latest neuropathy grade {grade} at the clinic "
+        f"visit of {iso(when)}, not resolved (resolved = grade 0); review {interval} days "
         f"after that assessment ({why}); {consequence} (R3.4) (R7)."
     )
     return [(due, "", reason)]
@@ -385,22 +385,22 @@ def _pregnancy_test_due(record: PatientRecord, as_of: date) -> list[tuple[date, 
         return []
     if stop is not None:
         reason = (
-            f"Pregnancy test due {_iso(due)}: thalidomide stopped {_iso(stop)} (first day "
+            f"Pregnancy test due {iso(due)}: thalidomide stopped {iso(stop)} (first day "
             f"without the drug); one more test is due {PREGNANCY_AFTER_STOP_DAYS} days after "
-            f"the stop, on {_iso(due)} (R5.2) (R7)."
+            f"the stop, on {iso(due)} (R5.2) (R7)."
         )
         return [(due, "", reason)]
     tests = sorted((test.date, str(test.result).strip().lower()) for test in record.pregnancy_tests)
     if not tests:
         reason = (
-            f"Pregnancy test due {_iso(due)}: thalidomide course started {_iso(start)} and no "
+            f"Pregnancy test due {iso(due)}: thalidomide course started {iso(start)} and no "
             f"pregnancy test is recorded; a test is due at the start (R5.2) (R7)."
         )
         return [(due, "", reason)]
     latest = tests[-1][0]
     if any(result == "positive" for when, result in tests if when == latest):
         reason = (
-            f"Pregnancy test due {_iso(due)}: the test of {_iso(latest)} is positive with no "
+            f"Pregnancy test due {iso(due)}: the test of {iso(latest)} is positive with no "
             "later negative test; thalidomide must stop at once and the clinician is alerted "
             "(R5.2) (R7)."
         )
@@ -418,8 +418,8 @@ def _pregnancy_test_due(record: PatientRecord, as_of: date) -> list[tuple[date, 
     else:
         why = "from day 28, irregular cycles"
     reason = (
-        f"Pregnancy test due {_iso(due)}: last negative test {_iso(latest)} ({_day_text(day)} "
-        f"of the course started {_iso(start)}) + {interval} days ({why}) (R5.2) (R7)."
+        f"Pregnancy test due {iso(due)}: last negative test {iso(latest)} ({day_text(day)} "
+        f"of the course started {iso(start)}) + {interval} days ({why}) (R5.2) (R7)."
     )
     return [(due, "", reason)]
 
@@ -461,7 +461,7 @@ def _contraception_follow_up(record: PatientRecord, as_of: date) -> list[tuple[d
     if last is None:
         confirmation = "no contraception confirmation recorded since the stop"
     else:
-        confirmation = f"last contraception confirmed {_iso(last)}"
+        confirmation = f"last contraception confirmed {iso(last)}"
     refused = [
         visit
         for visit in after_stop
@@ -471,12 +471,12 @@ def _contraception_follow_up(record: PatientRecord, as_of: date) -> list[tuple[d
         latest_no = max(refused, key=lambda visit: visit.date)
         contact = "clinic visit" if latest_no.contact == "clinic" else "phone contact"
         confirmation += (
-            f"; contraception NOT confirmed at the {contact} of {_iso(latest_no.date)} "
+            f"; contraception NOT confirmed at the {contact} of {iso(latest_no.date)} "
             "(a 'no' is not a confirmation): follow up now"
         )
     reason = (
-        f"Contraception follow-up due {_iso(due)} (stop + {_days((due - stop).days)}): "
-        f"thalidomide stopped {_iso(stop)}; contraception ({methods}) continues for "
+        f"Contraception follow-up due {iso(due)} (stop + {plural((due - stop).days, 'day')}): "
+        f"thalidomide stopped {iso(stop)}; contraception ({methods}) continues for "
         f"{period} days after the stop, checked every {CONTRACEPTION_CHECKPOINT_EVERY_DAYS} days; "
         f"{confirmation} (R5.3) (R7)."
     )
@@ -508,8 +508,8 @@ def _ae_follow_up(record: PatientRecord, as_of: date) -> list[tuple[date, str, s
         due = anchor + timedelta(days=interval)
         why = "grade ≥ 3: 7 days" if grade >= AE_SEVERE_GRADE else "grade ≤ 2: 14 days"
         reason = (
-            f"Adverse event follow-up due {_iso(due)}: {event.term} (grade {grade}, onset "
-            f"{_iso(event.onset)}) not resolved; last follow-up: {what} {_iso(anchor)}, "
+            f"Adverse event follow-up due {iso(due)}: {event.term} (grade {grade}, onset "
+            f"{iso(event.onset)}) not resolved; last follow-up: {what} {iso(anchor)}, "
             f"+ {interval} days ({why}) (R6) (R7)."
         )
         found.append((due, str(event.key), reason))
@@ -539,8 +539,8 @@ def _blood_test_repeats(record: PatientRecord, as_of: date) -> dict[date, str]:
             repeats.setdefault(lab.date + timedelta(days=REPEAT_WITHIN_DAYS), []).append(lab)
     return {
         due: (
-            f"Repeat blood test due {_iso(due)}: "
-            + "; ".join(f"{lab.test.upper()} of {_iso(lab.date)} at the {lab.tier} level" for lab in labs)
+            f"Repeat blood test due {iso(due)}: "
+            + "; ".join(f"{lab.test.upper()} of {iso(lab.date)} at the {lab.tier} level" for lab in labs)
             + f" — repeat within {REPEAT_WITHIN_DAYS} days (R4.4) (R7)."
         )
         for due, labs in repeats.items()
@@ -558,17 +558,15 @@ def _blood_test_schedule(record: PatientRecord, as_of: date) -> list[tuple[date,
     anchor = last_change(rows, as_of)
     earlier = [row for row in rows if row.date < anchor.date and Decimal(str(row.dose_mg)) > 0]
     anchor_text = (
-        f"last azathioprine dose change {_iso(anchor.date)} to {_mg(anchor.dose_mg)} mg"
+        f"last azathioprine dose change {iso(anchor.date)} to {fmt(anchor.dose_mg)} mg"
         if earlier
-        else f"azathioprine started {_iso(anchor.date)} at {_mg(anchor.dose_mg)} mg"
+        else f"azathioprine started {iso(anchor.date)} at {fmt(anchor.dose_mg)} mg"
     )
     counts = [when for when in record.blood_count_dates if when >= anchor.date]
-    count_text = (
-        f"last blood count {_iso(max(counts))}" if counts else "no blood count since then"
-    )
+    count_text = f"last blood count {iso(max(counts))}" if counts else "no blood count since then"
     checkpoints = ", ".join(str(day) for day in BLOOD_CHECKPOINT_DAYS)
     reason = (
-        f"Blood test due {_iso(due)} (day {(due - anchor.date).days} after the {anchor_text}): "
+        f"Blood test due {iso(due)} (day {(due - anchor.date).days} after the {anchor_text}): "
         f"checkpoints day {checkpoints}, then every {BLOOD_CHECKPOINT_EVERY_DAYS} days; "
         f"{count_text} (R4.3) (R7)."
     )
@@ -592,12 +590,12 @@ def _visit_due(record: PatientRecord, as_of: date) -> list[tuple[date, str, str]
         start, VISIT_CHECKPOINT_DAYS, VISIT_CHECKPOINT_EVERY_DAYS, last, VISIT_COVER_DAYS
     )
     last_text = (
-        f"last clinic visit {_iso(last)}" if last is not None else "no clinic visit recorded"
+        f"last clinic visit {iso(last)}" if last is not None else "no clinic visit recorded"
     )
     checkpoints = ", ".join(str(day) for day in VISIT_CHECKPOINT_DAYS)
     reason = (
-        f"Clinic visit due {_iso(due)} ({_day_text((due - start).days)} of the thalidomide "
-        f"course started {_iso(start)}): checkpoints day {checkpoints}, then every "
+        f"Clinic visit due {iso(due)} ({day_text((due - start).days)} of the thalidomide "
+        f"course started {iso(start)}): checkpoints day {checkpoints}, then every "
         f"{VISIT_CHECKPOINT_EVERY_DAYS} days; {last_text} (phone contacts do not count) (R7)."
     )
     return [(due, "", reason)]
@@ -619,11 +617,25 @@ def _cumulative_dose_review(record: PatientRecord, as_of: date) -> list[tuple[da
         return []
     reason = (
         f"Neurological review due: cumulative thalidomide reached "
-        f"{_mg(CUMULATIVE_REVIEW_GRAMS)} g on {_iso(reached)} and no clinic visit since then "
+        f"{fmt(CUMULATIVE_REVIEW_GRAMS)} g on {iso(reached)} and no clinic visit since then "
         "records a neurological review (nerve conduction study at the clinician's discretion) "
         "(R3.4) (R7)."
     )
     return [(reached, "", reason)]
+
+
+def _prescription_due(record: PatientRecord, as_of: date) -> list[tuple[date, str, str]]:
+    """Thalidomide active and a prescription in the course: R9.4, run-out date − 7 days
+    (``prescriptions.run_out_supply``; the next prescription resolves it)."""
+    patient = category_patient(
+        sex=record.sex, female_of_reproductive_potential=record.female_of_reproductive_potential
+    )
+    latest = run_out_supply(
+        patient, doses=record.thalidomide, prescriptions=record.prescriptions,
+        programme=record.prescription_programme or programme(EU_PPP), as_of=as_of,
+    )
+    found = prescription_due_reminder(latest, as_of)
+    return [] if found is None else [(found[0], "", found[1])]
 
 
 _BUILDERS = {
@@ -635,6 +647,7 @@ _BUILDERS = {
     "blood_test_due": _blood_test_due,
     "visit_due": _visit_due,
     "cumulative_dose_review": _cumulative_dose_review,
+    "prescription_due": _prescription_due,
 }
 
 # ---------------------------------------------------------------------------
@@ -655,27 +668,16 @@ def reminders(record: PatientRecord, as_of: date) -> list[DueReminder]:
     silence them.
     """
     validate_record(record)
-    if (
-        record.status in CLOSED_STATUSES
-        and record.status_date is not None
-        and record.status_date <= as_of
-    ):
+    closed = record.status in CLOSED_STATUSES and record.status_date is not None
+    if closed and record.status_date <= as_of:
         return []
     seen = record_as_of(record, as_of)
     found = []
     for kind in KINDS:
-        for due, subject, reason in _BUILDERS[kind](seen, as_of):
-            found.append(
-                DueReminder(
-                    patient=record.patient,
-                    kind=kind,
-                    due=due,
-                    subject=subject,
-                    rule=RULE,
-                    reason=reason,
-                    action=ACTIONS[kind],
-                )
-            )
+        found += [
+            DueReminder(record.patient, kind, due, subject, RULE, reason, ACTIONS[kind])
+            for due, subject, reason in _BUILDERS[kind](seen, as_of)
+        ]
     found.sort(key=lambda reminder: (KINDS.index(reminder.kind), reminder.due, reminder.subject))
     return found
 

@@ -430,13 +430,18 @@ PRESCRIPTION_ROW_FIELDS = (
 )
 
 
+def plain_prescription(values):
+    """The PrescriptionRow of a prescription's ``PRESCRIPTION_ROW_FIELDS`` values (a dict)."""
+    return prescription_rules.PrescriptionRow(**values)
+
+
 def prescription_rows(patient, *, exclude_id=None):
     """The patient's prescriptions as plain rows, in issue-date order (one query)."""
     queryset = Prescription.objects.filter(patient=patient)
     if exclude_id is not None:
         queryset = queryset.exclude(pk=exclude_id)
     return [
-        prescription_rules.PrescriptionRow(**dict(zip(PRESCRIPTION_ROW_FIELDS, values, strict=True)))
+        plain_prescription(dict(zip(PRESCRIPTION_ROW_FIELDS, values, strict=True)))
         for values in queryset.order_by("issue_date").values_list(*PRESCRIPTION_ROW_FIELDS)
     ]
 

@@ -330,6 +330,7 @@ ALLOWED_IMPORTS = {
     "therapy.rules.azathioprine",
     "therapy.rules.doses",
     "therapy.rules.pregnancy",
+    "therapy.rules.prescriptions",
     "therapy.rules.thalidomide",
     "therapy.rules.urgent",
     "safety",  # "from safety import schedule": the pure schedule, checked here too

@@ -19,6 +19,7 @@ TABLE = {
     "ae_follow_up":            {CLINICIAN: (Y, Y, Y), NURSE: (Y, Y, N), "lead": (N, N, N)},
     "blood_test_due":          {CLINICIAN: (Y, Y, N), NURSE: (Y, Y, N), "lead": (N, N, N)},
     "visit_due":               {CLINICIAN: (Y, Y, Y), NURSE: (Y, Y, N), "lead": (N, N, N)},
+    "prescription_due":        {CLINICIAN: (Y, Y, N), NURSE: (N, N, N), "lead": (N, N, N)},
 }
 ROLES = {CLINICIAN: {CLINICIAN, NURSE}, NURSE: {NURSE}, "lead": set()}  # a clinician also works nurse kinds
 CASES = [

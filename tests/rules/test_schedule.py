@@ -135,6 +135,7 @@ def test_r7_kinds_in_the_tables_order():
         "blood_test_due",
         "visit_due",
         "cumulative_dose_review",
+        "prescription_due",
     )
 
 

@@ -139,11 +139,16 @@ __all__ = [
     "is_void",
     "max_days_supply",
     "prescription_due",
+    "prescription_due_reminder",
     "programme",
     "quantity_units",
     "reference_dose",
+    "last_supply",
     "risk_category",
     "run_out_date",
+    "run_out_supply",
+    "supply_text",
+    "DUE_DAYS_BEFORE_RUN_OUT",
     "supply_start",
 ]
 
@@ -357,21 +362,30 @@ def _check_early_repeat(f: _Facts) -> list[Finding]:
     """early_repeat: more than 7 days of an earlier supply of the course left on the issue date."""
     if not f.earlier:
         return []
-    latest = max(f.earlier, key=lambda p: (first_day_without(p, f.issue), p.issue_date))
+    latest = last_supply(f.earlier, f.issue)
     until = first_day_without(latest, f.issue)
     days_left = (until - f.issue).days
     if days_left <= EARLY_REPEAT_MAX_DAYS_LEFT:
         return []
-    start = supply_start(latest, f.issue)
-    started = "issued" if start != latest.dispensed_date else "dispensed"
     return _finding(
         "early_repeat",
-        f"The prescription of {iso(latest.issue_date)} ({started} {iso(start)}, "
-        f"{plural(latest.days_supply, 'day')} of supply) lasts up to {iso(until - timedelta(days=1))}: "
-        f"{plural(days_left, 'day')} of tablets are left on {iso(f.issue)}, more than "
-        f"{EARLY_REPEAT_MAX_DAYS_LEFT}; the next prescription may be issued from "
-        f"{iso(until - timedelta(days=EARLY_REPEAT_MAX_DAYS_LEFT))} (R9.3).",
+        f"The prescription of {iso(latest.issue_date)} ({supply_text(latest, f.issue)}) lasts up to "
+        f"{iso(until - timedelta(days=1))}: {plural(days_left, 'day')} of tablets are left on "
+        f"{iso(f.issue)}, more than {EARLY_REPEAT_MAX_DAYS_LEFT}; the next prescription may be issued "
+        f"from {iso(until - timedelta(days=EARLY_REPEAT_MAX_DAYS_LEFT))} (R9.3).",
     )
+
+
+def last_supply(prescriptions: Sequence[PrescriptionRow], on: date) -> PrescriptionRow | None:
+    """The prescription whose supply runs out last as seen on ``on`` (the later issue on a tie)."""
+    return max(prescriptions, key=lambda p: (first_day_without(p, on), p.issue_date), default=None)
+
+
+def supply_text(row: PrescriptionRow, on: date) -> str:
+    """ "dispensed 2024-01-01, 28 days of supply" (or "issued …" while not dispensed by ``on``)."""
+    start = supply_start(row, on)
+    started = "dispensed" if start == row.dispensed_date else "issued"
+    return f"{started} {iso(start)}, {plural(row.days_supply, 'day')} of supply"
 
 
 def _check_contraception(f: _Facts) -> list[Finding]:
@@ -502,22 +516,17 @@ def check_prescription(
 # ---------------------------------------------------------------------------
 
 
-def run_out_date(
+def run_out_supply(
     patient: ThalidomidePatient,
     *,
-    birth_date: date | None,
     doses: Sequence[DoseRow],
     prescriptions: Sequence[PrescriptionRow],
     programme: Programme,
     as_of: date,
-) -> date | None:
-    """R9.4: the latest first day without tablets over the current course's prescriptions
-    issued on or before ``as_of``, void ones excluded. None while thalidomide is not
-    active on ``as_of`` or before the course's first prescription.
-
-    ``birth_date`` is not needed here (kept so every R9 function takes the same facts).
-    """
-    del birth_date
+) -> PrescriptionRow | None:
+    """R9.4: the prescription of the current course, issued on or before ``as_of`` and not
+    void, whose supply runs out last. None while thalidomide is not active on ``as_of``
+    or before the course's first prescription."""
     rows = all_rows(doses)
     known = rows_until(rows, on=as_of)
     if not known or known[-1].dose_mg <= 0:
@@ -530,7 +539,45 @@ def run_out_date(
         programme=programme,
         on=as_of,
     )
-    return max((first_day_without(p, as_of) for p in mine), default=None)
+    return last_supply(mine, as_of)
+
+
+def run_out_date(
+    patient: ThalidomidePatient,
+    *,
+    birth_date: date | None,
+    doses: Sequence[DoseRow],
+    prescriptions: Sequence[PrescriptionRow],
+    programme: Programme,
+    as_of: date,
+) -> date | None:
+    """R9.4: the latest first day without tablets over the current course's prescriptions
+    issued on or before ``as_of``, void ones excluded (``run_out_supply``); None = none.
+
+    ``birth_date`` is not needed here (kept so every R9 function takes the same facts).
+    """
+    del birth_date
+    latest = run_out_supply(
+        patient, doses=doses, prescriptions=prescriptions, programme=programme, as_of=as_of
+    )
+    return None if latest is None else first_day_without(latest, as_of)
+
+
+def prescription_due_reminder(
+    latest: PrescriptionRow | None, as_of: date
+) -> tuple[date, str] | None:
+    """R7 ``prescription_due`` (R9.4) with its reason, from the ``run_out_supply`` on ``as_of``:
+    (run-out date − 7 days, sentence); None = no reminder."""
+    if latest is None:
+        return None
+    run_out = first_day_without(latest, as_of)
+    due = run_out - timedelta(days=DUE_DAYS_BEFORE_RUN_OUT)
+    return due, (
+        f"Prescription due {iso(due)}: the thalidomide tablets of the course run out on "
+        f"{iso(run_out)} (the first day without them; prescription of {iso(latest.issue_date)}, "
+        f"{supply_text(latest, as_of)}); the next prescription is due "
+        f"{DUE_DAYS_BEFORE_RUN_OUT} days before (R9.4) (R7)."
+    )
 
 
 def prescription_due(
