@@ -139,6 +139,7 @@ def patient_detail(request, patient):
             **clinical,
             **dosing,
             **safety_selectors.patient_safety(patient, request.user),
+            **therapy_selectors.patient_prescriptions(patient, as_of=today),
             "today": today,
         },
     )

@@ -1,5 +1,5 @@
-"""PDF documents: the cohort report and the one-page visit summary. The only module
-that calls WeasyPrint."""
+"""PDF documents: the cohort report, the one-page visit summary and the one-page
+prescription authorisation form (R9). The only module that calls WeasyPrint."""
 
 from datetime import timedelta
 
@@ -14,7 +14,9 @@ from safety.models import AdverseEvent
 from safety.records import patient_records
 from thalimon.protections import static_only_url_fetcher
 from thalimon.rules_config import rule_settings, rules_version
-from therapy.models import DoseChange
+from therapy import records as therapy_records
+from therapy import selectors as therapy_selectors
+from therapy.models import DoseChange, PregnancyTest
 from visits import selectors
 from visits.models import Endoscopy, Visit
 
@@ -111,3 +113,28 @@ def visit_summary_context(visit, *, show_identity=False):
 
 def visit_summary_pdf(visit, *, show_identity=False):
     return render_one_page("reports/pdf/visit_summary.html", visit_summary_context(visit, show_identity=show_identity))
+
+
+def prescription_form_context(rx, *, show_identity=False):
+    """The prescription authorisation form (R9): one sheet with what the programme asks printed
+    on every prescription (a fixed number of queries). ``show_identity`` as the visit summary."""
+    patient = rx.patient
+    check = therapy_records.check_prescription_for(patient, therapy_records.prescription_row(rx), exclude_id=rx.pk)
+    tests = list(PregnancyTest.objects.filter(patient=patient, date__lte=rx.issue_date).order_by("-date")[:1])
+    return {
+        "rx": rx,
+        "patient": patient,
+        "show_identity": show_identity,
+        "age": patient.age_on(rx.issue_date),
+        "category_text": check.category_text,
+        "programme_title": therapy_selectors.programme_title(rx.programme),
+        "unit_text": therapy_selectors.unit_text(therapy_records.prescription_programme()),
+        "course": therapy_records.course_of(patient),
+        "last_test": tests[0] if tests else None,
+        "codes": therapy_selectors.prescription_codes(rx),
+        "contraception_period_days": rule_settings().contraception_period_days,
+    }
+
+
+def prescription_form_pdf(rx, *, show_identity=False):
+    return render_one_page("reports/pdf/prescription_form.html", prescription_form_context(rx, show_identity=show_identity))

@@ -150,8 +150,12 @@ def records(make_patient, clinician):
     from reports.models import ImportJob
 
     job = ImportJob.objects.create(file="datasheets/x.zip", original_name="x.zip", state="invalid", created_by=clinician)
+    from therapy.actions import prescription_record
+
+    prescription = prescription_record(actor=clinician, patient=patient, issue_date=date(2024, 2, 1), dose_mg=25,
+                                       days_supply=28, contraception_confirmed=True, historical=True)
     return {"code": patient.code, "visit": visit.pk, "endoscopy": endoscopy.pk, "ae": event.pk, "job": job.pk,
-            "reminder": reminder.pk, "alert": alert.pk}
+            "reminder": reminder.pk, "alert": alert.pk, "prescription": prescription.pk}
 
 
 @pytest.fixture(autouse=True)

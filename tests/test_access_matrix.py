@@ -38,6 +38,11 @@ MATRIX = {
     "therapy:therapy_start": CLINICIAN_ONLY,
     "therapy:pregnancy_test_create": CARE_TEAM,
     "therapy:contraception_create": CARE_TEAM,
+    "therapy:prescription_new": CLINICIAN_ONLY,  # a nurse does not prescribe
+    "therapy:prescription_check": CLINICIAN_ONLY,
+    "therapy:prescription_edit": CLINICIAN_ONLY,
+    "therapy:prescription_dispense": EVERYONE,  # the prescription read by all; its dispensing form for care roles
+    "therapy:prescription_pdf": EVERYONE,
     "safety:inbox": [LOGIN, OK, OK, OK, OK],  # a clinic lead reads, but cannot act
     "safety:reminder_detail": EVERYONE,  # read like the inbox; only care roles get the forms
     "safety:reminder_acknowledge": CARE_TEAM,
@@ -101,6 +106,9 @@ def _url(name, records):
         "reports:figure_patients": ["adverse_events.patients"],
         "reports:job": [records["job"]],
         "reports:visit_pdf": [records["visit"]],
+        "therapy:prescription_edit": [records["prescription"]],
+        "therapy:prescription_dispense": [records["prescription"]],
+        "therapy:prescription_pdf": [records["prescription"]],
     }
     if name in pattern_args:
         return reverse(name, args=pattern_args[name])
@@ -140,7 +148,8 @@ def test_every_app_view_declares_its_permission():
 
     for name in MATRIX:
         view = resolve(
-            _url(name, {"code": "X", "visit": 1, "endoscopy": 1, "ae": 1, "reminder": 1, "alert": 1, "job": 1})
+            _url(name, {"code": "X", "visit": 1, "endoscopy": 1, "ae": 1, "reminder": 1, "alert": 1, "job": 1,
+                        "prescription": 1})
         ).func
         assert getattr(view, "required_permissions", None), name
 

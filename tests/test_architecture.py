@@ -41,6 +41,7 @@ LAYER_BY_NAME = {
 INNER_IMPORTS_ALLOWED = {
     # WeasyPrint loads only when a PDF is asked for (it is slow to import).
     ("reports.views", "reports.pdf"),
+    ("therapy.views", "reports.pdf"),  # the prescription authorisation form (R9)
     ("reports.management.commands.cohort_report", "reports.pdf"),
     # Celery tasks register in every process (app ready), not at import of the app package.
     ("safety.apps", "safety.tasks"),

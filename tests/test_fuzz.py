@@ -210,6 +210,6 @@ def test_the_form_fuzzer_reaches_the_forms(care_user, records):
     assert {
         "patients:edit", "patients:course", "visits:edit", "visits:lab_create", "visits:endoscopy_create",
         "visits:endoscopy_edit", "therapy:therapy_start", "therapy:pregnancy_test_create",
-        "therapy:contraception_create", "safety:ae_create", "safety:ae_edit", "safety:ae_detail",
+        "therapy:contraception_create", "therapy:prescription_new", "therapy:prescription_edit", "safety:ae_create", "safety:ae_edit", "safety:ae_detail",
         "safety:reminder_complete", "safety:reminder_snooze",
     } <= found, found

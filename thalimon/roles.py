@@ -25,6 +25,7 @@ _CLINICAL_MODELS = [
     "visits.endoscopy",
     "therapy.dosechange",
     "therapy.pregnancytest",
+    "therapy.prescription",
     "safety.adverseevent",
     "safety.adverseeventnote",
     "safety.alert",
@@ -34,6 +35,7 @@ _CLINICAL_MODELS = [
 _NURSE_RECORDS = [
     "therapy.add_pregnancytest",
     "therapy.record_contraception",
+    "therapy.record_dispensing",  # the dispensed date of a prescription (R9), never the prescription
     "safety.add_adverseevent",
     "safety.change_adverseevent",
     "safety.add_adverseeventnote",
@@ -59,7 +61,7 @@ _REPORTS = ["reports.view_cohort_report", "reports.import_datasheet", "reports.v
 
 ROLE_PERMISSIONS = {
     CLINICIAN: _PATIENT_READ + _IDENTITY + _CLINICAL_EDIT + [
-        "therapy.record_contraception", "safety.work_reminder",
+        "therapy.record_contraception", "therapy.record_dispensing", "safety.work_reminder",
         # Clinical decisions: the clinician-owned reminders, dismissing one with a decision,
         # closing an urgent event with a decision (R7, DESIGN rule 7).
         "safety.work_clinician_reminder", "safety.dismiss_reminder", "safety.decide_alert",

@@ -11,13 +11,16 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from patients.models import Patient
 from safety.actions import request_rescan
+from thalimon import catalogue
 from thalimon.history import save_with_history
 from thalimon.rules_config import rules_version
-from therapy import records
-from therapy.models import DoseChange, Drug, PregnancyTest, TherapyCourse
+from therapy import records, selectors, words
+from therapy.models import DoseChange, Drug, PregnancyTest, Prescription, TherapyCourse
+from therapy.rules import prescriptions as prescription_rules
 from visits.actions import statuses_refresh, visit_record
 from visits.models import Visit
 
@@ -341,3 +344,220 @@ def visit_with_decisions_record(*, actor, patient, lab_values=None, pregnancy_re
         except ValidationError as error:
             raise _part_refused("dose", error) from error
     return visit, test, row
+
+
+# --- R9 prescriptions ------------------------------------------------------------------
+# The form field each R9.3 code is about: a refusal names it (the page shows the reason there).
+PRESCRIPTION_FIELD_OF_CODE = {
+    "supply_too_long": "days_supply",
+    "no_recent_negative_test": "issue_date",
+    "start_not_covered": "issue_date",
+    "positive_test_unresolved": "issue_date",
+    "dose_mismatch": "dose_mg",
+    "early_repeat": "issue_date",
+    "contraception_not_confirmed": "contraception_confirmed",
+    "dispensed_too_late": "dispensed_date",
+    "authorisation_missing": "authorisation",
+    "dose_not_dispensable": "dose_mg",
+}
+PRESCRIPTION_NOT_SAVED = "This prescription breaks the programme's rules and was not saved (R9.3):"
+PRESCRIPTION_NO_OVERRIDE = (
+    "No override is possible for {labels}: a positive pregnancy test must be followed by a negative one, "
+    "and the daily dose must be made from whole (or half) tablets (R9.3)."
+)
+
+
+def _label(code):
+    return catalogue.label(words.PRESCRIPTION_DEVIATIONS, code)
+
+
+def _prescription_refused(check, override_reason):
+    """R9.3: any code refuses the prescription unless overridden with a reason; a code of
+    NO_OVERRIDE_CODES refuses it whatever the override. Each code's reason is put on the
+    field it is about."""
+    if not check.deviations:
+        return
+    no_override = [f for f in check.deviations if f.code in prescription_rules.NO_OVERRIDE_CODES]
+    if override_reason.strip() and not no_override:
+        return
+    errors = {}
+    for finding in check.deviations:
+        field = PRESCRIPTION_FIELD_OF_CODE.get(finding.code, "__all__")
+        errors.setdefault(field, []).append(f"{_label(finding.code)}: {finding.reason}")
+    if no_override:
+        labels = ", ".join(str(_label(f.code)) for f in no_override)
+        errors.setdefault("__all__", []).insert(0, PRESCRIPTION_NO_OVERRIDE.format(labels=labels))
+    else:
+        errors["override_reason"] = [
+            "To issue it despite the rules, tick the override and write why (the reason is kept with it)."
+        ]
+    errors.setdefault("__all__", []).insert(0, PRESCRIPTION_NOT_SAVED)
+    raise ValidationError(errors, code="prescription_refused")
+
+
+def _store_prescription_check(rx, check):
+    rx.programme = records.prescription_programme().name
+    rx.risk_category = check.risk_category
+    rx.dispense_by = check.dispense_by
+    rx.quantity_units = check.quantity_units
+    rx.deviations = list(check.codes)
+    rx.check_reasons = [f.reason for f in check.deviations]
+    rx.rules_version = rules_version()
+
+
+def _save_prescription(rx, actor, override_reason, *, historical=False):
+    """Check ``rx`` (R9.3, against the patient's other prescriptions), refuse it or save it
+    with its computed fields and history; the patient's reminders follow on commit."""
+    rx.full_clean(exclude=["patient", "prescribed_by", "dispensing_recorded_by"])
+    check = records.check_prescription_for(rx.patient, records.prescription_row(rx), exclude_id=rx.pk)
+    if not historical:
+        _prescription_refused(check, override_reason)
+    # Nothing to override keeps the record honest (an override typed before the check is dropped).
+    rx.override_reason = override_reason.strip() if check.deviations else ""
+    _store_prescription_check(rx, check)
+    save_with_history(rx, actor)
+    request_rescan(rx.patient_id)
+    return rx
+
+
+def _one_prescription_a_day(patient, issue_date, *, exclude_id=None):
+    existing = Prescription.objects.filter(patient=patient, issue_date=issue_date).exclude(pk=exclude_id).first()
+    if existing is not None:
+        raise ValidationError(
+            {"issue_date": f"A prescription issued on {issue_date:%Y-%m-%d} is already recorded: edit that one "
+                           "instead of writing a second (one prescription per patient and issue date, R9.1)."},
+            code="prescription_exists",
+        )
+
+
+def _record_prescription(*, actor, patient, issue_date, dose_mg, days_supply, contraception_confirmed,
+                         authorisation="", override_reason="", historical=False):
+    Patient.objects.lock(patient.pk)
+    _one_prescription_a_day(patient, issue_date)
+    rx = Prescription(
+        patient=patient, issue_date=issue_date, dose_mg=Decimal(str(dose_mg)), days_supply=days_supply,
+        contraception_confirmed=bool(contraception_confirmed), authorisation=(authorisation or "").strip(),
+        prescribed_by=actor,
+    )
+    return _save_prescription(rx, actor, override_reason, historical=historical)
+
+
+@transaction.atomic
+def prescription_record(*, actor, patient, issue_date, dose_mg, days_supply, contraception_confirmed,
+                        authorisation="", override_reason="", historical=False):
+    """Issue a thalidomide prescription (R9.3), checked against the patient's record as of
+    its issue date. From the web it is refused on any code unless ``override_reason`` is
+    given, and on a NO_OVERRIDE_CODES code whatever the reason; a second prescription on
+    the same issue date is refused (edit the first). ``historical`` (a past chart: the demo,
+    tests): nothing is refused, the codes are stored, as the datasheet import stores them."""
+    return _record_prescription(
+        actor=actor, patient=patient, issue_date=issue_date, dose_mg=dose_mg, days_supply=days_supply,
+        contraception_confirmed=contraception_confirmed, authorisation=authorisation,
+        override_reason=override_reason, historical=historical,
+    )
+
+
+def _editable(rx, today):
+    """A dispensed prescription, or one void (expired undispensed), is no longer edited: the
+    tablets are out, or the form is dead; a new prescription is written instead."""
+    if rx.dispensed_date is not None:
+        raise ValidationError(
+            {"__all__": f"This prescription was dispensed on {rx.dispensed_date:%Y-%m-%d}: it is not changed any "
+                        "more. Write a new prescription."}, code="prescription_dispensed",
+        )
+    if prescription_rules.is_void(records.prescription_row(rx), dispense_by=rx.dispense_by, on=today):
+        raise ValidationError(
+            {"__all__": f"This prescription expired (not dispensed by {rx.dispense_by:%Y-%m-%d}, R9.1): it is not "
+                        "changed any more. Write a new prescription."}, code="prescription_void",
+        )
+
+
+PRESCRIPTION_EDIT_FIELDS = ("issue_date", "dose_mg", "days_supply", "contraception_confirmed", "authorisation")
+
+
+@transaction.atomic
+def prescription_update(*, actor, prescription, override_reason="", **fields):
+    """Edit a prescription not yet dispensed nor void: the same check as a new one (R9.3),
+    against the patient's other prescriptions; the prescriber becomes the editor."""
+    unknown = set(fields) - set(PRESCRIPTION_EDIT_FIELDS)
+    if unknown:
+        raise ValidationError({name: f"{name}: not changed here." for name in sorted(unknown)})
+    Patient.objects.lock(prescription.patient_id)
+    rx = Prescription.objects.select_for_update().get(pk=prescription.pk)
+    rx.patient = prescription.patient
+    _editable(rx, timezone.localdate())
+    for name, value in fields.items():
+        setattr(rx, name, value)
+    rx.dose_mg = Decimal(str(rx.dose_mg))
+    rx.authorisation = (rx.authorisation or "").strip()
+    _one_prescription_a_day(rx.patient, rx.issue_date, exclude_id=rx.pk)
+    rx.prescribed_by = actor
+    return _save_prescription(rx, actor, override_reason)
+
+
+@transaction.atomic
+def prescription_dispense(*, actor, prescription, dispensed_date):
+    """Record the day the tablets were handed over (a nurse or a clinician), re-checked.
+
+    Refused (the safer reading, docs/architecture.md "Prescriptions"): a second dispensing;
+    a date after the dispense-by date (R9.1: from the next day an undispensed prescription
+    is void, ``dispensed_too_late``: the patient needs a new prescription, never the old
+    one); and a dispensing while a positive pregnancy test has no later negative one (R5.2:
+    thalidomide stops at once)."""
+    Patient.objects.lock(prescription.patient_id)
+    rx = Prescription.objects.select_for_update().get(pk=prescription.pk)
+    rx.patient = prescription.patient
+    if rx.dispensed_date is not None:
+        raise ValidationError(
+            {"dispensed_date": f"Already dispensed on {rx.dispensed_date:%Y-%m-%d}; a dispensing is recorded once."}
+        )
+    rx.dispensed_date = dispensed_date
+    rx.full_clean(exclude=["patient", "prescribed_by", "dispensing_recorded_by"])
+    check = records.check_prescription_for(rx.patient, records.prescription_row(rx), exclude_id=rx.pk)
+    late = [f for f in check.deviations if f.code == "dispensed_too_late"]
+    if late:
+        raise ValidationError(
+            {"dispensed_date": [f"{_label('dispensed_too_late')}: {late[0].reason}",
+                                "It must not be dispensed: the patient needs a new prescription."]},
+            code="prescription_void",
+        )
+    positive = selectors.unresolved_positive_test(rx.patient, on=dispensed_date)
+    if positive is not None:
+        raise ValidationError(
+            {"dispensed_date": f"POSITIVE pregnancy test of {positive:%Y-%m-%d} with no later negative test: "
+                               "thalidomide stops at once and is not dispensed (R5.2)."},
+            code="positive_test",
+        )
+    _store_prescription_check(rx, check)
+    rx.dispensing_recorded_by = actor
+    save_with_history(rx, actor)
+    request_rescan(rx.patient_id)
+    return rx
+
+
+@transaction.atomic
+def dose_change_with_prescription(*, actor, patient, date, dose_mg, reason="", override_reason="",
+                                  days_supply, contraception_confirmed, authorisation=""):
+    """A thalidomide dose change and its prescription at the new dose, all or nothing: the
+    dose row first (R3.5, its override), then the prescription issued that day, checked
+    (R9.3) with the new row on record, so ``dose_mismatch`` sees the new dose. One override
+    reason is kept on whichever of the two broke its rules. A refusal names its part
+    (``dose:field``, ``prescription:field``)."""
+    try:
+        row = _record_dose(
+            actor=actor, patient=patient, drug=Drug.THALIDOMIDE, date=date, dose_mg=dose_mg, reason=reason,
+            override_reason=override_reason,
+        )
+    except ValidationError as error:
+        raise _part_refused("dose", error) from error
+    if row.dose_mg == 0:
+        raise ValidationError({"dose:dose_mg": "A stop (0 mg) has no prescription: record the stop on Change dose."})
+    try:
+        rx = _record_prescription(
+            actor=actor, patient=patient, issue_date=date, dose_mg=row.dose_mg, days_supply=days_supply,
+            contraception_confirmed=contraception_confirmed, authorisation=authorisation,
+            override_reason=override_reason,
+        )
+    except ValidationError as error:
+        raise _part_refused("prescription", error) from error
+    return row, rx  # the prescription's save requested the one rescan of the patient

@@ -14,6 +14,15 @@ from therapy.models import Drug, PregnancyResult, Regimen
 from visits.models import Contact
 
 
+def override_cleaned(form, cleaned):
+    """An override needs its reason; without the box ticked a reason typed is dropped (R3.5, R9.3)."""
+    if cleaned.get("override") and not (cleaned.get("override_reason") or "").strip():
+        form.add_error("override_reason", "Override reason: write why the rules are overridden.")
+    if not cleaned.get("override"):
+        cleaned["override_reason"] = ""
+    return cleaned
+
+
 class DoseChangeForm(forms.Form):
     drug = forms.ChoiceField(choices=Drug.choices, initial=Drug.THALIDOMIDE)
     date = forms.DateField(label="Date of the change", widget=DateInput())
@@ -67,12 +76,7 @@ class DoseChangeForm(forms.Form):
         return not_in_future(self.cleaned_data.get("date"), "Date of the change")
 
     def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("override") and not (cleaned.get("override_reason") or "").strip():
-            self.add_error("override_reason", "Override reason: write why the rules are overridden.")
-        if not cleaned.get("override"):
-            cleaned["override_reason"] = ""
-        return cleaned
+        return override_cleaned(self, super().clean())
 
 
 class TherapyStartForm(forms.Form):
@@ -178,3 +182,111 @@ class ContraceptionForm(forms.Form):
             ),
             Submit("save", "Record confirmation"),
         )
+
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+class PrescriptionForm(forms.Form):
+    """A thalidomide prescription (R9.3). The rules are checked live (therapy:prescription_check)
+    and by the action; the form takes the input's shape only. ``facts`` (from
+    therapy.selectors.prescription_facts) give the limits the page states."""
+
+    issue_date = forms.DateField(label="Issue date", widget=DateInput())
+    dose_mg = forms.DecimalField(label="Daily dose (mg/day)", min_value=Decimal("0.5"), max_value=400, decimal_places=1)
+    days_supply = forms.IntegerField(label="Days of supply", min_value=1, max_value=366)
+    contraception_confirmed = forms.TypedChoiceField(
+        label="Contraception confirmed at this prescription", choices=YES_NO, coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    authorisation = forms.CharField(label="Authorisation number", max_length=60, required=False)
+    change_dose = forms.BooleanField(
+        label="This is a dose change: record it on the issue date too", required=False,
+        help_text="The new dose is checked by the dosing rules (R3.5) and the prescription is written at it, "
+                  "in one step.",
+    )
+    reason = forms.CharField(label="Reason for the dose change", max_length=200, required=False,
+                             help_text="e.g. scheduled step")
+    override = forms.BooleanField(
+        label="Override the rules", required=False,
+        help_text="Only when the prescription is clinically necessary despite the rules explained above.",
+    )
+    override_reason = forms.CharField(label="Override reason", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, patient, facts, check_url, editing=False, **kwargs):
+        initial = kwargs.setdefault("initial", {})
+        initial.setdefault("issue_date", timezone.localdate())
+        if facts["dose_in_force"]:
+            initial.setdefault("dose_mg", facts["dose_in_force"])
+        initial.setdefault("days_supply", facts["max_days"])
+        super().__init__(*args, **kwargs)
+        self.facts = facts
+        self.fields["days_supply"].help_text = (
+            f"At most {facts['max_days']} days for this patient ({facts['category_text']}, {facts['programme_title']})."
+        )
+        self.fields["dose_mg"].help_text = (
+            f"Dose in force: {facts['dose_in_force_text']}. Made from {facts['unit_text']}."
+        )
+        if facts["authorisation_required"]:
+            self.fields["authorisation"].required = True
+            self.fields["authorisation"].label = "Authorisation number (REMS)"
+        self.asks_contraception = facts["asks_contraception"]
+        if not self.asks_contraception:
+            del self.fields["contraception_confirmed"]
+        if editing or not facts["dose_in_force"]:
+            del self.fields["change_dose"], self.fields["reason"]
+        iso_dates_only(self)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        prescribed = [
+            Row(Column("issue_date", css_class="col-md-3"), Column("dose_mg", css_class="col-md-4"),
+                Column("days_supply", css_class="col-md-5")),
+            Row(
+                Column("contraception_confirmed", css_class="col-md-5") if self.asks_contraception else Column(
+                    HTML('<p class="small text-body-secondary">Contraception is not asked: '
+                         'female not of reproductive potential (R5.1).</p>'), css_class="col-md-5"),
+                Column("authorisation", css_class="col-md-4"),
+            ),
+        ]
+        if "change_dose" in self.fields:
+            prescribed.append(Row(Column("change_dose", css_class="col-md-7"), Column("reason", css_class="col-md-5")))
+        self.helper.layout = Layout(
+            Fieldset(
+                "Prescription",
+                # Every input re-checks live (events bubble from the inputs); the override box does not.
+                Div(*prescribed, **{"hx-post": check_url, "hx-trigger": "input changed delay:300ms, change",
+                                    "hx-target": "#prescription-check", "hx-include": "closest form"}),
+            ),
+            Div(HTML('{% include "therapy/_prescription_check.html" %}'), css_id="prescription-check",
+                **{"aria-live": "polite"}),
+            HTML('{% include "therapy/_override_fields.html" %}'),
+            Submit("save", "Save prescription" if editing else "Issue prescription"),
+        )
+
+    def clean_issue_date(self):
+        return not_in_future(self.cleaned_data.get("issue_date"), "Issue date")
+
+    def clean(self):
+        cleaned = override_cleaned(self, super().clean())
+        cleaned.setdefault("contraception_confirmed", False)
+        if not self.asks_contraception:
+            cleaned["contraception_confirmed"] = False
+        return cleaned
+
+
+class DispenseForm(forms.Form):
+    dispensed_date = forms.DateField(label="Dispensed on", widget=DateInput())
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("dispensed_date", timezone.localdate())
+        super().__init__(*args, **kwargs)
+        iso_dates_only(self)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Row(Column("dispensed_date", css_class="col-md-5")),
+            Submit("save", "Record dispensing"),
+        )
+
+    def clean_dispensed_date(self):
+        return not_in_future(self.cleaned_data.get("dispensed_date"), "Dispensed on")

@@ -323,6 +323,8 @@ class Prescription(models.Model):
 
     class Meta:
         ordering = ["patient", "issue_date"]
+        # Nurses record dispensing; prescribing (add, change) is the clinician's (R9.3).
+        permissions = [("record_dispensing", "Can record the dispensing of a thalidomide prescription (R9)")]
         constraints = [
             models.UniqueConstraint(
                 fields=["patient", "issue_date"],

@@ -4,6 +4,7 @@ Everything is loaded in a fixed number of queries and turned into rule inputs by
 ``therapy.records`` — the same inputs the dose actions and the reminder scan use.
 """
 
+import dataclasses
 from datetime import timedelta
 
 from django.utils import timezone
@@ -11,10 +12,11 @@ from django.utils import timezone
 from thalimon import catalogue
 from thalimon.rules_config import rule_settings
 from therapy import charts, records, words
-from therapy.models import DoseChange, Drug, PregnancyTest
+from therapy.models import DoseChange, Drug, PregnancyTest, Prescription
 from therapy.rules import azathioprine as aza_rules
 from therapy.rules import doses as dose_rules
 from therapy.rules import pregnancy as pregnancy_rules
+from therapy.rules import prescriptions as prescription_rules
 from therapy.rules import thalidomide as thalidomide_rules
 from visits.models import LabResult, Visit
 
@@ -296,3 +298,110 @@ def flowsheet(*, patient, course, visits, lab_cells, thal_rows, aza_rows, tests,
         "visits": visit_by_date,
         "status_reasons": [visit_by_date[d] for d in dates if d in visit_by_date and visit_by_date[d].status_reason],
     }
+
+
+# --- R9 prescriptions -------------------------------------------------------------------
+PANEL_PRESCRIPTIONS = 6  # the newest shown on the patient page; the expired and undispensed always
+
+
+def unresolved_positive_test(patient, *, on):
+    """The date of a positive pregnancy test on or before ``on`` with no later negative one (R5.2), or None."""
+    tests = [
+        pregnancy_rules.PregnancyTest(date=day, result=result)
+        for day, result in PregnancyTest.objects.filter(patient=patient, date__lte=on).values_list("date", "result")
+    ]
+    return pregnancy_rules.unresolved_positive(pregnancy_rules.tests_until(tests, on))
+
+
+def programme_title(name):
+    """The programme's name as a page or form prints it ("EU pregnancy-prevention programme")."""
+    return prescription_rules.PROGRAMME_TEXTS.get(name, name).removeprefix("the ")
+
+
+def unit_text(programme):
+    unit = dose_rules.fmt(programme.unit_mg)
+    return f"{unit} mg tablets" + (" (halves allowed)" if programme.halves_allowed else " (whole units only)")
+
+
+def prescription_facts(patient, *, on, dose_in_force):
+    """What the prescription page states before anything is typed: the programme, the
+    patient's risk category on ``on`` (R9.2), the longest supply for it (R9.1), the unit
+    strength, the dose in force and whether contraception and an authorisation are asked."""
+    programme = records.prescription_programme()
+    probe = records.check_prescription_for(patient, prescription_rules.PrescriptionRow(
+        issue_date=on, dose_mg=dose_in_force or programme.unit_mg, days_supply=1, contraception_confirmed=True,
+    ))
+    return {
+        "programme": programme,
+        "programme_title": programme_title(programme.name),
+        "risk_category": probe.risk_category,
+        "category_text": probe.category_text,
+        "max_days": prescription_rules.max_days_supply(probe.risk_category, programme),
+        "unit_text": unit_text(programme),
+        "dose_in_force": dose_in_force or None,
+        "dose_in_force_text": f"{dose_rules.fmt(dose_in_force)} mg/day" if dose_in_force else "none (not taking thalidomide)",
+        "asks_contraception": probe.risk_category != "female_not_reproductive_potential",
+        "authorisation_required": programme.authorisation_required,
+    }
+
+
+def prescription_codes(rx):
+    """[(code, its stored reason)] of a stored prescription, in table order (R9.3)."""
+    reasons = list(rx.check_reasons or [])
+    return [(code, reasons[n] if n < len(reasons) else "") for n, code in enumerate(rx.deviations or [])]
+
+
+def prescription_status(rx, *, today):
+    """(key, words) of a stored prescription on ``today``: dispensed, expired (void, R9.1),
+    waiting to be dispensed by its dispense-by date, or issued with none in the profile."""
+    if rx.dispensed_date is not None:
+        late = " — too late" if "dispensed_too_late" in (rx.deviations or []) else ""
+        return "dispensed", f"Dispensed on {rx.dispensed_date:%Y-%m-%d}{late}"
+    if prescription_rules.is_void(records.prescription_row(rx), dispense_by=rx.dispense_by, on=today):
+        return "expired", f"Expired (not dispensed by {rx.dispense_by:%Y-%m-%d})"
+    if rx.dispense_by is not None:
+        return "waiting", f"Not dispensed yet — dispense by {rx.dispense_by:%Y-%m-%d}"
+    return "waiting", "Not dispensed yet"
+
+
+def patient_prescriptions(patient, *, as_of):
+    """The patient page's Prescriptions panel: the prescriptions (newest first, each with its
+    status), the current supply and its run-out date and reminder date (R9.4), the last
+    pregnancy test — in a fixed number of queries."""
+    stored = list(Prescription.objects.filter(patient=patient).select_related("prescribed_by").order_by("-issue_date"))
+    if not stored:
+        return {"prescriptions": [], "prescription_supply": None}
+    for rx in stored:
+        rx.status_key, rx.status_text = prescription_status(rx, today=as_of)
+    shown = [rx for n, rx in enumerate(stored) if n < PANEL_PRESCRIPTIONS or rx.status_key != "dispensed"]
+    run_out, due = records.prescription_run_out_for(patient, as_of=as_of)
+    last_test = PregnancyTest.objects.filter(patient=patient, date__lte=as_of).order_by("-date").first() \
+        if patient.sex == "F" else None
+    return {
+        "prescriptions": shown,
+        "prescriptions_hidden": len(stored) - len(shown),
+        "prescription_supply": {
+            "run_out": run_out,
+            "due": due,
+            "current": next((rx for rx in stored if rx.status_key != "expired" and rx.issue_date <= as_of), None),
+            "programme_title": programme_title(records.prescription_programme().name),
+        },
+        "prescription_last_test": last_test,
+    }
+
+
+def prescription_preview(patient, row, *, exclude_id=None, dose_change=False):
+    """The R9.3 check of a prescription as typed. With ``dose_change`` the clinician records
+    the dose change on the issue date in the same step (therapy.actions.dose_change_with_prescription):
+    that row will be the latest dated on or before the issue date, at the prescribed dose, so
+    ``dose_mismatch`` (R9.3) cannot arise and is not shown; the action checks again with the
+    row written."""
+    check = records.check_prescription_for(patient, row, exclude_id=exclude_id)
+    if dose_change:
+        check = dataclasses.replace(check, deviations=tuple(f for f in check.deviations if f.code != "dose_mismatch"))
+    return check
+
+
+def thalidomide_dose_in_force(patient, *, on):
+    rows = records.dose_rows_for(patient, Drug.THALIDOMIDE, until=on)
+    return dose_rules.current_dose(rows, on) if rows else None

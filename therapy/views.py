@@ -1,18 +1,26 @@
 """Therapy pages: change dose (with a live rule check), start-of-therapy
-checklist, pregnancy tests and contraception confirmations."""
+checklist, pregnancy tests, contraception confirmations and prescriptions (R9:
+issue with a live check, edit, dispense, the authorisation form as PDF)."""
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
-from patients.access import patient_view
+from patients.access import ROLE_REFUSED_MESSAGE, patient_view
 from thalimon.forms import run_action
 from thalimon.navigation import next_url
 from thalimon.rules_config import rule_settings
 from therapy import actions, records, selectors
-from therapy.forms import ContraceptionForm, DoseChangeForm, PregnancyTestForm, TherapyStartForm
-from therapy.models import Drug
+from therapy.forms import (
+    ContraceptionForm, DispenseForm, DoseChangeForm, PregnancyTestForm, PrescriptionForm, TherapyStartForm,
+)
+from therapy.models import Drug, Prescription
+from therapy.rules import doses as dose_rules
 from therapy.rules import pregnancy as pregnancy_rules
+from therapy.rules import prescriptions as prescription_rules
 
 CHECKED_FIELDS = ("drug", "date", "dose_mg")
 
@@ -229,3 +237,198 @@ def contraception_create(request, patient):
             "males condoms."
         ),
     })
+
+
+# --- R9 prescriptions ------------------------------------------------------------------
+RX_CHECKED_FIELDS = ("issue_date", "dose_mg", "days_supply")
+
+
+def _prescription_form(request, patient, *, prescription=None):
+    """The prescription form with the facts it states (programme, category, limits), bound to a POST."""
+    on = prescription.issue_date if prescription else timezone.localdate()
+    dose_in_force = selectors.thalidomide_dose_in_force(patient, on=on)
+    facts = selectors.prescription_facts(patient, on=on, dose_in_force=dose_in_force)
+    initial = {}
+    if prescription is not None:
+        initial = {
+            "issue_date": prescription.issue_date, "dose_mg": prescription.dose_mg,
+            "days_supply": prescription.days_supply, "authorisation": prescription.authorisation,
+            "contraception_confirmed": "yes" if prescription.contraception_confirmed else "no",
+        }
+    elif request.GET.get("dose"):
+        initial["dose_mg"] = request.GET["dose"][:10]
+    check_url = reverse("therapy:prescription_check", args=[patient.code])
+    if prescription is not None:
+        check_url += f"?edit={prescription.pk}"
+    data = request.POST if request.method == "POST" else None
+    return PrescriptionForm(data, patient=patient, facts=facts, check_url=check_url, initial=initial,
+                            editing=prescription is not None), facts
+
+
+def _prescription_checked(patient, form, *, exclude_id=None):
+    """(R9.3 check, dose decision or None, the checked fields' errors) of the form as typed;
+    no verdict while a checked field is missing or wrong."""
+    if not form.is_bound:
+        return None, None, []
+    form.is_valid()
+    invalid = [error for name in RX_CHECKED_FIELDS for error in form.errors.get(name, [])]
+    data = getattr(form, "cleaned_data", {})
+    if invalid or not all(data.get(key) is not None for key in RX_CHECKED_FIELDS):
+        return None, None, invalid
+    change_dose = bool(data.get("change_dose"))
+    row = prescription_rules.PrescriptionRow(
+        issue_date=data["issue_date"], dose_mg=data["dose_mg"], days_supply=data["days_supply"],
+        contraception_confirmed=bool(data.get("contraception_confirmed")), authorisation=data.get("authorisation") or "",
+    )
+    check = selectors.prescription_preview(patient, row, exclude_id=exclude_id, dose_change=change_dose)
+    decision = (
+        records.check_dose(patient, drug=Drug.THALIDOMIDE, date=data["issue_date"], dose_mg=data["dose_mg"])
+        if change_dose else None
+    )
+    return check, decision, []
+
+
+def _rx_override_open(check, decision, fields_invalid):
+    """The override box opens only after a refusal an override may pass: some code or dose
+    deviation, and none that no override passes (R9.3, R3.5)."""
+    if fields_invalid or check is None:
+        return False
+    dose_blocks = bool(decision and (decision.blocking or decision.starts_thalidomide))
+    dose_hard = bool(decision and (decision.hard_blocks or decision.starts_thalidomide))
+    return bool((check.deviations or dose_blocks) and check.overridable and not dose_hard)
+
+
+def _rx_context(patient, form, facts, check, decision, fields_invalid, **extra):
+    return {
+        "form": form, "patient": patient, "facts": facts, "check": check, "decision": decision,
+        "fields_invalid": fields_invalid, "override_open": _rx_override_open(check, decision, fields_invalid),
+        "no_override_codes": prescription_rules.NO_OVERRIDE_CODES, **extra,
+    }
+
+
+def _errors_by_part(form, error):
+    """A combined refusal names ``dose:field`` or ``prescription:field``: each goes on the form's field."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, errors in error.message_dict.items():
+        part, _, field = name.rpartition(":")
+        if part == "dose" and field in ("date", "dose_mg", "reason", "override_reason"):
+            field = {"date": "issue_date"}.get(field, field)
+            errors = [f"Dose change: {e}" for e in errors]
+        form.add_error(field if field in form.fields else None, errors)
+
+
+def _issue(request, patient, form):
+    data = form.cleaned_data
+    fields = {
+        "days_supply": data["days_supply"], "contraception_confirmed": data["contraception_confirmed"],
+        "authorisation": data.get("authorisation") or "", "override_reason": data["override_reason"],
+    }
+    try:
+        if data.get("change_dose"):
+            _row, rx = actions.dose_change_with_prescription(
+                actor=request.user, patient=patient, date=data["issue_date"], dose_mg=data["dose_mg"],
+                reason=data.get("reason") or "", **fields,
+            )
+        else:
+            rx = actions.prescription_record(
+                actor=request.user, patient=patient, issue_date=data["issue_date"], dose_mg=data["dose_mg"], **fields
+            )
+    except ValidationError as error:
+        _errors_by_part(form, error)
+        return None
+    return rx
+
+
+def _saved(request, rx, verb):
+    note = " with an override" if rx.override_reason else ""
+    messages.success(
+        request, f"Prescription of {rx.issue_date:%Y-%m-%d} {verb}{note}: thalidomide {dose_rules.fmt(rx.dose_mg)} mg/day "
+                 f"for {rx.days_supply} days ({dose_rules.fmt(rx.quantity_units)} units). Print the form and sign it."
+        if rx.quantity_units is not None else f"Prescription of {rx.issue_date:%Y-%m-%d} {verb}{note}.",
+    )
+    return redirect("therapy:prescription_dispense", pk=rx.pk)
+
+
+@patient_view("therapy.add_prescription")
+def prescription_new(request, patient):
+    """Issue a thalidomide prescription (R9), checked live; with a dose change on the issue
+    date in the same step when the clinician ticks it."""
+    form, facts = _prescription_form(request, patient)
+    check, decision, fields_invalid = _prescription_checked(patient, form)
+    if request.method == "POST" and form.is_valid():
+        rx = _issue(request, patient, form)
+        if rx:
+            return _saved(request, rx, "issued")
+        messages.error(request, "The prescription was not issued: see the reasons below.")
+    return render(request, "therapy/prescription_form.html",
+                  _rx_context(patient, form, facts, check, decision, fields_invalid))
+
+
+@patient_view("therapy.add_prescription")
+def prescription_check(request, patient):
+    """htmx: the prescription checked against the rules (R9.3) while the clinician types."""
+    edited = Prescription.objects.filter(patient=patient, pk=request.GET.get("edit") or 0).first() \
+        if (request.GET.get("edit") or "").isdigit() else None
+    form, facts = _prescription_form(request, patient, prescription=edited)
+    check, decision, fields_invalid = _prescription_checked(patient, form, exclude_id=edited.pk if edited else None)
+    context = _rx_context(patient, form, facts, check, decision, fields_invalid, live=True)
+    context["oob"] = context["override_open"] != (request.POST.get("override_shown") == "open")
+    return render(request, "therapy/_prescription_check.html", context)
+
+
+@patient_view("therapy.change_prescription", record=Prescription)
+def prescription_edit(request, rx):
+    patient = rx.patient
+    form, facts = _prescription_form(request, patient, prescription=rx)
+    check, decision, fields_invalid = _prescription_checked(patient, form, exclude_id=rx.pk)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        saved = run_action(form, lambda: actions.prescription_update(
+            actor=request.user, prescription=rx, override_reason=data["override_reason"],
+            **{name: data[name] for name in actions.PRESCRIPTION_EDIT_FIELDS if name in data},
+        ))
+        if saved:
+            return _saved(request, saved, "changed")
+        messages.error(request, "The prescription was not changed: see the reasons below.")
+    return render(request, "therapy/prescription_form.html",
+                  _rx_context(patient, form, facts, check, decision, fields_invalid, prescription=rx))
+
+
+@patient_view("therapy.view_prescription", record=Prescription)
+def prescription_dispense(request, rx):
+    """The prescription as issued, its status and checks, the form to print, and (nurse or
+    clinician) the dispensing record."""
+    may_dispense = request.user.has_perm("therapy.record_dispensing")
+    form = DispenseForm(request.POST or None) if may_dispense else None
+    if request.method == "POST":
+        if not may_dispense:
+            raise PermissionDenied(ROLE_REFUSED_MESSAGE)
+        if form.is_valid():
+            done = run_action(form, lambda: actions.prescription_dispense(
+                actor=request.user, prescription=rx, dispensed_date=form.cleaned_data["dispensed_date"]))
+            if done:
+                messages.success(request, f"Dispensing on {done.dispensed_date:%Y-%m-%d} recorded.")
+                return redirect(next_url(request, rx.patient.get_absolute_url()))
+        messages.error(request, "The dispensing was not recorded: see below.")
+    today = timezone.localdate()
+    rx.status_key, rx.status_text = selectors.prescription_status(rx, today=today)
+    return render(request, "therapy/prescription_detail.html", {
+        "rx": rx, "patient": rx.patient, "form": form if rx.status_key == "waiting" else None,
+        "programme_title": selectors.programme_title(rx.programme), "today": today,
+        "codes": selectors.prescription_codes(rx),
+        "editable": rx.status_key == "waiting" and request.user.has_perm("therapy.change_prescription"),
+    })
+
+
+@patient_view("therapy.view_prescription", record=Prescription)
+def prescription_pdf(request, rx):
+    from reports.pdf import prescription_form_pdf  # WeasyPrint loads only when a PDF is asked for
+
+    content = prescription_form_pdf(rx, show_identity=request.user.has_perm("patients.view_patient_identity"))
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'inline; filename="prescription-{rx.patient.code}-{rx.issue_date:%Y-%m-%d}.pdf"'
+    )
+    return response
