@@ -1,9 +1,12 @@
 """The computed values of the imported rows, derived once per patient with the same
 functions the actions use: visit scores and the status series (``visits.records``),
 the dose decisions of every dose row (``therapy.records``: the titration input, the
-R3.5 checks, the R4 azathioprine check and genotype gate) and the endoscopy scores
-(``visits.actions.endoscopy_scores``). A computed column of the datasheet that
-differs from the recomputed value gives a warning; the recomputed value is stored.
+R3.5 checks, the R4 azathioprine check and genotype gate), the R9 check of every
+prescription (``therapy.rules.prescriptions.check_prescription`` fed the patient's
+staged rows, as ``therapy.records.check_prescription_for`` feeds it the stored ones)
+and the endoscopy scores (``visits.actions.endoscopy_scores``). A computed column of
+the datasheet that differs from the recomputed value gives a warning; the recomputed
+value is stored. Historical prescriptions are never refused: their codes are stored.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from collections import defaultdict
 
 from thalimon.rules_config import rules_version
 from therapy import records as therapy_records
-from therapy.models import DoseChange, Drug
+from therapy.models import DoseChange, Drug, Prescription
+from therapy.rules import prescriptions as prescription_rules
 from visits import records as visit_records
 from visits.actions import endoscopy_scores
 from visits.models import Endoscopy, Visit
@@ -25,7 +29,15 @@ COMPUTED_FIELDS = {
             "status_reason", "rules_version"},
     DoseChange: {"kind", "deviations", "warnings", "check_reasons", "rules_version"},
     Endoscopy: {"cdeis", "cdeis_source", "cdeis_reason", "ulceration", "rules_version"},
+    Prescription: {"programme", "risk_category", "dispense_by", "quantity_units", "deviations", "check_reasons",
+                   "rules_version"},
 }
+
+
+def prescription_codes(codes):
+    """R9.3 codes in the order of the R9.3 table (the export's ``deviations`` cell)."""
+    order = prescription_rules.PRESCRIPTION_CODES
+    return sorted(codes, key=lambda code: (order.index(code) if code in order else len(order), code))
 
 
 class ComputedValues:
@@ -34,10 +46,12 @@ class ComputedValues:
         self.findings = plan.findings
         self.today = plan.today
         self.version = rules_version()
+        self.programme = None  # the R9.1 profile, read when a prescription is checked
 
     def compute(self):
         for bundle in self.plan.bundles.values():
             self.doses(bundle)
+            self.prescriptions(bundle)
             self.visits(bundle)
             for obj in bundle.rows["endoscopies.csv"].values():
                 state = self.plan.state["endoscopies.csv"].get(id(obj))
@@ -45,13 +59,19 @@ class ComputedValues:
                     endoscopy_scores(obj)
 
     # --- doses --------------------------------------------------------------------------
-    def thalidomide_checks(self, bundle, thal, visits, tests):
+    def thalidomide_patient(self, bundle):
+        """The R3/R5 input of the patient from the bundle's visits and pregnancy tests."""
+        visits = sorted(bundle.rows["visits.csv"].values(), key=lambda v: v.date)
+        tests = sorted(bundle.rows["pregnancy_tests.csv"].values(), key=lambda t: t.date)
+        return therapy_records.thalidomide_input(
+            bundle.patient, course=bundle.course, visits=visits, tests=tests, today=self.today
+        )
+
+    def thalidomide_checks(self, bundle, thal):
         """{id(dose row): DoseDecision} of the thalidomide rows, by date."""
         if not thal:
             return {}
-        thal_patient = therapy_records.thalidomide_input(
-            bundle.patient, course=bundle.course, visits=visits, tests=tests, today=self.today
-        )
+        thal_patient = self.thalidomide_patient(bundle)
         decisions = therapy_records.decide_thalidomide_history(thal_patient, therapy_records.dose_history(thal))
         return {id(obj): decision for obj, decision in zip(thal, decisions, strict=True)}
 
@@ -73,13 +93,12 @@ class ComputedValues:
             return
         states = self.plan.state["doses.csv"]
         visits = sorted(bundle.rows["visits.csv"].values(), key=lambda v: v.date)
-        tests = sorted(bundle.rows["pregnancy_tests.csv"].values(), key=lambda t: t.date)
         by_drug = defaultdict(list)
         for (drug, _), obj in doses.items():
             by_drug[drug].append(obj)
         thal = sorted(by_drug[Drug.THALIDOMIDE], key=lambda d: d.date)
         aza = sorted(by_drug[Drug.AZATHIOPRINE], key=lambda d: d.date)
-        results = self.thalidomide_checks(bundle, thal, visits, tests)
+        results = self.thalidomide_checks(bundle, thal)
         results.update(self.aza_checks(bundle.patient, aza, visits))
         for obj in doses.values():
             state = states.get(id(obj))
@@ -102,6 +121,58 @@ class ComputedValues:
         obj.deviations = codes
         obj.warnings = [f.code for f in warnings]
         obj.check_reasons = [f.reason for f in deviations + warnings]
+        obj.rules_version = self.version
+
+    # --- prescriptions (R9) ------------------------------------------------------------
+    def prescriptions(self, bundle):
+        """Each prescription checked against the patient's other prescriptions, thalidomide
+        dose rows and facts, as the prescription page checks it (R9.3)."""
+        prescriptions = bundle.rows["prescriptions.csv"]
+        if not prescriptions:
+            return
+        states = self.plan.state["prescriptions.csv"]
+        if not any(states.get(id(obj)) for obj in prescriptions.values()):
+            return  # only stored rows, none named in this datasheet
+        if self.programme is None:
+            self.programme = therapy_records.prescription_programme()
+        thal_patient = self.thalidomide_patient(bundle)
+        doses = therapy_records.dose_history(
+            obj for (drug, _), obj in bundle.rows["doses.csv"].items() if drug == Drug.THALIDOMIDE
+        )
+        rows = {id(obj): therapy_records.prescription_row(obj) for obj in prescriptions.values()}
+        for obj in prescriptions.values():
+            state = states.get(id(obj))
+            if state is None:
+                continue
+            check = prescription_rules.check_prescription(
+                thal_patient, birth_date=bundle.patient.birth_date, doses=doses,
+                prescriptions=[row for key, row in rows.items() if key != id(obj)], row=rows[id(obj)],
+                programme=self.programme,
+            )
+            self.store_prescription_check(obj, state, check)
+
+    def store_prescription_check(self, obj, state, check):
+        codes = list(check.codes)
+        given = state.row.computed
+        # An empty computed cell means unknown (not "none"): nothing to compare.
+        category = given.get("risk_category")
+        if category and category != check.risk_category:
+            self.findings.warn("prescriptions.csv", state.line, "risk_category",
+                               f"'{category}' differs from the risk category computed from the record "
+                               "(R9.2); the computed one is stored")
+        deviations = given.get("deviations")
+        if deviations and sorted(filter(None, (c.strip() for c in deviations.split(";")))) != sorted(codes):
+            self.findings.warn("prescriptions.csv", state.line, "deviations",
+                               f"'{deviations}' differs from the deviations computed from the record "
+                               "(R9.3); the computed ones are stored")
+        if state.status == "unchanged":
+            return
+        obj.programme = self.programme.name
+        obj.risk_category = check.risk_category
+        obj.dispense_by = check.dispense_by
+        obj.quantity_units = check.quantity_units
+        obj.deviations = prescription_codes(codes)
+        obj.check_reasons = [f.reason for f in check.deviations]
         obj.rules_version = self.version
 
     # --- visits -------------------------------------------------------------------------
@@ -155,3 +226,4 @@ class ComputedValues:
          visit.rules_version) = new
         if state is None or state.status == "unchanged":
             self.plan.computed_updates.append(visit)
+

@@ -13,6 +13,7 @@ from therapy.models import TherapyCourse
 from visits import labs
 
 from .cells import format_column_cell
+from .compute import prescription_codes
 from .format import FILE_ORDER, FILES, PATIENT_COLUMNS
 from .writing import BATCH_SIZE
 
@@ -26,6 +27,10 @@ _GETTERS = {
     "labs.csv": {"unit": lambda lab: labs.LAB_TESTS[lab.test].unit},
     "doses.csv": {"deviations": lambda d: ";".join(d.deviations or [])},
     "endoscopies.csv": {"cdeis": lambda e: e.cdeis if e.cdeis is not None else e.cdeis_entered},
+    "prescriptions.csv": {
+        "risk_category": lambda p: p.risk_category,
+        "deviations": lambda p: ";".join(prescription_codes(p.deviations or [])),
+    },
 }
 
 

@@ -23,7 +23,7 @@ from patients.models import (
     Sex,
 )
 from safety.models import AE_TERMS, AdverseEvent, AttributedDrug, DrugAction
-from therapy.models import DoseChange, Drug, PregnancyResult, PregnancyTest, Regimen
+from therapy.models import DoseChange, Drug, PregnancyResult, PregnancyTest, Prescription, Regimen
 from visits import labs
 from visits.models import (
     BackgroundTherapy,
@@ -181,6 +181,19 @@ PREGNANCY_COLUMNS = (
     _choice("result", PregnancyResult.values, required=True),
 )
 
+PRESCRIPTION_COLUMNS = (  # R9.3
+    _c("patient", "code", field="", required=True),
+    _c("issue_date", "date", required=True),
+    _c("dose_mg", "decimal", required=True),
+    _c("days_supply", "int", required=True),
+    _flag("contraception_confirmed", nullable=False),
+    _c("dispensed_date", "date"),
+    _c("authorisation", "text", default=""),
+    _c("override_reason", "text", default=""),
+    _c("risk_category", "computed", field="", target="computed"),  # R9.2
+    _c("deviations", "computed", field="", target="computed"),  # R9.3 codes, in the table's order
+)
+
 
 @dataclass(frozen=True)
 class FileSpec:
@@ -216,10 +229,13 @@ FILES = {
         ),
         FileSpec("adverse_events.csv", AdverseEvent, AE_COLUMNS, ("onset", "term")),
         FileSpec("pregnancy_tests.csv", PregnancyTest, PREGNANCY_COLUMNS, ("date",)),
+        FileSpec("prescriptions.csv", Prescription, PRESCRIPTION_COLUMNS, ("issue_date",)),
     )
 }
 FILE_ORDER = tuple(FILES)
 CHILD_FILES = FILE_ORDER[1:]
+# The record's "who" field set to the importing user. A prescription has none: the
+# import does not know its prescriber (the history row names the importing user).
 ACTOR_FIELD = {
     Visit: "created_by", LabResult: "created_by", DoseChange: "decided_by",
     Endoscopy: "created_by", AdverseEvent: "recorded_by", PregnancyTest: "recorded_by",

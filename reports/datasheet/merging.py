@@ -161,7 +161,8 @@ class ChildPlanner:
             return obj, False
         obj = spec.model(**dict(zip(spec.key, row.key, strict=True)))
         obj.patient = bundle.patient
-        setattr(obj, ACTOR_FIELD[spec.model] + "_id", getattr(self.plan.actor, "pk", None))
+        if spec.model in ACTOR_FIELD:
+            setattr(obj, ACTOR_FIELD[spec.model] + "_id", getattr(self.plan.actor, "pk", None))
         rows[row.key] = obj
         return obj, True
 

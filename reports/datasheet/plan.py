@@ -32,7 +32,7 @@ from django.db.models.functions import Lower
 
 from patients.models import Patient
 from safety.models import AdverseEvent
-from therapy.models import DoseChange, PregnancyTest, TherapyCourse
+from therapy.models import DoseChange, PregnancyTest, Prescription, TherapyCourse
 from visits.models import Contact, Endoscopy, LabResult, Visit
 
 from .access import check_edits, check_recent_doses, hidden_codes
@@ -48,7 +48,7 @@ from .validation import RowValidator
 _STORED_MODELS = (
     ("visits.csv", Visit), ("labs.csv", LabResult), ("doses.csv", DoseChange),
     ("endoscopies.csv", Endoscopy), ("adverse_events.csv", AdverseEvent),
-    ("pregnancy_tests.csv", PregnancyTest),
+    ("pregnancy_tests.csv", PregnancyTest), ("prescriptions.csv", Prescription),
 )
 
 

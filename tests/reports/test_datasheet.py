@@ -21,13 +21,13 @@ from django.core.management.base import CommandError
 from patients.models import Patient
 from reports.datasheet import FILE_ORDER, export_datasheet, import_datasheet, read_datasheet
 from safety.models import AdverseEvent, Alert, Reminder
-from therapy.models import DoseChange, PregnancyTest, TherapyCourse
+from therapy.models import DoseChange, PregnancyTest, Prescription, TherapyCourse
 from visits.models import Endoscopy, LabResult, Visit
 
 pytestmark = pytest.mark.django_db
 
 SHARED_EXAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "example_datasheet"  # the clinic's example datasheet
-MODELS = [Patient, TherapyCourse, Visit, LabResult, DoseChange, Endoscopy, AdverseEvent, PregnancyTest]
+MODELS = [Patient, TherapyCourse, Visit, LabResult, DoseChange, Endoscopy, AdverseEvent, PregnancyTest, Prescription]
 EXPECTED_ROWS = {
     "patients.csv": 4,
     "visits.csv": 18,
@@ -36,6 +36,7 @@ EXPECTED_ROWS = {
     "endoscopies.csv": 4,
     "adverse_events.csv": 4,
     "pregnancy_tests.csv": 10,
+    "prescriptions.csv": 12,
 }
 # EX01: male, 172 cm, no standard weight → 22.1 × 1.72² = 65.38064 kg (R1.1).
 EX01_EXPECTED = {
@@ -56,24 +57,9 @@ def _table_counts():
 
 
 def _delete_everything():
-    for model in (Reminder, Alert, AdverseEvent, PregnancyTest, DoseChange, Endoscopy, LabResult,
+    for model in (Reminder, Alert, Prescription, AdverseEvent, PregnancyTest, DoseChange, Endoscopy, LabResult,
                   Visit, TherapyCourse, Patient):
         model.objects.all().delete()
-
-
-@pytest.fixture
-def example(tmp_path):
-    """A copy of the example datasheet that a test may edit."""
-    target = tmp_path / "example"
-    shutil.copytree(SHARED_EXAMPLE, target)
-    return target
-
-
-@pytest.fixture
-def imported(example):
-    report = import_datasheet(example)
-    assert report.errors == [], [str(e) for e in report.errors]
-    return report
 
 
 def _rewrite(path, change):

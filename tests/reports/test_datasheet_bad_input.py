@@ -15,13 +15,13 @@ import pytest
 from patients.models import Patient
 from reports.datasheet import FILES, import_datasheet
 from safety.models import AdverseEvent, Alert, Reminder
-from therapy.models import DoseChange, PregnancyTest, TherapyCourse
+from therapy.models import DoseChange, PregnancyTest, Prescription, TherapyCourse
 from visits.models import Endoscopy, LabResult, Visit
 
 pytestmark = pytest.mark.django_db
 
 MODELS = [Patient, TherapyCourse, Visit, LabResult, DoseChange, Endoscopy, AdverseEvent,
-          PregnancyTest, Alert, Reminder]
+          PregnancyTest, Prescription, Alert, Reminder]
 
 BASE = {
     "patients.csv": {
@@ -62,6 +62,11 @@ BASE = {
         "action_azathioprine": "none", "hospitalised": "0", "resolved": "2022-02-05",
     },
     "pregnancy_tests.csv": {"patient": "BI01", "date": "2022-01-09", "result": "negative"},
+    "prescriptions.csv": {
+        "patient": "BI01", "issue_date": "2022-01-10", "dose_mg": "25", "days_supply": "28",
+        "contraception_confirmed": "1", "dispensed_date": "2022-01-12", "authorisation": "A-1",
+        "override_reason": "", "risk_category": "", "deviations": "",
+    },
 }
 
 # (file, column, bad value, a fragment of the expected message)
@@ -175,6 +180,15 @@ CELL_CASES = [
     ("pregnancy_tests.csv", "patient", "NOPE", "unknown patient 'NOPE'"),
     ("pregnancy_tests.csv", "date", "2999-01-01", "is in the future"),
     ("pregnancy_tests.csv", "result", "pending", "unknown code 'pending'"),
+    # prescriptions.csv (R9)
+    ("prescriptions.csv", "patient", "NOPE", "unknown patient 'NOPE'"),
+    ("prescriptions.csv", "issue_date", "2999-01-01", "is in the future"),
+    ("prescriptions.csv", "dose_mg", "twenty", "must be a number"),
+    ("prescriptions.csv", "days_supply", "367", "Days of supply must be between 1 and 366"),
+    ("prescriptions.csv", "contraception_confirmed", "y", "must be 0 or 1"),
+    ("prescriptions.csv", "dispensed_date", "2022-01-09", "cannot be dispensed before its issue date"),
+    ("prescriptions.csv", "authorisation", "A" * 61, "at most 60 characters"),
+    ("prescriptions.csv", "override_reason", "a\x00b", "NUL character"),
 ]
 
 # Computed export columns: any value is accepted; a differing one is only a warning.
@@ -182,6 +196,8 @@ WARNING_CASES = [
     ("visits.csv", "cdai_computed", "abc"),
     ("visits.csv", "clinical_status", "relapse"),
     ("doses.csv", "deviations", "step_too_soon"),
+    ("prescriptions.csv", "risk_category", "male"),
+    ("prescriptions.csv", "deviations", "early_repeat"),
 ]
 
 

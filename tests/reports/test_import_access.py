@@ -84,6 +84,8 @@ def test_a_recent_dose_after_a_positive_test_is_refused_as_on_the_dose_page(tmp_
         ("pregnancy_tests.csv", "patient"): "NEW1", ("pregnancy_tests.csv", "date"): positive.isoformat(),
         ("pregnancy_tests.csv", "result"): "positive",
         ("doses.csv", "patient"): "NEW1", ("doses.csv", "date"): start.isoformat(), ("doses.csv", "dose_mg"): "25",
+        ("prescriptions.csv", "patient"): "NEW1", ("prescriptions.csv", "issue_date"): start.isoformat(),
+        ("prescriptions.csv", "dispensed_date"): start.isoformat(),
     })
     folder = _write(tmp_path / "recent", sheet)
     with open(folder / "doses.csv", "a", encoding="utf-8") as handle:

@@ -19,7 +19,7 @@ from patients.models import NonReproductiveReason, Patient
 from reports.datasheet import FILE_ORDER, FILES, export_datasheet, import_datasheet
 from safety.models import AdverseEvent, Alert, Reminder
 from safety.scan import scan_reminders
-from therapy.models import DoseChange, PregnancyTest, TherapyCourse
+from therapy.models import DoseChange, PregnancyTest, Prescription, TherapyCourse
 from visits.models import Endoscopy, LabResult, Visit
 
 pytestmark = pytest.mark.django_db
@@ -204,7 +204,7 @@ def _patient_rows(path):
 
 
 def _delete_everything():
-    for model in (Reminder, Alert, AdverseEvent, PregnancyTest, DoseChange, Endoscopy, LabResult,
+    for model in (Reminder, Alert, Prescription, AdverseEvent, PregnancyTest, DoseChange, Endoscopy, LabResult,
                   Visit, TherapyCourse, Patient):
         model.objects.all().delete()
 
