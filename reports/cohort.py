@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
+from reports.prescription_figures import CohortPrescription, prescription_figures
 from reports.statistics import (
     MONTH_DAYS,
     STAT_PLACES,
@@ -151,6 +152,7 @@ class CohortPatient:
     endoscopies: tuple[EndoObs, ...] = ()  # from visits.endoscopy_outcomes
     adverse_events: tuple[CohortAdverseEvent, ...] = ()
     thalidomide_doses: tuple[CohortDose, ...] = ()
+    prescriptions: tuple[CohortPrescription, ...] = ()
 
 
 # ---------------------------------------------------------------------------
@@ -427,6 +429,7 @@ def cohort_report(
       patient has no dose rows; the cumulative dose median (IQR) is over patients with
       dose rows (without rows the dose is unknown, not zero). AE rate per 100
       patient-months is rounded to 2 decimals.
+    * Prescriptions (R9.5) and their added counts: see reports/prescription_figures.py.
     """
     cohort = [course_as_of(p, as_of) for p in patients if in_cohort(p, as_of, diagnosis)]
     activity = activity_cohort(cohort, diagnosis)
@@ -441,6 +444,7 @@ def cohort_report(
         "endoscopy": _endoscopy(activity, as_of, cdeis_remission_below),
         "titration": _titration(cohort, as_of),
         "exposure": None,  # filled below (needs the adverse-event total)
+        "prescriptions": _prescriptions(cohort, as_of),
     }
     if activity is not cohort:
         report["activity_cohort"] = {
@@ -602,6 +606,10 @@ def _titration(cohort: list[_Course], as_of: date) -> dict:
         "deviations": deviations,
         "overrides": sum(1 for row in rows if row.overridden),
     }
+
+
+def _prescriptions(cohort: list[_Course], as_of: date) -> dict:
+    return prescription_figures([row for c in cohort for row in c.patient.prescriptions], as_of)
 
 
 def _exposure(cohort: list[_Course], as_of: date, events: int) -> dict:

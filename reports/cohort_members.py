@@ -2,9 +2,10 @@
 
 A figure key is the dotted JSON path of a count of the report (interfaces.md §3), as the
 report tables link it (reports/tables.py): ``induction.response.12.n``,
-``relapse_free.events``, ``adverse_events.by_term.rash``, ``titration.deviations.step_too_soon``.
-``figure_members`` gives, per patient code, what that patient adds to the figure: 1 for a
-count of patients, the number of events or dose rows for a count of those. The parts add
+``relapse_free.events``, ``adverse_events.by_term.rash``, ``titration.deviations.step_too_soon``,
+``prescriptions.deviations.early_repeat``. ``figure_members`` gives, per patient code, what
+that patient adds to the figure: 1 for a count of patients, the number of events, dose
+rows or prescriptions for a count of those. The parts add
 up to the report's figure because every criterion is the report's own
 (reports/cohort.py: the cohort, the CDAI-based sub-cohort of the all-diagnoses report,
 the week-w outcome, the relapse follow-up, the adverse events counted, the withdrawal
@@ -36,12 +37,15 @@ from reports.cohort import (
     week_outcome,
     withdrawal,
 )
+from reports.prescription_figures import codes_as_of, dispensed_by, dispensed_in_time, issued
+from therapy.rules.prescriptions import PRESCRIPTION_CODES
 from therapy.rules.thalidomide_check import DEVIATION_CODES
 from visits.outcomes import REMISSION, RESPONSE
 
 PATIENTS = "patients"
 EVENTS = "events"
 DOSE_ROWS = "dose rows"
+PRESCRIPTIONS = "prescriptions"
 KEY_MAX_LENGTH = 120
 KEY_SHAPE = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)*")  # dotted JSON path of codes and weeks
 WEEK_KEYS = tuple(str(week) for week in INDUCTION_WEEKS)
@@ -52,7 +56,7 @@ class Figure:
     """The patients behind one count: code → what the patient adds (only those adding > 0)."""
 
     key: str
-    unit: str  # PATIENTS | EVENTS | DOSE_ROWS
+    unit: str  # PATIENTS | EVENTS | DOSE_ROWS | PRESCRIPTIONS
     crohns_only: bool  # counted over the Crohn's disease patients of an all-diagnoses cohort
     counts: dict[str, int]
     diagnoses: dict[str, str]  # code → diagnosis, for the codes in ``counts``
@@ -130,6 +134,8 @@ def _measure(key: str, as_of, remission_below: int, response_drop: int) -> _Meas
             return _adverse_event_measure(rest, as_of)
         case ["titration", *rest]:
             return _titration_measure(rest, as_of)
+        case ["prescriptions", *rest]:
+            return _prescription_measure(rest, as_of)
     return None
 
 
@@ -168,4 +174,30 @@ def _titration_measure(rest: list[str], as_of) -> _Measure | None:
             )
         case ["overrides"]:
             return _Measure(DOSE_ROWS, False, True, lambda c: sum(1 for row in rows(c) if row.overridden))
+    return None
+
+
+def _prescription_measure(rest: list[str], as_of) -> _Measure | None:
+    def rows(c):
+        return issued(c.patient.prescriptions, as_of)
+
+    def counted(test):
+        return _Measure(PRESCRIPTIONS, False, True, lambda c: sum(1 for row in rows(c) if test(row)))
+
+    match rest:
+        case ["issued"]:
+            return counted(lambda row: True)
+        case ["deviations", code] if code:
+            return _Measure(
+                PRESCRIPTIONS, False, code in PRESCRIPTION_CODES,
+                lambda c: sum(1 for row in rows(c) if code in codes_as_of(row, as_of)),
+            )
+        case ["no_deviation"]:
+            return counted(lambda row: not codes_as_of(row, as_of))
+        case ["dispensed"]:
+            return counted(lambda row: dispensed_by(row, as_of))
+        case ["dispensed_in_time"]:
+            return counted(lambda row: dispensed_in_time(row, as_of))
+        case ["overrides"]:
+            return counted(lambda row: row.overridden)
     return None

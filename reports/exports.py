@@ -355,10 +355,22 @@ def _prescriptions(rows):
     for code in rows.at("prescriptions.deviations") or {}:
         rows.add("prescriptions", f"Prescriptions with deviation {code}", f"prescriptions.deviations.{code}",
                  n=f"prescriptions.deviations.{code}")
-    rows.add("prescriptions", "Prescriptions without a deviation", "prescriptions.no_deviation_pct",
-             percent="prescriptions.no_deviation_pct")
-    rows.add("prescriptions", "Dispensed in time", "prescriptions.dispensed_in_time_pct",
-             percent="prescriptions.dispensed_in_time_pct")
+    # The n of each share (an addition to §3), where the report has it.
+    counts = {key: f"prescriptions.{key}" for key in ("no_deviation", "dispensed", "dispensed_in_time")
+              if rows.at(f"prescriptions.{key}", MISSING) is not MISSING}
+    rows.add("prescriptions", "Prescriptions without a deviation (denominator: issued)",
+             "prescriptions.no_deviation_pct", percent="prescriptions.no_deviation_pct",
+             **({"n": counts["no_deviation"], "denominator": "prescriptions.issued"} if "no_deviation" in counts
+                else {}))
+    if "dispensed" in counts:
+        rows.add("prescriptions", "Prescriptions dispensed", "prescriptions.dispensed", n=counts["dispensed"])
+    rows.add("prescriptions", "Dispensed in time (denominator: dispensed)", "prescriptions.dispensed_in_time_pct",
+             percent="prescriptions.dispensed_in_time_pct",
+             **({"n": counts["dispensed_in_time"], "denominator": counts["dispensed"]}
+                if "dispensed_in_time" in counts and "dispensed" in counts else {}))
+    if rows.at("prescriptions.overrides", MISSING) is not MISSING:
+        rows.add("prescriptions", "Prescriptions with an override", "prescriptions.overrides",
+                 n="prescriptions.overrides")
 
 
 SECTIONS = [

@@ -18,10 +18,11 @@ from django.utils import timezone
 from patients.demographics import age_in_years
 from patients.models import Patient
 from reports import cohort, cohort_members
+from reports.prescription_figures import CohortPrescription
 from safety.models import AdverseEvent
 from thalimon.protections import CLINICAL_DATA, generation
 from thalimon.rules_config import rule_settings, rules_version
-from therapy.models import DoseChange, TherapyCourse
+from therapy.models import DoseChange, Prescription, TherapyCourse
 from therapy.rules.doses import DoseRow, stop_date
 from visits.endoscopy_outcomes import EndoObs
 from visits.models import Endoscopy, LabResult, Visit
@@ -86,6 +87,7 @@ def cohort_patients(*, as_of, diagnosis="CD"):
             cohort.CohortDose(date=day, dose_mg=dose, deviations=tuple(deviations or ()), overridden=bool(override))
         )
         thalidomide_rows[pid].append(DoseRow(date=day, dose_mg=dose))
+    prescriptions = _prescriptions_of(ids, as_of)
     patients = []
     for row in Patient.objects.filter(pk__in=ids).order_by("code").values(
         "pk", "code", "diagnosis", "status", "status_date", "baseline_cdai", "crp_at_lor", "esr_at_lor"
@@ -100,10 +102,25 @@ def cohort_patients(*, as_of, diagnosis="CD"):
                 recorded_baseline_cdai=row["baseline_cdai"], crp_at_lor=row["crp_at_lor"],
                 esr_at_lor=row["esr_at_lor"], visits=tuple(visits[pid]), labs=tuple(labs[pid]),
                 endoscopies=tuple(endoscopies[pid]), adverse_events=tuple(events[pid]),
-                thalidomide_doses=tuple(doses[pid]),
+                thalidomide_doses=tuple(doses[pid]), prescriptions=tuple(prescriptions[pid]),
             )
         )
     return patients
+
+
+def _prescriptions_of(ids, as_of):
+    """{patient id: [CohortPrescription]} issued on or before ``as_of`` (one query)."""
+    prescriptions = defaultdict(list)
+    for pid, issued, deviations, dispensed, dispense_by, override in (
+        Prescription.objects.filter(patient_id__in=ids, issue_date__lte=as_of).order_by("issue_date").values_list(
+            "patient_id", "issue_date", "deviations", "dispensed_date", "dispense_by", "override_reason"
+        )
+    ):
+        prescriptions[pid].append(CohortPrescription(
+            issue_date=issued, deviations=tuple(deviations or ()), dispensed_date=dispensed, dispense_by=dispense_by,
+            overridden=bool(override),
+        ))
+    return prescriptions
 
 
 def _stop_as_of(rows, recorded_stop, as_of):
@@ -179,7 +196,7 @@ def data_fingerprint():
     row, so a report cached under this fingerprint can never be stale.
     """
     tables = [m.history.model._meta.db_table for m in (
-        Patient, TherapyCourse, Visit, LabResult, Endoscopy, DoseChange, AdverseEvent,
+        Patient, TherapyCourse, Visit, LabResult, Endoscopy, DoseChange, AdverseEvent, Prescription,
     )]
     sql = "SELECT " + ", ".join(f"(SELECT MAX(history_id) FROM {t})" for t in tables)
     with connection.cursor() as cursor:

@@ -123,6 +123,8 @@ def report_tables(report):
         _titration_table(report.get("titration") or {}),
         _exposure_table(report.get("exposure") or {}),
     ]
+    if "prescriptions" in report:
+        tables.append(_prescriptions_table(report.get("prescriptions") or {}))
     return tables
 
 
@@ -295,3 +297,26 @@ def _exposure_table(exposure):
         ["Cumulative thalidomide g per patient, median (IQR)", median_iqr(exposure.get("cumulative_dose_g_median_iqr"))],
     ]
     return t7
+
+
+def _prescriptions_table(prescriptions):
+    """R9.5: prescriptions issued, each R9.3 code, the share without one, the share dispensed in time."""
+    t8 = Table("prescriptions", "Prescriptions under the pregnancy-prevention programme (R9)", ["", "Count"],
+               note="Prescriptions issued on or before the report date, with the codes stored when each was "
+               "checked (R9.3); dispensed in time: by the dispense-by date, among those dispensed (R9.5).")
+
+    def count_row(label, key, text=None):
+        count = prescriptions.get(key)
+        t8.add([label, _num(count) if text is None else text], [None, _linked(count, f"prescriptions.{key}")])
+
+    count_row("Prescriptions issued", "issued")
+    for code, count in (prescriptions.get("deviations") or {}).items():
+        t8.add([str(catalogue.label(therapy_words.PRESCRIPTION_DEVIATIONS, code)), _num(count)],
+               [None, _linked(count, f"prescriptions.deviations.{code}")])
+    count_row("Without any code, n (%)", "no_deviation",
+              n_pct({"n": prescriptions.get("no_deviation"), "pct": prescriptions.get("no_deviation_pct")}))
+    count_row("Dispensed", "dispensed")
+    count_row("Dispensed in time, n (% of those dispensed)", "dispensed_in_time",
+              n_pct({"n": prescriptions.get("dispensed_in_time"), "pct": prescriptions.get("dispensed_in_time_pct")}))
+    count_row("Overrides", "overrides")
+    return t8

@@ -66,8 +66,9 @@ EXPECTED = [
     (r"(exposure\.(?:patient_months|ae_per_100_patient_months))", r"\1", "value"),
     *_fields(r"exposure\.cumulative_dose_g_median_iqr", MEDIAN_IQR),
     (r"exposure\.cumulative_dose_n", "exposure.cumulative_dose_g_median_iqr", "n"),
-    (r"(prescriptions\.(?:issued|deviations\.\w+))", r"\1", "n"),
-    (r"(prescriptions\.(?:no_deviation_pct|dispensed_in_time_pct))", r"\1", "percent (%)"),
+    (r"(prescriptions\.(?:issued|dispensed|overrides|deviations\.\w+))", r"\1", "n"),
+    (r"(prescriptions\.(?:no_deviation|dispensed_in_time))_pct", r"\1_pct", "percent (%)"),
+    (r"(prescriptions\.(?:no_deviation|dispensed_in_time))", r"\1_pct", "n"),  # the n beside its share
 ]
 # The n of a paired mean-SD block stands in both of its rows.
 BLOCK_N = re.compile(r"(endoscopy\.(?:cdeis|rutgeerts)_mean_sd)\.n")

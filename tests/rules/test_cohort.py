@@ -28,8 +28,10 @@ from reports.cohort import (
     median_iqr,
     round_half_up,
 )
+from reports.prescription_figures import CohortPrescription
 from thalimon.rules_config import RuleSettings
 from therapy.rules.doses import DoseRow, thalidomide_active
+from therapy.rules.prescriptions import PRESCRIPTION_CODES
 from therapy.rules.thalidomide_check import DEVIATION_CODES
 from visits.endoscopy_outcomes import EndoObs
 
@@ -677,6 +679,62 @@ def test_R8_titration_counts_every_code():
     assert titration == {"dose_changes": 5, "deviations": expected, "overrides": 1}
 
 
+# R9.5 prescriptions, as_of = day 60, start day 0 for all; P3 is UC (left out of the CD report).
+# P1: d0 no code, dispensed d0 (no dispense-by: in time);
+#     d14 supply_too_long + early_repeat, dispensed d20 ≤ dispense-by d21 → in time;
+#     d42 dispensed_too_late, dispensed d55 > d49 → late (dispensed ≤ as_of, so the code counts);
+#     d70 issued after as_of → not counted at all.
+# P2: d5 contraception_not_confirmed, overridden, never dispensed (not in the dispensed denominator);
+#     d50 dispensed_too_late but dispensed d65 > as_of → as of d60 not dispensed: the code is
+#         dropped (no code left → counts as without a code) and it is not in the denominator.
+# Issued: P1 3 + P2 2 = 5. Codes: supply_too_long 1, early_repeat 1, dispensed_too_late 1
+# (d42 only), contraception_not_confirmed 1, every other code 0.
+# Without a code: P1 d0, P2 d50 → 2 / 5 = 40.0 %.
+# Dispensed by d60: P1 d0, d14, d42 → 3; in time: d0 (no dispense-by), d14 (d20 ≤ d21) → 2 / 3
+# = 66.666… → 66.7 %. Overrides: P2 d5 → 1.
+def _prescription_cohort():
+    return day(60), [
+        patient("P1", prescriptions=(
+            CohortPrescription(day(0), (), dispensed_date=day(0)),
+            CohortPrescription(day(14), ("supply_too_long", "early_repeat"), dispensed_date=day(20),
+                               dispense_by=day(21)),
+            CohortPrescription(day(42), ("dispensed_too_late",), dispensed_date=day(55), dispense_by=day(49)),
+            CohortPrescription(day(70), ("no_recent_negative_test",), dispensed_date=day(70)),
+        )),
+        patient("P2", prescriptions=(
+            CohortPrescription(day(5), ("contraception_not_confirmed",), overridden=True, dispense_by=day(12)),
+            CohortPrescription(day(50), ("dispensed_too_late",), dispensed_date=day(65), dispense_by=day(57)),
+        )),
+        patient("P3", diagnosis="UC", prescriptions=(CohortPrescription(day(1), ("supply_too_long",)),)),
+    ]
+
+
+def test_R9_5_prescriptions_as_of_the_report_date():
+    as_of, patients = _prescription_cohort()
+    expected_codes = {code: 0 for code in PRESCRIPTION_CODES}
+    expected_codes.update(supply_too_long=1, early_repeat=1, dispensed_too_late=1, contraception_not_confirmed=1)
+    assert report(patients, as_of)["prescriptions"] == {
+        "issued": 5, "deviations": expected_codes, "no_deviation_pct": 40.0, "dispensed_in_time_pct": 66.7,
+        "no_deviation": 2, "dispensed": 3, "dispensed_in_time": 2, "overrides": 1,
+    }
+    assert list(report(patients, as_of)["prescriptions"]["deviations"]) == list(PRESCRIPTION_CODES)  # R9.3 order
+    # All diagnoses: P3's d1 prescription joins (supply_too_long 2; 6 issued, 2 without a code → 33.3 %).
+    everyone = report(patients, as_of, diagnosis="all")["prescriptions"]
+    assert (everyone["issued"], everyone["deviations"]["supply_too_long"], everyone["no_deviation_pct"]) == (6, 2, 33.3)
+    # As of day 65 P2's d50 dispensing is known: late (d65 > d57); d70 not yet issued.
+    later = report(patients, day(65))["prescriptions"]
+    assert (later["deviations"]["dispensed_too_late"], later["dispensed"], later["dispensed_in_time"]) == (2, 4, 2)
+    assert later["dispensed_in_time_pct"] == 50.0 and later["no_deviation_pct"] == 20.0  # 2/4; 1/5
+
+
+def test_R9_5_no_prescription_gives_nulls():
+    result = report([patient("N1")], day(30))["prescriptions"]
+    assert result == {
+        "issued": 0, "deviations": {code: 0 for code in PRESCRIPTION_CODES}, "no_deviation_pct": None,
+        "dispensed_in_time_pct": None, "no_deviation": 0, "dispensed": 0, "dispensed_in_time": 0, "overrides": 0,
+    }
+
+
 # as_of = day 29.
 # X1: 25 mg d0, 50 mg d14, stopped d28 → active d0–d27 = 28 days;
 #     25 × 14 + 50 × 14 = 1050 mg = 1.05 g.
@@ -781,6 +839,12 @@ SCHEMA = {
         "ae_per_100_patient_months": None,
         "cumulative_dose_g_median_iqr": 3,
     },
+    "prescriptions": {
+        "issued": None,
+        "deviations": {code: None for code in PRESCRIPTION_CODES},
+        "no_deviation_pct": None,
+        "dispensed_in_time_pct": None,
+    },
 }
 
 
@@ -805,8 +869,8 @@ def _numbers_are_json_ready(value):
 
 @pytest.mark.parametrize(
     "build",
-    [_induction_cohort, _relapse_cohort, _ae_cohort, _exposure_cohort],
-    ids=["R8-keys-induction", "R8-keys-relapse", "R8-keys-ae", "R8-keys-exposure"],
+    [_induction_cohort, _relapse_cohort, _ae_cohort, _exposure_cohort, _prescription_cohort],
+    ids=["R8-keys-induction", "R8-keys-relapse", "R8-keys-ae", "R8-keys-exposure", "R9-keys-prescriptions"],
 )
 def test_R8_json_keys_match_interfaces_section_3(build):
     as_of, patients = build()

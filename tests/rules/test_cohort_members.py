@@ -10,7 +10,15 @@ from decimal import Decimal
 import pytest
 
 from reports.cohort import CohortDose, cohort_report
-from reports.cohort_members import DOSE_ROWS, EVENTS, PATIENTS, figure_members, is_figure_key
+from reports.cohort_members import (
+    DOSE_ROWS,
+    EVENTS,
+    PATIENTS,
+    PRESCRIPTIONS,
+    figure_members,
+    is_figure_key,
+)
+from reports.prescription_figures import CohortPrescription
 from reports.tables import report_tables
 from tests.rules.test_cohort import THRESHOLDS, ae, clinic, patient
 
@@ -22,13 +30,27 @@ def dose(n, mg, deviations=(), overridden=False):
     return CohortDose(date=START + timedelta(days=n), dose_mg=Decimal(mg), deviations=deviations, overridden=overridden)
 
 
+def prescription(n, deviations=(), *, dispensed=None, dispense_by=None, overridden=False):
+    def on(days):
+        return None if days is None else START + timedelta(days=days)
+
+    return CohortPrescription(on(n), deviations, dispensed_date=on(dispensed), dispense_by=on(dispense_by),
+                              overridden=overridden)
+
+
 def cohort():
     return [
         # Baseline 300; day 28: 120 (remission); day 56: 180 (response; not a relapse: 180 ≤
         # nadir 120 + 70); day 84: 320 (no response; relapse: > 150 and > 190).
         patient("CD-A", visits=(clinic(0, 300), clinic(28, 120), clinic(56, 180), clinic(84, 320)),
                 adverse_events=(ae(10, "peripheral_neuropathy", thal="withdrawn"), ae(20, "rash", hospitalised=True)),
-                thalidomide_doses=(dose(0, 25), dose(14, 50), dose(20, 75, ("step_too_soon",), overridden=True))),
+                thalidomide_doses=(dose(0, 25), dose(14, 50), dose(20, 75, ("step_too_soon",), overridden=True)),
+                # R9: d0 clean, dispensed d0; d20 two codes, overridden, dispensed d21 (no dispense-by:
+                # in time); d50 dispensed d60 after its dispense-by d57 (late).
+                prescriptions=(prescription(0, dispensed=0),
+                               prescription(20, ("early_repeat", "contraception_not_confirmed"), dispensed=21,
+                                            overridden=True),
+                               prescription(50, ("dispensed_too_late",), dispensed=60, dispense_by=57))),
         # Baseline 250; day 28: 240 (fall 10: no response).
         patient("CD-B", visits=(clinic(0, 250), clinic(28, 240)), thalidomide_doses=(dose(0, 25),)),
         # No baseline CDAI (no visit from day -14 to 0): assessed at week 4, never classified.
@@ -36,9 +58,11 @@ def cohort():
         # Baseline 280; day 28: 200 (response, not remission); day 90: 190 (response at week 12).
         patient("CD-H", visits=(clinic(0, 280), clinic(28, 200), clinic(90, 190))),
         patient("UC-D", diagnosis="UC", adverse_events=(ae(30, "nausea", aza="withdrawn"),),
-                thalidomide_doses=(dose(0, 25), dose(7, 50, ("step_too_soon",)))),
+                thalidomide_doses=(dose(0, 25), dose(7, 50, ("step_too_soon",))),
+                prescriptions=(prescription(0, ("start_not_covered",), dispense_by=7),)),  # never dispensed
         patient("AID-E", diagnosis="AID", adverse_events=(ae(40, "peripheral_neuropathy"),)),
-        patient("CD-F", start=AS_OF + timedelta(days=1)),  # starts after as_of: not in the cohort
+        patient("CD-F", start=AS_OF + timedelta(days=1),  # starts after as_of: not in the cohort
+            prescriptions=(prescription(0),)),
         patient("UC-G", diagnosis="UC", start=None),  # no course: not in the cohort
     ]
 
@@ -79,6 +103,15 @@ EXPECTED = [
     ("titration.dose_changes", DOSE_ROWS, {"CD-A": 3, "CD-B": 1, "UC-D": 2}),
     ("titration.deviations.step_too_soon", DOSE_ROWS, {"CD-A": 1, "UC-D": 1}),
     ("titration.overrides", DOSE_ROWS, {"CD-A": 1}),
+    ("prescriptions.issued", PRESCRIPTIONS, {"CD-A": 3, "UC-D": 1}),
+    ("prescriptions.deviations.early_repeat", PRESCRIPTIONS, {"CD-A": 1}),
+    ("prescriptions.deviations.dispensed_too_late", PRESCRIPTIONS, {"CD-A": 1}),
+    ("prescriptions.deviations.start_not_covered", PRESCRIPTIONS, {"UC-D": 1}),
+    ("prescriptions.deviations.supply_too_long", PRESCRIPTIONS, {}),  # an R9.3 code nobody has
+    ("prescriptions.no_deviation", PRESCRIPTIONS, {"CD-A": 1}),
+    ("prescriptions.dispensed", PRESCRIPTIONS, {"CD-A": 3}),
+    ("prescriptions.dispensed_in_time", PRESCRIPTIONS, {"CD-A": 2}),
+    ("prescriptions.overrides", PRESCRIPTIONS, {"CD-A": 1}),
 ]
 
 
@@ -122,6 +155,8 @@ def test_per_diagnosis_members_are_that_diagnosis_only():
     "adverse_events.by_term.not_a_term",  # neither in the vocabulary nor in the data
     "adverse_events.by_term.",
     "titration.deviations.not_a_code",
+    "prescriptions.deviations.not_a_code",
+    "prescriptions.no_deviation_pct",  # a percentage, not a count
     "exposure.patient_months",
     "n_patients",
     "",
@@ -176,3 +211,19 @@ def test_tables_say_whom_the_cdai_tables_cover():
     assert "CDAI is recorded for Crohn's disease only" in uc["induction"].note
     cd = {t.key: t for t in report_tables(report("CD"))}
     assert "Crohn's" not in cd["induction"].title and "CDAI is recorded" not in cd["induction"].note
+
+
+def test_the_prescriptions_table_and_its_links():
+    # All diagnoses: CD-A's 3 + UC-D's 1 = 4 issued; without a code: CD-A d0 → 1/4 = 25.0 %;
+    # dispensed: CD-A's 3, in time d0 and d21 (no dispense-by) → 2/3 = 66.7 %.
+    table = {t.key: t for t in report_tables(report("all"))}["prescriptions"]
+    rows = {row[0]: row[1] for row in table.rows}
+    assert rows["Prescriptions issued"] == "4"
+    assert rows["Without any code, n (%)"] == "1 (25.0 %)"
+    assert rows["Dispensed in time, n (% of those dispensed)"] == "2 (66.7 %)"
+    assert rows["Overrides"] == "1"
+    linked = set(table.links.values())
+    assert {"prescriptions.issued", "prescriptions.deviations.early_repeat", "prescriptions.no_deviation",
+            "prescriptions.dispensed_in_time"} <= linked
+    assert "prescriptions.deviations.supply_too_long" not in linked  # a 0 opens nothing
+    assert len(table.rows) == 1 + 10 + 4  # issued, every R9.3 code, four more counts
