@@ -24,6 +24,7 @@ PURE_MODULES = [
     "reports/charts.py",
     "reports/cohort.py",
     "reports/cohort_members.py",
+    "reports/prescription_figures.py",
     "reports/statistics.py",
     "reports/print_charts.py",
     "safety/schedule.py",
