@@ -5,6 +5,7 @@ names are made-up "Demo" names so nobody can mistake them for real people.
 """
 
 import random
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -149,3 +150,36 @@ def demo_doses(index, *, start, today, female_of_reproductive_potential, irregul
             test_day += 7 if test_day < 28 else (14 if irregular_cycles in (None, True) else 28)
         tests = tests[:-1] if len(tests) > 4 and index % 4 == 0 else tests  # one overdue test to show
     return target, thal, aza, tests
+
+
+@dataclass(frozen=True)
+class DemoPrescription:
+    """One thalidomide prescription of the demo (R9), in days before today."""
+
+    issued: int
+    days_supply: int
+    dispensed: int | None  # None: never dispensed
+    override_reason: str = ""
+
+
+# Prescriptions of every kind (R9.3, R9.4) under the default profile (eu_ppp), each on its own
+# patient on thalidomide for 60 days or more: (kind, sex, prescriptions, oldest first).
+DEMO_PRESCRIPTIONS = (
+    # In time, then an ordinary running supply: the second runs out in 6 days (22 − 28), so its
+    # prescription_due reminder (run-out − 7 days) is due since yesterday.
+    ("running supply", Sex.MALE, (DemoPrescription(47, 28, 47), DemoPrescription(22, 28, 22))),
+    # Issued with 13 days of the first supply left (> 7): early_repeat, overridden with a reason.
+    ("early repeat", Sex.MALE, (DemoPrescription(30, 28, 30),
+                                DemoPrescription(15, 28, 15, "tablets lost while travelling (demo)"))),
+    # A woman of reproductive potential: dispensed 9 days after issue (dispense by issue + 7).
+    ("dispensed late", Sex.FEMALE, (DemoPrescription(30, 28, 21),)),
+    # Dispensed in time (3 days after issue), then one never dispensed: expired since 5 days ago.
+    ("expired", Sex.FEMALE, (DemoPrescription(40, 28, 37), DemoPrescription(12, 28, None))),
+)
+DEMO_PRESCRIPTION_HISTORY_DAYS = 60  # the course started at least this long ago
+
+
+def demo_prescription_dates(prescription, *, today):
+    """(issue date, dispensed date or None) of a demo prescription."""
+    dispensed = None if prescription.dispensed is None else today - timedelta(days=prescription.dispensed)
+    return today - timedelta(days=prescription.issued), dispensed

@@ -36,3 +36,32 @@ def test_seed_demo_creates_one_account_per_role_and_30_patients(capsys):
 
     client = Client()
     assert client.post("/accounts/login/", {"username": "clinician", "password": "demo-clinician-2026"}).status_code == 302
+    _demo_prescriptions_of_every_kind()
+
+
+def _demo_prescriptions_of_every_kind():
+    """R9 in the demo (patients.demo.DEMO_PRESCRIPTIONS): in time, dispensed late, expired, an
+    early repeat, and a running supply whose prescription_due reminder is due (R9.4); a
+    woman's each with a negative test on its issue date; none twice after the second seed."""
+    from django.utils import timezone
+
+    from safety.models import Reminder
+    from therapy.models import PregnancyTest, Prescription
+
+    today = timezone.localdate()
+    rows = list(Prescription.objects.select_related("patient"))
+    assert len(rows) == 7
+    in_time = [p for p in rows if p.dispensed_date and (p.dispense_by is None or p.dispensed_date <= p.dispense_by)]
+    assert len(in_time) == 5 and any(p.dispense_by for p in in_time)  # a woman's, by her dispense-by date
+    assert [p.deviations for p in rows if p.dispensed_date and p.dispense_by and p.dispensed_date > p.dispense_by] == [
+        ["dispensed_too_late"]]
+    expired = [p for p in rows if p.dispensed_date is None]
+    assert len(expired) == 1 and expired[0].dispense_by < today
+    repeat = [p for p in rows if "early_repeat" in p.deviations]
+    assert len(repeat) == 1 and repeat[0].override_reason
+    assert sum(bool(p.deviations) for p in rows) == 2  # every other one is clean
+    for p in rows:
+        if p.risk_category == "female_reproductive_potential":
+            assert PregnancyTest.objects.get(patient=p.patient, date=p.issue_date).result == "negative"
+    due = Reminder.objects.filter(kind="prescription_due", due__lte=today, state="open")
+    assert due.exclude(patient__in=[p.patient for p in expired]).exists()  # a running supply runs out

@@ -4,25 +4,36 @@ Safe to run again: accounts get their demo passwords back, patients that
 exist already are left as they are.
 """
 
+import tempfile
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
 from patients.actions import patient_create
-from patients.demo import demo_doses, demo_history, demo_patient_fields
+from patients.demo import (
+    DEMO_PRESCRIPTION_HISTORY_DAYS,
+    DEMO_PRESCRIPTIONS,
+    demo_doses,
+    demo_history,
+    demo_patient_fields,
+    demo_prescription_dates,
+)
 from patients.models import Diagnosis, Patient
+from reports.datasheet import import_datasheet
 from safety.actions import adverse_event_record, rescans_deferred
 from safety.scan import scan_reminders
 from thalimon.roles import ADMIN, CLINIC_LEAD, CLINICIAN, NURSE
 from therapy import actions as therapy_actions
 from therapy import records as therapy_records
 from therapy.actions import historical_course_save
-from therapy.models import Drug
+from therapy.models import Drug, PregnancyTest
+from therapy.rules import doses as dose_rules
 from visits.actions import endoscopy_record, lab_results_record, visit_record
 
 DEMO_ACCOUNTS = [
@@ -71,6 +82,7 @@ class Command(BaseCommand):
                 self._seed_history(index, patient, users[CLINICIAN], today)
 
         if created:
+            self._seed_prescriptions(users[CLINICIAN], users[NURSE], today)
             self._seed_urgent_examples(users[CLINICIAN], users[NURSE], today)
         report = scan_reminders(as_of=today)
         self.stdout.write(f"Reminders: {len(report.due)} due today, {report.created} stored.")
@@ -129,6 +141,62 @@ class Command(BaseCommand):
                 actor=clinician, patient=patient, onset=today - timedelta(days=10), term="constipation",
                 grade=1, drug="thalidomide", action_thalidomide="none", action_azathioprine="none",
             )
+
+    def _prescription_candidates(self, today):
+        """Patients on thalidomide without a break for the last 60 days or more, last codes first
+        (the urgent examples take the first ones), with their thalidomide rows."""
+        since = today - timedelta(days=DEMO_PRESCRIPTION_HISTORY_DAYS)
+        found = []
+        for patient in Patient.objects.filter(code__startswith="DEMO-").order_by("-code"):
+            rows = therapy_records.doses_by_drug_for(patient.pk)[Drug.THALIDOMIDE]
+            if rows and rows[0].date <= since and all(r.dose_mg > 0 for r in rows) and patient.status == "active":
+                found.append((patient, rows))
+        return found
+
+    def _seed_prescriptions(self, clinician, nurse, today):
+        """Prescriptions of every kind (patients.demo.DEMO_PRESCRIPTIONS) through the prescription
+        action as a past chart (checked, codes stored, never refused) and the dispensing action,
+        with a negative pregnancy test on the issue date of a woman's (R9.3). One dispensed after
+        its dispense-by date — which the dispensing action refuses (a new prescription is needed)
+        — arrives as a clinic's chart does: through the datasheet import, the same check."""
+        candidates = self._prescription_candidates(today)
+        for kind, sex, prescriptions in DEMO_PRESCRIPTIONS:
+            chosen = next((c for c in candidates if c[0].sex == sex and (
+                sex != "F" or c[0].is_female_of_reproductive_potential)), None)
+            if chosen is None:
+                continue
+            candidates.remove(chosen)
+            patient, rows = chosen
+            for prescription in prescriptions:
+                issued, dispensed = demo_prescription_dates(prescription, today=today)
+                if patient.is_female_of_reproductive_potential and not PregnancyTest.objects.filter(
+                        patient=patient, date=issued).exists():
+                    therapy_actions.pregnancy_test_record(actor=nurse, patient=patient, date=issued, result="negative")
+                dose = dose_rules.current_dose(rows, issued)
+                if kind == "dispensed late":
+                    self._import_prescription(clinician, patient, issued, dose, prescription.days_supply, dispensed)
+                    continue
+                rx = therapy_actions.prescription_record(
+                    actor=clinician, patient=patient, issue_date=issued, dose_mg=dose,
+                    days_supply=prescription.days_supply, contraception_confirmed=True,
+                    override_reason=prescription.override_reason, historical=True,
+                )
+                if dispensed is not None:
+                    therapy_actions.prescription_dispense(actor=nurse, prescription=rx, dispensed_date=dispensed)
+
+    @staticmethod
+    def _import_prescription(clinician, patient, issued, dose, days_supply, dispensed):
+        with tempfile.TemporaryDirectory(prefix="thalimon-demo-") as folder:
+            path = Path(folder)
+            (path / "patients.csv").write_text("patient,sex,birth_date,diagnosis\n", encoding="utf-8")
+            (path / "prescriptions.csv").write_text(
+                "patient,issue_date,dose_mg,days_supply,contraception_confirmed,dispensed_date\n"
+                f"{patient.code},{issued:%Y-%m-%d},{dose},{days_supply},1,{dispensed:%Y-%m-%d}\n",
+                encoding="utf-8",
+            )
+            report = import_datasheet(path, actor=clinician)
+        if report.errors:
+            raise CommandError("; ".join(str(error) for error in report.errors))
 
     def _seed_urgent_examples(self, clinician, nurse, today):
         """One of each urgent event (therapy.rules.urgent), on patients the demo put on
