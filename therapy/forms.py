@@ -230,6 +230,8 @@ class PrescriptionForm(forms.Form):
         if facts["authorisation_required"]:
             self.fields["authorisation"].required = True
             self.fields["authorisation"].label = "Authorisation number (REMS)"
+        else:
+            self.fields["authorisation"].help_text = "If the programme's pharmacy gives one (not required here)."
         self.asks_contraception = facts["asks_contraception"]
         if not self.asks_contraception:
             del self.fields["contraception_confirmed"]

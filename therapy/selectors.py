@@ -404,4 +404,4 @@ def prescription_preview(patient, row, *, exclude_id=None, dose_change=False):
 
 def thalidomide_dose_in_force(patient, *, on):
     rows = records.dose_rows_for(patient, Drug.THALIDOMIDE, until=on)
-    return dose_rules.current_dose(rows, on) if rows else None
+    return dose_rules.clean_decimal(dose_rules.current_dose(rows, on)) if rows else None
