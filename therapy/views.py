@@ -331,6 +331,7 @@ def _issue(request, patient, form):
                 actor=request.user, patient=patient, date=data["issue_date"], dose_mg=data["dose_mg"],
                 reason=data.get("reason") or "", **fields,
             )
+            rx.with_dose_change = True
         else:
             rx = actions.prescription_record(
                 actor=request.user, patient=patient, issue_date=data["issue_date"], dose_mg=data["dose_mg"], **fields
@@ -343,6 +344,8 @@ def _issue(request, patient, form):
 
 def _saved(request, rx, verb):
     note = " with an override" if rx.override_reason else ""
+    if getattr(rx, "with_dose_change", False):
+        note += f" with the dose change to {dose_rules.fmt(rx.dose_mg)} mg/day from {rx.issue_date:%Y-%m-%d}"
     messages.success(
         request, f"Prescription of {rx.issue_date:%Y-%m-%d} {verb}{note}: thalidomide {dose_rules.fmt(rx.dose_mg)} mg/day "
                  f"for {rx.days_supply} days ({dose_rules.fmt(rx.quantity_units)} units). Print the form and sign it."

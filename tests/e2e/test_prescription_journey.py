@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from tests.e2e.axe import describe, serious_violations
 from tests.e2e.conftest import log_in, watch_console
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -74,6 +75,8 @@ def test_clinician_prescribes_with_the_dose_step_and_a_nurse_dispenses(browser, 
     check.wait_for()
     assert "Supply too long" in check.inner_text() and "supply_too_long" not in check.inner_text()
     page.locator("#override-fields").wait_for(state="visible")
+    violations = serious_violations(page)  # the refusal as shown: no serious WCAG 2.1 AA violation
+    assert violations == [], describe(violations)
     page.screenshot(path=str(SHOTS / "prescription_refusal_1366.png"), full_page=True)
     page.set_viewport_size({"width": 768, "height": 1000})
     page.screenshot(path=str(SHOTS / "prescription_refusal_768.png"), full_page=True)
@@ -90,6 +93,7 @@ def test_clinician_prescribes_with_the_dose_step_and_a_nurse_dispenses(browser, 
     assert page.locator("#override-fields").is_hidden()
     page.get_by_role("button", name="Issue prescription").click()
     page.get_by_text("Print the form and sign it").wait_for()
+    page.screenshot(path=str(SHOTS / "prescription_issued_1366.png"), full_page=True)
     assert _due() == [TODAY + timedelta(days=21)]  # the reminder moved: run-out today + 28 − 7
 
     pdf_link = page.locator("[data-rx-pdf]")
@@ -123,6 +127,8 @@ def test_clinician_prescribes_with_the_dose_step_and_a_nurse_dispenses(browser, 
     panel = page.locator("#prescriptions")
     assert f"Dispensed on {TODAY:%Y-%m-%d}" in panel.inner_text()
     assert f"Tablets run out on {TODAY + timedelta(days=28):%Y-%m-%d}" in panel.inner_text()
+    violations = serious_violations(page)
+    assert violations == [], describe(violations)
     panel.scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "prescription_panel_768.png"), full_page=True)
     page.set_viewport_size({"width": 1366, "height": 900})

@@ -96,6 +96,7 @@ def test_a_dose_change_and_its_prescription_from_the_page(client, clinician, man
     response = client.post(reverse("therapy:prescription_new", args=[man.code]),
                            _form(dose_mg="50", change_dose="on", reason="scheduled step"))
     assert response.status_code == 302
+    assert "with the dose change to 50 mg/day" in _text(client.get(response.url))
     assert DoseChange.objects.get(patient=man, date=TODAY).dose_mg == Decimal("50")
     assert Prescription.objects.get().deviations == []
 
@@ -198,3 +199,19 @@ def test_the_patient_panel_shows_the_supply_and_its_queries_do_not_grow(client, 
     latest = TODAY - timedelta(days=30 * 20 + 10) + timedelta(days=30 * 19)
     assert f"Tablets run out on {latest + timedelta(days=30):%Y-%m-%d}" in text  # issue + 30 days
     assert "and 14 older, dispensed" not in text  # undispensed ones always show
+
+
+def test_under_the_us_rems_the_authorisation_number_is_required_and_printed(client, clinician, man, settings,
+                                                                           tmp_path):
+    settings.THALIMON_RULES = {"prescription_programme": "us_rems"}
+    client.force_login(clinician)
+    url = reverse("therapy:prescription_new", args=[man.code])
+    page = client.get(url)
+    assert "US REMS" in _text(page) and "At most 28 days" in _text(page)
+    missing = client.post(url, _form())
+    assert missing.status_code == 200 and missing.context["form"].errors["authorisation"]
+    assert client.post(url, _form(authorisation="RA-123456")).status_code == 302
+    rx = Prescription.objects.get()
+    assert (rx.programme, rx.authorisation, rx.dispense_by) == ("us_rems", "RA-123456", TODAY + timedelta(days=30))
+    pages, text = _pdf(tmp_path, client.get(reverse("therapy:prescription_pdf", args=[rx.pk])).content)
+    assert pages == 1 and "RA-123456" in text and "US REMS" in text and "adult" in text.lower()
