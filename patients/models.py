@@ -98,6 +98,10 @@ PHONE_VALIDATOR = RegexValidator(
 )
 
 
+# Up to this many restricted patients are left out of a user's lists by their pks; more, by a subquery.
+HIDDEN_PKS_INLINE = 200
+
+
 class PatientQuerySet(models.QuerySet):
     """Patient visibility as one query, next to the object rule ``Patient.may_be_opened_by``."""
 
@@ -114,10 +118,25 @@ class PatientQuerySet(models.QuerySet):
             restricted = restricted.exclude(responsible_clinician_id=user.pk).exclude(responsible_nurse_id=user.pk)
         return restricted
 
+    def hidden_pks(self, user):
+        """What ``exclude(patient_id__in=…)`` takes to leave out the patients ``user`` may not
+        open: their pks, read once per request (kept on the user object, as Django keeps its
+        permissions) while they are few, else ``hidden_from``'s subquery. A page filters its
+        lists, counts and badge with it several times; compiling the subquery each time cost
+        more than all its other work."""
+        cached = getattr(user, "_hidden_patient_pks", None)
+        if cached is None:
+            restricted = self.model.objects.hidden_from(user)
+            pks = list(restricted.values_list("pk", flat=True)[: HIDDEN_PKS_INLINE + 1])
+            cached = pks if len(pks) <= HIDDEN_PKS_INLINE else restricted.values("pk")
+            if user.pk is not None:
+                user._hidden_patient_pks = cached
+        return cached
+
     def visible_to(self, user):
         """The patients ``user`` may open, for lists and searches (the SQL form of
         ``may_be_opened_by``: a restricted record opens for its care team only)."""
-        return self.exclude(pk__in=self.model.objects.hidden_from(user).values("pk"))
+        return self.exclude(pk__in=self.hidden_pks(user))
 
 
 class Patient(models.Model):

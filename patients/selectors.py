@@ -2,7 +2,8 @@
 
 from datetime import timedelta
 
-from django.db.models import Exists, F, OuterRef, Subquery
+from django.db.models import BooleanField, CharField, DateField, DecimalField, Exists, F, OuterRef
+from django.db.models.expressions import RawSQL
 
 from patients.models import IDENTITY_FIELDS, Patient
 from safety import schedule
@@ -39,28 +40,56 @@ def patient_history(patient, *, show_identity):
 # LIMIT evaluates them for the page's rows only); the inbox attaches them after its sections
 # are cut (attach_clinic_columns), as its union's plan evaluated them for every overdue
 # reminder before the sort.
+#
+# They are written as SQL once (``RawSQL``, table and column names from the models): built
+# as ORM subqueries, compiling the eight of them cost each list page about as much as all its
+# other queries together (measured by bench/pages.py), for the same SQL.
+def _clinic_column_sql():
+    from django.db import connection
+
+    def table(model):
+        return connection.ops.quote_name(model._meta.db_table)
+
+    dose, visit, reminder, alert = table(DoseChange), table(Visit), table(Reminder), table(Alert)
+    open_states = ", ".join(f"'{state}'" for state in OPEN_STATES)
+    urgent_tiers = ", ".join(f"'{tier}'" for tier in URGENT_TIERS)
+    last_dose = (f"(SELECT d.dose_mg FROM {dose} d WHERE d.patient_id = {{patient}} AND d.drug = '{{drug}}' "
+                 f"AND d.date <= %s ORDER BY d.date DESC, d.id DESC LIMIT 1)")
+    clinic = f"FROM {visit} v WHERE v.patient_id = {{patient}} AND v.contact = '{Contact.CLINIC}' AND v.date <= %s"
+    scored = f"{clinic} AND v.clinical_status <> ''"
+    open_reminder = f"FROM {reminder} r WHERE r.patient_id = {{patient}} AND r.state IN ({open_states}) ORDER BY r.due, r.id LIMIT 1"
+    return {
+        "thal_dose": (last_dose.replace("{drug}", Drug.THALIDOMIDE), DecimalField(max_digits=5, decimal_places=1), 1),
+        "aza_dose": (last_dose.replace("{drug}", Drug.AZATHIOPRINE), DecimalField(max_digits=5, decimal_places=1), 1),
+        "last_visit": (f"(SELECT v.date {clinic} ORDER BY v.date DESC, v.id DESC LIMIT 1)", DateField(), 1),
+        "last_status": (f"(SELECT v.clinical_status {scored} ORDER BY v.date DESC, v.id DESC LIMIT 1)", CharField(), 1),
+        "last_status_date": (f"(SELECT v.date {scored} ORDER BY v.date DESC, v.id DESC LIMIT 1)", DateField(), 1),
+        "next_due": (f"(SELECT r.due {open_reminder})", DateField(), 0),
+        "next_due_kind": (f"(SELECT r.kind {open_reminder})", CharField(), 0),
+        "has_urgent": (f"EXISTS (SELECT 1 FROM {alert} a WHERE a.patient_id = {{patient}} "
+                       f"AND a.tier IN ({urgent_tiers}) AND a.resolved_at IS NULL)", BooleanField(), 0),
+    }
+
+
+_CLINIC_SQL = {}
+
+
 def clinic_columns(patient_ref, today):
     """Annotations for the rows of patients (``patient_ref`` = "pk") or of their reminders
     ("patient_id"): current thalidomide and azathioprine doses, the latest clinic visit and
     outcome status, the earliest open reminder (date and kind), any open urgent event."""
-    patient = OuterRef(patient_ref)
+    from django.db import connection
 
-    def dose(drug):
-        rows = DoseChange.objects.filter(patient=patient, drug=drug, date__lte=today).order_by("-date", "-pk")
-        return Subquery(rows.values("dose_mg")[:1])
-
-    clinic = Visit.objects.filter(patient=patient, contact=Contact.CLINIC, date__lte=today).order_by("-date", "-pk")
-    scored = clinic.exclude(clinical_status="")
-    reminders = Reminder.objects.filter(patient=patient, state__in=OPEN_STATES).order_by("due", "pk")
+    if patient_ref not in _CLINIC_SQL:
+        model, column = (Patient, "id") if patient_ref == "pk" else (Reminder, "patient_id")
+        outer = f"{connection.ops.quote_name(model._meta.db_table)}.{connection.ops.quote_name(column)}"
+        _CLINIC_SQL[patient_ref] = {
+            name: (sql.replace("{patient}", outer), field, n_dates)
+            for name, (sql, field, n_dates) in _clinic_column_sql().items()
+        }
     return {
-        "thal_dose": dose(Drug.THALIDOMIDE),
-        "aza_dose": dose(Drug.AZATHIOPRINE),
-        "last_visit": Subquery(clinic.values("date")[:1]),
-        "last_status": Subquery(scored.values("clinical_status")[:1]),
-        "last_status_date": Subquery(scored.values("date")[:1]),
-        "next_due": Subquery(reminders.values("due")[:1]),
-        "next_due_kind": Subquery(reminders.values("kind")[:1]),
-        "has_urgent": Exists(Alert.objects.filter(patient=patient, tier__in=URGENT_TIERS, resolved_at__isnull=True)),
+        name: RawSQL(sql, (today,) * n_dates, output_field=field)
+        for name, (sql, field, n_dates) in _CLINIC_SQL[patient_ref].items()
     }
 
 
@@ -82,6 +111,20 @@ def attach_clinic_columns(rows, today, patient_id=lambda row: row.pk):
         for name, value in columns[patient_id(row)].items():
             setattr(row, name, value)
     return rows
+
+
+def attach_care_team(patients):
+    """Set ``responsible_clinician`` and ``responsible_nurse`` on a page of patients from one
+    query on their users (a prefetch reads each relation in its own query; a join before the
+    sort made PostgreSQL join every match of a broad search)."""
+    from django.contrib.auth import get_user_model
+
+    ids = {pk for p in patients for pk in (p.responsible_clinician_id, p.responsible_nurse_id) if pk}
+    users = get_user_model().objects.in_bulk(ids) if ids else {}
+    for patient in patients:
+        patient.responsible_clinician = users.get(patient.responsible_clinician_id)
+        patient.responsible_nurse = users.get(patient.responsible_nurse_id)
+    return patients
 
 
 # Filters of the patient list: (label, what a patient must have).

@@ -15,6 +15,7 @@ from safety import selectors as safety_selectors
 from thalimon.access import require_permission
 from thalimon.forms import run_action
 from thalimon.roles import CLINICIAN
+from thalimon.urls_util import url_pattern
 from therapy import records as therapy_records
 from therapy import selectors as therapy_selectors
 from therapy.actions import course_save
@@ -33,9 +34,7 @@ def patient_list(request):
     query a page (the columns are subqueries on indexed keys: patients.selectors)."""
     show_identity = _can_see_identity(request.user)
     form = PatientSearchForm(request.GET or None, show_identity=show_identity)
-    # The care team is fetched for the page's rows only (prefetch): a join before the
-    # sort made PostgreSQL join every match when a search matches thousands.
-    patients = Patient.objects.visible_to(request.user).prefetch_related("responsible_clinician", "responsible_nurse")
+    patients = Patient.objects.visible_to(request.user)
     today = timezone.localdate()
     options = {"today": today}
     if form.is_valid():
@@ -50,8 +49,11 @@ def patient_list(request):
         options.update(show=form.cleaned_data["show"], seen_on=form.cleaned_data["seen_on"],
                        sort=form.cleaned_data["sort"] or "code")
     page = Paginator(selectors.patient_rows(patients, **options), PAGE_SIZE).get_page(request.GET.get("page"))
+    detail_url = url_pattern("patients:detail")
+    page.object_list = selectors.attach_care_team(list(page.object_list))  # the page's rows only: one query
     for patient in page:
         patient.age = patient.age_on(today)
+        patient.url = detail_url(patient.code)
     querystring = request.GET.copy()
     querystring.pop("page", None)
     sort_links = request.GET.copy()

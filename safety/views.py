@@ -35,6 +35,7 @@ from safety.selectors import (
 )
 from thalimon.access import require_permission
 from thalimon.forms import run_action
+from thalimon.navigation import with_next
 from thalimon.urls_util import url_pattern
 
 INBOX_ROW_FIELDS = (
@@ -149,6 +150,7 @@ def inbox(request):
     for key, rows in sections.items():
         for reminder in rows:
             reminder.link, reminder.link_label = action_link(reminder, request.user)
+            reminder.link_next = with_next(reminder.link, next_url)
             reminder.patient_url = patient_url(reminder.patient.code)
             reminder.section = key
             reminder.actions_url = f"{detail_url(reminder.pk)}?{urlencode({'next': next_url, 'anchor': f'section-{key}'})}"

@@ -14,6 +14,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 
+from thalimon.auth_backends import role_names
 from thalimon.roles import ROLE_ORDER
 
 
@@ -38,7 +39,7 @@ def user_roles(user):
     """The names of the user's roles, in a fixed order."""
     if not user.is_authenticated:
         return []
-    names = {group.name for group in user.groups.all()}
+    names = role_names(user)
     return [role for role in ROLE_ORDER if role in names]
 
 

@@ -1,6 +1,8 @@
 """Where a page returns after a save: the page the user came from (``next``), when it is
 a path on this site, else the page's own default."""
 
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
 from django.utils.http import url_has_allowed_host_and_scheme
 
 
@@ -12,3 +14,13 @@ def next_url(request, default):
     ):
         return candidate
     return default
+
+
+def with_next(url, back):
+    """``url`` with ``next=back`` in its query (before any #part), so the page it opens
+    returns to ``back`` after its save (``next_url`` checks it). A filter in templates."""
+    if not url or not back:
+        return url
+    parts = urlsplit(url)
+    query = "&".join(q for q in (parts.query, urlencode({"next": back})) if q)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))

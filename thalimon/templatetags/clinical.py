@@ -1,9 +1,10 @@
 """Template filters for clinical values."""
 
 from decimal import Decimal, InvalidOperation
-from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django import template
+
+from thalimon import navigation
 
 register = template.Library()
 
@@ -46,12 +47,4 @@ def get_item(mapping, key):
     return mapping.get(key) if mapping else None
 
 
-@register.filter
-def with_next(url, back):
-    """``url`` with ``next=back`` in its query (before any #part), so the page it opens
-    returns to ``back`` after its save (thalimon.navigation.next_url checks it)."""
-    if not url or not back:
-        return url
-    parts = urlsplit(url)
-    query = "&".join(q for q in (parts.query, urlencode({"next": back})) if q)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+register.filter("with_next", navigation.with_next)
