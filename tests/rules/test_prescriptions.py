@@ -94,6 +94,8 @@ CODE_CASES = [
     # A test the day after the issue date does not count (records on or before the issue date).
     pytest.param(woman(-12, 0, 22), rx(21), (FIRST,), COURSE, EU, ("no_recent_negative_test",),
                  id="eu-test-after-issue-ignored"),
+    # (Second read.) A negative test ON the issue date is in the window (both ends inclusive).
+    pytest.param(woman(-12, 0, 21), rx(21), (FIRST,), COURSE, EU, (), id="eu-test-on-issue-day"),
     # Not asked of a man or a woman not of reproductive potential.
     pytest.param(MAN, rx(21), (FIRST,), COURSE, EU, (), id="eu-man-no-test-needed"),
     # --- start_not_covered ----------------------------------------------------------------------
@@ -154,6 +156,15 @@ CODE_CASES = [
     # Resumed day 28 > 20 + 7: too far.
     pytest.param(MAN, rx(20), (), rows((0, 25), (14, 0), (28, 25)), EU, ("dose_mismatch",),
                  id="dose-resumed-day-28"),
+    # (Second read.) A stop ON the issue date is the latest row (0 mg): the first non-zero row of
+    # days 21…27 is day 21's 25 mg → matches.
+    pytest.param(MAN, rx(20), (), rows((0, 25), (20, 0), (21, 25)), EU, (), id="dose-stop-on-issue-look-ahead"),
+    # The FIRST non-zero row of the look-ahead: stopped day 14; 50 mg day 22, 25 mg day 25, issue day 20
+    # (window 21…27): the reference is day 22's 50 mg, so 25 mg is a mismatch and 50 mg is not.
+    pytest.param(MAN, rx(20, dose=25), (), rows((0, 25), (14, 0), (22, 50), (25, 25)), EU, ("dose_mismatch",),
+                 id="dose-look-ahead-first-row-25"),
+    pytest.param(MAN, rx(20, dose=50), (), rows((0, 25), (14, 0), (22, 50), (25, 25)), EU, (),
+                 id="dose-look-ahead-first-row-50"),
     # Before the first dose: issue day −7 (0 − 7 ≤ −7), first dose day 0 = −7 + 7 at 25 mg.
     pytest.param(MAN, rx(-7), (), COURSE, EU, (), id="dose-first-dose-7-days-after"),
     pytest.param(MAN, rx(-8), (), COURSE, EU, ("dose_mismatch",), id="dose-first-dose-8-days-after"),
@@ -182,6 +193,33 @@ CODE_CASES = [
     pytest.param(MAN, rx(60), (rx(55),), RESTART_60, EU, ("early_repeat",), id="early-same-course-start-minus-7"),
     # A later prescription is not an earlier one.
     pytest.param(MAN, rx(0), (rx(5),), COURSE, EU, (), id="early-later-prescription-ignored"),
+    # (Second read, R9.3 early_repeat.) Dispensed ON this issue date counts ("on or before"):
+    # 21 + 28 − 21 = 28 > 7.
+    pytest.param(MAN, rx(21), (rx(0, dispensed=21),), COURSE, EU, ("early_repeat",), id="early-dispensed-on-issue"),
+    # Never dispensed, EU man (no dispense-by, never void): from its issue date, 0 + 28 − 20 = 8 > 7.
+    pytest.param(MAN, rx(20), (rx(0),), COURSE, EU, ("early_repeat",), id="early-never-dispensed-man"),
+    # The MAX over the earlier ones, not the latest issued: day 0 for 84 days and day 21 for 14 days,
+    # judged day 50: max(0 + 84, 21 + 14) − 50 = 84 − 50 = 34 > 7.
+    pytest.param(MAN, rx(50), (rx(0, days=84), rx(21, days=14)), COURSE, EU, ("early_repeat",),
+                 id="early-max-over-earlier"),
+    # Same two judged day 77: 84 − 77 = 7, not more than 7.
+    pytest.param(MAN, rx(77), (rx(0, days=84), rx(21, days=14)), COURSE, EU, (), id="early-max-7-left"),
+    # Issued exactly day 53 = 60 − 7: course 2's (start − 7 ≤ issue), 53 + 28 − 60 = 21 > 7.
+    pytest.param(MAN, rx(60), (rx(53),), RESTART_60, EU, ("early_repeat",), id="early-course-edge-start-minus-7"),
+    # REMS man: dispense-by 0 + 30 = day 30; day 0's never dispensed is void from day 31, so day 31's
+    # is judged alone (0 + 28 − 31 < 7 anyway; the void one also frees start_not_covered: none for a man).
+    pytest.param(MAN, rx(31, auth="RA-1"), (rx(0, auth="RA-1"),), COURSE, REMS, (), id="early-rems-man-void-day-31"),
+    # Void vs a LATE dispensing recorded after this issue date (R9.1 "every check uses the records
+    # dated on or before the issue date"): FRP day 0's dispense-by is day 7; dispensed day 12 (late),
+    # the prescription judged was issued day 10. On day 10 day 0's has no dispensed date known and
+    # 10 > 7: void, ignored (and day 10's is the course's first again: pre-start −12/0 fine; window
+    # 7…10 has day 8). Without the as-of reading it counted from its issue date: 0 + 28 − 10 = 18 > 7.
+    pytest.param(woman(-12, 0, 8), rx(10), (rx(0, dispensed=12),), COURSE, EU, (),
+                 id="early-late-dispensing-after-issue-void-then"),
+    # The same dispensing judged from day 13 (dispensed day 12 ≤ 13: not void, counts from day 12):
+    # 12 + 28 − 13 = 27 > 7. Window 10…13 has day 11.
+    pytest.param(woman(-12, 0, 11), rx(13), (rx(0, dispensed=12),), COURSE, EU, ("early_repeat",),
+                 id="early-late-dispensing-before-issue-counts"),
     # --- contraception_not_confirmed ------------------------------------------------------------
     pytest.param(MAN, rx(0, confirmed=False), (), COURSE, EU, ("contraception_not_confirmed",), id="man-unconfirmed"),
     pytest.param(FRP, rx(0, confirmed=False), (), COURSE, EU, ("contraception_not_confirmed",), id="frp-unconfirmed"),
@@ -348,6 +386,12 @@ def test_is_void():
     assert is_void(never, dispense_by=day(7), on=day(8))  # from the day after
     assert not is_void(rx(0, dispensed=9), dispense_by=day(7), on=day(20))  # dispensed late: not void
     assert not is_void(never, dispense_by=None, on=day(400))  # no dispense-by: never void
+    # (Second read.) Dispensed late on day 9: on day 8 that dispensing is not known yet (a record
+    # dated after day 8), so day 8 > 7 is void; from day 9 it is not.
+    assert is_void(rx(0, dispensed=9), dispense_by=day(7), on=day(8))
+    assert not is_void(rx(0, dispensed=9), dispense_by=day(7), on=day(9))
+    # Dispensed in time (day 5) after the day judged (day 3 ≤ 7): not void either way.
+    assert not is_void(rx(0, dispensed=5), dispense_by=day(7), on=day(3))
 
 
 def test_bad_rows_are_refused():
@@ -443,6 +487,14 @@ RUN_OUT_CASES = [
     # Day 52 < 60 − 7 = 53: course 1's → none; day 55 ≥ 53: course 2's, 55 + 28 = 83, due 76.
     pytest.param(MAN, [rx(52)], RESTART_60, 70, None, None, id="issued-8-days-before-new-course"),
     pytest.param(MAN, [rx(52), rx(55)], RESTART_60, 70, 83, 76, id="issued-5-days-before-new-course"),
+    # (Second read.) Issued day −5 for the course of day 0 (0 − 7 ≤ −5), dispensed day −3: as of day 10
+    # the supply runs from day −3, −3 + 28 = day 25; due 25 − 7 = 18.
+    pytest.param(MAN, [rx(-5, dispensed=-3)], COURSE, 10, 25, 18, id="issued-before-start-counts"),
+    # FRP, day 0's dispensed late on day 12 (dispense-by day 7): as of day 10 it has no dispensed date
+    # known (records after as_of are ignored) and is void → no reminder; as of day 12 it counts from
+    # day 12: 12 + 28 = 40, due 33.
+    pytest.param(FRP, [rx(0, dispensed=12)], COURSE, 10, None, None, id="late-dispensing-not-yet-known-void"),
+    pytest.param(FRP, [rx(0, dispensed=12)], COURSE, 12, 40, 33, id="late-dispensing-counts-from-then"),
     # Nominal days: a dose change does not recompute them.
     pytest.param(MAN, [rx(0)], rows((0, 25), (10, 50)), 12, 28, 21, id="dose-change-nominal"),
 ]
@@ -452,3 +504,19 @@ RUN_OUT_CASES = [
 def test_r9_4_run_out_and_due(patient, prescriptions, doses, as_of, run_out, due):
     expected = (None if run_out is None else day(run_out), None if due is None else day(due))
     assert _due(patient, prescriptions, as_of, doses=doses) == expected
+
+
+@pytest.mark.parametrize(
+    "as_of, run_out, due",
+    [
+        # (Second read, R9.1 + R9.4.) REMS man: dispense-by 0 + 30 = day 30; never dispensed: on day 30
+        # the supply still runs from its issue date, 0 + 28 = day 28 (due 21); void from day 31, so
+        # no run-out and no reminder. (Under EU the same man's prescription is never void.)
+        pytest.param(30, 28, 21, id="rems-man-day-30-not-void"),
+        pytest.param(31, None, None, id="rems-man-day-31-void"),
+    ],
+)
+def test_r9_4_rems_other_patient_void_after_30_days(as_of, run_out, due):
+    expected = (None if run_out is None else day(run_out), None if due is None else day(due))
+    assert _due(MAN, [rx(0, auth="RA-1")], as_of, prog=REMS) == expected
+    assert _due(MAN, [rx(0)], as_of, prog=EU) == (day(28), day(21))

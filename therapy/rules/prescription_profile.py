@@ -175,8 +175,12 @@ def dispense_by_date(issue_date: date, risk_category: str, programme: Programme)
 
 
 def is_void(row: PrescriptionRow, *, dispense_by: date | None, on: date) -> bool:
-    """R9.1: never dispensed and ``on`` is after the dispense-by date (never without one)."""
-    return row.dispensed_date is None and dispense_by is not None and on > dispense_by
+    """R9.1: no dispensed date as seen on ``on`` and ``on`` is after the dispense-by date
+    (never without one). A dispensed date after ``on`` is not known yet on ``on`` ("every
+    check uses the records dated on or before the issue date"; records after ``as_of`` are
+    ignored): the prescription is void until the late dispensing, not void from then on."""
+    dispensed = row.dispensed_date is not None and row.dispensed_date <= on
+    return not dispensed and dispense_by is not None and on > dispense_by
 
 
 def dose_step(programme: Programme) -> Decimal:

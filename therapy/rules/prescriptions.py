@@ -16,11 +16,16 @@ dispensed date).
 Readings chosen where the spec is open are marked "Ambiguity" below; each is the
 reading safest for the patient:
 
-* Ambiguity (void): "never dispensed" means no dispensed date at all. A
-  prescription dispensed late, even on a date after a later prescription's issue
-  date, is never void: the patient had the tablets, so its supply still counts
-  for ``early_repeat`` (from its issue date while the dispensed date is after the
-  issue date judged) and for the run-out date.
+* Void (R9.1): a prescription with no dispensed date on or before the day judged
+  (the issue date of the prescription checked, or ``as_of``) is void from the day
+  after its dispense-by date. One dispensed late is not void from its dispensed
+  date on (the patient has the tablets): it counts for the ``early_repeat`` of a
+  prescription issued on or after that date and for the run-out date from then.
+  Before that date its dispensing is a record dated after the day judged, which
+  R9.1 ("every check uses the records dated on or before the issue date") and the
+  Conventions (records after ``as_of`` are ignored) leave out: on such a day it is
+  void, so a check's result never changes when a late dispensing is recorded
+  after its issue date.
 * Ambiguity (``start_not_covered``): judged against the COURSE START, as R3.5
   would judge the course's first dose (the two R5.2 pre-start tests dated
   relative to the start, contraception from at least 28 days before the start),
