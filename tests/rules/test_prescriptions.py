@@ -129,6 +129,20 @@ CODE_CASES = [
     # Without a test on days 86–90 the new course's first prescription is not covered.
     pytest.param(woman(-12, 0, 100), rx(100), (FIRST,), RESTART_100, EU, ("start_not_covered",),
                  id="start-new-course-not-covered"),
+    # (Second read.) Pre-start windows' edges (R5.2 via R3.5): day −10 is in −14…−10, day −9 is not.
+    pytest.param(woman(-10, 0), rx(0), (), COURSE, EU, (), id="start-early-test-day-minus-10"),
+    pytest.param(woman(-9, 0), rx(0), (), COURSE, EU, ("start_not_covered",), id="start-early-test-day-minus-9"),
+    # The course's first prescription issued mid-course (day 30): judged against the course start
+    # (day 0: tests −12 and 0 known by day 30 → covered). Window 27…30 has day 28; no earlier one.
+    pytest.param(woman(-12, 0, 28), rx(30), (), COURSE, EU, (), id="start-first-prescription-mid-course"),
+    # Breast-feeding recorded day 25 (after the start, on or before the issue day 30): the latest
+    # record on the issue date says yes → start_not_covered (any patient).
+    pytest.param(woman(female_of_reproductive_potential=False, breastfeeding=((day(25), True),)), rx(30), (),
+                 COURSE, EU, ("start_not_covered",), id="start-breastfeeding-by-issue-date"),
+    # Restart day 40 after a stop on day 20: 40 − 20 = 20 ≤ 28, the same course (start day 0), so day 40's
+    # prescription after day 0's is not the course's first (not judged for the start; 0 + 28 − 40 < 7).
+    pytest.param(woman(0, 38), rx(40), (FIRST,), rows((0, 25), (20, 0), (40, 25)), EU, (),
+                 id="start-restart-within-28-days-same-course"),
     # --- positive_test_unresolved ---------------------------------------------------------------
     # Positive day 20, negative day 18 only: unresolved (window 18…21 has day 18).
     pytest.param(woman(pregnancy_tests=negatives(-12, 0, 18) + (positive(20),)), rx(21), (FIRST,), COURSE, EU,
