@@ -62,6 +62,7 @@ MATRIX = {
     "reports:history": [LOGIN, NO, NO, OK, OK],  # who imported what, when, with which result
     "reports:template": [LOGIN, NO, NO, OK, OK],
     "reports:visit_pdf": EVERYONE,
+    "accounts:language": EVERYONE,  # every role chooses its own language (issue 17)
 }
 POST_ONLY = {
     "safety:reminder_acknowledge", "safety:reminder_complete", "safety:reminder_snooze", "safety:reminder_dismiss",

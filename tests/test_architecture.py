@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("patients", "visits", "therapy", "safety", "reports", "outbox")
+APPS = ("patients", "visits", "therapy", "safety", "reports", "outbox", "accounts")
 PROJECT = "thalimon"
 RULES, MODELS, RECORDS, ACTIONS, DOORS = range(5)
 LAYER_NAMES = {RULES: "rules", MODELS: "models", RECORDS: "records", ACTIONS: "actions", DOORS: "doors"}
@@ -35,7 +35,7 @@ LAYER_BY_NAME = {
     "pdf": RECORDS,
     "actions": ACTIONS, "scan": ACTIONS, "digest": ACTIONS,
     "views": DOORS, "urls": DOORS, "forms": DOORS, "admin": DOORS, "apps": DOORS, "tasks": DOORS,
-    "context_processors": DOORS, "demo": DOORS,
+    "context_processors": DOORS, "demo": DOORS, "middleware": DOORS,
 }
 # Imports inside functions, each with its reason.
 INNER_IMPORTS_ALLOWED = {
@@ -46,6 +46,8 @@ INNER_IMPORTS_ALLOWED = {
     # Celery tasks register in every process (app ready), not at import of the app package.
     ("safety.apps", "safety.tasks"),
     ("outbox.apps", "outbox.tasks"),
+    # The sign-in signal's receiver connects when the apps are ready.
+    ("accounts.apps", "accounts.middleware"),
     # Role groups are synced after migrate, when the apps are ready.
     ("patients.apps", "thalimon.roles"),
 }

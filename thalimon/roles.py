@@ -59,16 +59,19 @@ _CLINICAL_EDIT = (
 # Clinic leads report and import; admins may import too (interfaces: "Admins and clinic leads").
 _REPORTS = ["reports.view_cohort_report", "reports.import_datasheet", "reports.view_importjob"]
 
+# Every role chooses its own language (issue 17).
+_OWN_SETTINGS = ["accounts.choose_language"]
+
 ROLE_PERMISSIONS = {
-    CLINICIAN: _PATIENT_READ + _IDENTITY + _CLINICAL_EDIT + [
+    CLINICIAN: _OWN_SETTINGS + _PATIENT_READ + _IDENTITY + _CLINICAL_EDIT + [
         "therapy.record_contraception", "therapy.record_dispensing", "safety.work_reminder",
         # Clinical decisions: the clinician-owned reminders, dismissing one with a decision,
         # closing an urgent event with a decision (R7, DESIGN rule 7).
         "safety.work_clinician_reminder", "safety.dismiss_reminder", "safety.decide_alert",
     ],
-    NURSE: _PATIENT_READ + _IDENTITY + _NURSE_RECORDS,
-    CLINIC_LEAD: _PATIENT_READ + _REPORTS,
-    ADMIN: _PATIENT_READ
+    NURSE: _OWN_SETTINGS + _PATIENT_READ + _IDENTITY + _NURSE_RECORDS,
+    CLINIC_LEAD: _OWN_SETTINGS + _PATIENT_READ + _REPORTS,
+    ADMIN: _OWN_SETTINGS + _PATIENT_READ
     + ["reports.import_datasheet", "reports.view_importjob"]
     + [
         "auth.view_user",

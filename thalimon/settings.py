@@ -79,15 +79,21 @@ INSTALLED_APPS = [
     "safety",
     "reports",
     "outbox",
+    "accounts",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The browser's language (Accept-Language) for every page; after the session, before
+    # CommonMiddleware (Django's order). UserLanguageMiddleware below puts the signed-in user's saved one.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The signed-in user's saved language (accounts.Preference), else the browser's.
+    "accounts.middleware.UserLanguageMiddleware",
     "django_otp.middleware.OTPMiddleware",
     # Every page requires login unless a view is explicitly marked otherwise.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -240,6 +246,10 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Internationalisation -------------------------------------------------
 LANGUAGE_CODE = "en-gb"
+# English and Simplified Chinese (issue 17); catalogues in locale/, compiled at install
+# (compilemessages: make, .ci/run, the Dockerfile; no .mo committed).
+LANGUAGES = [("en-gb", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("therapy.urls")),
     path("", include("safety.urls")),
     path("", include("reports.urls")),
+    path("", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]
 
