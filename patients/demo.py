@@ -162,6 +162,9 @@ class DemoPrescription:
     override_reason: str = ""
 
 
+# Why the demo's late dispensing happened (recorded with dispensed_too_late, R9.3).
+DEMO_LATE_DISPENSING_REASON = "Pharmacy closed over the holiday; the patient collected the tablets on the first day it opened."
+
 # Prescriptions of every kind (R9.3, R9.4) under the default profile (eu_ppp), each on its own
 # patient on thalidomide for 60 days or more: (kind, sex, prescriptions, oldest first).
 DEMO_PRESCRIPTIONS = (

@@ -405,9 +405,26 @@ def _store_prescription_check(rx, check):
     rx.rules_version = rules_version()
 
 
-def _save_prescription(rx, actor, override_reason, *, historical=False):
+def _recheck_later(rx, actor, *, since):
+    """R9.1: each prescription's check uses the records dated on or before its issue date, so
+    a prescription saved, moved or dispensed changes the check of those issued on or after
+    ``since``: they are re-checked, and their stored codes kept current (with history when
+    they change). Never refused: they were issued already."""
+    later = Prescription.objects.filter(patient_id=rx.patient_id, issue_date__gte=since).exclude(pk=rx.pk)
+    for other in later.order_by("issue_date"):
+        other.patient = rx.patient
+        stored = (other.deviations, other.check_reasons, other.dispense_by, other.quantity_units, other.risk_category)
+        _store_prescription_check(other, records.check_prescription_for(
+            rx.patient, records.prescription_row(other), exclude_id=other.pk))
+        if (other.deviations, other.check_reasons, other.dispense_by, other.quantity_units,
+                other.risk_category) != stored:
+            save_with_history(other, actor)
+
+
+def _save_prescription(rx, actor, override_reason, *, historical=False, since=None):
     """Check ``rx`` (R9.3, against the patient's other prescriptions), refuse it or save it
-    with its computed fields and history; the patient's reminders follow on commit."""
+    with its computed fields and history, re-check the ones issued after it; the patient's
+    reminders follow on commit."""
     rx.full_clean(exclude=["patient", "prescribed_by", "dispensing_recorded_by"])
     check = records.check_prescription_for(rx.patient, records.prescription_row(rx), exclude_id=rx.pk)
     if not historical:
@@ -416,6 +433,7 @@ def _save_prescription(rx, actor, override_reason, *, historical=False):
     rx.override_reason = override_reason.strip() if check.deviations else ""
     _store_prescription_check(rx, check)
     save_with_history(rx, actor)
+    _recheck_later(rx, actor, since=min(rx.issue_date, since or rx.issue_date))
     request_rescan(rx.patient_id)
     return rx
 
@@ -486,24 +504,26 @@ def prescription_update(*, actor, prescription, override_reason="", **fields):
     rx = Prescription.objects.select_for_update().get(pk=prescription.pk)
     rx.patient = prescription.patient
     _editable(rx, timezone.localdate())
+    issued_before = rx.issue_date
     for name, value in fields.items():
         setattr(rx, name, value)
     rx.dose_mg = Decimal(str(rx.dose_mg))
     rx.authorisation = (rx.authorisation or "").strip()
     _one_prescription_a_day(rx.patient, rx.issue_date, exclude_id=rx.pk)
     rx.prescribed_by = actor
-    return _save_prescription(rx, actor, override_reason)
+    return _save_prescription(rx, actor, override_reason, since=issued_before)
 
 
 @transaction.atomic
-def prescription_dispense(*, actor, prescription, dispensed_date):
+def prescription_dispense(*, actor, prescription, dispensed_date, late_reason=""):
     """Record the day the tablets were handed over (a nurse or a clinician), re-checked.
 
-    Refused (the safer reading, docs/architecture.md "Prescriptions"): a second dispensing;
-    a date after the dispense-by date (R9.1: from the next day an undispensed prescription
-    is void, ``dispensed_too_late``: the patient needs a new prescription, never the old
-    one); and a dispensing while a positive pregnancy test has no later negative one (R5.2:
-    thalidomide stops at once)."""
+    Refused: a second dispensing; a dispensing while a positive pregnancy test has no later
+    negative one (R5.2: thalidomide stops at once). A date after the dispense-by date (R9.1)
+    is refused unless the person recording it says why (``late_reason``): then it is recorded
+    with ``dispensed_too_late`` — the patient has the tablets, so the prescription is not void
+    and its supply counts in the run-out date and in the next prescription's ``early_repeat``
+    (a record that left them out would hide tablets the patient holds)."""
     Patient.objects.lock(prescription.patient_id)
     rx = Prescription.objects.select_for_update().get(pk=prescription.pk)
     rx.patient = prescription.patient
@@ -512,15 +532,20 @@ def prescription_dispense(*, actor, prescription, dispensed_date):
             {"dispensed_date": f"Already dispensed on {rx.dispensed_date:%Y-%m-%d}; a dispensing is recorded once."}
         )
     rx.dispensed_date = dispensed_date
+    rx.dispensed_late_reason = (late_reason or "").strip()
     rx.full_clean(exclude=["patient", "prescribed_by", "dispensing_recorded_by"])
     check = records.check_prescription_for(rx.patient, records.prescription_row(rx), exclude_id=rx.pk)
     late = [f for f in check.deviations if f.code == "dispensed_too_late"]
-    if late:
+    if late and not rx.dispensed_late_reason:
         raise ValidationError(
             {"dispensed_date": [f"{_label('dispensed_too_late')}: {late[0].reason}",
-                                "It must not be dispensed: the patient needs a new prescription."]},
+                                "A prescription is not dispensed after its dispense-by date: the patient needs a new "
+                                "one. If the tablets were in fact handed over on this date, say why below; the "
+                                "dispensing is then recorded with this finding."]},
             code="prescription_void",
         )
+    if not late:
+        rx.dispensed_late_reason = ""
     positive = selectors.unresolved_positive_test(rx.patient, on=dispensed_date)
     if positive is not None:
         raise ValidationError(
@@ -531,6 +556,7 @@ def prescription_dispense(*, actor, prescription, dispensed_date):
     _store_prescription_check(rx, check)
     rx.dispensing_recorded_by = actor
     save_with_history(rx, actor)
+    _recheck_later(rx, actor, since=rx.issue_date)
     request_rescan(rx.patient_id)
     return rx
 

@@ -228,8 +228,10 @@ class PrescriptionForm(forms.Form):
             f"Dose in force: {facts['dose_in_force_text']}. Made from {facts['unit_text']}."
         )
         if facts["authorisation_required"]:
-            self.fields["authorisation"].required = True
+            # Required by the programme: its absence is the check's ``authorisation_missing``
+            # (R9.3), refused unless overridden with a reason — not a bare form error.
             self.fields["authorisation"].label = "Authorisation number (REMS)"
+            self.fields["authorisation"].help_text = "Required by the REMS programme."
         else:
             self.fields["authorisation"].help_text = "If the programme's pharmacy gives one (not required here)."
         self.asks_contraception = facts["asks_contraception"]
@@ -278,16 +280,28 @@ class PrescriptionForm(forms.Form):
 
 class DispenseForm(forms.Form):
     dispensed_date = forms.DateField(label="Dispensed on", widget=DateInput())
+    late_reason = forms.CharField(
+        label="Only if dispensed after the dispense-by date: why", required=False, max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Recorded with “Dispensed too late”. Leave empty otherwise.",
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, late=False, **kwargs):
+        """``late``: the prescription is past its dispense-by date, so the form asks why."""
         kwargs.setdefault("initial", {}).setdefault("dispensed_date", timezone.localdate())
         super().__init__(*args, **kwargs)
         iso_dates_only(self)
+        if late:
+            self.fields["late_reason"].required = True
+            self.fields["late_reason"].label = "Why it was dispensed after its dispense-by date"
+        else:
+            del self.fields["late_reason"]
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
             Row(Column("dispensed_date", css_class="col-md-5")),
-            Submit("save", "Record dispensing"),
+            *(["late_reason"] if late else []),
+            Submit("save", "Record the late dispensing" if late else "Record dispensing"),
         )
 
     def clean_dispensed_date(self):

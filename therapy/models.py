@@ -297,6 +297,10 @@ class Prescription(models.Model):
         "contraception confirmed at this prescription", default=False,
     )
     dispensed_date = models.DateField("dispensed on", null=True, blank=True)
+    dispensed_late_reason = models.TextField(
+        "why it was dispensed after its dispense-by date", blank=True,
+        help_text="Recorded with dispensed_too_late when the tablets were handed over after the dispense-by date.",
+    )
     authorisation = models.CharField("authorisation number", max_length=60, blank=True)
     override_reason = models.TextField(
         "override reason", blank=True,

@@ -15,7 +15,12 @@ from thalimon.navigation import next_url
 from thalimon.rules_config import rule_settings
 from therapy import actions, records, selectors
 from therapy.forms import (
-    ContraceptionForm, DispenseForm, DoseChangeForm, PregnancyTestForm, PrescriptionForm, TherapyStartForm,
+    ContraceptionForm,
+    DispenseForm,
+    DoseChangeForm,
+    PregnancyTestForm,
+    PrescriptionForm,
+    TherapyStartForm,
 )
 from therapy.models import Drug, Prescription
 from therapy.rules import doses as dose_rules
@@ -404,21 +409,22 @@ def prescription_dispense(request, rx):
     """The prescription as issued, its status and checks, the form to print, and (nurse or
     clinician) the dispensing record."""
     may_dispense = request.user.has_perm("therapy.record_dispensing")
-    form = DispenseForm(request.POST or None) if may_dispense else None
+    today = timezone.localdate()
+    rx.status_key, rx.status_text = selectors.prescription_status(rx, today=today)
+    form = DispenseForm(request.POST or None, late=rx.status_key == "expired") if may_dispense else None
     if request.method == "POST":
         if not may_dispense:
             raise PermissionDenied(ROLE_REFUSED_MESSAGE)
         if form.is_valid():
             done = run_action(form, lambda: actions.prescription_dispense(
-                actor=request.user, prescription=rx, dispensed_date=form.cleaned_data["dispensed_date"]))
+                actor=request.user, prescription=rx, dispensed_date=form.cleaned_data["dispensed_date"],
+                late_reason=form.cleaned_data.get("late_reason", "")))
             if done:
                 messages.success(request, f"Dispensing on {done.dispensed_date:%Y-%m-%d} recorded.")
                 return redirect(next_url(request, rx.patient.get_absolute_url()))
         messages.error(request, "The dispensing was not recorded: see below.")
-    today = timezone.localdate()
-    rx.status_key, rx.status_text = selectors.prescription_status(rx, today=today)
     return render(request, "therapy/prescription_detail.html", {
-        "rx": rx, "patient": rx.patient, "form": form if rx.status_key == "waiting" else None,
+        "rx": rx, "patient": rx.patient, "form": form if rx.status_key in ("waiting", "expired") else None,
         "programme_title": selectors.programme_title(rx.programme), "today": today,
         "codes": selectors.prescription_codes(rx),
         "editable": rx.status_key == "waiting" and request.user.has_perm("therapy.change_prescription"),

@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from therapy import actions as therapy_actions
+from therapy import records as therapy_records
 from therapy.models import DoseChange, Prescription
 from tests.therapy.prescription_fixtures import TODAY, issue, man, woman  # noqa: F401  (fixtures)
 
@@ -115,21 +116,36 @@ def test_dispensing_is_recorded_once_with_who_recorded_it(woman, clinician, nurs
     assert "Already dispensed" in messages["dispensed_date"][0]
 
 
-def test_dispensing_after_the_dispense_by_date_is_refused(woman, clinician, nurse):
-    """The safer reading: an undispensed prescription past its dispense-by date is void (R9.1);
-    the patient needs a new prescription, so a dispensing after that date is refused."""
+def test_dispensing_after_the_dispense_by_date_needs_the_reason_and_is_recorded_late(woman, clinician, nurse):
+    """R9.1/R9.3: a dispensing after the dispense-by date is refused as such (the patient needs a
+    new prescription); when the tablets were in fact handed over late, it is recorded with the
+    reason and ``dispensed_too_late`` — not void, its supply counts (R9.4)."""
     issued = TODAY - timedelta(days=9)
     therapy_actions.pregnancy_test_record(actor=nurse, patient=woman, date=issued, result="negative")
     rx = issue(clinician, woman, issue_date=issued)
-    assert rx.dispense_by == issued + timedelta(days=7)
+    assert rx.dispense_by == issued + timedelta(days=7)  # eu_ppp, woman of reproductive potential
+    late_day = issued + timedelta(days=8)  # the day after dispense-by
     messages = _refusal(lambda: therapy_actions.prescription_dispense(
-        actor=nurse, prescription=rx, dispensed_date=issued + timedelta(days=8)))  # the day after dispense-by
-    assert "new prescription" in " ".join(messages["dispensed_date"])
+        actor=nurse, prescription=rx, dispensed_date=late_day))
+    assert "new one" in " ".join(messages["dispensed_date"])
     rx.refresh_from_db()
-    assert rx.dispensed_date is None
-    # A dispensing on the last valid day (recorded late) is taken.
-    done = therapy_actions.prescription_dispense(actor=nurse, prescription=rx, dispensed_date=rx.dispense_by)
-    assert done.dispensed_date == rx.dispense_by and "dispensed_too_late" not in done.deviations
+    assert rx.dispensed_date is None and rx.deviations == []
+    done = therapy_actions.prescription_dispense(actor=nurse, prescription=rx, dispensed_date=late_day,
+                                                 late_reason="Pharmacy closed; collected the next day.")
+    assert done.dispensed_date == late_day and done.deviations == ["dispensed_too_late"]
+    assert done.dispensed_late_reason == "Pharmacy closed; collected the next day."
+    # Its 28 days of supply start on the dispensed date: tablets run out on late_day + 28 (R9.4).
+    run_out, due = therapy_records.prescription_run_out_for(woman, as_of=TODAY)
+    assert run_out == late_day + timedelta(days=28) and due == run_out - timedelta(days=7)
+
+
+def test_dispensing_on_the_last_valid_day_is_in_time(woman, clinician, nurse):
+    issued = TODAY - timedelta(days=9)
+    therapy_actions.pregnancy_test_record(actor=nurse, patient=woman, date=issued, result="negative")
+    rx = issue(clinician, woman, issue_date=issued)
+    done = therapy_actions.prescription_dispense(actor=nurse, prescription=rx, dispensed_date=rx.dispense_by,
+                                                 late_reason="ignored: not late")
+    assert "dispensed_too_late" not in done.deviations and done.dispensed_late_reason == ""
 
 
 def test_an_expired_prescription_is_not_edited(woman, clinician, nurse):
@@ -178,3 +194,17 @@ def test_a_refused_dose_names_its_part_and_writes_nothing(man, clinician):
         )
     assert "dose:dose_mg" in refused.value.message_dict
     assert not Prescription.objects.exists()
+
+
+def test_a_dispensing_recorded_later_re_checks_the_prescriptions_issued_after_it(woman, clinician, nurse):
+    """R9.1: a check uses the records dated on or before its issue date. P1 (issued −26, a test
+    that day) is void from −18 (dispense-by −19) while undispensed, so P2 (issued −5) had no
+    early_repeat. The nurse then records P1's dispensing on −24 (in time): on −5, P1's 28 days
+    run (−24 + 28) − (−5) = 9 days past P2's issue date, more than 7 → P2 gains early_repeat."""
+    p1 = issue(clinician, woman, issue_date=TODAY - timedelta(days=26))
+    p2 = issue(clinician, woman, issue_date=TODAY - timedelta(days=5))
+    assert p1.dispense_by == TODAY - timedelta(days=19) and "early_repeat" not in p2.deviations
+    versions = p2.history.count()
+    therapy_actions.prescription_dispense(actor=nurse, prescription=p1, dispensed_date=TODAY - timedelta(days=24))
+    p2.refresh_from_db()
+    assert "early_repeat" in p2.deviations and p2.history.count() == versions + 1

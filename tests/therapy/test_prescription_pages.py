@@ -127,16 +127,28 @@ def test_who_may_prescribe_dispense_or_read(client, clinician, nurse, clinic_lea
                        {"dispensed_date": TODAY.isoformat()}).status_code == 403
 
 
-def test_an_expired_prescription_says_so_and_offers_no_dispensing(client, clinician, nurse, woman):
+def test_an_expired_prescription_says_so_and_takes_a_late_dispensing_only_with_its_reason(client, clinician, nurse,
+                                                                                           woman):
     issued = TODAY - timedelta(days=9)
     therapy_actions.pregnancy_test_record(actor=nurse, patient=woman, date=issued, result="negative")
     rx = issue(clinician, woman, issue_date=issued)
     client.force_login(nurse)
-    page = client.get(reverse("therapy:prescription_dispense", args=[rx.pk]))
-    assert page.context["form"] is None
+    url = reverse("therapy:prescription_dispense", args=[rx.pk])
+    page = client.get(url)
     assert f"Expired (not dispensed by {rx.dispense_by:%Y-%m-%d})" in _text(page)
+    assert "late_reason" in page.context["form"].fields  # the late dispensing asks why
     patient_page = _text(client.get(reverse("patients:detail", args=[woman.code])))
     assert f"Expired (not dispensed by {rx.dispense_by:%Y-%m-%d})" in patient_page
+    refused = client.post(url, {"dispensed_date": TODAY.isoformat()})
+    assert refused.status_code == 200 and "late_reason" in refused.context["form"].errors
+    rx.refresh_from_db()
+    assert rx.dispensed_date is None
+    done = client.post(url, {"dispensed_date": TODAY.isoformat(), "late_reason": "Collected late after a flood."})
+    assert done.status_code == 302
+    rx.refresh_from_db()
+    assert rx.dispensed_date == TODAY and rx.deviations == ["dispensed_too_late"]
+    shown = _text(client.get(url))
+    assert "Collected late after a flood." in shown and "Dispensed too late" in shown
 
 
 def _pdf(tmp_path, content):

@@ -4,19 +4,18 @@ Safe to run again: accounts get their demo passwords back, patients that
 exist already are left as they are.
 """
 
-import tempfile
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
 from patients.actions import patient_create
 from patients.demo import (
+    DEMO_LATE_DISPENSING_REASON,
     DEMO_PRESCRIPTION_HISTORY_DAYS,
     DEMO_PRESCRIPTIONS,
     demo_doses,
@@ -25,7 +24,6 @@ from patients.demo import (
     demo_prescription_dates,
 )
 from patients.models import Diagnosis, Patient
-from reports.datasheet import import_datasheet
 from safety.actions import adverse_event_record, rescans_deferred
 from safety.scan import scan_reminders
 from thalimon.roles import ADMIN, CLINIC_LEAD, CLINICIAN, NURSE
@@ -156,9 +154,8 @@ class Command(BaseCommand):
     def _seed_prescriptions(self, clinician, nurse, today):
         """Prescriptions of every kind (patients.demo.DEMO_PRESCRIPTIONS) through the prescription
         action as a past chart (checked, codes stored, never refused) and the dispensing action,
-        with a negative pregnancy test on the issue date of a woman's (R9.3). One dispensed after
-        its dispense-by date — which the dispensing action refuses (a new prescription is needed)
-        — arrives as a clinic's chart does: through the datasheet import, the same check."""
+        with a negative pregnancy test on the issue date of a woman's (R9.3). The one dispensed after
+        its dispense-by date is recorded with the nurse's reason, as the dispensing page takes it."""
         candidates = self._prescription_candidates(today)
         for kind, sex, prescriptions in DEMO_PRESCRIPTIONS:
             chosen = next((c for c in candidates if c[0].sex == sex and (
@@ -173,30 +170,16 @@ class Command(BaseCommand):
                         patient=patient, date=issued).exists():
                     therapy_actions.pregnancy_test_record(actor=nurse, patient=patient, date=issued, result="negative")
                 dose = dose_rules.current_dose(rows, issued)
-                if kind == "dispensed late":
-                    self._import_prescription(clinician, patient, issued, dose, prescription.days_supply, dispensed)
-                    continue
                 rx = therapy_actions.prescription_record(
                     actor=clinician, patient=patient, issue_date=issued, dose_mg=dose,
                     days_supply=prescription.days_supply, contraception_confirmed=True,
                     override_reason=prescription.override_reason, historical=True,
                 )
                 if dispensed is not None:
-                    therapy_actions.prescription_dispense(actor=nurse, prescription=rx, dispensed_date=dispensed)
-
-    @staticmethod
-    def _import_prescription(clinician, patient, issued, dose, days_supply, dispensed):
-        with tempfile.TemporaryDirectory(prefix="thalimon-demo-") as folder:
-            path = Path(folder)
-            (path / "patients.csv").write_text("patient,sex,birth_date,diagnosis\n", encoding="utf-8")
-            (path / "prescriptions.csv").write_text(
-                "patient,issue_date,dose_mg,days_supply,contraception_confirmed,dispensed_date\n"
-                f"{patient.code},{issued:%Y-%m-%d},{dose},{days_supply},1,{dispensed:%Y-%m-%d}\n",
-                encoding="utf-8",
-            )
-            report = import_datasheet(path, actor=clinician)
-        if report.errors:
-            raise CommandError("; ".join(str(error) for error in report.errors))
+                    therapy_actions.prescription_dispense(
+                        actor=nurse, prescription=rx, dispensed_date=dispensed,
+                        late_reason=DEMO_LATE_DISPENSING_REASON if kind == "dispensed late" else "",
+                    )
 
     def _seed_urgent_examples(self, clinician, nurse, today):
         """One of each urgent event (therapy.rules.urgent), on patients the demo put on
