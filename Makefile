@@ -26,10 +26,16 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 	$(PIP) install -q --disable-pip-version-check -e '.[test]'
 	touch $@
 
+# The translations (issue 17): each locale/<lang>/LC_MESSAGES/django.po compiled to its .mo
+# (never committed), again whenever the .po changes. Needs GNU gettext (msgfmt).
+MESSAGES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
+%.mo: %.po $(VENV)/.installed
+	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv --ignore=var --ignore=node_modules
+
 # No settings file is written: the demo, the tests and the benchmarks set DEBUG=1 for their
 # own processes only, so a gunicorn started in this folder never runs with debug on.
-install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+install: $(VENV)/.installed $(MESSAGES)
+install-test: $(VENV)/.installed-test $(MESSAGES)
 
 demo: install
 	DEBUG=1 THALIMON_DEMO=1 $(PY) manage.py migrate --noinput
