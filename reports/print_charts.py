@@ -8,7 +8,7 @@ censoring marks, dotted sparse tails and the numbers at risk under the x axis.
 
 matplotlib is used without pyplot (no global figure state, so two PDFs may be drawn
 at once in two threads): a ``Figure`` is drawn by the SVG backend's canvas, with no
-raster step. Text is DejaVu Sans (matplotlib's own font), written as glyph paths, so
+raster step. Text is DejaVu Sans (Noto Sans CJK SC for Chinese), written as glyph paths, so
 the PDF needs no font for the charts. Each chart goes into the HTML as a ``data:``
 URI of its SVG (``<img>``), which WeasyPrint draws as vectors like inline SVG, but
 each in its own document: matplotlib names the elements of every figure alike
@@ -26,7 +26,9 @@ from reports import charts
 
 MM = 1 / 25.4  # inches
 WIDTH = 176 * MM  # the A4 page's text width (210 − 2 × 14 mm, less a little)
-FONT = "DejaVu Sans"
+# DejaVu Sans, then Noto Sans CJK SC for the glyphs it lacks (Chinese titles and legends, issue 17;
+# Debian fonts-noto-cjk, installed by .ci/run and the Dockerfile).
+FONT = ["DejaVu Sans", "Noto Sans CJK SC"]
 TEXT, MUTED, GRID = "#1f2328", "#57606a", "#d8dee4"
 AT_RISK_OFFSET = 30  # points below the x axis: under the tick labels and the axis title
 
