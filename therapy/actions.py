@@ -395,16 +395,6 @@ def _prescription_refused(check, override_reason):
     raise ValidationError(errors, code="prescription_refused")
 
 
-def _store_prescription_check(rx, check):
-    rx.programme = records.prescription_programme().name
-    rx.risk_category = check.risk_category
-    rx.dispense_by = check.dispense_by
-    rx.quantity_units = check.quantity_units
-    rx.deviations = list(check.codes)
-    rx.check_reasons = [f.reason for f in check.deviations]
-    rx.rules_version = rules_version()
-
-
 def _recheck_later(rx, actor, *, since):
     """R9.1: each prescription's check uses the records dated on or before its issue date, so
     a prescription saved, moved or dispensed changes the check of those issued on or after
@@ -414,7 +404,7 @@ def _recheck_later(rx, actor, *, since):
     for other in later.order_by("issue_date"):
         other.patient = rx.patient
         stored = (other.deviations, other.check_reasons, other.dispense_by, other.quantity_units, other.risk_category)
-        _store_prescription_check(other, records.check_prescription_for(
+        records.store_prescription_check(other, records.check_prescription_for(
             rx.patient, records.prescription_row(other), exclude_id=other.pk))
         if (other.deviations, other.check_reasons, other.dispense_by, other.quantity_units,
                 other.risk_category) != stored:
@@ -431,7 +421,7 @@ def _save_prescription(rx, actor, override_reason, *, historical=False, since=No
         _prescription_refused(check, override_reason)
     # Nothing to override keeps the record honest (an override typed before the check is dropped).
     rx.override_reason = override_reason.strip() if check.deviations else ""
-    _store_prescription_check(rx, check)
+    records.store_prescription_check(rx, check)
     save_with_history(rx, actor)
     _recheck_later(rx, actor, since=min(rx.issue_date, since or rx.issue_date))
     request_rescan(rx.patient_id)
@@ -553,7 +543,7 @@ def prescription_dispense(*, actor, prescription, dispensed_date, late_reason=""
                                "thalidomide stops at once and is not dispensed (R5.2)."},
             code="positive_test",
         )
-    _store_prescription_check(rx, check)
+    records.store_prescription_check(rx, check)
     rx.dispensing_recorded_by = actor
     save_with_history(rx, actor)
     _recheck_later(rx, actor, since=rx.issue_date)

@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from thalimon.rules_config import rule_settings
+from thalimon.rules_config import rule_settings, rules_version
 from therapy.models import DoseChange, Drug, PregnancyTest, Prescription, Regimen, TherapyCourse
 from therapy.rules import azathioprine as aza_rules
 from therapy.rules import doses as dose_rules
@@ -423,6 +423,19 @@ def prescription_row(prescription):
         days_supply=prescription.days_supply, contraception_confirmed=bool(prescription.contraception_confirmed),
         dispensed_date=prescription.dispensed_date, authorisation=prescription.authorisation or "",
     )
+
+
+def store_prescription_check(rx, check, *, programme=None, version=None):
+    """Set a prescription's computed fields from its R9 check (the web actions and the import
+    alike): the profile, risk category, dispense-by date, quantity, codes in R9.3 table order
+    with their reasons, and the rules version."""
+    rx.programme = (programme or prescription_programme()).name
+    rx.risk_category = check.risk_category
+    rx.dispense_by = check.dispense_by
+    rx.quantity_units = check.quantity_units
+    rx.deviations = list(check.codes)
+    rx.check_reasons = [f.reason for f in check.deviations]
+    rx.rules_version = version or rules_version()
 
 
 PRESCRIPTION_ROW_FIELDS = (

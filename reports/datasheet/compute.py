@@ -167,13 +167,7 @@ class ComputedValues:
                                "(R9.3); the computed ones are stored")
         if state.status == "unchanged":
             return
-        obj.programme = self.programme.name
-        obj.risk_category = check.risk_category
-        obj.dispense_by = check.dispense_by
-        obj.quantity_units = check.quantity_units
-        obj.deviations = prescription_codes(codes)
-        obj.check_reasons = [f.reason for f in check.deviations]
-        obj.rules_version = self.version
+        therapy_records.store_prescription_check(obj, check, programme=self.programme, version=self.version)
 
     # --- visits -------------------------------------------------------------------------
     def visits(self, bundle):
