@@ -426,6 +426,9 @@ LOGGING = {
 # prescription programme, which a deployment chooses from the environment:
 # THALIMON_PRESCRIPTION_PROGRAMME=eu_ppp (default) or us_rems.
 THALIMON_RULES = {}
-if env.str("THALIMON_PRESCRIPTION_PROGRAMME", default="eu_ppp") != "eu_ppp":
-    THALIMON_RULES["prescription_programme"] = env.str("THALIMON_PRESCRIPTION_PROGRAMME")
+_programme = env.str("THALIMON_PRESCRIPTION_PROGRAMME", default="eu_ppp")
+if _programme not in ("eu_ppp", "us_rems"):  # refused at start-up, never at the first prescription
+    raise ImproperlyConfigured(f"THALIMON_PRESCRIPTION_PROGRAMME must be eu_ppp or us_rems, got {_programme!r}")
+if _programme != "eu_ppp":
+    THALIMON_RULES["prescription_programme"] = _programme
 THALIMON_DEMO = env.bool("THALIMON_DEMO", default=False)
