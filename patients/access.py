@@ -12,12 +12,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 
 from patients.models import Patient
 
 CODE_MAX_LENGTH = Patient._meta.get_field("code").max_length
-ROLE_REFUSED_MESSAGE = "Your role does not allow this page."
-CARE_TEAM_ONLY_MESSAGE = (
+ROLE_REFUSED_MESSAGE = _("Your role does not allow this page.")
+CARE_TEAM_ONLY_MESSAGE = _(
     "This patient's record is restricted to the care team (the responsible clinician and nurse)."
 )
 
@@ -27,7 +28,7 @@ def patient_for(request, code, *, perm="patients.view_patient"):
     if not request.user.has_perm(perm):
         raise PermissionDenied(ROLE_REFUSED_MESSAGE)
     if "\x00" in code or len(code) > CODE_MAX_LENGTH:
-        raise Http404("No such patient.")  # a malformed code is no patient (never a database error)
+        raise Http404(_("No such patient."))  # a malformed code is no patient (never a database error)
     patient = get_object_or_404(
         Patient.objects.select_related("responsible_clinician", "responsible_nurse", "course"), code=code
     )

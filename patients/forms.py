@@ -4,6 +4,8 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Fieldset, Layout, Row, Submit
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from patients.models import IDENTITY_FIELDS, Diagnosis, Patient
 from patients.selectors import LIST_FILTERS, LIST_SORTS
@@ -17,9 +19,9 @@ from therapy.models import TherapyCourse
 class UnknownYesNo(forms.NullBooleanSelect):
     """A yes/no/unknown select whose labels say what "unknown" means."""
 
-    def __init__(self, unknown="Unknown", yes="Yes", no="No", attrs=None):
+    def __init__(self, unknown=None, yes=None, no=None, attrs=None):
         super().__init__(attrs)
-        self.choices = [("unknown", unknown), ("true", yes), ("false", no)]
+        self.choices = [("unknown", unknown or _("Unknown")), ("true", yes or _("Yes")), ("false", no or _("No"))]
 
 
 class DateInput(forms.DateInput):
@@ -37,9 +39,9 @@ def iso_dates_only(form):
     for name, field in form.fields.items():
         if isinstance(field, forms.DateField):
             field.input_formats = ["%Y-%m-%d"]
-            field.error_messages["invalid"] = (
-                f"{field.label or name}: enter a date as YYYY-MM-DD, e.g. 2021-03-14."
-            )
+            field.error_messages["invalid"] = gettext(
+                "%(label)s: enter a date as YYYY-MM-DD, e.g. 2021-03-14."
+            ) % {"label": field.label or name}
 
 
 class StaffChoiceField(forms.ModelChoiceField):
@@ -50,19 +52,21 @@ class StaffChoiceField(forms.ModelChoiceField):
 class PatientForm(VersionedEditMixin, forms.ModelForm):
     expected_version = expected_version_field()
     reproductive_potential = forms.NullBooleanField(
-        label="Reproductive potential",
+        label=_("Reproductive potential"),
         required=False,
         widget=UnknownYesNo(
-            unknown="R5.1 default (female: yes unless exempt)",
-            no="No (exemption recorded below)",
+            unknown=_("R5.1 default (female: yes unless exempt)"),
+            no=_("No (exemption recorded below)"),
         ),
-        help_text="R5.1: every female patient unless an exemption below is recorded.",
+        help_text=_("R5.1: every female patient unless an exemption below is recorded."),
     )
     irregular_cycles = forms.NullBooleanField(
-        label="Irregular cycles",
+        label=_("Irregular cycles"),
         required=False,
         widget=UnknownYesNo(),
-        help_text="Female patients only. Sets the pregnancy-test interval (R5.2); unknown counts as irregular.",
+        help_text=_(
+            "Female patients only. Sets the pregnancy-test interval (R5.2); unknown counts as irregular."
+        ),
     )
 
     class Meta:
@@ -108,6 +112,13 @@ class PatientForm(VersionedEditMixin, forms.ModelForm):
             "contraception_start": DateInput(),
             "status_date": DateInput(),
         }
+        # Fields whose model column has no verbose name of its own (adding one would alter the migration).
+        labels = {
+            "sex": _("Sex"),
+            "diagnosis": _("Diagnosis"),
+            "premenarchal": _("Premenarchal"),
+            "smoker": _("Smoker"),
+        }
 
     def __init__(self, *args, show_identity=True, **kwargs):
         super().__init__(*args, **kwargs)
@@ -115,10 +126,10 @@ class PatientForm(VersionedEditMixin, forms.ModelForm):
         self.fields["responsible_clinician"] = StaffChoiceField(
             queryset=users.filter(groups__name=CLINICIAN),
             required=False,
-            label="Responsible clinician",
+            label=_("Responsible clinician"),
         )
         self.fields["responsible_nurse"] = StaffChoiceField(
-            queryset=users.filter(groups__name=NURSE), required=False, label="Responsible nurse"
+            queryset=users.filter(groups__name=NURSE), required=False, label=_("Responsible nurse")
         )
         self.fields["diagnosis"].widget.attrs["data-diagnosis-select"] = "1"
         self.fields["expected_version"].initial = self.instance.version
@@ -142,7 +153,7 @@ def patient_layout(*, show_identity):
     return Layout(
         "expected_version",
         Fieldset(
-            "Identity",
+            _("Identity"),
             Row(*[Column(name, css_class=css) for name, css in identity]),
             Row(
                 Column("sex", css_class="col-md-3"),
@@ -152,11 +163,12 @@ def patient_layout(*, show_identity):
             ),
         ),
         Fieldset(
-            "Diagnosis",
+            _("Diagnosis"),
             Row(Column("diagnosis", css_class="col-md-6"), Column("aid_type", css_class="col-md-6")),
             HTML(
-                '<p class="form-text mb-2" data-show-for="CD">Montreal classification '
-                "(Crohn's disease only):</p>"
+                '<p class="form-text mb-2" data-show-for="CD">'
+                + gettext("Montreal classification (Crohn's disease only):")
+                + "</p>"
             ),
             Row(
                 Column("montreal_location", css_class="col-md-4"),
@@ -165,7 +177,7 @@ def patient_layout(*, show_identity):
             ),
         ),
         Fieldset(
-            "Reproductive status and pregnancy prevention (R5)",
+            _("Reproductive status and pregnancy prevention (R5)"),
             Row(
                 Column("reproductive_potential", css_class="col-md-6"),
                 Column("non_reproductive_reason", css_class="col-md-6"),
@@ -177,7 +189,7 @@ def patient_layout(*, show_identity):
             ),
         ),
         Fieldset(
-            "Background and genotype",
+            _("Background and genotype"),
             Row(
                 Column("smoker", "prior_biologic", "xanthine_oxidase_inhibitor", css_class="col-md-4"),
                 Column("tpmt", css_class="col-md-4"),
@@ -185,7 +197,7 @@ def patient_layout(*, show_identity):
             ),
         ),
         Fieldset(
-            "Baseline at loss of response",
+            _("Baseline at loss of response"),
             Row(
                 Column("baseline_cdai", css_class="col-md-3"),
                 Column("crp_at_lor", css_class="col-md-3"),
@@ -194,7 +206,7 @@ def patient_layout(*, show_identity):
             ),
         ),
         Fieldset(
-            "Care team and follow-up",
+            _("Care team and follow-up"),
             Row(
                 Column("responsible_clinician", css_class="col-md-6"),
                 Column("responsible_nurse", css_class="col-md-6"),
@@ -202,30 +214,30 @@ def patient_layout(*, show_identity):
             "care_team_only",
             Row(Column("status", css_class="col-md-6"), Column("status_date", css_class="col-md-6")),
         ),
-        Submit("save", "Save patient", css_class="btn-primary"),
+        Submit("save", _("Save patient"), css_class="btn-primary"),
     )
 
 
 class PatientSearchForm(forms.Form):
-    q = forms.CharField(label="Search", required=False, max_length=100)
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
     diagnosis = forms.ChoiceField(
-        label="Diagnosis",
+        label=_("Diagnosis"),
         required=False,
-        choices=[("", "All diagnoses"), *Diagnosis.choices],
+        choices=[("", _("All diagnoses")), *Diagnosis.choices],
         widget=forms.Select(attrs={"class": "form-select"}),
     )
     show = forms.ChoiceField(
-        label="Show", required=False, choices=[("", "All patients"), *LIST_FILTERS.items()],
+        label=_("Show"), required=False, choices=[("", _("All patients")), *LIST_FILTERS.items()],
         widget=forms.Select(attrs={"class": "form-select"}),
     )
-    seen_on = forms.DateField(label="Seen on", required=False, widget=DateInput(attrs={"class": "form-control"}))
-    sort = forms.ChoiceField(label="Sort by", required=False, widget=forms.Select(attrs={"class": "form-select"}))
+    seen_on = forms.DateField(label=_("Seen on"), required=False, widget=DateInput(attrs={"class": "form-control"}))
+    sort = forms.ChoiceField(label=_("Sort by"), required=False, widget=forms.Select(attrs={"class": "form-select"}))
 
     def __init__(self, *args, show_identity=False, **kwargs):
         super().__init__(*args, **kwargs)
         iso_dates_only(self)
         self.fields["sort"].choices = [
-            (key, label) for key, (label, _) in LIST_SORTS.items() if show_identity or key != "name"
+            (key, label) for key, (label, _order) in LIST_SORTS.items() if show_identity or key != "name"
         ]
 
 
@@ -246,22 +258,26 @@ class CourseForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.instance.patient = patient
         iso_dates_only(self)
-        self.fields["regimen"].choices = [("", "From age at the start (R3.1)"), *self.fields["regimen"].choices[1:]]
+        self.fields["regimen"].choices = [("", gettext("From age at the start (R3.1)")), *self.fields["regimen"].choices[1:]]
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
             Fieldset(
-                "Thalidomide course",
+                _("Thalidomide course"),
                 Row(Column("target_dose_mg", css_class="col-md-4")),
                 Row(Column("regimen", css_class="col-md-4"), Column("regimen_reason", css_class="col-md-8")),
                 Row(Column("stop_date", css_class="col-md-4"), Column("stop_reason", css_class="col-md-8")),
             ),
-            Submit("save", "Save course"),
+            Submit("save", _("Save course")),
         )
 
     def clean(self):
         cleaned = super().clean()
         for name in START_FIELDS:
             if name in self.data:
-                self.add_error(None, f"{name}: not taken on the course page — {START_BY_CHECKLIST}.")
+                self.add_error(
+                    None,
+                    gettext("%(field)s: not taken on the course page — %(why)s.")
+                    % {"field": name, "why": START_BY_CHECKLIST},
+                )
         return cleaned

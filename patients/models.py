@@ -15,6 +15,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from patients import demographics
@@ -22,66 +24,66 @@ from patients.validators import decimal_range
 
 
 class Sex(models.TextChoices):
-    MALE = "M", "Male"
-    FEMALE = "F", "Female"
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
 
 
 class Diagnosis(models.TextChoices):
-    CD = "CD", "Crohn's disease"
-    UC = "UC", "Ulcerative colitis"
-    AID = "AID", "Monogenic autoinflammatory disease"
+    CD = "CD", _("Crohn's disease")
+    UC = "UC", _("Ulcerative colitis")
+    AID = "AID", _("Monogenic autoinflammatory disease")
 
 
 class AidType(models.TextChoices):
-    AGS = "AGS", "AGS (Aicardi–Goutières syndrome)"
-    BLAU = "Blau", "Blau syndrome"
+    AGS = "AGS", _("AGS (Aicardi–Goutières syndrome)")
+    BLAU = "Blau", _("Blau syndrome")
     CINCA = "CINCA", "CINCA/NOMID"
     DADA2 = "DADA2", "DADA2"
-    FMF = "FMF", "FMF (familial Mediterranean fever)"
+    FMF = "FMF", _("FMF (familial Mediterranean fever)")
     HA20 = "HA20", "HA20"
     PLAID = "PLAID", "PLAID"
     SAVI = "SAVI", "SAVI"
     TRAPS = "TRAPS", "TRAPS"
-    OTHER = "other", "Other"
+    OTHER = "other", _("Other")
 
 
 class MontrealLocation(models.TextChoices):
-    L1 = "L1", "L1 ileal"
-    L2 = "L2", "L2 colonic"
-    L3 = "L3", "L3 ileocolonic"
+    L1 = "L1", _("L1 ileal")
+    L2 = "L2", _("L2 colonic")
+    L3 = "L3", _("L3 ileocolonic")
 
 
 class MontrealBehavior(models.TextChoices):
-    B1 = "B1", "B1 non-stricturing, non-penetrating"
-    B2 = "B2", "B2 stricturing"
-    B3 = "B3", "B3 penetrating"
+    B1 = "B1", _("B1 non-stricturing, non-penetrating")
+    B2 = "B2", _("B2 stricturing")
+    B3 = "B3", _("B3 penetrating")
 
 
 class Genotype(models.TextChoices):
-    NORMAL = "normal", "Normal metaboliser"
-    INTERMEDIATE = "intermediate", "Intermediate metaboliser"
-    POOR = "poor", "Poor metaboliser"
-    UNKNOWN = "unknown", "Unknown / not tested"
+    NORMAL = "normal", _("Normal metaboliser")
+    INTERMEDIATE = "intermediate", _("Intermediate metaboliser")
+    POOR = "poor", _("Poor metaboliser")
+    UNKNOWN = "unknown", _("Unknown / not tested")
 
 
 class NonReproductiveReason(models.TextChoices):
     """R5.1: the only recorded reasons that exempt a female patient."""
 
-    HYSTERECTOMY = "hysterectomy", "Hysterectomy"
-    OOPHORECTOMY = "bilateral_oophorectomy", "Bilateral oophorectomy"
-    AMENORRHOEA = "amenorrhoea_24_months", "≥ 24 consecutive months without menses"
+    HYSTERECTOMY = "hysterectomy", _("Hysterectomy")
+    OOPHORECTOMY = "bilateral_oophorectomy", _("Bilateral oophorectomy")
+    AMENORRHOEA = "amenorrhoea_24_months", _("≥ 24 consecutive months without menses")
 
 
 class FollowUpStatus(models.TextChoices):
-    ACTIVE = "active", "Under follow-up"
-    DIED = "died", "Died"
-    TRANSFERRED = "transferred", "Transferred"
-    LOST = "lost", "Lost to follow-up"
+    ACTIVE = "active", _("Under follow-up")
+    DIED = "died", _("Died")
+    TRANSFERRED = "transferred", _("Transferred")
+    LOST = "lost", _("Lost to follow-up")
 
 
 PATIENT_CODE_VALIDATOR = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$",
-    message=(
+    message=_(
         "Patient code must be 1–32 letters, digits, '-', '_' or '.', starting with a "
         "letter or digit (a pseudonymous code, not a name)."
     ),
@@ -93,8 +95,10 @@ IDENTITY_FIELDS = ("full_name", "phone")
 # optional leading "+"; 6 to 20 digits in all.
 PHONE_VALIDATOR = RegexValidator(
     r"^\+?\(?(?:[0-9][ ().-]*){6,20}$",
-    message="Contact phone: digits, with spaces, dashes or brackets and an optional leading +, 6–20 digits "
-    "(e.g. +44 20 7946 0000).",
+    message=_(
+        "Contact phone: digits, with spaces, dashes or brackets and an optional leading +, 6–20 digits "
+        "(e.g. +44 20 7946 0000)."
+    ),
 )
 
 
@@ -141,155 +145,155 @@ class PatientQuerySet(models.QuerySet):
 
 class Patient(models.Model):
     code = models.CharField(
-        "patient code",
+        _("patient code"),
         max_length=32,
         unique=True,
         validators=[PATIENT_CODE_VALIDATOR],
-        help_text="The clinic's pseudonymous code, e.g. GI-0042. Used in datasheets, emails and logs.",
-        error_messages={"unique": "Patient code: a patient with this code already exists."},
+        help_text=_("The clinic's pseudonymous code, e.g. GI-0042. Used in datasheets, emails and logs."),
+        error_messages={"unique": _("Patient code: a patient with this code already exists.")},
     )
     full_name = models.CharField(
-        "full name",
+        _("full name"),
         max_length=200,
         blank=True,
-        help_text="Optional. Shown only to the care team (clinicians and nurses).",
+        help_text=_("Optional. Shown only to the care team (clinicians and nurses)."),
     )
     phone = models.CharField(
-        "contact phone",
+        _("contact phone"),
         max_length=32,
         blank=True,
         validators=[PHONE_VALIDATOR],
-        help_text="Optional. Shown only to the roles that see names; never in logs, emails or exports.",
+        help_text=_("Optional. Shown only to the roles that see names; never in logs, emails or exports."),
     )
     sex = models.CharField(max_length=1, choices=Sex.choices)
-    birth_date = models.DateField("birth date")
+    birth_date = models.DateField(_("birth date"))
     height_cm = models.DecimalField(
-        "height (cm)",
+        _("height (cm)"),
         max_digits=5,
         decimal_places=1,
         null=True,
         blank=True,
-        validators=decimal_range(40, 250, "cm", "Height"),
+        validators=decimal_range(40, 250, "cm", _("Height")),
     )
     standard_weight_kg = models.DecimalField(
-        "standard weight (kg)",
+        _("standard weight (kg)"),
         max_digits=5,
         decimal_places=1,
         null=True,
         blank=True,
-        validators=decimal_range(2, 250, "kg", "Standard weight"),
-        help_text="For the CDAI weight term. Empty: derived from height and sex (R1.1).",
+        validators=decimal_range(2, 250, "kg", _("Standard weight")),
+        help_text=_("For the CDAI weight term. Empty: derived from height and sex (R1.1)."),
     )
 
     diagnosis = models.CharField(max_length=3, choices=Diagnosis.choices)
     aid_type = models.CharField(
-        "autoinflammatory disease", max_length=8, choices=AidType.choices, blank=True
+        _("autoinflammatory disease"), max_length=8, choices=AidType.choices, blank=True
     )
     montreal_location = models.CharField(
-        "Montreal location", max_length=2, choices=MontrealLocation.choices, blank=True
+        _("Montreal location"), max_length=2, choices=MontrealLocation.choices, blank=True
     )
-    upper_gi = models.BooleanField("upper GI disease (Montreal L4)", default=False)
+    upper_gi = models.BooleanField(_("upper GI disease (Montreal L4)"), default=False)
     montreal_behavior = models.CharField(
-        "Montreal behaviour", max_length=2, choices=MontrealBehavior.choices, blank=True
+        _("Montreal behaviour"), max_length=2, choices=MontrealBehavior.choices, blank=True
     )
-    perianal = models.BooleanField("perianal disease (Montreal p)", default=False)
+    perianal = models.BooleanField(_("perianal disease (Montreal p)"), default=False)
 
     reproductive_potential = models.BooleanField(
-        "reproductive potential",
+        _("reproductive potential"),
         null=True,
         blank=True,
-        help_text=(
+        help_text=_(
             "R5.1: every female patient unless an exemption below is recorded. "
             "Leave empty to apply the rule."
         ),
     )
     non_reproductive_reason = models.CharField(
-        "exemption (R5.1)",
+        _("exemption (R5.1)"),
         max_length=32,
         choices=NonReproductiveReason.choices,
         blank=True,
-        help_text="Required to record a female patient as not of reproductive potential.",
+        help_text=_("Required to record a female patient as not of reproductive potential."),
     )
     premenarchal = models.BooleanField(
-        default=False, help_text="Exempt until menarche; reviewed at every visit (R5.1)."
+        default=False, help_text=_("Exempt until menarche; reviewed at every visit (R5.1).")
     )
     irregular_cycles = models.BooleanField(
-        "irregular cycles",
+        _("irregular cycles"),
         null=True,
         blank=True,
-        help_text="Sets the pregnancy-test interval (R5.2). Unknown counts as irregular.",
+        help_text=_("Sets the pregnancy-test interval (R5.2). Unknown counts as irregular."),
     )
     contraception_start = models.DateField(
-        "contraception start",
+        _("contraception start"),
         null=True,
         blank=True,
-        help_text="Start of two methods of contraception (R5.3); at least 28 days before the first dose.",
+        help_text=_("Start of two methods of contraception (R5.3); at least 28 days before the first dose."),
     )
 
     smoker = models.BooleanField(default=False)
     ileocolic_resection = models.BooleanField(
-        "ileocolic resection",
+        _("ileocolic resection"),
         default=False,
-        help_text="Crohn's disease only. Allows the Rutgeerts score (R1.5).",
+        help_text=_("Crohn's disease only. Allows the Rutgeerts score (R1.5)."),
     )
-    prior_biologic = models.BooleanField("prior biologic", default=False)
+    prior_biologic = models.BooleanField(_("prior biologic"), default=False)
     xanthine_oxidase_inhibitor = models.BooleanField(
-        "allopurinol or febuxostat",
+        _("allopurinol or febuxostat"),
         default=False,
-        help_text="Limits the azathioprine dose (R4.1).",
+        help_text=_("Limits the azathioprine dose (R4.1)."),
     )
 
     tpmt = models.CharField(
-        "TPMT status", max_length=12, choices=Genotype.choices, default=Genotype.UNKNOWN
+        _("TPMT status"), max_length=12, choices=Genotype.choices, default=Genotype.UNKNOWN
     )
     nudt15 = models.CharField(
-        "NUDT15 status", max_length=12, choices=Genotype.choices, default=Genotype.UNKNOWN
+        _("NUDT15 status"), max_length=12, choices=Genotype.choices, default=Genotype.UNKNOWN
     )
 
     baseline_cdai = models.DecimalField(
-        "baseline CDAI",
+        _("baseline CDAI"),
         max_digits=5,
         decimal_places=1,
         null=True,
         blank=True,
-        validators=decimal_range(0, 1100, "points", "Baseline CDAI"),
-        help_text="CDAI at loss of response (day 0). Empty: taken from the visit in days −14 to 0 (R2.1).",
+        validators=decimal_range(0, 1100, "points", _("Baseline CDAI")),
+        help_text=_("CDAI at loss of response (day 0). Empty: taken from the visit in days −14 to 0 (R2.1)."),
     )
     crp_at_lor = models.DecimalField(
-        "CRP at loss of response (mg/L)",
+        _("CRP at loss of response (mg/L)"),
         max_digits=6,
         decimal_places=2,
         null=True,
         blank=True,
-        validators=decimal_range(0, 500, "mg/L", "CRP at loss of response"),
+        validators=decimal_range(0, 500, "mg/L", _("CRP at loss of response")),
     )
     esr_at_lor = models.DecimalField(
-        "ESR at loss of response (mm/h)",
+        _("ESR at loss of response (mm/h)"),
         max_digits=5,
         decimal_places=1,
         null=True,
         blank=True,
-        validators=decimal_range(0, 150, "mm/h", "ESR at loss of response"),
+        validators=decimal_range(0, 150, "mm/h", _("ESR at loss of response")),
     )
     tgn_on_aza_mono = models.DecimalField(
-        "6-TGN on AZA monotherapy (pmol/8×10⁸ RBC)",
+        _("6-TGN on AZA monotherapy (pmol/8×10⁸ RBC)"),
         max_digits=6,
         decimal_places=1,
         null=True,
         blank=True,
-        validators=decimal_range(0, 3000, "pmol/8×10⁸ RBC", "6-TGN on AZA monotherapy"),
+        validators=decimal_range(0, 3000, "pmol/8×10⁸ RBC", _("6-TGN on AZA monotherapy")),
     )
 
     status = models.CharField(
-        "follow-up status", max_length=12, choices=FollowUpStatus.choices, default=FollowUpStatus.ACTIVE
+        _("follow-up status"), max_length=12, choices=FollowUpStatus.choices, default=FollowUpStatus.ACTIVE
     )
     status_date = models.DateField(
-        "status date", null=True, blank=True, help_text="Required unless under follow-up."
+        _("status date"), null=True, blank=True, help_text=_("Required unless under follow-up.")
     )
 
     responsible_clinician = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="responsible clinician",
+        verbose_name=_("responsible clinician"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -297,16 +301,16 @@ class Patient(models.Model):
     )
     responsible_nurse = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="responsible nurse",
+        verbose_name=_("responsible nurse"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="patients_as_nurse",
     )
     care_team_only = models.BooleanField(
-        "restricted to the care team",
+        _("restricted to the care team"),
         default=False,
-        help_text=(
+        help_text=_(
             "Only the responsible clinician and the responsible nurse may open this record "
             "(e.g. a member of staff treated in their own clinic). The patient still counts in "
             "cohort reports, by code only. Needs a responsible clinician."
@@ -324,7 +328,7 @@ class Patient(models.Model):
     class Meta:
         ordering = ["code"]
         permissions = [
-            ("view_patient_identity", "Can see patients' names"),
+            ("view_patient_identity", _("Can see patients' names")),
         ]
         indexes = [
             # Every list leaves out the records restricted to another care team: few rows,
@@ -340,7 +344,7 @@ class Patient(models.Model):
             models.UniqueConstraint(
                 Lower("code"),
                 name="patient_code_unique_ignoring_case",
-                violation_error_message=(
+                violation_error_message=_(
                     "Patient code: a patient with this code already exists "
                     "(codes are compared ignoring case)."
                 ),
@@ -349,7 +353,7 @@ class Patient(models.Model):
                 condition=models.Q(height_cm__isnull=True)
                 | models.Q(height_cm__gte=40, height_cm__lte=250),
                 name="patient_height_plausible",
-                violation_error_message="Height must be between 40 and 250 cm.",
+                violation_error_message=_("Height must be between 40 and 250 cm."),
             ),
             models.CheckConstraint(
                 condition=models.Q(diagnosis="CD")
@@ -361,12 +365,12 @@ class Patient(models.Model):
                     ileocolic_resection=False,
                 ),
                 name="patient_montreal_only_for_cd",
-                violation_error_message="Montreal classification applies to Crohn's disease only.",
+                violation_error_message=_("Montreal classification applies to Crohn's disease only."),
             ),
             models.CheckConstraint(
                 condition=models.Q(care_team_only=False) | models.Q(responsible_clinician__isnull=False),
                 name="patient_restricted_has_clinician",
-                violation_error_message=(
+                violation_error_message=_(
                     "Restricted to the care team: choose a responsible clinician, "
                     "or nobody could treat the patient."
                 ),
@@ -374,7 +378,7 @@ class Patient(models.Model):
             models.CheckConstraint(
                 condition=models.Q(diagnosis="AID") | models.Q(aid_type=""),
                 name="patient_aid_type_only_for_aid",
-                violation_error_message="The autoinflammatory disease type applies to AID only.",
+                violation_error_message=_("The autoinflammatory disease type applies to AID only."),
             ),
         ]
 
@@ -398,27 +402,26 @@ class Patient(models.Model):
         if self.diagnosis != Diagnosis.CD:
             for name in ("montreal_location", "montreal_behavior"):
                 if getattr(self, name):
-                    errors[name] = (
-                        f"{self._meta.get_field(name).verbose_name.capitalize()} applies to "
-                        "Crohn's disease only; clear it or change the diagnosis to CD."
-                    )
+                    errors[name] = gettext(
+                        "%(field)s applies to Crohn's disease only; clear it or change the diagnosis to CD."
+                    ) % {"field": self._meta.get_field(name).verbose_name.capitalize()}
             for name in ("upper_gi", "perianal"):
                 if getattr(self, name):
-                    errors[name] = (
-                        f"{self._meta.get_field(name).verbose_name.capitalize()} is a Montreal "
-                        "modifier for Crohn's disease only; untick it or change the diagnosis to CD."
-                    )
+                    errors[name] = gettext(
+                        "%(field)s is a Montreal modifier for Crohn's disease only; untick it or change the "
+                        "diagnosis to CD."
+                    ) % {"field": self._meta.get_field(name).verbose_name.capitalize()}
             if self.ileocolic_resection:
                 # Rutgeerts scores (R1.5) exist only after ileocolonic resection for
                 # Crohn's disease: the flag contradicts any other diagnosis.
-                errors["ileocolic_resection"] = (
+                errors["ileocolic_resection"] = gettext(
                     "Ileocolic resection (which allows Rutgeerts scoring) is recorded for "
                     "Crohn's disease only; untick it or change the diagnosis to CD."
                 )
         if self.diagnosis == Diagnosis.AID and not self.aid_type:
-            errors["aid_type"] = "Autoinflammatory disease: choose the disease type (or 'Other')."
+            errors["aid_type"] = gettext("Autoinflammatory disease: choose the disease type (or 'Other').")
         if self.diagnosis != Diagnosis.AID and self.aid_type:
-            errors["aid_type"] = (
+            errors["aid_type"] = gettext(
                 "Autoinflammatory disease type applies to AID only; clear it or change the diagnosis."
             )
 
@@ -427,12 +430,14 @@ class Patient(models.Model):
         self.code = (self.code or "").strip()
         today = timezone.localdate()
         if self.birth_date and self.birth_date > today:
-            errors["birth_date"] = f"Birth date cannot be in the future (today is {today:%Y-%m-%d})."
+            errors["birth_date"] = gettext("Birth date cannot be in the future (today is %(today)s).") % {
+                "today": f"{today:%Y-%m-%d}"
+            }
         if self.birth_date and self.birth_date.year < 1900:
-            errors["birth_date"] = "Birth date must be on or after 1900-01-01."
+            errors["birth_date"] = gettext("Birth date must be on or after 1900-01-01.")
 
         if self.care_team_only and not self.responsible_clinician_id:
-            errors["responsible_clinician"] = (
+            errors["responsible_clinician"] = gettext(
                 "Responsible clinician: required when the record is restricted to the care team "
                 "(otherwise nobody could treat the patient)."
             )
@@ -440,20 +445,22 @@ class Patient(models.Model):
 
         if self.sex == Sex.MALE:
             for name, label in (
-                ("premenarchal", "Premenarchal"),
-                ("non_reproductive_reason", "Exemption (R5.1)"),
+                ("premenarchal", gettext("Premenarchal")),
+                ("non_reproductive_reason", gettext("Exemption (R5.1)")),
             ):
                 if getattr(self, name):
-                    errors[name] = f"{label} applies to female patients only."
+                    errors[name] = gettext("%(field)s applies to female patients only.") % {"field": label}
             if self.irregular_cycles is not None:
-                errors["irregular_cycles"] = "Irregular cycles applies to female patients only; leave it empty."
+                errors["irregular_cycles"] = gettext(
+                    "Irregular cycles applies to female patients only; leave it empty."
+                )
         if self.sex == Sex.FEMALE:
             if self.reproductive_potential is False and not (
                 self.non_reproductive_reason or self.premenarchal
             ):
                 # R5.1: the safe default. A woman is of reproductive potential unless
                 # one of the recorded exemptions applies.
-                errors["reproductive_potential"] = (
+                errors["reproductive_potential"] = gettext(
                     "Reproductive potential: a female patient is of reproductive potential "
                     "unless an exemption is recorded (hysterectomy, bilateral oophorectomy, "
                     "≥ 24 months without menses, or premenarchal). Record the exemption or "
@@ -462,23 +469,25 @@ class Patient(models.Model):
             if self.reproductive_potential is True and (
                 self.non_reproductive_reason or self.premenarchal
             ):
-                errors["reproductive_potential"] = (
+                errors["reproductive_potential"] = gettext(
                     "Reproductive potential is ticked but an exemption is recorded; "
                     "choose one or the other."
                 )
 
         if self.status == FollowUpStatus.ACTIVE and self.status_date:
-            errors["status_date"] = "Status date is only for died, transferred or lost to follow-up."
+            errors["status_date"] = gettext("Status date is only for died, transferred or lost to follow-up.")
         if self.status != FollowUpStatus.ACTIVE and not self.status_date:
-            errors["status_date"] = (
-                f"Status date is required when the status is '{self.get_status_display()}'."
-            )
+            errors["status_date"] = gettext("Status date is required when the status is '%(status)s'.") % {
+                "status": self.get_status_display()
+            }
         if self.status_date and self.status_date > today:
-            errors["status_date"] = f"Status date cannot be in the future (today is {today:%Y-%m-%d})."
+            errors["status_date"] = gettext("Status date cannot be in the future (today is %(today)s).") % {
+                "today": f"{today:%Y-%m-%d}"
+            }
         if self.contraception_start and self.contraception_start > today:
-            errors["contraception_start"] = (
-                f"Contraception start cannot be in the future (today is {today:%Y-%m-%d})."
-            )
+            errors["contraception_start"] = gettext(
+                "Contraception start cannot be in the future (today is %(today)s)."
+            ) % {"today": f"{today:%Y-%m-%d}"}
         if errors:
             raise ValidationError(errors)
 

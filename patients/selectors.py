@@ -4,6 +4,8 @@ from datetime import timedelta
 
 from django.db.models import BooleanField, CharField, DateField, DecimalField, Exists, F, OuterRef
 from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from patients.models import IDENTITY_FIELDS, Patient
 from safety import schedule
@@ -129,16 +131,16 @@ def attach_care_team(patients):
 
 # Filters of the patient list: (label, what a patient must have).
 LIST_FILTERS = {
-    "due_week": "Due this week",
-    "overdue": "Overdue",
-    "urgent": "Urgent",
+    "due_week": _("Due this week"),
+    "overdue": _("Overdue"),
+    "urgent": _("Urgent"),
 }
 # Sorts of the patient list: key -> (label, order); names only for the roles that see them.
 LIST_SORTS = {
-    "code": ("Code", ("code",)),
-    "name": ("Name", ("full_name", "code")),
-    "last_visit": ("Last visit (latest first)", (F("last_visit").desc(nulls_last=True), "code")),
-    "next_due": ("Next due (soonest first)", (F("next_due").asc(nulls_last=True), "code")),
+    "code": (_("Code"), ("code",)),
+    "name": (_("Name"), ("full_name", "code")),
+    "last_visit": (_("Last visit (latest first)"), (F("last_visit").desc(nulls_last=True), "code")),
+    "next_due": (_("Next due (soonest first)"), (F("next_due").asc(nulls_last=True), "code")),
 }
 
 
@@ -160,32 +162,37 @@ def patient_rows(patients, *, today, show=None, seen_on=None, sort="code"):
 # --- the patient's full history -----------------------------------------------------------
 def _dose_subject(record):
     """A dose row as the history names it, with its rule findings in words (stored as codes)."""
-    text = f"{record.get_drug_display()} {record.dose_mg.normalize():f} mg/day from {record.date:%Y-%m-%d}"
+    text = gettext("%(drug)s %(dose)s mg/day from %(date)s") % {
+        "drug": record.get_drug_display(), "dose": f"{record.dose_mg.normalize():f}", "date": f"{record.date:%Y-%m-%d}",
+    }
     findings = [str(catalogue_label(therapy_words.FINDINGS, code)) for code in dict.fromkeys(
         [*(record.deviations or []), *(record.warnings or [])])]
     if findings:
-        text += f" ({', '.join(findings)}{'; overridden' if record.override_reason else ''})"
+        words = ", ".join(findings)
+        text += " " + (gettext("(%(findings)s; overridden)") if record.override_reason else "(%(findings)s)") % {
+            "findings": words
+        }
     return text
 
 
 # Each kind of clinical record kept with history: (label, model, how one version is named).
 def _dated(label):
-    return lambda record: f"{label} {record.date:%Y-%m-%d}"
+    return lambda record: gettext("%(record)s %(date)s") % {"record": label, "date": f"{record.date:%Y-%m-%d}"}
 
 
 HISTORY_KINDS = {
-    "patient": ("Patient record", None, lambda record: "Patient record"),
-    "course": ("Thalidomide course", TherapyCourse, lambda record: "Thalidomide course"),
-    "dose": ("Dose changes", DoseChange, lambda record: _dose_subject(record)),
-    "pregnancy": ("Pregnancy tests", PregnancyTest,
-                  lambda record: f"Pregnancy test {record.date:%Y-%m-%d}: {record.get_result_display().lower()}"),
-    "visit": ("Visits", Visit, _dated("Visit")),
-    "lab": ("Lab results", LabResult, lambda record: (
+    "patient": (_("Patient record"), None, lambda record: gettext("Patient record")),
+    "course": (_("Thalidomide course"), TherapyCourse, lambda record: gettext("Thalidomide course")),
+    "dose": (_("Dose changes"), DoseChange, lambda record: _dose_subject(record)),
+    "pregnancy": (_("Pregnancy tests"), PregnancyTest, lambda record: gettext("Pregnancy test %(date)s: %(result)s") % {
+        "date": f"{record.date:%Y-%m-%d}", "result": record.get_result_display().lower()}),
+    "visit": (_("Visits"), Visit, _dated(_("Visit"))),
+    "lab": (_("Lab results"), LabResult, lambda record: (
         f"{labs.LAB_TESTS[record.test].label} {record.date:%Y-%m-%d}: "
         f"{record.value.normalize():f} {labs.LAB_TESTS[record.test].unit}")),
-    "endoscopy": ("Endoscopies", Endoscopy, _dated("Endoscopy")),
-    "adverse_event": ("Adverse events", AdverseEvent,
-                      lambda record: f"Adverse event from {record.onset:%Y-%m-%d}, grade {record.grade}"),
+    "endoscopy": (_("Endoscopies"), Endoscopy, _dated(_("Endoscopy"))),
+    "adverse_event": (_("Adverse events"), AdverseEvent, lambda record: gettext(
+        "Adverse event from %(date)s, grade %(grade)s") % {"date": f"{record.onset:%Y-%m-%d}", "grade": record.grade}),
 }
 
 

@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from patients import selectors
 from patients.access import patient_view
@@ -94,9 +95,9 @@ def patient_create_view(request):
     if request.method == "POST":
         patient = _save_form(request, form, lambda data: patient_create(actor=request.user, **data))
         if patient:
-            messages.success(request, f"Patient {patient.code} created.")
+            messages.success(request, _("Patient %(code)s created.") % {"code": patient.code})
             return redirect(patient)
-        messages.error(request, "The patient was not saved: please correct the fields marked below.")
+        messages.error(request, _("The patient was not saved: please correct the fields marked below."))
     return render(request, "patients/patient_form.html", {"form": form, "patient": None})
 
 
@@ -111,9 +112,9 @@ def patient_edit_view(request, patient):
             lambda data: patient_update(actor=request.user, patient=patient, **data),
         )
         if saved:
-            messages.success(request, f"Patient {saved.code} saved.")
+            messages.success(request, _("Patient %(code)s saved.") % {"code": saved.code})
             return redirect(saved)
-        messages.error(request, "Nothing was saved: please correct the fields marked below.")
+        messages.error(request, _("Nothing was saved: please correct the fields marked below."))
     return render(request, "patients/patient_form.html", {"form": form, "patient": patient})
 
 
@@ -158,9 +159,9 @@ def course_edit(request, patient):
             request, form, lambda data: course_save(actor=request.user, patient=patient, **data)
         )
         if saved:
-            messages.success(request, f"Thalidomide course of {patient.code} saved.")
+            messages.success(request, _("Thalidomide course of %(code)s saved.") % {"code": patient.code})
             return redirect(patient)
-        messages.error(request, "The course was not saved: please correct the fields marked below.")
+        messages.error(request, _("The course was not saved: please correct the fields marked below."))
     start = therapy_records.start_record_for(patient, on=timezone.localdate())
     return render(request, "patients/course_form.html", {"form": form, "patient": patient, "start": start})
 

@@ -13,9 +13,10 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 
 from thalimon.auth_backends import role_names
-from thalimon.roles import ROLE_ORDER
+from thalimon.roles import ROLE_LABELS, ROLE_ORDER
 
 
 def require_permission(*perms):
@@ -25,7 +26,7 @@ def require_permission(*perms):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if not request.user.has_perms(perms):
-                raise PermissionDenied("Your role does not allow this page.")
+                raise PermissionDenied(_("Your role does not allow this page."))
             return view(request, *args, **kwargs)
 
         protected = login_required(wrapped)
@@ -47,5 +48,6 @@ def roles_context(request):
     """Template context: the user's roles, for the navigation bar."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"user_roles": []}
-    return {"user_roles": user_roles(user)}
+        return {"user_roles": [], "user_role_labels": []}
+    roles = user_roles(user)
+    return {"user_roles": roles, "user_role_labels": [ROLE_LABELS.get(role, role) for role in roles]}

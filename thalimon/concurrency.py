@@ -3,6 +3,8 @@ the second is refused with what changed in between, and nothing is lost (the
 form keeps what the second person typed)."""
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from thalimon.history import history_entries
 
@@ -25,8 +27,10 @@ def check_version(model, pk, expected_version):
                         for label, old, new in entry.changes]
     conflict = EditConflict(
         [
-            "Someone else saved this record while you were editing it; your changes were NOT saved. "
-            "Their changes are below — check the form (it still holds what you typed) and save again.",
+            gettext(
+                "Someone else saved this record while you were editing it; your changes were NOT saved. "
+                "Their changes are below — check the form (it still holds what you typed) and save again."
+            ),
             *changes,
         ],
         code="edit_conflict",
@@ -35,7 +39,7 @@ def check_version(model, pk, expected_version):
     raise conflict
 
 
-MISSING_VERSION = (
+MISSING_VERSION = _(
     "This edit came without the version of the record it was made on, so it could overwrite a "
     "newer save: nothing was saved. Reload the record and edit it again."
 )

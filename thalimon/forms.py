@@ -6,12 +6,14 @@ from django.core.exceptions import ValidationError
 from django.core.validators import DecimalValidator, MaxValueValidator, MinValueValidator
 from django.forms.utils import pretty_name
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class LoginForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": (
+        "invalid_login": _(
             "Username or password is not correct. After 5 failed attempts the account "
             "is locked for an hour."
         ),
@@ -44,7 +46,11 @@ def not_in_future(day, label):
     same words as the model's check, so the form says it before any rule is judged)."""
     today = timezone.localdate()
     if day is not None and day > today:
-        raise ValidationError(f"{label} cannot be in the future (today is {today:%Y-%m-%d}).", code="future")
+        raise ValidationError(
+            gettext("%(label)s cannot be in the future (today is %(today)s).")
+            % {"label": label, "today": f"{today:%Y-%m-%d}"},
+            code="future",
+        )
     return day
 
 
@@ -60,8 +66,16 @@ def _own_message(validator):
 
 def _range_text(low, high):
     if low is not None and high is not None:
-        return f"from {low} to {high}"
-    return f"of at least {low}" if low is not None else f"of at most {high}"
+        return gettext("from %(low)s to %(high)s") % {"low": low, "high": high}
+    if low is not None:
+        return gettext("of at least %(low)s") % {"low": low}
+    return gettext("of at most %(high)s") % {"high": high}
+
+
+def _labelled(text, label, accepted=""):
+    """A translated field message with the field's label (and accepted range) put in; Django's
+    own placeholders (%(limit_value)d …) are left for Django to fill."""
+    return text.replace("%(label)s", label).replace("%(range)s", accepted)
 
 
 def name_field_limits(form):
@@ -73,32 +87,45 @@ def name_field_limits(form):
         if isinstance(field, forms.CharField):
             field.error_messages = {
                 **field.error_messages,
-                "min_length": f"{label}: write at least %(limit_value)d characters (now %(show_value)d).",
-                "max_length": f"{label}: at most %(limit_value)d characters (now %(show_value)d).",
+                "min_length": _labelled(
+                    gettext("%(label)s: write at least %(limit_value)d characters (now %(show_value)d)."), label
+                ),
+                "max_length": _labelled(
+                    gettext("%(label)s: at most %(limit_value)d characters (now %(show_value)d)."), label
+                ),
             }
         if isinstance(field, forms.ChoiceField):
             field.error_messages = {
                 **field.error_messages,
-                "invalid_choice": f"{label}: choose one of the options listed (“%(value)s” is not one).",
+                "invalid_choice": _labelled(
+                    gettext("%(label)s: choose one of the options listed (“%(value)s” is not one)."), label
+                ),
             }
         if not isinstance(field, (forms.IntegerField, forms.DecimalField, forms.FloatField)):
             continue
         low = next((_limit(v) for v in field.validators if isinstance(v, MinValueValidator)), None)
         high = next((_limit(v) for v in field.validators if isinstance(v, MaxValueValidator)), None)
         messages = {}
+        whole = isinstance(field, forms.IntegerField) and not isinstance(field, forms.DecimalField)
         if low is not None or high is not None:
             accepted = _range_text(low, high)
-            messages["invalid"] = f"{label}: enter a number {accepted}."
+            invalid = (
+                gettext("%(label)s: enter a whole number %(range)s.") if whole
+                else gettext("%(label)s: enter a number %(range)s.")
+            )
+            messages["invalid"] = _labelled(invalid, label, accepted)
             if not all(_own_message(v) for v in field.validators if isinstance(v, (MinValueValidator, MaxValueValidator))):
-                messages.update(min_value=f"{label}: enter a value {accepted}.", max_value=f"{label}: enter a value {accepted}.")
+                value = _labelled(gettext("%(label)s: enter a value %(range)s."), label, accepted)
+                messages.update(min_value=value, max_value=value)
         else:
-            messages["invalid"] = f"{label}: enter a number."
-        if isinstance(field, forms.IntegerField) and not isinstance(field, forms.DecimalField):
-            messages["invalid"] = messages["invalid"].replace("a number", "a whole number")
+            invalid = gettext("%(label)s: enter a whole number.") if whole else gettext("%(label)s: enter a number.")
+            messages["invalid"] = _labelled(invalid, label)
         if any(isinstance(v, DecimalValidator) for v in field.validators) or isinstance(field, forms.DecimalField):
             messages.update(
-                max_decimal_places=f"{label}: at most %(max)s decimal place(s).",
-                max_digits=f"{label}: at most %(max)s digits in total.",
-                max_whole_digits=f"{label}: at most %(max)s digits before the decimal point.",
+                max_decimal_places=_labelled(gettext("%(label)s: at most %(max)s decimal place(s)."), label),
+                max_digits=_labelled(gettext("%(label)s: at most %(max)s digits in total."), label),
+                max_whole_digits=_labelled(
+                    gettext("%(label)s: at most %(max)s digits before the decimal point."), label
+                ),
             )
         field.error_messages = {**field.error_messages, **messages}

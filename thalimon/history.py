@@ -13,9 +13,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+# The action of a history row: a stable word (code compares it) and its label for people.
 CHANGE_TYPES = {"+": "Created", "~": "Changed", "-": "Deleted"}
+ACTION_LABELS = {"Created": _("Created"), "Changed": _("Changed"), "Deleted": _("Deleted")}
 
 
 def save_with_history(obj, actor, *, reason=None, **save_kwargs):
@@ -56,6 +60,11 @@ class HistoryEntry:
     changes: list = field(default_factory=list)  # [(label, old, new)]
     record: object = None  # the historical row (its fields as of this version)
 
+    @property
+    def action_label(self):
+        """The action in the reader's language (``action`` stays the stable English word)."""
+        return ACTION_LABELS.get(self.action, self.action)
+
 
 def _display(model_field, value, users):
     if value is None or value == "":
@@ -66,14 +75,16 @@ def _display(model_field, value, users):
         user = users.get(value)
         return (user.get_full_name() or user.username) if user else f"#{value}"
     if isinstance(value, bool):
-        return "Yes" if value else "No"
+        return gettext("Yes") if value else gettext("No")
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
     return str(value)
 
 
-def history_entries(history_queryset, *, hidden_fields=(), hidden_text="(hidden for your role)"):
+def history_entries(history_queryset, *, hidden_fields=(), hidden_text=None):
     """Newest first. ``hidden_fields`` are shown as changed without values."""
+    if hidden_text is None:
+        hidden_text = gettext("(hidden for your role)")
     records = list(history_queryset.select_related("history_user").order_by("history_date", "history_id"))
     if not records:
         return []
@@ -95,7 +106,7 @@ def history_entries(history_queryset, *, hidden_fields=(), hidden_text="(hidden 
         who = record.history_user
         entry = HistoryEntry(
             when=record.history_date,
-            who=(who.get_full_name() or who.username) if who else "system (import or job)",
+            who=(who.get_full_name() or who.username) if who else gettext("system (import or job)"),
             action=CHANGE_TYPES.get(record.history_type, record.history_type),
             reason=record.history_change_reason or "",
         )

@@ -23,6 +23,8 @@ from django.contrib.auth.signals import user_login_failed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django_otp import devices_for_user, user_has_device
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -61,9 +63,9 @@ class RequireSecondFactorMiddleware:
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label="Code", max_length=16, strip=True,
+        label=_("Code"), max_length=16, strip=True,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
-        help_text="The 6 digits your authenticator app shows now, or one of your recovery codes.",
+        help_text=_("The 6 digits your authenticator app shows now, or one of your recovery codes."),
     )
 
 
@@ -83,8 +85,8 @@ def _failed(request, form):
     if AxesProxyHandler.is_locked(request, credentials):
         logout(request)
         return render(request, "registration/locked_out.html", {"username": username}, status=429)
-    form.add_error("code", "This code is not correct (or was used already). After a wrong code, wait a few "
-                           "seconds, then type the current code.")
+    form.add_error("code", gettext("This code is not correct (or was used already). After a wrong code, wait a "
+                                   "few seconds, then type the current code."))
     return None
 
 

@@ -14,8 +14,10 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.signals import user_login_failed
 from django.core.cache import cache
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from thalimon.forms import LoginForm
+from thalimon.roles import ROLE_LABELS
 
 # Per address: after this many failed sign-ins within the window, sign-ins from that address
 # wait THROTTLE_SECONDS after each failure (a delay, never a lock of anyone's account).
@@ -56,8 +58,8 @@ class ThaliMonLoginView(auth_views.LoginView):
         if wait:
             form = self.get_form()
             form.errors.clear()
-            form.add_error(None, f"Too many failed sign-ins from this computer: wait {wait} seconds, then try "
-                                 "again. (No account is locked by this.)")
+            form.add_error(None, _("Too many failed sign-ins from this computer: wait %(wait)s seconds, then "
+                                   "try again. (No account is locked by this.)") % {"wait": wait})
             return self.render_to_response(self.get_context_data(form=form), status=429)
         return super().post(request, *args, **kwargs)
 
@@ -68,7 +70,7 @@ class ThaliMonLoginView(auth_views.LoginView):
     def get_context_data(self, **kwargs):
         # Whether a second factor follows is said on the page (the demo keeps it off).
         return {**super().get_context_data(**kwargs), "two_factor_required": settings.TWO_FACTOR_REQUIRED,
-                "two_factor_exempt": settings.TWO_FACTOR_EXEMPT_ROLES}
+                "two_factor_exempt": [ROLE_LABELS.get(role, role) for role in settings.TWO_FACTOR_EXEMPT_ROLES]}
 
 
 class ThaliMonPasswordChangeView(auth_views.PasswordChangeView):

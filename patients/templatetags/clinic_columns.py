@@ -14,6 +14,7 @@ from decimal import Decimal
 from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from safety import kinds
 from thalimon.catalogue import label
@@ -43,11 +44,11 @@ def dose_cell(row):
     """Patient list: "Thal <b>50</b>" over "AZA 100" (mg/day in the header); stopped in words."""
     lines = []
     if row.thal_dose is not None:
-        lines.append(format_html("<div>Thal <strong>{}</strong></div>", _mg(row.thal_dose)) if row.thal_dose
-                     else mark_safe("<div>Thal stopped</div>"))
+        lines.append(format_html("<div>{} <strong>{}</strong></div>", _("Thal"), _mg(row.thal_dose)) if row.thal_dose
+                     else format_html("<div>{} {}</div>", _("Thal"), _("stopped")))
     if row.aza_dose is not None:
         lines.append(format_html('<div class="small">AZA {}</div>', _mg(row.aza_dose)) if row.aza_dose
-                     else mark_safe('<div class="small">AZA stopped</div>'))
+                     else format_html('<div class="small">AZA {}</div>', _("stopped")))
     return mark_safe("".join(lines)) if lines else NONE
 
 
@@ -55,14 +56,14 @@ def dose_cell(row):
 def dose_inline(row):
     """Inbox: "Thalidomide <b>50 mg</b> · AZA 100 mg" on one line."""
     if row.thal_dose is None:
-        thal = mark_safe('<span class="text-body-secondary">none</span>')
+        thal = format_html('<span class="text-body-secondary">{}</span>', _("none"))
     elif row.thal_dose:
         thal = format_html("<strong>{} mg</strong>", _mg(row.thal_dose))
     else:
-        thal = "stopped"
-    text = format_html("Thalidomide {}", thal)
+        thal = _("stopped")
+    text = format_html("{} {}", _("Thalidomide"), thal)
     if row.aza_dose is not None:
-        text = format_html("{} · AZA {}", text, f"{_mg(row.aza_dose)} mg" if row.aza_dose else "stopped")
+        text = format_html("{} · AZA {}", text, f"{_mg(row.aza_dose)} mg" if row.aza_dose else _("stopped"))
     return text
 
 
@@ -115,9 +116,9 @@ def code_cell(patient):
     urgent, care-team and inactive-status badges."""
     parts = [format_html('<a class="fw-semibold code" href="{}">{}</a>', patient.url, patient.code)]
     if patient.has_urgent:
-        parts.append(mark_safe(' <span class="badge text-bg-danger" data-urgent>urgent</span>'))
+        parts.append(format_html(' <span class="badge text-bg-danger" data-urgent>{}</span>', _("urgent")))
     if patient.care_team_only:
-        parts.append(mark_safe(' <span class="badge text-bg-dark">care team only</span>'))
+        parts.append(format_html(' <span class="badge text-bg-dark">{}</span>', _("care team only")))
     if patient.status != "active":
         parts.append(format_html('<div><span class="badge text-bg-secondary">{} {}</span></div>',
                                  patient.get_status_display(), _day(patient.status_date)))
@@ -147,7 +148,7 @@ def diagnosis_cell(patient):
 def clinic_line(row):
     """Inbox: the patient's doses, last visit and status on one line (``data-clinic``)."""
     status = status_inline(row)
-    return format_html('<span>{}</span> <span>Last visit {}</span>{}', dose_inline(row), last_visit_cell(row),
+    return format_html('<span>{}</span> <span>{} {}</span>{}', dose_inline(row), _("Last visit"), last_visit_cell(row),
                        format_html(" {}", status) if status else "")
 
 
@@ -167,9 +168,9 @@ def reminder_head(reminder, show_identity):
                              ' <span class="small ms-1"><time datetime="{}"><strong>{}</strong></time></span>',
                              label(kinds.REMINDERS, reminder.kind), due, due))
     if reminder.state == "acknowledged":
-        parts.append(mark_safe(' <span class="badge text-bg-info ms-1">acknowledged</span>'))
+        parts.append(format_html(' <span class="badge text-bg-info ms-1">{}</span>', _("acknowledged")))
     if reminder.escalated_to:
         person = reminder.escalated_to
-        parts.append(format_html(' <span class="badge text-bg-danger ms-1">escalated to {}</span>',
-                                 person.get_full_name() or person.username))
+        parts.append(format_html(' <span class="badge text-bg-danger ms-1">{}</span>',
+                                 _("escalated to %(person)s") % {"person": person.get_full_name() or person.username}))
     return mark_safe("".join(parts))
