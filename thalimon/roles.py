@@ -12,11 +12,15 @@ in the data migration ``patients/0002_roles`` and again after every
 to the roles without a hand-written migration each time.
 """
 
+from django.utils.translation import gettext_lazy as _
+
 CLINICIAN = "Clinician"
 NURSE = "Nurse"
 CLINIC_LEAD = "Clinic lead"
 ADMIN = "Admin"
 ROLE_ORDER = [CLINICIAN, NURSE, CLINIC_LEAD, ADMIN]
+# The group names are stable keys; these are the names people read.
+ROLE_LABELS = {CLINICIAN: _("Clinician"), NURSE: _("Nurse"), CLINIC_LEAD: _("Clinic lead"), ADMIN: _("Admin")}
 
 _CLINICAL_MODELS = [
     "therapy.therapycourse",
