@@ -23,7 +23,8 @@ def language(request):
             chosen = form.cleaned_data["language"]
             actions.set_language(request.user, chosen)
             remember_choice(request, chosen)
-            with translation.override(chosen or request.LANGUAGE_CODE):
+            # Said in the language chosen (the browser's, for "").
+            with translation.override(chosen or translation.get_language_from_request(request)):
                 messages.success(request, _("Language saved."))
             return redirect(next_url(request, reverse("accounts:language")))
     else:
