@@ -256,7 +256,7 @@ class Patient(models.Model):
         decimal_places=1,
         null=True,
         blank=True,
-        validators=decimal_range(0, 1100, "points", _("Baseline CDAI")),
+        validators=decimal_range(0, 1100, _("points"), _("Baseline CDAI")),
         help_text=_("CDAI at loss of response (day 0). Empty: taken from the visit in days −14 to 0 (R2.1)."),
     )
     crp_at_lor = models.DecimalField(
