@@ -14,6 +14,8 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from thalimon.roles import ROLE_ORDER
 from thalimon.twofactor import reset_second_factor
@@ -60,7 +62,7 @@ class RoleLimitedUserAdmin(UserAdmin):
 
     actions = ["reset_second_factors"]
 
-    @admin.action(description="Reset the second factor (the user enrols again at the next sign-in)")
+    @admin.action(description=_("Reset the second factor (the user enrols again at the next sign-in)"))
     def reset_second_factors(self, request, queryset):
         done = 0
         for user in queryset:
@@ -69,7 +71,9 @@ class RoleLimitedUserAdmin(UserAdmin):
             if reset_second_factor(user):
                 self.log_change(request, user, "Second factor reset (the user enrols again at the next sign-in).")
                 done += 1
-        self.message_user(request, f"Second factor reset for {done} account{'s' if done != 1 else ''}.")
+        self.message_user(request, ngettext(
+            "Second factor reset for %(count)d account.", "Second factor reset for %(count)d accounts.", done
+        ) % {"count": done})
 
     def has_delete_permission(self, request, obj=None):
         if obj is not None and (obj.is_superuser or obj.pk == request.user.pk) and not request.user.is_superuser:
