@@ -20,7 +20,7 @@ RUN pip install --no-cache-dir .
 COPY . .
 RUN pip install --no-cache-dir --no-deps -e . \
     && DEBUG=0 SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
-    && DEBUG=0 SECRET_KEY=compilemessages-only python manage.py compilemessages --ignore=var \
+    && DEBUG=0 SECRET_KEY=compilemessages-only python manage.py compilemessages --ignore=.venv --ignore=var \
     && mkdir -p /data/uploads \
     && chown -R thalimon:thalimon /app /data/uploads
 
