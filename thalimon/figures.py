@@ -14,6 +14,19 @@ hand every builder's output to ``plotly.graph_objects.Figure``, which validates 
 
 from datetime import timedelta
 
+
+def gettext_noop(text):
+    """Marks a chart's words for the translation catalogue (``makemessages`` reads this name;
+    no Django here). They stay English in the chart modules: a caller that shows them in
+    another language passes ``say`` (Django's ``gettext``), which reads each in its catalogue."""
+    return text
+
+
+def english(text):
+    """The default ``say`` of a chart builder: the words as written."""
+    return text
+
+
 # The look of plotly's "plotly_white" template, set directly (a named template is a
 # large object shipped inside every figure's JSON).
 COLORWAY = ["#636efa", "#EF553B", "#00cc96", "#ab63fa", "#FFA15A", "#19d3f3", "#FF6692", "#B6E880"]

@@ -12,6 +12,9 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from patients.models import Patient
 from safety.actions import request_rescan
@@ -30,20 +33,25 @@ COURSE_PAGE_FIELDS = ("target_dose_mg", "regimen", "regimen_reason", "stop_date"
 # Names a start is (``start_date``, the course page's old field) or could be posted under:
 # the course page refuses them.
 START_FIELDS = ("start_date", "thalidomide_start", "first_dose_mg", "first_dose", "dose_mg")
-START_BY_CHECKLIST = (
+START_BY_CHECKLIST = _(
     "thalidomide is started (day 0 and the first dose) only through the start-of-therapy checklist "
     "(Start thalidomide), which checks consent, the pre-start pregnancy tests (R5.2), contraception "
     "(R5.3) and TPMT/NUDT15 (R4.2)"
 )
-START_REFUSED = (
-    "This is a thalidomide start (a first dose, or a new start more than 28 days after a stop, R3.1) "
-    "and was not saved: " + START_BY_CHECKLIST + "."
+START_REFUSED = format_lazy(
+    _("This is a thalidomide start (a first dose, or a new start more than 28 days after a stop, R3.1) "
+      "and was not saved: {why}."),
+    why=START_BY_CHECKLIST,
 )
+# The dose refusal an override may pass (R3.5): the visit page opens its override box on it.
+DOSE_REFUSED = _("This change breaks the dosing rules and was not saved:")
+# A hard block (R3.4 grade 3, R5.2 positive test): no override passes it.
+DOSE_NO_OVERRIDE = _("No override is possible: record the thalidomide stop (0 mg) first.")
 
 
 def _refusal(decision):
     return ValidationError(
-        {"dose_mg": ["This change breaks the dosing rules and was not saved:", *[f.reason for f in decision.blocking]]},
+        {"dose_mg": [str(DOSE_REFUSED), *[f.reason for f in decision.blocking]]},
         code="dose_refused",
     )
 
@@ -53,13 +61,14 @@ def _check_order(patient, row):
     later = DoseChange.objects.filter(patient=patient, drug=row.drug, date__gt=row.date).order_by("-date").first()
     if later is not None:
         raise ValidationError(
-            {"date": f"A {row.drug} record dated {later.date:%Y-%m-%d} exists; changes are recorded in date "
-                     "order (every later row was checked against the rows before it)."}
+            {"date": gettext("A %(drug)s record dated %(date)s exists; changes are recorded in date "
+                             "order (every later row was checked against the rows before it).")
+                     % {"drug": str(row.get_drug_display()).lower(), "date": f"{later.date:%Y-%m-%d}"}}
         )
     if row.drug == Drug.THALIDOMIDE and row.dose_mg == 0 and not DoseChange.objects.filter(
         patient=patient, drug=row.drug, dose_mg__gt=0
     ).exists():
-        raise ValidationError({"dose_mg": "Thalidomide has not been started: a stop cannot be the first record."})
+        raise ValidationError({"dose_mg": gettext("Thalidomide has not been started: a stop cannot be the first record.")})
 
 
 def _check_start(patient, decision, date, *, via_checklist):
@@ -68,19 +77,21 @@ def _check_start(patient, decision, date, *, via_checklist):
     records nothing but such a start."""
     if not via_checklist:
         if decision.starts_thalidomide:
-            raise ValidationError({"dose_mg": [START_REFUSED]}, code="start_via_checklist")
+            raise ValidationError({"dose_mg": [str(START_REFUSED)]}, code="start_via_checklist")
         return
     if not decision.starts_thalidomide:
         raise ValidationError(
-            {"start_date": f"Thalidomide does not start on {date:%Y-%m-%d}: this dose is checked as "
-                           f"{decision.kind.replace('_', ' ')} (R3.1: a dose within 28 days of a stop resumes "
-                           "the course). Record it on Change dose."},
+            {"start_date": gettext("Thalidomide does not start on %(date)s: this dose is checked as "
+                                   "%(kind)s (R3.1: a dose within 28 days of a stop resumes "
+                                   "the course). Record it on Change dose.")
+                           % {"date": f"{date:%Y-%m-%d}",
+                              "kind": str(catalogue.label(words.CHANGE_KINDS, decision.kind)).lower()}},
             code="not_a_start",
         )
     missing = records.checklist(patient, start_date=date).missing
     if missing and not records.checklist_overridden(records.course_of(patient), date):
         raise ValidationError(
-            {"dose_mg": ["Complete the start-of-therapy checklist first:", *[item.label for item in missing]]},
+            {"dose_mg": [gettext("Complete the start-of-therapy checklist first:"), *[str(item.label) for item in missing]]},
             code="checklist_incomplete",
         )
 
@@ -89,7 +100,7 @@ def _enforce(decision, row):
     if decision.hard_blocks:
         raise ValidationError(
             {"dose_mg": [f.reason for f in decision.hard_blocks]
-             + ["No override is possible: record the thalidomide stop (0 mg) first."]},
+             + [str(DOSE_NO_OVERRIDE)]},
             code="dose_refused",
         )
     if decision.blocking and not row.override_reason:
@@ -180,7 +191,7 @@ def _refuse_start_fields(fields):
     """The course page takes only COURSE_PAGE_FIELDS: a start field (even a forged one)
     or a checklist fact is refused, naming the field."""
     refused = {
-        name: f"{name}: not taken here — {START_BY_CHECKLIST}."
+        name: gettext("%(field)s: not taken here — %(why)s.") % {"field": name, "why": START_BY_CHECKLIST}
         for name in fields
         if name not in COURSE_PAGE_FIELDS
     }
@@ -197,7 +208,8 @@ def course_save(*, actor, patient, **fields):
     course = records.course_of(patient)
     if course is None:
         raise ValidationError(
-            {"start_date": f"Thalidomide has not been started: {START_BY_CHECKLIST}."}, code="start_via_checklist"
+            {"start_date": gettext("Thalidomide has not been started: %(why)s.") % {"why": START_BY_CHECKLIST}},
+            code="start_via_checklist",
         )
     _save_course_fields(course, actor, fields)
     patient.course = course
@@ -214,7 +226,8 @@ def historical_course_save(*, actor, patient, start_date, **fields):
     first, _stop = records.course_dates(records.dose_rows_for(patient, Drug.THALIDOMIDE))
     if first is not None and first != start_date:
         raise ValidationError(
-            {"start_date": f"Thalidomide start must be the first thalidomide dose row ({first:%Y-%m-%d}) (R3.1)."}
+            {"start_date": gettext("Thalidomide start must be the first thalidomide dose row (%(date)s) (R3.1).")
+                           % {"date": f"{first:%Y-%m-%d}"}}
         )
     course = records.course_of(patient) or TherapyCourse(patient=patient)
     start_before = course.start_date
@@ -234,8 +247,8 @@ def _checklist_or_override(course, actor, patient, start_date, override_reason):
     if not override_reason.strip():
         raise ValidationError(
             {"override_reason": [
-                "The checklist is incomplete; a clinician may start only with an override reason:",
-                *[item.label for item in state.missing],
+                gettext("The checklist is incomplete; a clinician may start only with an override reason:"),
+                *[str(item.label) for item in state.missing],
             ]}
         )
     course.checklist_override_reason = override_reason.strip()
@@ -284,8 +297,9 @@ def pregnancy_test_record(*, actor, patient, date, result):
     if existing is not None:
         # Never overwrite a result (a positive turned negative would lift the R5.2 block).
         raise ValidationError(
-            {"date": f"A {existing.result} test is already recorded on {date:%Y-%m-%d}; "
-                     "a result is never overwritten. Ask a clinician to correct it in the record's history."}
+            {"date": gettext("A %(result)s test is already recorded on %(date)s; a result is never overwritten. "
+                             "Ask a clinician to correct it in the record's history.")
+                     % {"result": str(existing.get_result_display()).lower(), "date": f"{date:%Y-%m-%d}"}}
         )
     test = PregnancyTest(patient=patient, date=date, recorded_by=actor, result=result)
     test.full_clean()
@@ -329,8 +343,8 @@ def visit_with_decisions_record(*, actor, patient, lab_values=None, pregnancy_re
     if pregnancy_result == "positive" and dose and dose["drug"] == Drug.THALIDOMIDE and dose["dose_mg"] > 0:
         # R5.2: a positive test stops thalidomide at once. Refused before anything is written, so
         # the clinician records the stop with the test rather than losing the test with the dose.
-        raise ValidationError({"dose:dose_mg": "A positive pregnancy test stops thalidomide at once (R5.2): "
-                                              "record 0 mg (the stop), or untick the dose decision."})
+        raise ValidationError({"dose:dose_mg": gettext("A positive pregnancy test stops thalidomide at once (R5.2): "
+                                                      "record 0 mg (the stop), or untick the dose decision.")})
     visit = visit_record(actor=actor, patient=patient, lab_values=lab_values, **visit_fields)
     test = row = None
     if pregnancy_result:
@@ -360,9 +374,9 @@ PRESCRIPTION_FIELD_OF_CODE = {
     "authorisation_missing": "authorisation",
     "dose_not_dispensable": "dose_mg",
 }
-PRESCRIPTION_NOT_SAVED = "This prescription breaks the programme's rules and was not saved (R9.3):"
-PRESCRIPTION_NO_OVERRIDE = (
-    "No override is possible for {labels}: a positive pregnancy test must be followed by a negative one, "
+PRESCRIPTION_NOT_SAVED = _("This prescription breaks the programme's rules and was not saved (R9.3):")
+PRESCRIPTION_NO_OVERRIDE = _(
+    "No override is possible for %(labels)s: a positive pregnancy test must be followed by a negative one, "
     "and the daily dose must be made from whole (or half) tablets (R9.3)."
 )
 
@@ -386,12 +400,12 @@ def _prescription_refused(check, override_reason):
         errors.setdefault(field, []).append(f"{_label(finding.code)}: {finding.reason}")
     if no_override:
         labels = ", ".join(str(_label(f.code)) for f in no_override)
-        errors.setdefault("__all__", []).insert(0, PRESCRIPTION_NO_OVERRIDE.format(labels=labels))
+        errors.setdefault("__all__", []).insert(0, str(PRESCRIPTION_NO_OVERRIDE) % {"labels": labels})
     else:
         errors["override_reason"] = [
-            "To issue it despite the rules, tick the override and write why (the reason is kept with it)."
+            gettext("To issue it despite the rules, tick the override and write why (the reason is kept with it).")
         ]
-    errors.setdefault("__all__", []).insert(0, PRESCRIPTION_NOT_SAVED)
+    errors.setdefault("__all__", []).insert(0, str(PRESCRIPTION_NOT_SAVED))
     raise ValidationError(errors, code="prescription_refused")
 
 
@@ -432,8 +446,9 @@ def _one_prescription_a_day(patient, issue_date, *, exclude_id=None):
     existing = Prescription.objects.filter(patient=patient, issue_date=issue_date).exclude(pk=exclude_id).first()
     if existing is not None:
         raise ValidationError(
-            {"issue_date": f"A prescription issued on {issue_date:%Y-%m-%d} is already recorded: edit that one "
-                           "instead of writing a second (one prescription per patient and issue date, R9.1)."},
+            {"issue_date": gettext("A prescription issued on %(date)s is already recorded: edit that one "
+                                   "instead of writing a second (one prescription per patient and issue date, R9.1).")
+                           % {"date": f"{issue_date:%Y-%m-%d}"}},
             code="prescription_exists",
         )
 
@@ -470,13 +485,15 @@ def _editable(rx, today):
     tablets are out, or the form is dead; a new prescription is written instead."""
     if rx.dispensed_date is not None:
         raise ValidationError(
-            {"__all__": f"This prescription was dispensed on {rx.dispensed_date:%Y-%m-%d}: it is not changed any "
-                        "more. Write a new prescription."}, code="prescription_dispensed",
+            {"__all__": gettext("This prescription was dispensed on %(date)s: it is not changed any "
+                                "more. Write a new prescription.") % {"date": f"{rx.dispensed_date:%Y-%m-%d}"}},
+            code="prescription_dispensed",
         )
     if prescription_rules.is_void(records.prescription_row(rx), dispense_by=rx.dispense_by, on=today):
         raise ValidationError(
-            {"__all__": f"This prescription expired (not dispensed by {rx.dispense_by:%Y-%m-%d}, R9.1): it is not "
-                        "changed any more. Write a new prescription."}, code="prescription_void",
+            {"__all__": gettext("This prescription expired (not dispensed by %(date)s, R9.1): it is not "
+                                "changed any more. Write a new prescription.") % {"date": f"{rx.dispense_by:%Y-%m-%d}"}},
+            code="prescription_void",
         )
 
 
@@ -489,7 +506,7 @@ def prescription_update(*, actor, prescription, override_reason="", **fields):
     against the patient's other prescriptions; the prescriber becomes the editor."""
     unknown = set(fields) - set(PRESCRIPTION_EDIT_FIELDS)
     if unknown:
-        raise ValidationError({name: f"{name}: not changed here." for name in sorted(unknown)})
+        raise ValidationError({name: gettext("%(field)s: not changed here.") % {"field": name} for name in sorted(unknown)})
     Patient.objects.lock(prescription.patient_id)
     rx = Prescription.objects.select_for_update().get(pk=prescription.pk)
     rx.patient = prescription.patient
@@ -519,7 +536,8 @@ def prescription_dispense(*, actor, prescription, dispensed_date, late_reason=""
     rx.patient = prescription.patient
     if rx.dispensed_date is not None:
         raise ValidationError(
-            {"dispensed_date": f"Already dispensed on {rx.dispensed_date:%Y-%m-%d}; a dispensing is recorded once."}
+            {"dispensed_date": gettext("Already dispensed on %(date)s; a dispensing is recorded once.")
+                               % {"date": f"{rx.dispensed_date:%Y-%m-%d}"}}
         )
     rx.dispensed_date = dispensed_date
     rx.dispensed_late_reason = (late_reason or "").strip()
@@ -529,9 +547,9 @@ def prescription_dispense(*, actor, prescription, dispensed_date, late_reason=""
     if late and not rx.dispensed_late_reason:
         raise ValidationError(
             {"dispensed_date": [f"{_label('dispensed_too_late')}: {late[0].reason}",
-                                "A prescription is not dispensed after its dispense-by date: the patient needs a new "
-                                "one. If the tablets were in fact handed over on this date, say why below; the "
-                                "dispensing is then recorded with this finding."]},
+                                gettext("A prescription is not dispensed after its dispense-by date: the patient needs "
+                                        "a new one. If the tablets were in fact handed over on this date, say why "
+                                        "below; the dispensing is then recorded with this finding.")]},
             code="prescription_void",
         )
     if not late:
@@ -539,8 +557,9 @@ def prescription_dispense(*, actor, prescription, dispensed_date, late_reason=""
     positive = selectors.unresolved_positive_test(rx.patient, on=dispensed_date)
     if positive is not None:
         raise ValidationError(
-            {"dispensed_date": f"POSITIVE pregnancy test of {positive:%Y-%m-%d} with no later negative test: "
-                               "thalidomide stops at once and is not dispensed (R5.2)."},
+            {"dispensed_date": gettext("POSITIVE pregnancy test of %(date)s with no later negative test: "
+                                       "thalidomide stops at once and is not dispensed (R5.2).")
+                               % {"date": f"{positive:%Y-%m-%d}"}},
             code="positive_test",
         )
     records.store_prescription_check(rx, check)
@@ -567,7 +586,7 @@ def dose_change_with_prescription(*, actor, patient, date, dose_mg, reason="", o
     except ValidationError as error:
         raise _part_refused("dose", error) from error
     if row.dose_mg == 0:
-        raise ValidationError({"dose:dose_mg": "A stop (0 mg) has no prescription: record the stop on Change dose."})
+        raise ValidationError({"dose:dose_mg": gettext("A stop (0 mg) has no prescription: record the stop on Change dose.")})
     try:
         rx = _record_prescription(
             actor=actor, patient=patient, issue_date=date, dose_mg=row.dose_mg, days_supply=days_supply,

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from patients.models import Diagnosis, Patient
@@ -19,8 +21,8 @@ from patients.validators import between, decimal_range
 
 
 class Regimen(models.TextChoices):
-    ADULT = "adult", "Adult (Li 2020)"
-    PAEDIATRIC = "paediatric", "Paediatric (Zhang 2023)"
+    ADULT = "adult", _("Adult (Li 2020)")
+    PAEDIATRIC = "paediatric", _("Paediatric (Zhang 2023)")
 
 
 class TherapyCourse(models.Model):
@@ -31,43 +33,43 @@ class TherapyCourse(models.Model):
     """
 
     patient = models.OneToOneField(Patient, on_delete=models.CASCADE, related_name="course")
-    start_date = models.DateField("thalidomide start (day 0)")
+    start_date = models.DateField(_("thalidomide start (day 0)"))
     stop_date = models.DateField(
-        "thalidomide stop", null=True, blank=True, help_text="First day without the drug; empty = ongoing."
+        _("thalidomide stop"), null=True, blank=True, help_text=_("First day without the drug; empty = ongoing.")
     )
-    stop_reason = models.CharField("stop reason", max_length=200, blank=True)
+    stop_reason = models.CharField(_("stop reason"), max_length=200, blank=True)
     target_dose_mg = models.DecimalField(
-        "target dose (mg/day)",
+        _("target dose (mg/day)"),
         max_digits=5,
         decimal_places=1,
         null=True,
         blank=True,
-        validators=decimal_range("12.5", 100, "mg/day", "Target dose"),
-        help_text="Adult: 50–100 mg/day (default 100). Paediatric: the R3.3 cap.",
+        validators=decimal_range("12.5", 100, "mg/day", _("Target dose")),
+        help_text=_("Adult: 50–100 mg/day (default 100). Paediatric: the R3.3 cap."),
     )
     regimen = models.CharField(max_length=12, choices=Regimen.choices, blank=True)
     regimen_reason = models.CharField(
-        "regimen reason", max_length=200, blank=True, help_text="Required when the regimen differs from age (R3.1)."
+        _("regimen reason"), max_length=200, blank=True, help_text=_("Required when the regimen differs from age (R3.1).")
     )
     # Start-of-therapy checklist (R5): completed before the first dose.
     consent_signed_date = models.DateField(
-        "teratogenicity consent signed", null=True, blank=True,
-        help_text="The patient signed the thalidomide risk and pregnancy-prevention consent.",
+        _("teratogenicity consent signed"), null=True, blank=True,
+        help_text=_("The patient signed the thalidomide risk and pregnancy-prevention consent."),
     )
     contraception_counselling_date = models.DateField(
-        "contraception counselling", null=True, blank=True,
-        help_text="Female of reproductive potential: two methods, one highly effective (R5.3).",
+        _("contraception counselling"), null=True, blank=True,
+        help_text=_("Female of reproductive potential: two methods, one highly effective (R5.3)."),
     )
     checklist_override_reason = models.TextField(
-        "checklist override reason", blank=True,
-        help_text="Only when a clinician starts therapy with the checklist incomplete.",
+        _("checklist override reason"), blank=True,
+        help_text=_("Only when a clinician starts therapy with the checklist incomplete."),
     )
     checklist_override_date = models.DateField(
-        "checklist override for the start on", null=True, blank=True,
-        help_text="The override covers this start only, never a later restart.",
+        _("checklist override for the start on"), null=True, blank=True,
+        help_text=_("The override covers this start only, never a later restart."),
     )
     checklist_override_missing = models.JSONField(
-        "checklist items missing at the override", default=list, blank=True
+        _("checklist items missing at the override"), default=list, blank=True
     )
     history = HistoricalRecords(table_name="patients_historicaltherapycourse")
 
@@ -80,7 +82,7 @@ class TherapyCourse(models.Model):
             models.CheckConstraint(
                 condition=models.Q(stop_date__isnull=True) | models.Q(stop_date__gte=models.F("start_date")),
                 name="course_stop_not_before_start",
-                violation_error_message="Thalidomide stop cannot be before the start.",
+                violation_error_message=_("Thalidomide stop cannot be before the start."),
             )
         ]
 
@@ -91,17 +93,23 @@ class TherapyCourse(models.Model):
         errors = {}
         today = timezone.localdate()
         if self.start_date and self.start_date > today:
-            errors["start_date"] = f"Thalidomide start cannot be in the future (today is {today:%Y-%m-%d})."
+            errors["start_date"] = gettext(
+                "Thalidomide start cannot be in the future (today is %(today)s)."
+            ) % {"today": f"{today:%Y-%m-%d}"}
         if self.stop_date and self.start_date and self.stop_date < self.start_date:
-            errors["stop_date"] = "Thalidomide stop cannot be before the start."
+            errors["stop_date"] = gettext("Thalidomide stop cannot be before the start.")
         if self.stop_date and self.stop_date > today:
-            errors["stop_date"] = f"Thalidomide stop cannot be in the future (today is {today:%Y-%m-%d})."
+            errors["stop_date"] = gettext(
+                "Thalidomide stop cannot be in the future (today is %(today)s)."
+            ) % {"today": f"{today:%Y-%m-%d}"}
         if self.contraception_counselling_date and self.start_date and self.contraception_counselling_date > self.start_date:
-            errors["contraception_counselling_date"] = "Contraception counselling must be on or before the start."
+            errors["contraception_counselling_date"] = gettext("Contraception counselling must be on or before the start.")
         if self.consent_signed_date and self.consent_signed_date > today:
-            errors["consent_signed_date"] = f"Consent date cannot be in the future (today is {today:%Y-%m-%d})."
+            errors["consent_signed_date"] = gettext(
+                "Consent date cannot be in the future (today is %(today)s)."
+            ) % {"today": f"{today:%Y-%m-%d}"}
         if self.stop_date and not self.stop_reason:
-            errors["stop_reason"] = "Stop reason: say why thalidomide was stopped."
+            errors["stop_reason"] = gettext("Stop reason: say why thalidomide was stopped.")
         if (
             self.start_date
             and self.patient_id
@@ -109,32 +117,33 @@ class TherapyCourse(models.Model):
             and self.patient.diagnosis == Diagnosis.CD
             and self.default_regimen() == Regimen.PAEDIATRIC
         ):
-            errors["regimen"] = (
+            errors["regimen"] = gettext(
                 "Regimen: paediatric Crohn's disease under 16 has no source schedule; "
                 "choose the regimen explicitly (R3.1)."
             )
         if self.start_date and self.patient_id and self.regimen:
             default = self.default_regimen()
             if self.regimen != default and not self.regimen_reason:
-                errors["regimen_reason"] = (
-                    f"Regimen reason is required: the patient is {self.patient.age_on(self.start_date)} "
-                    f"at the start, which gives the {default} regimen (R3.1)."
-                )
+                regimens = {Regimen.ADULT: gettext("adult"), Regimen.PAEDIATRIC: gettext("paediatric")}
+                errors["regimen_reason"] = gettext(
+                    "Regimen reason is required: the patient is %(age)s at the start, which gives the %(regimen)s "
+                    "regimen (R3.1)."
+                ) % {"age": self.patient.age_on(self.start_date), "regimen": regimens.get(default, default)}
         if self.start_date and self.patient_id and self.start_date < self.patient.birth_date:
-            errors["start_date"] = "Thalidomide start cannot be before the patient's birth date."
+            errors["start_date"] = gettext("Thalidomide start cannot be before the patient's birth date.")
         if (
             self.effective_regimen == Regimen.PAEDIATRIC
             and self.target_dose_mg is not None
             and not (self.target_dose_mg <= 50 and self.target_dose_mg % Decimal("12.5") == 0)
         ):
-            errors["target_dose_mg"] = (
+            errors["target_dose_mg"] = gettext(
                 "Target dose (paediatric) must be a half-tablet step of 12.5, 25, 37.5 or 50 mg/day "
                 "within the weight cap (R3.3); leave it empty to use the cap."
             )
         if self.effective_regimen == Regimen.ADULT and self.target_dose_mg is not None and not (
             50 <= self.target_dose_mg <= 100 and self.target_dose_mg % 25 == 0
         ):
-            errors["target_dose_mg"] = "Target dose (adult) must be 50, 75 or 100 mg/day (R3.2)."
+            errors["target_dose_mg"] = gettext("Target dose (adult) must be 50, 75 or 100 mg/day (R3.2).")
         if errors:
             raise ValidationError(errors)
 
@@ -157,8 +166,8 @@ class TherapyCourse(models.Model):
 
 
 class Drug(models.TextChoices):
-    THALIDOMIDE = "thalidomide", "Thalidomide"
-    AZATHIOPRINE = "azathioprine", "Azathioprine"
+    THALIDOMIDE = "thalidomide", _("Thalidomide")
+    AZATHIOPRINE = "azathioprine", _("Azathioprine")
 
 
 class DoseChange(models.Model):
@@ -171,16 +180,16 @@ class DoseChange(models.Model):
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="dose_changes")
     drug = models.CharField(max_length=12, choices=Drug.choices)
-    date = models.DateField("date of the change")
+    date = models.DateField(_("date of the change"))
     dose_mg = models.DecimalField(
-        "dose (mg/day)", max_digits=5, decimal_places=1,
-        validators=between(Decimal("0"), Decimal("400"), "Dose must be between 0 and 400 mg/day."),
-        help_text="0 = stopped.",
+        _("dose (mg/day)"), max_digits=5, decimal_places=1,
+        validators=between(Decimal("0"), Decimal("400"), _("Dose must be between 0 and 400 mg/day.")),
+        help_text=_("0 = stopped."),
     )
     reason = models.CharField(max_length=200, blank=True)
     override_reason = models.TextField(
-        "override reason", blank=True,
-        help_text="Why the change was made despite the rules (required for any deviation).",
+        _("override reason"), blank=True,
+        help_text=_("Why the change was made despite the rules (required for any deviation)."),
     )
     kind = models.CharField(max_length=14, blank=True, editable=False)
     deviations = models.JSONField(default=list, blank=True, editable=False)
@@ -201,12 +210,12 @@ class DoseChange(models.Model):
             models.UniqueConstraint(
                 fields=["patient", "drug", "date"],
                 name="dose_unique_per_patient_drug_date",
-                violation_error_message="This patient already has a dose record of this drug on that date.",
+                violation_error_message=_("This patient already has a dose record of this drug on that date."),
             ),
             models.CheckConstraint(
                 condition=models.Q(dose_mg__gte=0),
                 name="dose_not_negative",
-                violation_error_message="Dose cannot be negative.",
+                violation_error_message=_("Dose cannot be negative."),
             ),
         ]
         indexes = [models.Index(fields=["patient", "drug", "date"])]
@@ -222,19 +231,21 @@ class DoseChange(models.Model):
         errors = {}
         today = timezone.localdate()
         if self.date and self.date > today:
-            errors["date"] = f"Date of the change cannot be in the future (today is {today:%Y-%m-%d})."
+            errors["date"] = gettext(
+                "Date of the change cannot be in the future (today is %(today)s)."
+            ) % {"today": f"{today:%Y-%m-%d}"}
         if errors:
             raise ValidationError(errors)
 
 
 class PregnancyResult(models.TextChoices):
-    NEGATIVE = "negative", "Negative"
-    POSITIVE = "positive", "Positive"
+    NEGATIVE = "negative", _("Negative")
+    POSITIVE = "positive", _("Positive")
 
 
 class PregnancyTest(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="pregnancy_tests")
-    date = models.DateField("test date")
+    date = models.DateField(_("test date"))
     result = models.CharField(max_length=8, choices=PregnancyResult.choices)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
@@ -250,7 +261,7 @@ class PregnancyTest(models.Model):
             models.UniqueConstraint(
                 fields=["patient", "date"],
                 name="pregnancy_test_unique_per_patient_date",
-                violation_error_message="This patient already has a pregnancy test on that date.",
+                violation_error_message=_("This patient already has a pregnancy test on that date."),
             )
         ]
 
@@ -260,17 +271,18 @@ class PregnancyTest(models.Model):
     def clean(self):
         today = timezone.localdate()
         if self.date and self.date > today:
-            raise ValidationError({"date": f"Test date cannot be in the future (today is {today:%Y-%m-%d})."})
+            raise ValidationError({"date": gettext("Test date cannot be in the future (today is %(today)s).")
+                % {"today": f"{today:%Y-%m-%d}"}})
         if self.patient_id and self.patient.sex != "F":
-            raise ValidationError({"result": "Pregnancy tests are recorded for female patients only (R5.2)."})
+            raise ValidationError({"result": gettext("Pregnancy tests are recorded for female patients only (R5.2).")})
 
 
 class RiskCategory(models.TextChoices):
     """R9.2: the category printed on every thalidomide prescription (as of its issue date)."""
 
-    FEMALE_REPRODUCTIVE_POTENTIAL = "female_reproductive_potential", "Female of reproductive potential"
-    FEMALE_NOT_REPRODUCTIVE_POTENTIAL = "female_not_reproductive_potential", "Female not of reproductive potential"
-    MALE = "male", "Male"
+    FEMALE_REPRODUCTIVE_POTENTIAL = "female_reproductive_potential", _("Female of reproductive potential")
+    FEMALE_NOT_REPRODUCTIVE_POTENTIAL = "female_not_reproductive_potential", _("Female not of reproductive potential")
+    MALE = "male", _("Male")
 
 
 class Prescription(models.Model):
@@ -284,27 +296,27 @@ class Prescription(models.Model):
     """
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="prescriptions")
-    issue_date = models.DateField("issue date")
+    issue_date = models.DateField(_("issue date"))
     dose_mg = models.DecimalField(
-        "daily dose (mg/day)", max_digits=5, decimal_places=1,
-        validators=between(Decimal("0.1"), Decimal("400"), "Daily dose must be between 0.1 and 400 mg/day."),
+        _("daily dose (mg/day)"), max_digits=5, decimal_places=1,
+        validators=between(Decimal("0.1"), Decimal("400"), _("Daily dose must be between 0.1 and 400 mg/day.")),
     )
     days_supply = models.PositiveSmallIntegerField(
-        "days of supply",
-        validators=between(1, 366, "Days of supply must be between 1 and 366."),
+        _("days of supply"),
+        validators=between(1, 366, _("Days of supply must be between 1 and 366.")),
     )
     contraception_confirmed = models.BooleanField(
-        "contraception confirmed at this prescription", default=False,
+        _("contraception confirmed at this prescription"), default=False,
     )
-    dispensed_date = models.DateField("dispensed on", null=True, blank=True)
+    dispensed_date = models.DateField(_("dispensed on"), null=True, blank=True)
     dispensed_late_reason = models.TextField(
-        "why it was dispensed after its dispense-by date", blank=True,
-        help_text="Recorded with dispensed_too_late when the tablets were handed over after the dispense-by date.",
+        _("why it was dispensed after its dispense-by date"), blank=True,
+        help_text=_("Recorded with dispensed_too_late when the tablets were handed over after the dispense-by date."),
     )
-    authorisation = models.CharField("authorisation number", max_length=60, blank=True)
+    authorisation = models.CharField(_("authorisation number"), max_length=60, blank=True)
     override_reason = models.TextField(
-        "override reason", blank=True,
-        help_text="Why the prescription was issued despite the rules (required for any code an override may pass).",
+        _("override reason"), blank=True,
+        help_text=_("Why the prescription was issued despite the rules (required for any code an override may pass)."),
     )
     # Computed by the R9 check (never typed).
     programme = models.CharField(max_length=10, blank=True, editable=False)
@@ -333,24 +345,24 @@ class Prescription(models.Model):
             models.UniqueConstraint(
                 fields=["patient", "issue_date"],
                 name="prescription_unique_per_patient_issue_date",
-                violation_error_message=(
+                violation_error_message=_(
                     "This patient already has a prescription issued on that date: edit that one (R9.1)."
                 ),
             ),
             models.CheckConstraint(
                 condition=models.Q(dose_mg__gt=0),
                 name="prescription_dose_positive",
-                violation_error_message="Daily dose must be above 0 mg.",
+                violation_error_message=_("Daily dose must be above 0 mg."),
             ),
             models.CheckConstraint(
                 condition=models.Q(days_supply__gte=1),
                 name="prescription_days_supply_positive",
-                violation_error_message="Days of supply must be at least 1.",
+                violation_error_message=_("Days of supply must be at least 1."),
             ),
             models.CheckConstraint(
                 condition=models.Q(dispensed_date__isnull=True) | models.Q(dispensed_date__gte=models.F("issue_date")),
                 name="prescription_dispensed_not_before_issue",
-                violation_error_message="A prescription cannot be dispensed before its issue date.",
+                violation_error_message=_("A prescription cannot be dispensed before its issue date."),
             ),
         ]
         indexes = [models.Index(fields=["patient", "issue_date"])]
@@ -366,10 +378,14 @@ class Prescription(models.Model):
         errors = {}
         today = timezone.localdate()
         if self.issue_date and self.issue_date > today:
-            errors["issue_date"] = f"Issue date cannot be in the future (today is {today:%Y-%m-%d})."
+            errors["issue_date"] = gettext(
+                "Issue date cannot be in the future (today is %(today)s)."
+            ) % {"today": f"{today:%Y-%m-%d}"}
         if self.dispensed_date and self.dispensed_date > today:
-            errors["dispensed_date"] = f"Dispensed date cannot be in the future (today is {today:%Y-%m-%d})."
+            errors["dispensed_date"] = gettext(
+                "Dispensed date cannot be in the future (today is %(today)s)."
+            ) % {"today": f"{today:%Y-%m-%d}"}
         if self.dispensed_date and self.issue_date and self.dispensed_date < self.issue_date:
-            errors["dispensed_date"] = "A prescription cannot be dispensed before its issue date."
+            errors["dispensed_date"] = gettext("A prescription cannot be dispensed before its issue date.")
         if errors:
             raise ValidationError(errors)

@@ -21,6 +21,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from thalimon.rules_config import rule_settings, rules_version
 from therapy.models import DoseChange, Drug, PregnancyTest, Prescription, Regimen, TherapyCourse
@@ -297,9 +298,9 @@ def _consent_item(course, start_date):
     signed = course.consent_signed_date if course else None
     return ChecklistItem(
         key="consent",
-        label="Teratogenicity consent signed",
+        label=gettext("Teratogenicity consent signed"),
         done=bool(signed and signed <= start_date),
-        detail=f"signed {signed:%Y-%m-%d}" if signed else "not recorded",
+        detail=gettext("signed %(date)s") % {"date": f"{signed:%Y-%m-%d}"} if signed else gettext("not recorded"),
         rule="R5",
     )
 
@@ -316,18 +317,30 @@ def _pregnancy_items(patient, course, start_date):
     return [
         ChecklistItem(
             key="pregnancy_tests",
-            label="Two negative pregnancy tests (day −14 to −10, and day −1 or 0)",
+            label=gettext("Two negative pregnancy tests (day −14 to −10, and day −1 or 0)"),
             done=ok, detail=why, rule="R5.2",
         ),
         ChecklistItem(
             key="contraception",
-            label=f"Contraception counselling, two methods from {lead_days // 7} weeks before the start",
+            label=gettext("Contraception counselling, two methods from %(weeks)s weeks before the start")
+            % {"weeks": lead_days // 7},
             done=bool(counselled) and bool(since) and since <= start_date - timedelta(days=lead_days),
-            detail=(f"counselled {counselled:%Y-%m-%d}; " if counselled else "no counselling recorded; ")
-            + (f"contraception from {since:%Y-%m-%d}" if since else "no contraception start recorded"),
+            detail="; ".join([
+                gettext("counselled %(date)s") % {"date": f"{counselled:%Y-%m-%d}"} if counselled
+                else gettext("no counselling recorded"),
+                gettext("contraception from %(date)s") % {"date": f"{since:%Y-%m-%d}"} if since
+                else gettext("no contraception start recorded"),
+            ]),
             rule="R5.3",
         ),
     ]
+
+
+def _genotype_words(status):
+    """A TPMT/NUDT15 status code as the checklist prints it (the code's own word)."""
+    words = {"normal": gettext("normal"), "intermediate": gettext("intermediate"), "poor": gettext("poor"),
+             "unknown": gettext("unknown")}
+    return words.get(status, status)
 
 
 def _genotype_item(patient):
@@ -335,10 +348,10 @@ def _genotype_item(patient):
     poor = "poor" in (patient.tpmt, patient.nudt15)
     return ChecklistItem(
         key="genotype",
-        label="TPMT and NUDT15 results recorded for azathioprine",
+        label=gettext("TPMT and NUDT15 results recorded for azathioprine"),
         done=known,
-        detail=f"TPMT {patient.tpmt}, NUDT15 {patient.nudt15}"
-        + ("; poor metaboliser: azathioprine is contraindicated (R4.2)" if poor else ""),
+        detail=f"TPMT {_genotype_words(patient.tpmt)}, NUDT15 {_genotype_words(patient.nudt15)}"
+        + ("; " + gettext("poor metaboliser: azathioprine is contraindicated (R4.2)") if poor else ""),
         rule="R4.2",
     )
 

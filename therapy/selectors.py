@@ -8,6 +8,7 @@ import dataclasses
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from thalimon import catalogue
 from thalimon.rules_config import rule_settings
@@ -118,6 +119,7 @@ def _dose_figure(thal_rows, aza_rows, visits, as_of):
         cdai=[(v.date, v.cdai) for v in scored],
         until=as_of,
         labels=catalogue.plain_labels(words.FINDINGS),
+        say=gettext,
     )
 
 
@@ -269,22 +271,22 @@ def flowsheet(*, patient, course, visits, lab_cells, thal_rows, aza_rows, tests,
     dates = all_dates if show_all else all_dates[:FLOWSHEET_DATES]
     started = course.start_date if course and course.start_date else None
     rows = [
-        {"kind": "day", "label": "Day of course", "cells": [
+        {"kind": "day", "label": gettext("Day of course"), "cells": [
             (day - started).days if started and day >= started else None for day in dates]},
-        {"kind": "dose", "label": "Thalidomide", "unit": "mg/day",
+        {"kind": "dose", "label": gettext("Thalidomide"), "unit": "mg/day",
          "cells": _dose_cells(thal_rows, records.dose_history(thal_rows), dates)},
-        {"kind": "dose", "label": "Azathioprine", "unit": "mg/day",
+        {"kind": "dose", "label": gettext("Azathioprine"), "unit": "mg/day",
          "cells": _dose_cells(aza_rows, records.dose_history(aza_rows), dates)},
-        {"kind": "visit", "field": "contact", "label": "Contact", "cells": [visit_by_date.get(d) for d in dates]},
+        {"kind": "visit", "field": "contact", "label": gettext("Contact"), "cells": [visit_by_date.get(d) for d in dates]},
         {"kind": "visit", "field": "cdai", "label": "CDAI", "cells": [visit_by_date.get(d) for d in dates]},
-        {"kind": "visit", "field": "status", "label": "Status", "cells": [visit_by_date.get(d) for d in dates]},
-        {"kind": "visit", "field": "neuropathy", "label": "Neuropathy grade", "cells": [visit_by_date.get(d) for d in dates]},
+        {"kind": "visit", "field": "status", "label": gettext("Status"), "cells": [visit_by_date.get(d) for d in dates]},
+        {"kind": "visit", "field": "neuropathy", "label": gettext("Neuropathy grade"), "cells": [visit_by_date.get(d) for d in dates]},
     ]
     if patient.sex == "F":
-        rows.append({"kind": "pregnancy", "label": "Pregnancy test", "cells": [test_by_date.get(d) for d in dates]})
+        rows.append({"kind": "pregnancy", "label": gettext("Pregnancy test"), "cells": [test_by_date.get(d) for d in dates]})
     rows += [
-        {"kind": "visit", "field": "contraception", "label": "Contraception", "cells": [visit_by_date.get(d) for d in dates]},
-        {"kind": "visit", "field": "weight", "label": "Weight", "unit": "kg", "cells": [visit_by_date.get(d) for d in dates]},
+        {"kind": "visit", "field": "contraception", "label": gettext("Contraception"), "cells": [visit_by_date.get(d) for d in dates]},
+        {"kind": "visit", "field": "weight", "label": gettext("Weight"), "unit": "kg", "cells": [visit_by_date.get(d) for d in dates]},
     ]
     for test in FLOWSHEET_LABS:
         cells = [lab_cells.get(d, {}).get(test) for d in dates]
@@ -315,12 +317,29 @@ def unresolved_positive_test(patient, *, on):
 
 def programme_title(name):
     """The programme's name as a page or form prints it ("EU pregnancy-prevention programme")."""
+    if name in words.PROGRAMMES:
+        return str(words.PROGRAMMES[name])
     return prescription_rules.PROGRAMME_TEXTS.get(name, name).removeprefix("the ")
 
 
 def unit_text(programme):
     unit = dose_rules.fmt(programme.unit_mg)
-    return f"{unit} mg tablets" + (" (halves allowed)" if programme.halves_allowed else " (whole units only)")
+    if programme.halves_allowed:
+        return gettext("%(unit)s mg tablets (halves allowed)") % {"unit": unit}
+    return gettext("%(unit)s mg tablets (whole units only)") % {"unit": unit}
+
+
+def category_words(category, text):
+    """The printed R9.2 category (a check's ``category_text``) in the reader's language: the
+    category's label, and under the US REMS its age part."""
+    printed = prescription_rules.CATEGORY_TEXTS.get(category)
+    if not printed or not text.startswith(printed):
+        return text
+    label, rest = catalogue.label(words.RISK_CATEGORIES, category), text.removeprefix(printed)
+    ages = {", adult": gettext("adult"), ", child": gettext("child"), ", age unknown": gettext("age unknown")}
+    if not rest:
+        return str(label)
+    return f"{label}, {ages[rest]}" if rest in ages else text
 
 
 def prescription_facts(patient, *, on, dose_in_force):
@@ -335,11 +354,12 @@ def prescription_facts(patient, *, on, dose_in_force):
         "programme": programme,
         "programme_title": programme_title(programme.name),
         "risk_category": probe.risk_category,
-        "category_text": probe.category_text,
+        "category_text": category_words(probe.risk_category, probe.category_text),
         "max_days": prescription_rules.max_days_supply(probe.risk_category, programme),
         "unit_text": unit_text(programme),
         "dose_in_force": dose_in_force or None,
-        "dose_in_force_text": f"{dose_rules.fmt(dose_in_force)} mg/day" if dose_in_force else "none (not taking thalidomide)",
+        "dose_in_force_text": f"{dose_rules.fmt(dose_in_force)} mg/day" if dose_in_force
+        else gettext("none (not taking thalidomide)"),
         "asks_contraception": probe.risk_category != "female_not_reproductive_potential",
         "authorisation_required": programme.authorisation_required,
     }
@@ -355,13 +375,15 @@ def prescription_status(rx, *, today):
     """(key, words) of a stored prescription on ``today``: dispensed, expired (void, R9.1),
     waiting to be dispensed by its dispense-by date, or issued with none in the profile."""
     if rx.dispensed_date is not None:
-        late = " — too late" if "dispensed_too_late" in (rx.deviations or []) else ""
-        return "dispensed", f"Dispensed on {rx.dispensed_date:%Y-%m-%d}{late}"
+        dispensed = {"date": f"{rx.dispensed_date:%Y-%m-%d}"}
+        if "dispensed_too_late" in (rx.deviations or []):
+            return "dispensed", gettext("Dispensed on %(date)s — too late") % dispensed
+        return "dispensed", gettext("Dispensed on %(date)s") % dispensed
     if prescription_rules.is_void(records.prescription_row(rx), dispense_by=rx.dispense_by, on=today):
-        return "expired", f"Expired (not dispensed by {rx.dispense_by:%Y-%m-%d})"
+        return "expired", gettext("Expired (not dispensed by %(date)s)") % {"date": f"{rx.dispense_by:%Y-%m-%d}"}
     if rx.dispense_by is not None:
-        return "waiting", f"Not dispensed yet — dispense by {rx.dispense_by:%Y-%m-%d}"
-    return "waiting", "Not dispensed yet"
+        return "waiting", gettext("Not dispensed yet — dispense by %(date)s") % {"date": f"{rx.dispense_by:%Y-%m-%d}"}
+    return "waiting", gettext("Not dispensed yet")
 
 
 def patient_prescriptions(patient, *, as_of):
@@ -399,9 +421,17 @@ def prescription_preview(patient, row, *, exclude_id=None, dose_change=False):
     check = records.check_prescription_for(patient, row, exclude_id=exclude_id)
     if dose_change:
         check = dataclasses.replace(check, deviations=tuple(f for f in check.deviations if f.code != "dose_mismatch"))
-    return check
+    return dataclasses.replace(check, category_text=category_words(check.risk_category, check.category_text))
 
 
 def thalidomide_dose_in_force(patient, *, on):
     rows = records.dose_rows_for(patient, Drug.THALIDOMIDE, until=on)
     return dose_rules.clean_decimal(dose_rules.current_dose(rows, on)) if rows else None
+
+
+def dose_recorded_text(row):
+    """The confirmation of a recorded dose row (the dose page, the visit page)."""
+    values = {"drug": row.get_drug_display(), "dose": f"{row.dose_mg.normalize():f}", "date": f"{row.date:%Y-%m-%d}"}
+    if row.override_reason:
+        return gettext("%(drug)s %(dose)s mg/day from %(date)s recorded with an override.") % values
+    return gettext("%(drug)s %(dose)s mg/day from %(date)s recorded.") % values

@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from patients.access import ROLE_REFUSED_MESSAGE, patient_view
 from thalimon.forms import run_action
@@ -53,9 +54,10 @@ def _refusal_once(form, decision):
     errors = form.errors.get("dose_mg")
     if not reasons or not errors or not reasons & set(errors):
         return
-    kept = [e for e in errors if e not in reasons and not e.startswith(("This change breaks", "No override is possible"))]
+    said = {str(actions.DOSE_REFUSED), str(actions.DOSE_NO_OVERRIDE)}
+    kept = [e for e in errors if e not in reasons and e not in said]
     form.errors["dose_mg"] = form.error_class(
-        ["Refused: the rule check below says why.", *kept], renderer=getattr(form, "renderer", None)
+        [gettext("Refused: the rule check below says why."), *kept], renderer=getattr(form, "renderer", None)
     )
 
 
@@ -73,7 +75,7 @@ def dose_change_view(request, patient):
     if (not request.GET.get("dose") and initial.get("drug", Drug.THALIDOMIDE) == Drug.THALIDOMIDE and suggestion
             and suggestion.dose_mg and suggestion.allowed_from and suggestion.allowed_from <= timezone.localdate()):
         # The step the rules suggest, once it is allowed (R3.2/R3.3); checked live as typed.
-        initial.update(dose_mg=suggestion.dose_mg, reason=initial.get("reason") or "scheduled step")
+        initial.update(dose_mg=suggestion.dose_mg, reason=initial.get("reason") or gettext("scheduled step"))
     form = DoseChangeForm(request.POST or None, patient=patient, initial=initial)
     decision, fields_invalid = _decision_for(patient, form)  # before the service: a refusal removes the dose
     if request.method == "POST" and form.is_valid():
@@ -91,12 +93,9 @@ def dose_change_view(request, patient):
             ),
         )
         if row:
-            note = " with an override" if row.override_reason else ""
-            messages.success(
-                request, f"{row.get_drug_display()} {row.dose_mg.normalize():f} mg/day from {row.date:%Y-%m-%d} recorded{note}."
-            )
+            messages.success(request, selectors.dose_recorded_text(row))
             return redirect(next_url(request, patient.get_absolute_url()))
-        messages.error(request, "The dose change was not recorded: see the reasons below.")
+        messages.error(request, gettext("The dose change was not recorded: see the reasons below."))
         _refusal_once(form, decision)
         # The service's refusals on the date (order, future) leave no verdict either.
         fields_invalid = fields_invalid or form.errors.get("date", [])
@@ -141,7 +140,7 @@ def therapy_start_view(request, patient):
     28 days after a stop (R3.1), with the start-of-therapy checklist."""
     course = getattr(patient, "course", None)
     if records.thalidomide_active(records.dose_rows_for(patient, Drug.THALIDOMIDE), timezone.localdate()):
-        messages.info(request, "Thalidomide is being taken: use Change dose.")
+        messages.info(request, gettext("Thalidomide is being taken: use Change dose."))
         return redirect("therapy:dose_change", code=patient.code)
     initial = {}
     if course:
@@ -170,12 +169,13 @@ def therapy_start_view(request, patient):
             ),
         )
         if row:
-            messages.success(request, f"Thalidomide started at {row.dose_mg.normalize():f} mg/day on {row.date:%Y-%m-%d}.")
+            messages.success(request, gettext("Thalidomide started at %(dose)s mg/day on %(date)s.")
+                             % {"dose": f"{row.dose_mg.normalize():f}", "date": f"{row.date:%Y-%m-%d}"})
             return redirect(next_url(request, patient.get_absolute_url()))
     elif form.is_bound:
         start_date = form.cleaned_data.get("start_date") or start_date
     if request.method == "POST":
-        messages.error(request, "Thalidomide was not started: see below.")
+        messages.error(request, gettext("Thalidomide was not started: see below."))
     start_date = start_date or timezone.localdate()
     return render(
         request,
@@ -202,21 +202,24 @@ def pregnancy_test_create(request, patient):
             if test.result == "positive":
                 messages.error(
                     request,
-                    f"POSITIVE pregnancy test of {test.date:%Y-%m-%d} recorded: thalidomide must stop now; "
-                    "the clinician is alerted (R5.2).",
+                    gettext("POSITIVE pregnancy test of %(date)s recorded: thalidomide must stop "
+                            "now; the clinician is alerted (R5.2).") % {"date": f"{test.date:%Y-%m-%d}"},
                 )
             else:
-                messages.success(request, f"Negative pregnancy test of {test.date:%Y-%m-%d} recorded.")
+                messages.success(request, gettext("Negative pregnancy test of %(date)s recorded.") % {"date": f"{test.date:%Y-%m-%d}"})
             return redirect(next_url(request, patient.get_absolute_url()))
     return render(request, "visits/simple_form.html", {
-        "form": form, "patient": patient, "next": next_url(request, ""), "title": "Record a pregnancy test",
-        "intro": (
-            f"Females of reproductive potential: before the start, then every "
-            f"{pregnancy_rules.PREGNANCY_EARLY_INTERVAL_DAYS} days to day {pregnancy_rules.PREGNANCY_EARLY_UNTIL_DAY}, then every "
-            f"{pregnancy_rules.PREGNANCY_REGULAR_INTERVAL_DAYS} days (regular cycles) or "
-            f"{pregnancy_rules.PREGNANCY_IRREGULAR_INTERVAL_DAYS} days (irregular or unknown), and "
-            f"{pregnancy_rules.PREGNANCY_AFTER_STOP_DAYS} days after the stop (R5.2)."
-        ),
+        "form": form, "patient": patient, "next": next_url(request, ""), "title": gettext("Record a pregnancy test"),
+        "intro": gettext(
+            "Females of reproductive potential: before the start, then every %(early)s days to day %(until)s, "
+            "then every %(regular)s days (regular cycles) or %(irregular)s days (irregular or unknown), and "
+            "%(after)s days after the stop (R5.2)."
+        ) % {
+            "early": pregnancy_rules.PREGNANCY_EARLY_INTERVAL_DAYS, "until": pregnancy_rules.PREGNANCY_EARLY_UNTIL_DAY,
+            "regular": pregnancy_rules.PREGNANCY_REGULAR_INTERVAL_DAYS,
+            "irregular": pregnancy_rules.PREGNANCY_IRREGULAR_INTERVAL_DAYS,
+            "after": pregnancy_rules.PREGNANCY_AFTER_STOP_DAYS,
+        },
     })
 
 
@@ -230,17 +233,16 @@ def contraception_create(request, patient):
         )
         if visit:
             if visit.contraception_confirmed:
-                messages.success(request, f"Contraception confirmed on {visit.date:%Y-%m-%d}.")
+                messages.success(request, gettext("Contraception confirmed on %(date)s.") % {"date": f"{visit.date:%Y-%m-%d}"})
             else:
-                messages.error(request, "Contraception NOT confirmed: an urgent alert is raised for the clinician (R5.3).")
+                messages.error(request, gettext("Contraception NOT confirmed: an urgent alert is raised for the clinician (R5.3)."))
             return redirect(next_url(request, patient.get_absolute_url()))
     return render(request, "visits/simple_form.html", {
-        "form": form, "patient": patient, "next": next_url(request, ""), "title": "Record a contraception confirmation",
-        "intro": (
-            f"During therapy, through interruptions and for {rule_settings().contraception_period_days} days "
-            "after the last dose (R5.3): females of reproductive potential two methods (one highly effective); "
-            "males condoms."
-        ),
+        "form": form, "patient": patient, "next": next_url(request, ""), "title": gettext("Record a contraception confirmation"),
+        "intro": gettext(
+            "During therapy, through interruptions and for %(days)s days after the last dose (R5.3): females of "
+            "reproductive potential two methods (one highly effective); males condoms."
+        ) % {"days": rule_settings().contraception_period_days},
     })
 
 
@@ -320,7 +322,7 @@ def _errors_by_part(form, error):
         part, _, field = name.rpartition(":")
         if part == "dose" and field in ("date", "dose_mg", "reason", "override_reason"):
             field = {"date": "issue_date"}.get(field, field)
-            errors = [f"Dose change: {e}" for e in errors]
+            errors = [gettext("Dose change: %(error)s") % {"error": e} for e in errors]
         form.add_error(field if field in form.fields else None, errors)
 
 
@@ -347,14 +349,21 @@ def _issue(request, patient, form):
     return rx
 
 
-def _saved(request, rx, verb):
-    note = " with an override" if rx.override_reason else ""
+def _saved(request, rx, edited):
+    date = f"{rx.issue_date:%Y-%m-%d}"
+    what = [gettext("Prescription of %(date)s changed") % {"date": date} if edited
+            else gettext("Prescription of %(date)s issued") % {"date": date}]
+    if rx.override_reason:
+        what.append(gettext("with an override"))
     if getattr(rx, "with_dose_change", False):
-        note += f" with the dose change to {dose_rules.fmt(rx.dose_mg)} mg/day from {rx.issue_date:%Y-%m-%d}"
+        what.append(gettext("with the dose change to %(dose)s mg/day from %(date)s")
+                    % {"dose": dose_rules.fmt(rx.dose_mg), "date": date})
+    what = " ".join(what)
     messages.success(
-        request, f"Prescription of {rx.issue_date:%Y-%m-%d} {verb}{note}: thalidomide {dose_rules.fmt(rx.dose_mg)} mg/day "
-                 f"for {rx.days_supply} days ({dose_rules.fmt(rx.quantity_units)} units). Print the form and sign it."
-        if rx.quantity_units is not None else f"Prescription of {rx.issue_date:%Y-%m-%d} {verb}{note}.",
+        request, gettext("%(what)s: thalidomide %(dose)s mg/day for %(days)s days (%(units)s units). Print the form "
+                         "and sign it.") % {"what": what, "dose": dose_rules.fmt(rx.dose_mg), "days": rx.days_supply,
+                                            "units": dose_rules.fmt(rx.quantity_units)}
+        if rx.quantity_units is not None else gettext("%(what)s.") % {"what": what},
     )
     return redirect("therapy:prescription_dispense", pk=rx.pk)
 
@@ -368,8 +377,8 @@ def prescription_new(request, patient):
     if request.method == "POST" and form.is_valid():
         rx = _issue(request, patient, form)
         if rx:
-            return _saved(request, rx, "issued")
-        messages.error(request, "The prescription was not issued: see the reasons below.")
+            return _saved(request, rx, edited=False)
+        messages.error(request, gettext("The prescription was not issued: see the reasons below."))
     return render(request, "therapy/prescription_form.html",
                   _rx_context(patient, form, facts, check, decision, fields_invalid))
 
@@ -398,8 +407,8 @@ def prescription_edit(request, rx):
             **{name: data[name] for name in actions.PRESCRIPTION_EDIT_FIELDS if name in data},
         ))
         if saved:
-            return _saved(request, saved, "changed")
-        messages.error(request, "The prescription was not changed: see the reasons below.")
+            return _saved(request, saved, edited=True)
+        messages.error(request, gettext("The prescription was not changed: see the reasons below."))
     return render(request, "therapy/prescription_form.html",
                   _rx_context(patient, form, facts, check, decision, fields_invalid, prescription=rx))
 
@@ -420,9 +429,9 @@ def prescription_dispense(request, rx):
                 actor=request.user, prescription=rx, dispensed_date=form.cleaned_data["dispensed_date"],
                 late_reason=form.cleaned_data.get("late_reason", "")))
             if done:
-                messages.success(request, f"Dispensing on {done.dispensed_date:%Y-%m-%d} recorded.")
+                messages.success(request, gettext("Dispensing on %(date)s recorded.") % {"date": f"{done.dispensed_date:%Y-%m-%d}"})
                 return redirect(next_url(request, rx.patient.get_absolute_url()))
-        messages.error(request, "The dispensing was not recorded: see below.")
+        messages.error(request, gettext("The dispensing was not recorded: see below."))
     return render(request, "therapy/prescription_detail.html", {
         "rx": rx, "patient": rx.patient, "form": form if rx.status_key in ("waiting", "expired") else None,
         "programme_title": selectors.programme_title(rx.programme), "today": today,

@@ -184,6 +184,12 @@ RISK_CATEGORIES = {
     ),
 }
 
+# R9.1 programmes (therapy.rules.prescriptions.PROGRAMMES): the name a page or form prints.
+PROGRAMMES = {
+    "eu_ppp": _("EU pregnancy-prevention programme"),
+    "us_rems": _("US REMS"),
+}
+
 # Every finding the checks can show (deviations, warnings and prescription codes share one code space).
 FINDINGS = {**DEVIATIONS, **WARNINGS, **PRESCRIPTION_DEVIATIONS}
 

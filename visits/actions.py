@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from patients.models import Patient
 from safety.actions import lab_alerts_refresh, request_rescan, visit_alerts_refresh
@@ -116,7 +117,7 @@ def _after_labs(patient, day, saved, removed_ids):
 @transaction.atomic
 def lab_results_record(*, actor, patient, date, lab_values):
     if date and date > timezone.localdate():
-        raise ValidationError({"date": "Sample date cannot be in the future."})
+        raise ValidationError({"date": gettext("Sample date cannot be in the future.")})
     Patient.objects.lock(patient.pk)
     saved, removed_ids = _save_labs(actor=actor, patient=patient, day=date, lab_values=lab_values)
     _after_labs(patient, date, saved, removed_ids)

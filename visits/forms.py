@@ -8,6 +8,9 @@ from crispy_forms.layout import HTML, Column, Div, Field, Fieldset, Layout, Row,
 from django import forms
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from patients.forms import DateInput, UnknownYesNo, iso_dates_only
 from patients.models import Diagnosis
@@ -15,6 +18,7 @@ from thalimon.concurrency import VersionedEditMixin, expected_version_field
 from thalimon.forms import name_field_limits
 from therapy.models import Drug
 from visits import labs, records
+from visits import words as visit_words
 from visits.models import CDAI_COMPLICATIONS, Endoscopy, Visit
 
 CDAI_FIELDS = [
@@ -47,29 +51,29 @@ SAFETY_FIELDS = [
 VISIT_LAB_TESTS = [t for t in labs.LAB_ORDER if t != "hematocrit"]  # haematocrit is a CDAI item above
 
 HELP = {
-    "cdai_stools": "Number of liquid or very soft stools, added up over the 7 days before the visit (×2).",
-    "cdai_pain": "Daily rating 0 none, 1 mild, 2 moderate, 3 severe — added up over 7 days (0–21, ×5).",
-    "cdai_wellbeing": (
+    "cdai_stools": _("Number of liquid or very soft stools, added up over the 7 days before the visit (×2)."),
+    "cdai_pain": _("Daily rating 0 none, 1 mild, 2 moderate, 3 severe — added up over 7 days (0–21, ×5)."),
+    "cdai_wellbeing": _(
         "Daily rating 0 well, 1 slightly under par, 2 poor, 3 very poor, 4 terrible — "
         "added up over 7 days (0–28, ×7)."
     ),
-    "cdai_complication_flags": "One point (×20) for each category present.",
-    "cdai_antidiarrheal": "Diphenoxylate, loperamide or opiates for diarrhoea (×30).",
+    "cdai_complication_flags": _("One point (×20) for each category present."),
+    "cdai_antidiarrheal": _("Diphenoxylate, loperamide or opiates for diarrhoea (×30)."),
     "cdai_mass": "×10.",
-    "hematocrit": "In %, e.g. 42 (not 0.42). Empty: the latest lab haematocrit of the 7 days up to the visit.",
-    "cdai_entered": "Only when the items are not available, e.g. from a paper chart; stored as entered.",
+    "hematocrit": _("In %, e.g. 42 (not 0.42). Empty: the latest lab haematocrit of the 7 days up to the visit."),
+    "cdai_entered": _("Only when the items are not available, e.g. from a paper chart; stored as entered."),
 }
 
 
 def _lab_field(test, *, sex=None, age_years=None):
     lab = labs.LAB_TESTS[test]
     return forms.DecimalField(
-        label=f"{lab.label} ({lab.unit})",
+        label=format_lazy("{} ({})", visit_words.LAB_TESTS.get(test, lab.label), lab.unit),
         required=False,
         min_value=0,
         max_digits=10,
         decimal_places=3,
-        help_text=f"Reference {labs.format_range(test, sex=sex, age_years=age_years)}",
+        help_text=gettext("Reference %(range)s") % {"range": labs.format_range(test, sex=sex, age_years=age_years)},
     )
 
 
@@ -108,22 +112,22 @@ class LabValuesMixin:
 
 class VisitForm(VersionedEditMixin, LabValuesMixin, forms.ModelForm):
     cdai_complication_flags = forms.MultipleChoiceField(
-        label="Complications present (past week)",
+        label=_("Complications present (past week)"),
         required=False,
         choices=CDAI_COMPLICATIONS,
         widget=forms.CheckboxSelectMultiple,
     )
     cdai_antidiarrheal = forms.NullBooleanField(
-        label="Antidiarrhoeal use", required=False, widget=UnknownYesNo(unknown="Not recorded")
+        label=_("Antidiarrhoeal use"), required=False, widget=UnknownYesNo(unknown=_("Not recorded"))
     )
     breastfeeding = forms.NullBooleanField(
-        label="Breast-feeding", required=False, widget=UnknownYesNo(unknown="Not asked"),
-        help_text="Breast-feeding refuses thalidomide (R5.1).",
+        label=_("Breast-feeding"), required=False, widget=UnknownYesNo(unknown=_("Not asked")),
+        help_text=_("Breast-feeding refuses thalidomide (R5.1)."),
     )
     contraception_confirmed = forms.NullBooleanField(
-        label="Contraception confirmed (R5.3)",
+        label=_("Contraception confirmed (R5.3)"),
         required=False,
-        widget=UnknownYesNo(unknown="Not asked", yes="Yes, confirmed", no="No — not using it"),
+        widget=UnknownYesNo(unknown=_("Not asked"), yes=_("Yes, confirmed"), no=_("No — not using it")),
     )
 
     class Meta:
@@ -138,6 +142,8 @@ class VisitForm(VersionedEditMixin, LabValuesMixin, forms.ModelForm):
             + ["notes"]
         )
         widgets = {"date": DateInput(), "notes": forms.Textarea(attrs={"rows": 3})}
+        # Columns with no verbose name of their own (adding one would alter the migration).
+        labels = {"contact": _("Contact"), "notes": _("Notes")}
 
     expected_version = expected_version_field()
 
@@ -153,11 +159,11 @@ class VisitForm(VersionedEditMixin, LabValuesMixin, forms.ModelForm):
                 self.initial[f"lab_{lab.test}"] = lab.value
         for name, text in HELP.items():
             self.fields[name].help_text = text
-        self.fields["cdai_mass"].choices = [("", "Not recorded"), *self.fields["cdai_mass"].choices[1:]]
+        self.fields["cdai_mass"].choices = [("", _("Not recorded")), *self.fields["cdai_mass"].choices[1:]]
         if "relapse_event" in self.fields:
-            self.fields["relapse_event"].choices = [("", "None"), *self.fields["relapse_event"].choices[1:]]
+            self.fields["relapse_event"].choices = [("", _("None")), *self.fields["relapse_event"].choices[1:]]
         self.fields["neuropathy_grade"].choices = [
-            ("", "Not assessed"),
+            ("", _("Not assessed")),
             *self.fields["neuropathy_grade"].choices[1:],
         ]
 
@@ -165,10 +171,10 @@ class VisitForm(VersionedEditMixin, LabValuesMixin, forms.ModelForm):
         if not self.instance.pk:
             self.fields["date"].initial = timezone.localdate()  # the clinic's today
         sections.append(
-            Fieldset("Safety at this contact (R3.4, R5)", *self._safety_rows(patient), css_id="part-safety")
+            Fieldset(_("Safety at this contact (R3.4, R5)"), *self._safety_rows(patient), css_id="part-safety")
         )
-        sections.append(Fieldset("Laboratory results of the visit date (R12 units)", *self.lab_layout()))
-        sections.append(Fieldset("Notes", Field("notes")))
+        sections.append(Fieldset(_("Laboratory results of the visit date (R12 units)"), *self.lab_layout()))
+        sections.append(Fieldset(_("Notes"), Field("notes")))
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
@@ -181,7 +187,7 @@ class VisitForm(VersionedEditMixin, LabValuesMixin, forms.ModelForm):
         sections = [
             "expected_version",
             Fieldset(
-                "Contact",
+                _("Contact"),
                 Row(
                     Column("date", css_class="col-md-4"),
                     Column("contact", css_class="col-md-4"),
@@ -193,7 +199,7 @@ class VisitForm(VersionedEditMixin, LabValuesMixin, forms.ModelForm):
             preview_url = reverse("visits:cdai_preview", args=[patient.code])
             sections.append(
                 Fieldset(
-                    "CDAI diary — the 7 days before the visit (R1.1)",
+                    _("CDAI diary — the 7 days before the visit (R1.1)"),
                     Div(
                         Row(
                             Column("cdai_stools", css_class="col-md-4"),
@@ -219,7 +225,7 @@ class VisitForm(VersionedEditMixin, LabValuesMixin, forms.ModelForm):
             )
             sections.append(
                 Fieldset(
-                    "Harvey–Bradshaw Index — previous day (R1.2, optional)",
+                    _("Harvey–Bradshaw Index — previous day (R1.2, optional)"),
                     Row(*[Column(name, css_class="col-md-2") for name in HBI_FIELDS]),
                 )
             )
@@ -228,7 +234,7 @@ class VisitForm(VersionedEditMixin, LabValuesMixin, forms.ModelForm):
                 del self.fields[name]
         if diagnosis == Diagnosis.UC:
             sections.append(
-                Fieldset("Mayo score (R1.6)", Row(*[Column(n, css_class="col-md") for n in MAYO_FIELDS]))
+                Fieldset(_("Mayo score (R1.6)"), Row(*[Column(n, css_class="col-md") for n in MAYO_FIELDS]))
             )
         else:
             for name in MAYO_FIELDS:
@@ -236,7 +242,7 @@ class VisitForm(VersionedEditMixin, LabValuesMixin, forms.ModelForm):
         if diagnosis == Diagnosis.AID:
             sections.append(
                 Fieldset(
-                    "Autoinflammatory disease activity (R1.7, R2.6)",
+                    _("Autoinflammatory disease activity (R1.7, R2.6)"),
                     Row(*[Column(n, css_class="col-md-4") for n in AID_FIELDS]),
                 )
             )
@@ -278,8 +284,8 @@ class VisitForm(VersionedEditMixin, LabValuesMixin, forms.ModelForm):
             "neuropathy_grade" not in self.errors
         ):
             # The review closes the 20 g review reminder (R3.4): it needs what it found.
-            self.add_error("neuropathy_grade", "Peripheral neuropathy grade: record the grade found at the "
-                                               "neurological review.")
+            self.add_error("neuropathy_grade", gettext("Peripheral neuropathy grade: record the grade found at the "
+                                                       "neurological review."))
         if "cdai_complication_flags" in self.fields:
             # R1.1 C: the count of ticked categories, 0 included, whenever CDAI items are being
             # recorded; unticking every box sets it back to 0 (never a stale count).
@@ -292,7 +298,7 @@ class VisitForm(VersionedEditMixin, LabValuesMixin, forms.ModelForm):
 
 
 class LabPanelForm(LabValuesMixin, forms.Form):
-    date = forms.DateField(label="Sample date", widget=DateInput(), initial=timezone.localdate)
+    date = forms.DateField(label=_("Sample date"), widget=DateInput(), initial=timezone.localdate)
     lab_tests = list(labs.LAB_ORDER)
 
     def __init__(self, *args, patient=None, **kwargs):
@@ -302,25 +308,25 @@ class LabPanelForm(LabValuesMixin, forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
-            Fieldset("Sample", Row(Column("date", css_class="col-md-4"))),
-            Fieldset("Results (fixed units, R12)", *self.lab_layout()),
-            Submit("save", "Save results"),
+            Fieldset(_("Sample"), Row(Column("date", css_class="col-md-4"))),
+            Fieldset(_("Results (fixed units, R12)"), *self.lab_layout()),
+            Submit("save", _("Save results")),
         )
 
     def clean(self):
         cleaned = super().clean()
         self.clean_lab_values()
         if not any(cleaned.get(f"lab_{t}") is not None for t in self.lab_tests):
-            raise forms.ValidationError("Enter at least one result.")
+            raise forms.ValidationError(gettext("Enter at least one result."))
         return cleaned
 
 
 SEGMENT_LABELS = {
-    "ileum": "Ileum",
-    "right_colon": "Right colon",
-    "transverse": "Transverse colon",
-    "left_colon": "Left colon and sigmoid",
-    "rectum": "Rectum",
+    "ileum": _("Ileum"),
+    "right_colon": _("Right colon"),
+    "transverse": _("Transverse colon"),
+    "left_colon": _("Left colon and sigmoid"),
+    "rectum": _("Rectum"),
 }
 
 
@@ -338,6 +344,7 @@ class EndoscopyForm(forms.ModelForm):
             "notes",
         ]
         widgets = {"date": DateInput(), "notes": forms.Textarea(attrs={"rows": 2})}
+        labels = {"notes": _("Notes")}
 
     def __init__(self, *args, patient, **kwargs):
         super().__init__(*args, **kwargs)
@@ -347,30 +354,30 @@ class EndoscopyForm(forms.ModelForm):
         self.instance.patient = patient
         iso_dates_only(self)
         self.fields["ulceration"] = forms.NullBooleanField(
-            label="Ulceration in any explored segment",
+            label=_("Ulceration in any explored segment"),
             required=False,
-            widget=UnknownYesNo(unknown="From the segments / not recorded"),
-            help_text="No ulceration = mucosal healing (R2.4).",
+            widget=UnknownYesNo(unknown=_("From the segments / not recorded")),
+            help_text=_("No ulceration = mucosal healing (R2.4)."),
         )
         stored = {s["name"]: s for s in (self.instance.cdeis_segments or [])}
         segment_rows = []
         for name, label in SEGMENT_LABELS.items():
             seg = stored.get(name, {})
             self.fields[f"{name}_explored"] = forms.BooleanField(
-                label="Explored", required=False, initial=name in stored
+                label=_("Explored"), required=False, initial=name in stored
             )
             self.fields[f"{name}_deep"] = forms.BooleanField(
-                label="Deep ulceration (12)", required=False, initial=seg.get("deep_ulceration", False)
+                label=_("Deep ulceration (12)"), required=False, initial=seg.get("deep_ulceration", False)
             )
             self.fields[f"{name}_superficial"] = forms.BooleanField(
-                label="Superficial ulceration (6)", required=False, initial=seg.get("superficial_ulceration", False)
+                label=_("Superficial ulceration (6)"), required=False, initial=seg.get("superficial_ulceration", False)
             )
             self.fields[f"{name}_involved"] = forms.DecimalField(
-                label="Involved (cm, 0–10)", required=False, min_value=0, max_value=10, decimal_places=1,
+                label=_("Involved (cm, 0–10)"), required=False, min_value=0, max_value=10, decimal_places=1,
                 initial=seg.get("involved_cm"),
             )
             self.fields[f"{name}_ulcerated"] = forms.DecimalField(
-                label="Ulcerated (cm, 0–10)", required=False, min_value=0, max_value=10, decimal_places=1,
+                label=_("Ulcerated (cm, 0–10)"), required=False, min_value=0, max_value=10, decimal_places=1,
                 initial=seg.get("ulcerated_cm"),
             )
             # One row per segment, a group named after it; the segment's name and its "Explored"
@@ -388,33 +395,35 @@ class EndoscopyForm(forms.ModelForm):
             )
         rutgeerts_note = (
             "" if patient.ileocolic_resection
-            else '<p class="form-text">Rutgeerts applies only after ileocolonic resection (none recorded).</p>'
+            else '<p class="form-text">{}</p>'.format(
+                gettext("Rutgeerts applies only after ileocolonic resection (none recorded).")
+            )
         )
         name_field_limits(self)  # the segment fields, added above, name their range too
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
-            Fieldset("Endoscopy", Row(Column("date", css_class="col-md-4"))),
+            Fieldset(_("Endoscopy"), Row(Column("date", css_class="col-md-4"))),
             Fieldset(
-                "CDEIS by segment (R1.3) — tick the segments explored",
+                _("CDEIS by segment (R1.3) — tick the segments explored"),
                 *segment_rows,
                 Row(
                     Column("ulcerated_stenosis", css_class="col-md-4"),
                     Column("nonulcerated_stenosis", css_class="col-md-4"),
                 ),
-                HTML('<p class="form-text">Or, when segment data are not available:</p>'),
+                HTML('<p class="form-text">{}</p>'.format(gettext("Or, when segment data are not available:"))),
                 Row(Column("cdeis_entered", css_class="col-md-4")),
             ),
             Fieldset(
-                "Other scores",
+                _("Other scores"),
                 Row(
                     Column("ses_cd", css_class="col-md-3"),
                     Column("rutgeerts", HTML(rutgeerts_note), css_class="col-md-5"),
                     Column("ulceration", css_class="col-md-4"),
                 ),
             ),
-            Fieldset("Notes", Field("notes")),
-            Submit("save", "Save endoscopy"),
+            Fieldset(_("Notes"), Field("notes")),
+            Submit("save", _("Save endoscopy")),
         )
 
     def clean(self):
@@ -426,15 +435,16 @@ class EndoscopyForm(forms.ModelForm):
             )
             if not cleaned.get(f"{name}_explored"):
                 if touched:
-                    self.add_error(f"{name}_explored", f"{label}: tick 'Explored' to score this segment.")
+                    self.add_error(f"{name}_explored", gettext("%(segment)s: tick 'Explored' to score this segment.") % {"segment": label})
                 continue
             involved = cleaned.get(f"{name}_involved") or Decimal("0")
             ulcerated = cleaned.get(f"{name}_ulcerated") or Decimal("0")
             if ulcerated > involved:
                 self.add_error(
                     f"{name}_ulcerated",
-                    f"{label}: ulcerated surface ({ulcerated} cm) cannot be larger than the surface "
-                    f"involved by disease ({involved} cm).",
+                    gettext("%(segment)s: ulcerated surface (%(ulcerated)s cm) cannot be larger than the surface "
+                            "involved by disease (%(involved)s cm).")
+                    % {"segment": label, "ulcerated": ulcerated, "involved": involved},
                 )
             segments.append(
                 {
@@ -446,7 +456,7 @@ class EndoscopyForm(forms.ModelForm):
                 }
             )
         if segments and cleaned.get("cdeis_entered") is not None:
-            self.add_error("cdeis_entered", "CDEIS total: enter either the segments or a total, not both.")
+            self.add_error("cdeis_entered", gettext("CDEIS total: enter either the segments or a total, not both."))
         cleaned["cdeis_segments"] = segments
         return cleaned
 
@@ -461,10 +471,10 @@ class VisitPregnancyTestForm(forms.Form):
     """A pregnancy test done at the visit (its date is the visit's)."""
 
     result = forms.ChoiceField(
-        label="Pregnancy test at this visit",
+        label=_("Pregnancy test at this visit"),
         required=False,
-        choices=[("", "Not tested at this visit"), ("negative", "Negative"), ("positive", "Positive")],
-        help_text="A positive test stops thalidomide at once and alerts the clinician (R5.2).",
+        choices=[("", _("Not tested at this visit")), ("negative", _("Negative")), ("positive", _("Positive"))],
+        help_text=_("A positive test stops thalidomide at once and alerts the clinician (R5.2)."),
     )
 
 
@@ -473,24 +483,24 @@ class VisitDoseDecisionForm(forms.Form):
     as the dose page once the visit and its test are saved, in the same transaction."""
 
     record = forms.BooleanField(
-        label="Record a dose decision with this visit", required=False,
-        help_text="Leave unticked to keep the current doses.",
+        label=_("Record a dose decision with this visit"), required=False,
+        help_text=_("Leave unticked to keep the current doses."),
     )
-    drug = forms.ChoiceField(label="Drug", choices=Drug.choices, initial=Drug.THALIDOMIDE, required=False)
+    drug = forms.ChoiceField(label=_("Drug"), choices=Drug.choices, initial=Drug.THALIDOMIDE, required=False)
     dose_mg = forms.DecimalField(
-        label="New dose (mg/day)", required=False, min_value=0, max_value=400, decimal_places=1,
-        help_text="0 = stop. Thalidomide: multiples of 25 mg (adult) or 12.5 mg (paediatric).",
+        label=_("New dose (mg/day)"), required=False, min_value=0, max_value=400, decimal_places=1,
+        help_text=_("0 = stop. Thalidomide: multiples of 25 mg (adult) or 12.5 mg (paediatric)."),
         error_messages={
-            "min_value": "New dose (mg/day): 0 (stop) or more.",
-            "max_value": "New dose (mg/day): at most 400 mg.",
-            "max_decimal_places": "New dose (mg/day): at most one decimal.",
-            "invalid": "New dose (mg/day): enter a number of mg, e.g. 50.",
+            "min_value": _("New dose (mg/day): 0 (stop) or more."),
+            "max_value": _("New dose (mg/day): at most 400 mg."),
+            "max_decimal_places": _("New dose (mg/day): at most one decimal."),
+            "invalid": _("New dose (mg/day): enter a number of mg, e.g. 50."),
         },
     )
-    reason = forms.CharField(label="Reason", max_length=200, required=False,
-                             help_text="e.g. scheduled step, neuropathy grade 1")
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False,
+                             help_text=_("e.g. scheduled step, neuropathy grade 1"))
     override_reason = forms.CharField(
-        label="Override reason (the change is clinically necessary despite the rules above)",
+        label=_("Override reason (the change is clinically necessary despite the rules above)"),
         required=False, widget=forms.Textarea(attrs={"rows": 2}),
     )
     # Set by the page only after a save was refused with reasons an override may pass (R3.5):
@@ -507,16 +517,16 @@ class VisitDoseDecisionForm(forms.Form):
         cleaned = super().clean()
         if cleaned.get("record"):
             if cleaned.get("dose_mg") is None and "dose_mg" not in self.errors:
-                self.add_error("dose_mg", "New dose (mg/day): enter the dose decided, or untick the dose decision.")
+                self.add_error("dose_mg", gettext("New dose (mg/day): enter the dose decided, or untick the dose decision."))
             if not cleaned.get("drug") and "drug" not in self.errors:
-                self.add_error("drug", "Drug: choose the drug of the dose decision.")
+                self.add_error("drug", gettext("Drug: choose the drug of the dose decision."))
             elif (self.initial.get("dose_mg") is not None and "drug" in self.changed_data
                   and "dose_mg" not in self.changed_data):
                 # The prefilled dose is the thalidomide step: never carried over to another drug.
-                self.add_error("dose_mg", "New dose (mg/day): enter the dose of the drug chosen (the dose shown "
-                                          "was the suggested thalidomide step).")
+                self.add_error("dose_mg", gettext("New dose (mg/day): enter the dose of the drug chosen (the dose shown "
+                                                  "was the suggested thalidomide step)."))
         elif (cleaned.get("dose_mg") is not None and "dose_mg" in self.changed_data) or cleaned.get("override_reason"):
-            self.add_error("record", "Tick “Record a dose decision” to record the dose typed, or clear it.")
+            self.add_error("record", gettext("Tick “Record a dose decision” to record the dose typed, or clear it."))
         return cleaned
 
     def decision(self):

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from thalimon import catalogue
 from thalimon.rules_config import rule_settings
@@ -203,17 +204,19 @@ def _clinical_figures(*, visits, all_labs, endoscopies, baseline, rules):
             remission_below=rules.remission_cdai_below,
             response_drop=rules.response_cdai_drop,
             status_labels=catalogue.plain_labels(visit_words.STATUSES),
+            say=gettext,
         )
     crp = [(lab.date, lab.value) for lab in all_labs if lab.test == "crp"]
     esr = [(lab.date, lab.value) for lab in all_labs if lab.test == "esr"]
     if crp or esr:
-        figures["inflammation"] = charts.inflammation_figure(crp=crp, esr=esr)
+        figures["inflammation"] = charts.inflammation_figure(crp=crp, esr=esr, say=gettext)
     if any(e.cdeis is not None or e.ses_cd is not None or e.rutgeerts is not None for e in endoscopies):
         figures["endoscopy"] = charts.endoscopy_figure(
             cdeis=[(e.date, e.cdeis) for e in endoscopies if e.cdeis is not None],
             ses_cd=[(e.date, e.ses_cd) for e in endoscopies if e.ses_cd is not None],
             rutgeerts=[(e.date, e.rutgeerts) for e in endoscopies if e.rutgeerts is not None],
             cdeis_remission_below=rules.cdeis_remission_below,
+            say=gettext,
         )
     return figures
 

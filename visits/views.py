@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from patients.access import patient_view
 from safety.selectors import lab_alert_messages
@@ -37,7 +38,7 @@ def _saved_message(request, patient, saved_text, day):
     confirmation into a warning naming each result and its action."""
     flagged = lab_alert_messages(patient, day)
     if flagged:
-        messages.warning(request, " ".join([f"{saved_text} Results at an alert level:", *flagged]))
+        messages.warning(request, " ".join([saved_text, gettext("Results at an alert level:"), *flagged]))
     else:
         messages.success(request, saved_text)
 
@@ -58,7 +59,7 @@ def _visit_parts(request, patient, facts):
         suggestion = facts.get("suggestion")
         today = timezone.localdate()
         if suggestion and suggestion.dose_mg and suggestion.allowed_from and suggestion.allowed_from <= today:
-            initial = {"drug": Drug.THALIDOMIDE, "dose_mg": suggestion.dose_mg, "reason": "scheduled step"}
+            initial = {"drug": Drug.THALIDOMIDE, "dose_mg": suggestion.dose_mg, "reason": gettext("scheduled step")}
         # Thalidomide is started only by the start-of-therapy checklist (R3.1).
         drugs = None if facts.get("thal_current") is not None else [Drug.AZATHIOPRINE]
         if drugs:
@@ -68,7 +69,7 @@ def _visit_parts(request, patient, facts):
 
 
 # The dose action's refusal that an override may pass (R3.5); hard blocks and the checklist say otherwise.
-OVERRIDABLE_REFUSAL = "This change breaks the dosing rules"
+OVERRIDABLE_REFUSAL = therapy_actions.DOSE_REFUSED
 
 
 def _route_refusal(error, form, parts):
@@ -81,21 +82,20 @@ def _route_refusal(error, form, parts):
         part_name, _, field = key.rpartition(":")
         target = parts.get(part_name, form)
         target.add_error(field if field in target.fields else None, errors)
-        if part_name == "dose" and any(str(e).startswith(OVERRIDABLE_REFUSAL) for e in errors):
+        if part_name == "dose" and any(str(e) == str(OVERRIDABLE_REFUSAL) for e in errors):
             target.offer_override = True
 
 
 def _visit_saved(request, patient, visit, test, row):
-    text = [f"Visit of {visit.date:%Y-%m-%d} saved."]
+    text = [gettext("Visit of %(date)s saved.") % {"date": f"{visit.date:%Y-%m-%d}"}]
     if test is not None and test.result == "negative":
-        text.append("Negative pregnancy test recorded.")
+        text.append(gettext("Negative pregnancy test recorded."))
     if row is not None:
-        note = " with an override" if row.override_reason else ""
-        text.append(f"{row.get_drug_display()} {row.dose_mg.normalize():f} mg/day from {row.date:%Y-%m-%d} recorded{note}.")
+        text.append(therapy_selectors.dose_recorded_text(row))
     _saved_message(request, patient, " ".join(text), visit.date)
     if test is not None and test.result == "positive":
-        messages.error(request, f"POSITIVE pregnancy test of {test.date:%Y-%m-%d} recorded: thalidomide must stop "
-                                "now; the clinician is alerted (R5.2).")
+        messages.error(request, gettext("POSITIVE pregnancy test of %(date)s recorded: thalidomide must stop "
+                                        "now; the clinician is alerted (R5.2).") % {"date": f"{test.date:%Y-%m-%d}"})
 
 
 @patient_view("visits.add_visit")
@@ -122,7 +122,7 @@ def visit_create(request, patient):
             _visit_saved(request, patient, visit, test, row)
             return redirect(next_url(request, reverse("visits:detail", args=[visit.pk])))
     if request.method == "POST":
-        messages.error(request, "Nothing was saved: please correct the fields marked below.")
+        messages.error(request, gettext("Nothing was saved: please correct the fields marked below."))
     return render(
         request,
         "visits/visit_form.html",
@@ -146,10 +146,10 @@ def visit_edit(request, visit):
             ),
         )
         if saved:
-            _saved_message(request, patient, f"Visit of {saved.date:%Y-%m-%d} saved.", saved.date)
+            _saved_message(request, patient, gettext("Visit of %(date)s saved.") % {"date": f"{saved.date:%Y-%m-%d}"}, saved.date)
             return redirect(next_url(request, reverse("visits:detail", args=[saved.pk])))
     if request.method == "POST":
-        messages.error(request, "Nothing was saved: please correct the fields marked below.")
+        messages.error(request, gettext("Nothing was saved: please correct the fields marked below."))
     return render(
         request,
         "visits/visit_form.html",
@@ -179,7 +179,7 @@ def visit_history(request, visit):
         "visits/record_history.html",
         {
             "patient": visit.patient,
-            "title": f"History of the visit of {visit.date:%Y-%m-%d}",
+            "title": gettext("History of the visit of %(date)s") % {"date": f"{visit.date:%Y-%m-%d}"},
             "back_url": reverse("visits:detail", args=[visit.pk]),
             "entries": history_entries(visit.history.all()),
         },
@@ -198,11 +198,11 @@ def lab_create(request, patient):
         )
         if saved is not None:
             day = form.cleaned_data["date"]
-            count = f"{len(saved)} result{'s' if len(saved) != 1 else ''}"
-            _saved_message(request, patient, f"{count} of {day:%Y-%m-%d} saved.", day)
+            text = ngettext("%(count)s result of %(date)s saved.", "%(count)s results of %(date)s saved.", len(saved))
+            _saved_message(request, patient, text % {"count": len(saved), "date": f"{day:%Y-%m-%d}"}, day)
             return redirect(next_url(request, patient.get_absolute_url()))
     if request.method == "POST":
-        messages.error(request, "No result was saved: please correct the fields marked below.")
+        messages.error(request, gettext("No result was saved: please correct the fields marked below."))
     return render(request, "visits/lab_form.html", {"form": form, "patient": patient, "next": next_url(request, "")})
 
 
@@ -211,10 +211,10 @@ def _endoscopy_form_page(request, patient, endoscopy, save):
     if request.method == "POST" and form.is_valid():
         saved = run_action(form, lambda: save(form.service_fields()))
         if saved:
-            messages.success(request, f"Endoscopy of {saved.date:%Y-%m-%d} saved.")
+            messages.success(request, gettext("Endoscopy of %(date)s saved.") % {"date": f"{saved.date:%Y-%m-%d}"})
             return redirect(next_url(request, patient.get_absolute_url()))
     if request.method == "POST":
-        messages.error(request, "The endoscopy was not saved: please correct the fields marked below.")
+        messages.error(request, gettext("The endoscopy was not saved: please correct the fields marked below."))
     return render(request, "visits/endoscopy_form.html",
                   {"form": form, "patient": patient, "endoscopy": endoscopy, "next": next_url(request, "")})
 

@@ -53,3 +53,22 @@ FAILURE_STATUSES = {
     "not_evaluable": (_("Not evaluable"), _("An input is missing, so failure cannot be judged (R2.5).")),
 }
 
+
+# R12 laboratory tests (visits.labs.LAB_TESTS codes): the name a page, form or chart prints.
+LAB_TESTS = {
+    "crp": _("CRP"),
+    "esr": _("ESR"),
+    "wbc": _("WBC"),
+    "neutrophils": _("Neutrophils"),
+    "hemoglobin": _("Haemoglobin"),
+    "hematocrit": _("Haematocrit"),
+    "platelets": _("Platelets"),
+    "mcv": _("MCV"),
+    "alt": _("ALT"),
+    "ast": _("AST"),
+    "albumin": _("Albumin"),
+    "creatinine": _("Creatinine"),
+    "calprotectin": _("Faecal calprotectin"),
+    "tgn": _("6-TGN"),
+    "mmp": _("6-MMP"),
+}
