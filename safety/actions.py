@@ -16,6 +16,8 @@ from datetime import timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from patients.models import Patient
 from safety import alerts, policy, schedule
@@ -165,7 +167,7 @@ def visit_alerts_refresh(patient, visits):
 def alert_acknowledge(*, actor, alert_id):
     alert = Alert.objects.select_for_update().get(pk=alert_id)
     if alert.acknowledged_at:
-        raise ValidationError("This alert was acknowledged already; nothing was changed.")
+        raise ValidationError(_("This alert was acknowledged already; nothing was changed."))
     alert.acknowledged_at = timezone.now()
     alert.acknowledged_by = actor
     return save_with_history(alert, actor)
@@ -192,11 +194,12 @@ def _open_reminder(reminder_id, actor, action):
     reminder = Reminder.objects.select_for_update().select_related("patient").get(pk=reminder_id)
     if not reminder.is_open:
         raise ValidationError(
-            f"This reminder is already closed ({reminder.get_state_display().lower()}); nothing was changed."
+            _("This reminder is already closed (%(state)s); nothing was changed.")
+            % {"state": reminder.get_state_display().lower()}
         )
     refused = policy.refusal(reminder.kind, action, reminder_roles(actor))
     if refused:
-        raise ValidationError(f"Not allowed: {refused}; nothing was changed.")
+        raise ValidationError(_("Not allowed: %(why)s; nothing was changed.") % {"why": _(refused)})
     return reminder
 
 
@@ -204,7 +207,7 @@ def _open_reminder(reminder_id, actor, action):
 def reminder_acknowledge(*, actor, reminder_id):
     reminder = Reminder.objects.select_for_update().select_related("patient").get(pk=reminder_id)
     if not reminder.is_open:
-        raise ValidationError("This reminder is already closed; nothing was changed.")
+        raise ValidationError(_("This reminder is already closed; nothing was changed."))
     reminder.state = ReminderState.ACKNOWLEDGED
     return save_with_history(reminder, actor)
 
@@ -218,8 +221,8 @@ def reminder_complete(*, actor, reminder_id):
     reminder.refresh_from_db()
     if reminder.is_open:
         raise ValidationError(
-            f"Still due: nothing recorded resolves this reminder yet. It closes when "
-            f"{RESOLVED_BY[reminder.kind]} — record that first."
+            _("Still due: nothing recorded resolves this reminder yet. It closes when "
+              "%(resolved_by)s — record that first.") % {"resolved_by": _(RESOLVED_BY[reminder.kind])}
         )
     return reminder
 
@@ -231,14 +234,21 @@ def _snooze_days(days):
         return 0
 
 
+# The names of the free-text fields, as their messages begin.
+FIELD_LABELS = {"reason": gettext_lazy("Reason"), "decision": gettext_lazy("Decision")}
+
+
 def _text(value, field, what, limit=None):
     text = (value or "").strip()
     if not text:
         raise ValidationError({field: what})
+    label = FIELD_LABELS.get(field, field.capitalize())
     if "\x00" in text:
-        raise ValidationError({field: f"{field.capitalize()}: remove the invisible NUL character (it cannot be stored)."})
+        raise ValidationError({field: _("%(field)s: remove the invisible NUL character (it cannot be stored).")
+                               % {"field": label}})
     if limit and len(text) > limit:
-        raise ValidationError({field: f"{field.capitalize()}: at most {limit} characters (this one has {len(text)})."})
+        raise ValidationError({field: _("%(field)s: at most %(limit)s characters (this one has %(length)s).")
+                               % {"field": label, "limit": limit, "length": len(text)}})
     return text
 
 
@@ -247,17 +257,18 @@ def reminder_snooze(*, actor, reminder_id, days, reason):
     reminder = _open_reminder(reminder_id, actor, policy.SNOOZE)
     days = _snooze_days(days)
     if not 1 <= days <= MAX_SNOOZE_DAYS:
-        raise ValidationError({"days": f"Days: snooze for 1 to {MAX_SNOOZE_DAYS} whole days."})
+        raise ValidationError({"days": _("Days: snooze for 1 to %(max)s whole days.") % {"max": MAX_SNOOZE_DAYS}})
     # No snooze past the day it becomes overdue: then it is escalated, and nobody can
     # keep a reminder out of sight by snoozing it again and again.
     latest = reminder.due + timedelta(days=schedule.OVERDUE_AFTER_DAYS)
     if timezone.localdate() + timedelta(days=days) > latest:
         raise ValidationError({"days": (
-            f"Days: this reminder becomes overdue on {latest + timedelta(days=1):%Y-%m-%d}; it cannot be snoozed "
-            f"past {latest:%Y-%m-%d}." if timezone.localdate() < latest else
-            "Days: this reminder is overdue and cannot wait any longer; record what resolves it."
+            _("Days: this reminder becomes overdue on %(overdue)s; it cannot be snoozed past %(latest)s.")
+            % {"overdue": f"{latest + timedelta(days=1):%Y-%m-%d}", "latest": f"{latest:%Y-%m-%d}"}
+            if timezone.localdate() < latest else
+            _("Days: this reminder is overdue and cannot wait any longer; record what resolves it.")
         )})
-    reason = _text(reason, "reason", "Reason: say why the reminder waits.",
+    reason = _text(reason, "reason", _("Reason: say why the reminder waits."),
                    Reminder._meta.get_field("snooze_reason").max_length)
     reminder.snoozed_until = timezone.localdate() + timedelta(days=days)
     reminder.snooze_reason = reason
@@ -265,9 +276,10 @@ def reminder_snooze(*, actor, reminder_id, days, reason):
 
 
 def _decision(decision):
-    text = _text(decision, "decision", "Decision: write the clinical decision (e.g. no further step: stays at 50 mg).")
+    text = _text(decision, "decision", _("Decision: write the clinical decision (e.g. no further step: stays at 50 mg)."))
     if len(text) < MIN_DECISION_LENGTH:
-        raise ValidationError({"decision": f"Decision: at least {MIN_DECISION_LENGTH} characters — say what was decided."})
+        raise ValidationError({"decision": _("Decision: at least %(min)s characters — say what was decided.")
+                               % {"min": MIN_DECISION_LENGTH}})
     return text
 
 
@@ -287,12 +299,12 @@ def alert_decide(*, actor, alert_id, decision):
     """A clinician closes an urgent event with a recorded decision (e.g. "thalidomide stopped
     on …, patient referred"). The rules keep refusing doses while their data says so."""
     if not actor.has_perm("safety.decide_alert"):
-        raise ValidationError("Only a clinician records the decision that closes an urgent event.")
+        raise ValidationError(_("Only a clinician records the decision that closes an urgent event."))
     alert = Alert.objects.select_for_update().select_related("patient").get(pk=alert_id)
     if not alert.is_urgent:
-        raise ValidationError("Only an urgent event is closed by a decision; acknowledge this alert instead.")
+        raise ValidationError(_("Only an urgent event is closed by a decision; acknowledge this alert instead."))
     if alert.resolved_at is not None:
-        raise ValidationError("This urgent event is already resolved; nothing was changed.")
+        raise ValidationError(_("This urgent event is already resolved; nothing was changed."))
     alert.resolution = f"Decision: {_decision(decision)}"
     alert.resolved_at = timezone.now()
     alert.resolved_by = actor

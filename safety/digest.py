@@ -12,8 +12,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from accounts.records import languages_of
 from safety import schedule
 from safety.kinds import urgent_label
 from safety.models import OPEN_STATES, URGENT_TIERS, Alert, DigestDelivery, DigestState, Reminder
@@ -86,8 +89,11 @@ def send_digests(*, as_of=None, user_ids=None, now=None):
     deliveries = {d.user_id: d for d in DigestDelivery.objects.filter(day=as_of)}
     counts = {"sent": 0, "failed": 0, "skipped": 0}
     served = set()
-    for user in users.distinct().order_by("pk").prefetch_related("groups"):
-        message = _digest_message(user, as_of, due, urgent)
+    users = list(users.distinct().order_by("pk").prefetch_related("groups"))
+    languages = languages_of(user.pk for user in users)
+    for user in users:
+        with translation.override(languages.get(user.pk) or settings.LANGUAGE_CODE):  # the recipient's language
+            message = _digest_message(user, as_of, due, urgent)
         if message is None:
             continue
         served.add(user.pk)
@@ -160,16 +166,21 @@ def _digest_message(user, as_of, due, urgent):
         "inbox_url": settings.THALIMON_BASE_URL.rstrip("/") + reverse("safety:inbox"),
     }
     message = EmailMultiAlternatives(
-        subject=(
-            (f"ThaliMon: {len(urgent_rows)} URGENT, " if urgent_rows else "ThaliMon: ")
-            + f"{len(mine)} reminder{'s' if len(mine) != 1 else ''} due ({as_of:%Y-%m-%d})"
-        ),
+        subject=_digest_subject(len(urgent_rows), len(mine), as_of),
         body=render_to_string("emails/digest.txt", context),
         to=[user.email],
         connection=mail_connection(),
     )
     message.attach_alternative(render_to_string("emails/digest.html", context), "text/html")
     return message
+
+
+def _digest_subject(n_urgent, n_due, as_of):
+    due = ngettext("%(n)s reminder due (%(date)s)", "%(n)s reminders due (%(date)s)", n_due) % {
+        "n": n_due, "date": f"{as_of:%Y-%m-%d}"}
+    if n_urgent:
+        return _("ThaliMon: %(n)s URGENT, %(due)s") % {"n": n_urgent, "due": due}
+    return _("ThaliMon: %(due)s") % {"due": due}
 
 
 def _claim(delivery, user, day, now):
@@ -216,6 +227,19 @@ def _urgent_row(alert):
     }
 
 
+def _urgent_message(alert, emails):
+    row = _urgent_row(alert)
+    context = {"row": row, "inbox_url": _base_url() + reverse("safety:inbox")}
+    message = EmailMultiAlternatives(
+        subject=_("ThaliMon URGENT: %(label)s — patient %(patient)s") % {"label": row["label"], "patient": row["patient"]},
+        body=render_to_string("emails/urgent.txt", context),
+        to=emails,
+        connection=mail_connection(),
+    )
+    message.attach_alternative(render_to_string("emails/urgent.html", context), "text/html")
+    return message
+
+
 def urgent_recipients(patient):
     """The responsible clinician; without one (or without an email address), every active
     clinician who may open the record — an urgent event never goes to nobody if anyone can act."""
@@ -245,16 +269,14 @@ def send_urgent_notification(alert_id):
         return "nothing to send"
     recipients = urgent_recipients(alert.patient)
     if recipients:
-        row = _urgent_row(alert)
-        context = {"row": row, "inbox_url": _base_url() + reverse("safety:inbox")}
-        message = EmailMultiAlternatives(
-            subject=f"ThaliMon URGENT: {row['label']} — patient {row['patient']}",
-            body=render_to_string("emails/urgent.txt", context),
-            to=[user.email for user in recipients],
-            connection=mail_connection(),
-        )
-        message.attach_alternative(render_to_string("emails/urgent.html", context), "text/html")
-        message.send()
+        # One email per language among the recipients (one email when they share it).
+        languages = languages_of(user.pk for user in recipients)
+        by_language = {}
+        for user in recipients:
+            by_language.setdefault(languages.get(user.pk) or settings.LANGUAGE_CODE, []).append(user.email)
+        for language, emails in by_language.items():
+            with translation.override(language):
+                _urgent_message(alert, emails).send()
     else:
         # Stays pending: the sweep tries again (every 5 minutes) until a clinician can receive it.
         logger.warning("Urgent event %s: no clinician with an email address may open the record", alert.pk)

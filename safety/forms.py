@@ -4,6 +4,8 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from patients.forms import DateInput, iso_dates_only
 from safety.kinds import REMINDER_KINDS
@@ -12,23 +14,26 @@ from thalimon.forms import name_field_limits
 
 URGENT, ALERTS = "urgent", "alerts"
 # How the inbox orders the rows of each section (oldest due first by default).
-INBOX_SORTS = {"": "Due date", "code": "Patient code", "last_visit": "Last visit (longest ago first)"}
+INBOX_SORTS = {
+    "": gettext_lazy("Due date"), "code": gettext_lazy("Patient code"),
+    "last_visit": gettext_lazy("Last visit (longest ago first)"),
+}
 
 
 class InboxFilterForm(forms.Form):
     kind = forms.ChoiceField(
-        choices=[("", "All kinds"), (URGENT, "Urgent events"), (ALERTS, "Review alerts (R4.4)"),
-                 ("Reminders", REMINDER_KINDS)],
+        choices=[("", gettext_lazy("All kinds")), (URGENT, gettext_lazy("Urgent events")),
+                 (ALERTS, gettext_lazy("Review alerts (R4.4)")), (gettext_lazy("Reminders"), REMINDER_KINDS)],
         required=False,
         widget=forms.Select(attrs={"class": "form-select"}),
     )
     patient = forms.CharField(
-        label="Patient code", required=False, max_length=32,
-        widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "e.g. DEMO-004"}),
+        label=gettext_lazy("Patient code"), required=False, max_length=32,
+        widget=forms.TextInput(attrs={"class": "form-control", "placeholder": gettext_lazy("e.g. DEMO-004")}),
     )
-    mine = forms.BooleanField(label="Only my patients", required=False)
+    mine = forms.BooleanField(label=gettext_lazy("Only my patients"), required=False)
     sort = forms.ChoiceField(
-        label="Sort each section by", required=False, choices=list(INBOX_SORTS.items()),
+        label=gettext_lazy("Sort each section by"), required=False, choices=list(INBOX_SORTS.items()),
         widget=forms.Select(attrs={"class": "form-select"}),
     )
 
@@ -52,10 +57,9 @@ class AdverseEventForm(forms.ModelForm):
         if latest is not None:
             # R3.4 / R6: the neuropathy event and the visit's grade are kept consistent:
             # the form proposes the latest visit grade for a peripheral-neuropathy event.
-            self.fields["grade"].help_text = (
-                f"Latest visit neuropathy grade: {latest.neuropathy_grade} on {latest.date:%Y-%m-%d} — "
-                "for peripheral neuropathy use the same grade."
-            )
+            self.fields["grade"].help_text = _(
+                "Latest visit neuropathy grade: %(grade)s on %(date)s — for peripheral neuropathy use the same grade."
+            ) % {"grade": latest.neuropathy_grade, "date": f"{latest.date:%Y-%m-%d}"}
             if not self.instance.pk and self.initial.get("term") == "peripheral_neuropathy" and not self.initial.get("grade"):
                 self.initial["grade"] = max(latest.neuropathy_grade, 1)
         if not self.instance.pk:
@@ -64,7 +68,7 @@ class AdverseEventForm(forms.ModelForm):
         self.helper.form_tag = False
         self.helper.layout = Layout(
             Fieldset(
-                "Event (R6)",
+                _("Event (R6)"),
                 Row(Column("term", css_class="col-md-6"), Column("term_text", css_class="col-md-6")),
                 Row(
                     Column("onset", css_class="col-md-3"),
@@ -74,14 +78,14 @@ class AdverseEventForm(forms.ModelForm):
                 ),
             ),
             Fieldset(
-                "Action taken",
+                _("Action taken"),
                 Row(
                     Column("action_thalidomide", css_class="col-md-4"),
                     Column("action_azathioprine", css_class="col-md-4"),
                     Column("resolved", css_class="col-md-4"),
                 ),
             ),
-            Submit("save", "Save adverse event"),
+            Submit("save", _("Save adverse event")),
         )
 
     def clean(self):
@@ -96,15 +100,15 @@ class AdverseEventForm(forms.ModelForm):
                 # R3.4: an open neuropathy event with latest grade 0 is a data-quality problem.
                 self.add_error(
                     "grade",
-                    f"The latest visit ({latest.date:%Y-%m-%d}) recorded neuropathy grade 0; record the "
-                    "current grade at a visit, or give a resolution date.",
+                    _("The latest visit (%(date)s) recorded neuropathy grade 0; record the "
+                      "current grade at a visit, or give a resolution date.") % {"date": f"{latest.date:%Y-%m-%d}"},
                 )
         return cleaned
 
 
 class AdverseEventNoteForm(forms.Form):
-    date = forms.DateField(widget=DateInput(), initial=timezone.localdate)
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    date = forms.DateField(label=gettext_lazy("Date"), widget=DateInput(), initial=timezone.localdate)
+    note = forms.CharField(label=gettext_lazy("Note"), widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -112,15 +116,16 @@ class AdverseEventNoteForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(Row(Column("date", css_class="col-md-3"), Column("note", css_class="col-md-9")),
-                                    Submit("save", "Add follow-up note"))
+                                    Submit("save", _("Add follow-up note")))
 
 
 class DecisionForm(forms.Form):
     """A clinician's recorded decision that closes an urgent event or dismisses a reminder."""
 
     decision = forms.CharField(
-        label="Clinical decision", min_length=10, max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "e.g. Thalidomide stopped on 2026-12-01, patient referred to obstetrics"}),
+        label=gettext_lazy("Clinical decision"), min_length=10, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": gettext_lazy(
+            "e.g. Thalidomide stopped on 2026-12-01, patient referred to obstetrics")}),
     )
 
     def __init__(self, *args, **kwargs):

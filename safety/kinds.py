@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from safety import schedule
 from thalimon import catalogue
@@ -55,17 +56,18 @@ REMINDERS = {
 }
 LABELS = catalogue.labels(REMINDERS)
 REMINDER_KINDS = [(kind, LABELS[kind]) for kind in schedule.KINDS]
-# The data that resolves each kind (said when the scan closes one).
+# The data that resolves each kind (said when the scan closes one). Plain English: the scan
+# stores it in the resolution; pages translate it where they show it (gettext_noop marks it).
 RESOLVED_BY = {
-    "dose_step_due": "a dose change was recorded, or the step is no longer due (target reached, neuropathy, stop)",
-    "neuropathy_review": "a later neuropathy grade was recorded",
-    "pregnancy_test_due": "a pregnancy test was recorded, or the patient is no longer tested (R5.1, R5.2)",
-    "contraception_follow_up": "a contraception confirmation was recorded, or the R5.3 period ended",
-    "ae_follow_up": "a follow-up, a visit or the resolution of the adverse event was recorded",
-    "blood_test_due": "a blood count was recorded, or azathioprine is no longer active",
-    "visit_due": "a clinic visit was recorded, or thalidomide is no longer active",
-    "cumulative_dose_review": "a clinic visit recording the neurological review",
-    "prescription_due": "a new prescription moved the run-out date, or thalidomide is no longer active (R9.4)",
+    "dose_step_due": gettext_noop("a dose change was recorded, or the step is no longer due (target reached, neuropathy, stop)"),
+    "neuropathy_review": gettext_noop("a later neuropathy grade was recorded"),
+    "pregnancy_test_due": gettext_noop("a pregnancy test was recorded, or the patient is no longer tested (R5.1, R5.2)"),
+    "contraception_follow_up": gettext_noop("a contraception confirmation was recorded, or the R5.3 period ended"),
+    "ae_follow_up": gettext_noop("a follow-up, a visit or the resolution of the adverse event was recorded"),
+    "blood_test_due": gettext_noop("a blood count was recorded, or azathioprine is no longer active"),
+    "visit_due": gettext_noop("a clinic visit was recorded, or thalidomide is no longer active"),
+    "cumulative_dose_review": gettext_noop("a clinic visit recording the neurological review"),
+    "prescription_due": gettext_noop("a new prescription moved the run-out date, or thalidomide is no longer active (R9.4)"),
 }
 # Urgent events (therapy.rules.urgent.CODES): (label, sentence), and the data that resolves each.
 URGENT = {
@@ -96,13 +98,25 @@ URGENT = {
 }
 URGENT_LABELS = catalogue.labels(URGENT)
 URGENT_RESOLVED_BY = {
-    "positive_pregnancy_test": "a later negative pregnancy test was recorded",
-    "dosed_after_positive_pregnancy_test": "a later negative pregnancy test was recorded",
-    "neuropathy_grade3_on_thalidomide": "thalidomide was stopped, or a lower neuropathy grade was recorded",
-    "lab": "a repeat result of the test below the withhold level was recorded, or azathioprine was stopped",
-    "contraception_not_confirmed": "contraception was confirmed at a later contact, or the R5.3 period ended",
-    "breastfeeding": "a later contact recorded no breast-feeding, or thalidomide was stopped",
+    "positive_pregnancy_test": gettext_noop("a later negative pregnancy test was recorded"),
+    "dosed_after_positive_pregnancy_test": gettext_noop("a later negative pregnancy test was recorded"),
+    "neuropathy_grade3_on_thalidomide": gettext_noop("thalidomide was stopped, or a lower neuropathy grade was recorded"),
+    "lab": gettext_noop("a repeat result of the test below the withhold level was recorded, or azathioprine was stopped"),
+    "contraception_not_confirmed": gettext_noop("contraception was confirmed at a later contact, or the R5.3 period ended"),
+    "breastfeeding": gettext_noop("a later contact recorded no breast-feeding, or thalidomide was stopped"),
 }
+
+# The sentences of ``policy.refusal`` (a pure module: plain English there), marked here for the
+# catalogue; pages and messages show them through gettext.
+REFUSALS = (
+    gettext_noop("only a clinician acts on this reminder"),
+    gettext_noop("this reminder cannot wait: only the recorded result closes it"),
+    gettext_noop("only a clinician may snooze this reminder"),
+    gettext_noop("this reminder is closed only by its data, never by a decision"),
+    gettext_noop("only a clinician may dismiss a reminder, with a decision"),
+)
+# The reminder actions (policy.REMINDER_ACTIONS) as pages name them.
+ACTION_NAMES = {"complete": _("Complete"), "snooze": _("Snooze"), "dismiss": _("Dismiss")}
 
 
 @dataclass(frozen=True)
@@ -114,19 +128,19 @@ class ActionPage:
 
 # schedule.ACTIONS value -> the page that records what resolves the reminder.
 ACTION_PAGES = {
-    "pregnancy_test": ActionPage("therapy:pregnancy_test_create", "Record the test", "therapy.add_pregnancytest"),
-    "dose_change": ActionPage("therapy:dose_change", "Open the dose change", "therapy.add_dosechange"),
-    "visit": ActionPage("visits:create", "Record the visit", "visits.add_visit"),
+    "pregnancy_test": ActionPage("therapy:pregnancy_test_create", _("Record the test"), "therapy.add_pregnancytest"),
+    "dose_change": ActionPage("therapy:dose_change", _("Open the dose change"), "therapy.add_dosechange"),
+    "visit": ActionPage("visits:create", _("Record the visit"), "visits.add_visit"),
     "contraception": ActionPage(
-        "therapy:contraception_create", "Record the confirmation", "therapy.record_contraception"
+        "therapy:contraception_create", _("Record the confirmation"), "therapy.record_contraception"
     ),
-    "blood_test": ActionPage("visits:lab_create", "Record the blood count", "visits.add_labresult"),
-    "prescription": ActionPage("therapy:prescription_new", "Write the prescription", "therapy.add_prescription"),
+    "blood_test": ActionPage("visits:lab_create", _("Record the blood count"), "visits.add_labresult"),
+    "prescription": ActionPage("therapy:prescription_new", _("Write the prescription"), "therapy.add_prescription"),
 }
 # Kinds whose action page is the visit form, said more precisely.
 KIND_ACTION_LABELS = {
-    "neuropathy_review": "Record the neuropathy grade",
-    "cumulative_dose_review": "Record the neurological review",
+    "neuropathy_review": _("Record the neuropathy grade"),
+    "cumulative_dose_review": _("Record the neurological review"),
 }
 # Kinds whose action page is the visit form: the part the link opens (never ticked for the clinician).
 KIND_ACTION_PARTS = {
@@ -135,15 +149,15 @@ KIND_ACTION_PARTS = {
 }
 # Urgent events: the one action that resolves each (stop = a 0 mg row on the dose page).
 URGENT_ACTION_LABELS = {
-    "positive_pregnancy_test": "Record the next test",
-    "dosed_after_positive_pregnancy_test": "Stop thalidomide",
-    "neuropathy_grade3_on_thalidomide": "Stop thalidomide",
-    "withhold_lab_result": "Record the repeat result",
-    "contraception_not_confirmed": "Record the confirmation",
-    "breastfeeding": "Stop thalidomide",
+    "positive_pregnancy_test": _("Record the next test"),
+    "dosed_after_positive_pregnancy_test": _("Stop thalidomide"),
+    "neuropathy_grade3_on_thalidomide": _("Stop thalidomide"),
+    "withhold_lab_result": _("Record the repeat result"),
+    "contraception_not_confirmed": _("Record the confirmation"),
+    "breastfeeding": _("Stop thalidomide"),
 }
-PATIENT_PAGE = ActionPage("patients:detail", "Open the patient", "")
-CLINICIAN_ACTS = "Open the patient (a clinician acts)"
+PATIENT_PAGE = ActionPage("patients:detail", _("Open the patient"), "")
+CLINICIAN_ACTS = _("Open the patient (a clinician acts)")
 
 
 def urgent_code(alert):
@@ -168,7 +182,7 @@ def action_link(reminder, user=None):
     """(url, label) of the page that resolves ``reminder`` if ``user`` may use it; else the patient page."""
     code = reminder.patient.code
     if reminder.kind == "ae_follow_up" and reminder.subject:
-        return reverse("safety:ae_detail", args=[reminder.subject]), "Add the follow-up"
+        return reverse("safety:ae_detail", args=[reminder.subject]), _("Add the follow-up")
     page = ACTION_PAGES.get(reminder.action, PATIENT_PAGE)
     label = KIND_ACTION_LABELS.get(reminder.kind, page.label)
     if page.permission and user is not None and not user.has_perm(page.permission):

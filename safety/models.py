@@ -4,6 +4,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from patients.models import Patient
@@ -11,66 +14,66 @@ from safety.kinds import REMINDER_KINDS
 
 # --- R6 adverse events ------------------------------------------------------------
 AE_TERMS = [
-    ("peripheral_neuropathy", "Peripheral neuropathy (numbness, acroanaesthesia, paraesthesia)"),
-    ("somnolence", "Somnolence"),
-    ("vertigo", "Vertigo"),
-    ("fatigue", "Fatigue"),
-    ("insomnia", "Insomnia"),
-    ("leukopenia", "Leukopenia"),
-    ("constipation", "Constipation"),
-    ("arthralgia", "Arthralgia"),
-    ("menstrual_disorder", "Menstrual disorder"),
-    ("alopecia", "Alopecia"),
-    ("pulmonary_infection", "Pulmonary infection"),
-    ("blurred_vision", "Blurred vision"),
-    ("tremor", "Tremor"),
-    ("chest_distress", "Chest distress"),
-    ("venous_thromboembolism", "Venous thromboembolism"),
-    ("rash", "Rash (dermatitis, erythra)"),
-    ("herpes_zoster", "Herpes zoster (varicella, shingles)"),
-    ("anorexia", "Anorexia (lack of appetite)"),
-    ("bradycardia", "Bradycardia"),
-    ("nausea", "Nausea"),
-    ("hepatotoxicity", "Hepatotoxicity"),
-    ("pancreatitis", "Pancreatitis"),
-    ("thrombocytopenia", "Thrombocytopenia"),
-    ("other", "Other (describe)"),
+    ("peripheral_neuropathy", _("Peripheral neuropathy (numbness, acroanaesthesia, paraesthesia)")),
+    ("somnolence", _("Somnolence")),
+    ("vertigo", _("Vertigo")),
+    ("fatigue", _("Fatigue")),
+    ("insomnia", _("Insomnia")),
+    ("leukopenia", _("Leukopenia")),
+    ("constipation", _("Constipation")),
+    ("arthralgia", _("Arthralgia")),
+    ("menstrual_disorder", _("Menstrual disorder")),
+    ("alopecia", _("Alopecia")),
+    ("pulmonary_infection", _("Pulmonary infection")),
+    ("blurred_vision", _("Blurred vision")),
+    ("tremor", _("Tremor")),
+    ("chest_distress", _("Chest distress")),
+    ("venous_thromboembolism", _("Venous thromboembolism")),
+    ("rash", _("Rash (dermatitis, erythra)")),
+    ("herpes_zoster", _("Herpes zoster (varicella, shingles)")),
+    ("anorexia", _("Anorexia (lack of appetite)")),
+    ("bradycardia", _("Bradycardia")),
+    ("nausea", _("Nausea")),
+    ("hepatotoxicity", _("Hepatotoxicity")),
+    ("pancreatitis", _("Pancreatitis")),
+    ("thrombocytopenia", _("Thrombocytopenia")),
+    ("other", _("Other (describe)")),
 ]
 NERVOUS_SYSTEM = {"peripheral_neuropathy", "somnolence", "vertigo", "fatigue", "insomnia"}
 
 
 class AttributedDrug(models.TextChoices):
-    THALIDOMIDE = "thalidomide", "Thalidomide"
-    AZATHIOPRINE = "azathioprine", "Azathioprine"
-    BOTH = "both", "Both"
-    UNRELATED = "unrelated", "Unrelated"
+    THALIDOMIDE = "thalidomide", _("Thalidomide")
+    AZATHIOPRINE = "azathioprine", _("Azathioprine")
+    BOTH = "both", _("Both")
+    UNRELATED = "unrelated", _("Unrelated")
 
 
 class DrugAction(models.TextChoices):
-    NONE = "none", "None"
-    REDUCED = "reduced", "Dose reduced"
-    INTERRUPTED = "interrupted", "Drug interrupted"
-    WITHDRAWN = "withdrawn", "Drug withdrawn"
+    NONE = "none", _("None")
+    REDUCED = "reduced", _("Dose reduced")
+    INTERRUPTED = "interrupted", _("Drug interrupted")
+    WITHDRAWN = "withdrawn", _("Drug withdrawn")
 
 
 class AdverseEvent(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="adverse_events")
-    onset = models.DateField("onset date")
+    onset = models.DateField(_("onset date"))
     term = models.CharField(max_length=32, choices=AE_TERMS)
-    term_text = models.CharField("description", max_length=200, blank=True, help_text="Required for 'Other'.")
+    term_text = models.CharField(_("description"), max_length=200, blank=True, help_text=_("Required for 'Other'."))
     grade = models.PositiveSmallIntegerField(
-        "CTCAE grade", choices=[(g, f"Grade {g}") for g in range(1, 6)]
+        _("CTCAE grade"), choices=[(g, format_lazy(_("Grade {grade}"), grade=g)) for g in range(1, 6)]
     )
     serious = models.BooleanField(default=False)
-    drug = models.CharField("attributed drug", max_length=12, choices=AttributedDrug.choices)
+    drug = models.CharField(_("attributed drug"), max_length=12, choices=AttributedDrug.choices)
     action_thalidomide = models.CharField(
-        "action on thalidomide", max_length=12, choices=DrugAction.choices, default=DrugAction.NONE
+        _("action on thalidomide"), max_length=12, choices=DrugAction.choices, default=DrugAction.NONE
     )
     action_azathioprine = models.CharField(
-        "action on azathioprine", max_length=12, choices=DrugAction.choices, default=DrugAction.NONE
+        _("action on azathioprine"), max_length=12, choices=DrugAction.choices, default=DrugAction.NONE
     )
     hospitalised = models.BooleanField(default=False)
-    resolved = models.DateField("resolution date", null=True, blank=True, help_text="Empty = ongoing.")
+    resolved = models.DateField(_("resolution date"), null=True, blank=True, help_text=_("Empty = ongoing."))
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
     )
@@ -83,17 +86,17 @@ class AdverseEvent(models.Model):
             models.UniqueConstraint(
                 fields=["patient", "onset", "term"],
                 name="ae_unique_per_patient_onset_term",
-                violation_error_message="This patient already has this adverse event with that onset date.",
+                violation_error_message=_("This patient already has this adverse event with that onset date."),
             ),
             models.CheckConstraint(
                 condition=models.Q(grade__gte=1, grade__lte=5),
                 name="ae_grade_1_5",
-                violation_error_message="CTCAE grade must be 1–5.",
+                violation_error_message=_("CTCAE grade must be 1–5."),
             ),
             models.CheckConstraint(
                 condition=models.Q(resolved__isnull=True) | models.Q(resolved__gte=models.F("onset")),
                 name="ae_resolved_not_before_onset",
-                violation_error_message="Resolution date cannot be before the onset.",
+                violation_error_message=_("Resolution date cannot be before the onset."),
             ),
         ]
 
@@ -108,15 +111,16 @@ class AdverseEvent(models.Model):
         errors = {}
         today = timezone.localdate()
         if self.onset and self.onset > today:
-            errors["onset"] = f"Onset date cannot be in the future (today is {today:%Y-%m-%d})."
+            errors["onset"] = gettext("Onset date cannot be in the future (today is %(today)s).") % {"today": f"{today:%Y-%m-%d}"}
         if self.resolved and self.resolved > today:
-            errors["resolved"] = f"Resolution date cannot be in the future (today is {today:%Y-%m-%d})."
+            errors["resolved"] = gettext("Resolution date cannot be in the future (today is %(today)s).") % {
+                "today": f"{today:%Y-%m-%d}"}
         if self.resolved and self.onset and self.resolved < self.onset:
-            errors["resolved"] = "Resolution date cannot be before the onset."
+            errors["resolved"] = gettext("Resolution date cannot be before the onset.")
         if self.term == "other" and not self.term_text.strip():
-            errors["term_text"] = "Description: say what the event was (required for 'Other', R6)."
+            errors["term_text"] = gettext("Description: say what the event was (required for 'Other', R6).")
         if self.term != "other" and self.term_text.strip():
-            errors["term_text"] = "Description is only for 'Other'; choose the listed term."
+            errors["term_text"] = gettext("Description is only for 'Other'; choose the listed term.")
         if errors:
             raise ValidationError(errors)
 
@@ -139,9 +143,10 @@ class AdverseEventNote(models.Model):
     def clean(self):
         today = timezone.localdate()
         if self.date and self.date > today:
-            raise ValidationError({"date": f"Note date cannot be in the future (today is {today:%Y-%m-%d})."})
+            raise ValidationError({"date": gettext("Note date cannot be in the future (today is %(today)s).")
+                                   % {"today": f"{today:%Y-%m-%d}"}})
         if self.date and self.event_id and self.date < self.event.onset:
-            raise ValidationError({"date": "A follow-up note cannot be dated before the onset."})
+            raise ValidationError({"date": gettext("A follow-up note cannot be dated before the onset.")})
 
 
 # --- alerts (R4.4 and the urgent safety alerts) ------------------------------------
@@ -232,11 +237,11 @@ class Alert(models.Model):
 
 
 class ReminderState(models.TextChoices):
-    OPEN = "open", "Open"
-    ACKNOWLEDGED = "acknowledged", "Acknowledged"
-    DONE = "done", "Completed"  # no longer set: a note never closes a reminder; the scan reopens these
-    AUTO_RESOLVED = "auto_resolved", "Resolved by the data"
-    DISMISSED = "dismissed", "Dismissed by a clinician's decision"
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    DONE = "done", _("Completed")  # no longer set: a note never closes a reminder; the scan reopens these
+    AUTO_RESOLVED = "auto_resolved", _("Resolved by the data")
+    DISMISSED = "dismissed", _("Dismissed by a clinician's decision")
 
 
 OPEN_STATES = (ReminderState.OPEN, ReminderState.ACKNOWLEDGED)
@@ -302,10 +307,10 @@ class Reminder(models.Model):
 
 # --- the daily digest's deliveries ----------------------------------------------------------
 class DigestState(models.TextChoices):
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed (to be retried)"
-    WITHDRAWN = "withdrawn", "Not retried: nothing due any more"
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed (to be retried)")
+    WITHDRAWN = "withdrawn", _("Not retried: nothing due any more")
 
 
 class DigestDelivery(models.Model):

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from patients.models import Patient
 from safety.kinds import (
@@ -79,9 +80,10 @@ def lab_alert_messages(patient, day):
     for alert in sorted(found, key=lambda a: a.tier != AlertTier.WITHHOLD):
         repeat_by = day + timedelta(days=REPEAT_WITHIN_DAYS)
         if alert.tier == AlertTier.WITHHOLD:
-            messages.append(f"URGENT — {alert.reason} The clinician is alerted; repeat the test by {repeat_by:%Y-%m-%d}.")
+            messages.append(_("URGENT — %(reason)s The clinician is alerted; repeat the test by %(date)s.")
+                            % {"reason": alert.reason, "date": f"{repeat_by:%Y-%m-%d}"})
         else:
-            messages.append(f"{alert.reason} Repeat by {repeat_by:%Y-%m-%d}.")
+            messages.append(_("%(reason)s Repeat by %(date)s.") % {"reason": alert.reason, "date": f"{repeat_by:%Y-%m-%d}"})
     return messages
 
 

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from patients.access import patient_view
@@ -24,7 +25,7 @@ from safety.forms import (
     DecisionForm,
     InboxFilterForm,
 )
-from safety.kinds import RESOLVED_BY, URGENT_RESOLVED_BY, action_link
+from safety.kinds import ACTION_NAMES, RESOLVED_BY, URGENT_RESOLVED_BY, action_link
 from safety.models import AdverseEvent, Alert, Reminder
 from safety.selectors import (
     by_severity,
@@ -263,8 +264,9 @@ def reminder_detail(request, reminder):
         "reminder": reminder, "patient": patient, "next_url": _safe_next(request, request.GET.get("next")),
         "anchor": request.GET.get("anchor", "") if SAFE_ANCHOR.fullmatch(request.GET.get("anchor", "")) else "",
         "can_work": request.user.has_perm("safety.work_reminder") and reminder.is_open,
-        "allowed": allowed, "resolved_by": RESOLVED_BY[reminder.kind],
-        "refused": [(action, policy.refusal(reminder.kind, action, actions.reminder_roles(request.user)))
+        "allowed": allowed, "resolved_by": _(RESOLVED_BY[reminder.kind]),
+        "refused": [(action, ACTION_NAMES[action],
+                     _(policy.refusal(reminder.kind, action, actions.reminder_roles(request.user))))
                     for action in policy.REMINDER_ACTIONS if action not in allowed],
         "max_snooze": policy.MAX_SNOOZE_DAYS, "snooze_days": range(1, policy.MAX_SNOOZE_DAYS + 1),
     }
@@ -277,7 +279,7 @@ def reminder_detail(request, reminder):
 def _reminder_action(request, reminder, call, done_message):
     try:
         call(reminder)
-        messages.success(request, done_message.format(code=reminder.patient.code))
+        messages.success(request, done_message % {"code": reminder.patient.code})
     except ValidationError as error:
         messages.warning(request, " ".join(error.messages))
     return redirect(_safe_next(request, request.POST.get("next"), request.POST.get("anchor")))
@@ -288,7 +290,7 @@ def _reminder_action(request, reminder, call, done_message):
 def reminder_acknowledge(request, reminder):
     return _reminder_action(
         request, reminder, lambda r: actions.reminder_acknowledge(actor=request.user, reminder_id=r.pk),
-        "Reminder for {code} acknowledged.",
+        _("Reminder for %(code)s acknowledged."),
     )
 
 
@@ -298,7 +300,7 @@ def reminder_complete(request, reminder):
     return _reminder_action(
         request, reminder,
         lambda r: actions.reminder_complete(actor=request.user, reminder_id=r.pk),
-        "Reminder for {code} closed: the recorded data resolves it.",
+        _("Reminder for %(code)s closed: the recorded data resolves it."),
     )
 
 
@@ -308,7 +310,7 @@ def reminder_dismiss(request, reminder):
     return _reminder_action(
         request, reminder,
         lambda r: actions.reminder_dismiss(actor=request.user, reminder_id=r.pk, decision=request.POST.get("decision")),
-        "Reminder for {code} dismissed; the decision is kept in the record.",
+        _("Reminder for %(code)s dismissed; the decision is kept in the record."),
     )
 
 
@@ -321,7 +323,7 @@ def reminder_snooze(request, reminder):
             actor=request.user, reminder_id=r.pk, days=request.POST.get("days") or 0,
             reason=request.POST.get("reason", ""),
         ),
-        "Reminder for {code} snoozed.",
+        _("Reminder for %(code)s snoozed."),
     )
 
 
@@ -330,8 +332,8 @@ def reminder_snooze(request, reminder):
 def alert_acknowledge(request, alert):
     try:
         actions.alert_acknowledge(actor=request.user, alert_id=alert.pk)
-        messages.success(request, f"Alert for {alert.patient.code} acknowledged"
-                                  + (" — it stays open until resolved." if alert.is_urgent else "."))
+        messages.success(request, (_("Alert for %(code)s acknowledged — it stays open until resolved.") if alert.is_urgent
+                                   else _("Alert for %(code)s acknowledged.")) % {"code": alert.patient.code})
     except ValidationError as error:
         messages.warning(request, " ".join(error.messages))
     return redirect(_safe_next(request, request.POST.get("next"), request.POST.get("anchor")) if request.POST.get("next")
@@ -345,19 +347,20 @@ def alert_detail(request, alert):
     form = DecisionForm(request.POST or None)
     if request.method == "POST":
         if not request.user.has_perm("safety.decide_alert"):
-            messages.error(request, "Only a clinician records the decision that closes an urgent event.")
+            messages.error(request, _("Only a clinician records the decision that closes an urgent event."))
             return redirect("safety:alert_detail", pk=alert.pk)
         if form.is_valid():
             if run_action(form, lambda: actions.alert_decide(actor=request.user, alert_id=alert.pk,
                                                               decision=form.cleaned_data["decision"])):
-                messages.success(request, f"Decision recorded; the urgent event of {alert.patient.code} is closed.")
+                messages.success(request, _("Decision recorded; the urgent event of %(code)s is closed.")
+                                 % {"code": alert.patient.code})
                 return redirect("patients:detail", code=alert.patient.code)
         if not form.is_valid():
-            messages.error(request, "The decision was not saved: please correct the field marked below.")
+            messages.error(request, _("The decision was not saved: please correct the field marked below."))
     decorate_urgent([alert], request.user)
     return render(request, "safety/alert_detail.html", {
         "alert": alert, "patient": alert.patient, "form": form,
-        "resolved_by": URGENT_RESOLVED_BY.get(alert.kind, ""),
+        "resolved_by": _(URGENT_RESOLVED_BY[alert.kind]) if alert.kind in URGENT_RESOLVED_BY else "",
         "history": alert.history.select_related("history_user").order_by("-history_date")[:20],
         "next_url": _safe_next(request, request.GET.get("next")),
     })
@@ -374,10 +377,11 @@ def _ae_form_page(request, patient, event):
             ),
         )
         if saved:
-            messages.success(request, f"Adverse event {saved.label} of {saved.onset:%Y-%m-%d} saved.")
+            messages.success(request, _("Adverse event %(label)s of %(onset)s saved.")
+                             % {"label": saved.label, "onset": f"{saved.onset:%Y-%m-%d}"})
             return redirect("safety:ae_detail", pk=saved.pk)
     if request.method == "POST":
-        messages.error(request, "The adverse event was not saved: please correct the fields marked below.")
+        messages.error(request, _("The adverse event was not saved: please correct the fields marked below."))
     return render(request, "safety/ae_form.html", {"form": form, "patient": patient, "event": event})
 
 
@@ -411,7 +415,7 @@ def ae_detail(request, event):
                 form, lambda: actions.adverse_event_note_add(actor=request.user, event=event, **form.cleaned_data)
             )
             if note:
-                messages.success(request, "Follow-up note added.")
+                messages.success(request, _("Follow-up note added."))
                 return redirect("safety:ae_detail", pk=event.pk)
     withdrawn = [
         drug for drug, action in (("thalidomide", event.action_thalidomide), ("azathioprine", event.action_azathioprine))
