@@ -33,6 +33,8 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from outbox import actions as outbox
 from reports.datasheet import import_datasheet
@@ -86,7 +88,7 @@ def worker_gone(job, *, now=None):
     """Whether the worker that ran ``job`` is gone: its process no longer exists on this
     host (or is this very process, whose run ended), or it has been silent too long."""
     now = now or timezone.now()
-    host, _, pid = job.worker.rpartition(":")
+    host, _sep, pid = job.worker.rpartition(":")
     if host == socket.gethostname() and pid.isdigit():
         if int(pid) == os.getpid() or not _process_alive(int(pid)):
             return True
@@ -160,8 +162,8 @@ def import_jobs_tidy(*, now=None):
 # The bar's share of each phase (reading, validating, writing, scanning).
 PHASE_SPAN = {"reading": (0, 10), "validating": (10, 50), "writing": (50, 95), "scanning": (95, 100)}
 PHASE_WORDS = {
-    "reading": "Reading the datasheet", "validating": "Checking every row",
-    "writing": "Writing", "scanning": "Scanning the reminders of the patients written",
+    "reading": gettext_lazy("Reading the datasheet"), "validating": gettext_lazy("Checking every row"),
+    "writing": gettext_lazy("Writing"), "scanning": gettext_lazy("Scanning the reminders of the patients written"),
 }
 ROW_VISIBLE_PHASES = ("reading", "validating")  # written outside the import's transaction
 PROGRESS_EVERY = 0.5  # seconds between two progress reports
@@ -211,17 +213,18 @@ class JobProgress:
             )
 
 
-UNITS = {"reading": "bytes", "validating": "rows", "writing": "rows", "scanning": "patients"}
+UNITS = {"reading": gettext_lazy("bytes"), "validating": gettext_lazy("rows"), "writing": gettext_lazy("rows"),
+         "scanning": gettext_lazy("patients")}
 
 
 def progress_summary(job, now=None):
     """What the job page says of a running import: the phase in words, done of total (in
     its unit) and the seconds left in this phase (None until it can be estimated)."""
     now = now or timezone.now()
-    summary = {"words": PHASE_WORDS.get(job.phase, "Waiting for the worker"), "unit": UNITS.get(job.phase, ""),
+    summary = {"words": PHASE_WORDS.get(job.phase, _("Waiting for the worker")), "unit": UNITS.get(job.phase, ""),
                "done": job.rows_done, "total": job.rows_total, "seconds_left": None}
     if job.phase == "reading" and job.rows_total:
-        summary.update(done=round(job.rows_done / 1048576, 1), total=round(job.rows_total / 1048576, 1), unit="MB")
+        summary.update(done=round(job.rows_done / 1048576, 1), total=round(job.rows_total / 1048576, 1), unit=_("MB"))
     elapsed = (now - job.phase_started_at).total_seconds() if job.phase_started_at else 0
     if job.rows_done and job.rows_total and elapsed >= 2:
         summary["seconds_left"] = int(elapsed / job.rows_done * max(job.rows_total - job.rows_done, 0))
@@ -232,12 +235,14 @@ def progress_summary(job, now=None):
 def waiting_note(job, now):
     """What the page says of a job that seems to wait on a worker (None: it does not)."""
     if job.state in (ImportJob.State.QUEUED, ImportJob.State.VALIDATED) and job.created_at < now - timedelta(minutes=2):
-        return (f"No worker has taken it yet (queued at {timezone.localtime(job.created_at):%H:%M}). "
-                f"It is marked failed if none does within {int(STUCK_AFTER.total_seconds() // 3600)} hours.")
+        return _("No worker has taken it yet (queued at %(time)s). It is marked failed if none does within "
+                 "%(hours)s hours.") % {"time": f"{timezone.localtime(job.created_at):%H:%M}",
+                                        "hours": int(STUCK_AFTER.total_seconds() // 3600)}
     last = max(filter(None, [job.heartbeat_at, getattr(job, "live_at", None), job.started_at]), default=None)
     if job.state == ImportJob.State.RUNNING and last and last < now - SILENT_AFTER:
-        return (f"No sign of its worker since {timezone.localtime(last):%H:%M}: if the worker stopped, the import "
-                f"is run again from the start (at most {MAX_ATTEMPTS} times) or marked failed.")
+        return _("No sign of its worker since %(time)s: if the worker stopped, the import is run again from "
+                 "the start (at most %(attempts)s times) or marked failed.") % {
+            "time": f"{timezone.localtime(last):%H:%M}", "attempts": MAX_ATTEMPTS}
     return None
 
 

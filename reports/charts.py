@@ -34,17 +34,44 @@ TICK_STEPS = (1, 2, 3, 6, 12, 24)  # months between x ticks
 MAX_TICK_INTERVALS = 6
 MIN_AT_RISK = 5  # below this many patients at risk the curve is drawn dotted, without its band
 MIN_AT_RISK_FRACTION = 0.10  # … or below this fraction of the patients followed, if that is more
-NO_PATIENTS = "No patients in this cohort: nothing to chart."
-NO_WEEK_CLOSED = "No patient has reached the end of an assessment window yet (week 4 closes on day 35)."
-NO_FOLLOW_UP = "No follow-up time yet: every patient's follow-up ends at month 0."
-NO_RESPONDERS = ("No patient had a response by week 24 yet, so nobody is followed for relapse: "
-                 "the curve starts at a patient's first response.")
+
+
+def gettext_noop(text):
+    """Marks the charts' words for the translation catalogue (``makemessages`` reads this
+    name; no Django here). They stay English in this module: a caller that shows them in
+    another language passes ``say`` (Django's ``gettext``), which reads each in its catalogue."""
+    return text
+
+
+def english(text):
+    """The default ``say``: the words as written."""
+    return text
+
+
+NO_PATIENTS = gettext_noop("No patients in this cohort: nothing to chart.")
+NO_WEEK_CLOSED = gettext_noop("No patient has reached the end of an assessment window yet (week 4 closes on day 35).")
+NO_FOLLOW_UP = gettext_noop("No follow-up time yet: every patient's follow-up ends at month 0.")
+NO_RESPONDERS = gettext_noop("No patient had a response by week 24 yet, so nobody is followed for relapse: "
+                             "the curve starts at a patient's first response.")
+INDUCTION_TITLE = gettext_noop("Response and remission by week (intention to treat)")
+RELAPSE_FREE_TITLE = gettext_noop("Relapse-free survival among responders")
+RELAPSE_FREE_AXES = (gettext_noop("Months since first response"), gettext_noop("Proportion relapse-free"))
+AE_FREE_TITLE = gettext_noop("Adverse-event-free survival")
+AE_FREE_AXES = (gettext_noop("Months since thalidomide start"), gettext_noop("Proportion without an adverse event"))
+SERIES_NAMES = {"response": gettext_noop("Response"), "remission": gettext_noop("Remission")}
+# xgettext:no-python-format
+PERCENT_OF_PATIENTS = gettext_noop("% of patients")
+CI_BAND = gettext_noop("95 % CI")
+KM_ESTIMATE = gettext_noop("Kaplan–Meier estimate")
+FEW_AT_RISK = gettext_noop("Fewer than {threshold} at risk")
+CENSORED = gettext_noop("Censored")
+AT_RISK = gettext_noop("At risk")
 RESPONSE_COLOUR, REMISSION_COLOUR = "#2f81f7", "#1a7f37"
 RELAPSE_COLOUR, AE_COLOUR = "#0b4f6c", "#9a6700"
 LEGEND = {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "font": {"size": 11}, "traceorder": "normal"}
 
 
-def trend_svg(*, cdai, doses, start, end, remission_below, width=640, height=200):
+def trend_svg(*, cdai, doses, start, end, remission_below, width=640, height=200, say=english):
     """A small print chart as SVG text (no browser needed): CDAI points and line
     (left axis) over thalidomide dose steps (shaded, right axis), with the CDAI
     remission line at ``remission_below``.
@@ -102,13 +129,17 @@ def trend_svg(*, cdai, doses, start, end, remission_below, width=640, height=200
         f'<text x="{left}" y="{height - 6}">{escape(start.isoformat())}</text>'
         f'<text x="{left + plot_w}" y="{height - 6}" text-anchor="end">{escape(end.isoformat())}</text>'
         f'<text x="{width / 2:.0f}" y="{height - 6}" text-anchor="middle">'
-        "CDAI (red, left) · thalidomide mg/day (blue, right)</text></svg>"
+        f"{escape(say(gettext_noop('CDAI (red, left) · thalidomide mg/day (blue, right)')))}</text></svg>"
     )
     return "".join(parts)
 
 
-def empty_messages(report):
+def empty_messages(report, say=english):
     """What each report chart says instead of drawing empty axes: {chart: message or None}."""
+    return {name: message and say(message) for name, message in _empty_messages(report).items()}
+
+
+def _empty_messages(report):
     induction = induction_weeks((report or {}).get("induction") or {})
     relapse = ((report or {}).get("relapse_free") or {}).get("curve") or {}
     ae = (((report or {}).get("adverse_events") or {}).get("ae_free") or {}).get("curve") or {}
@@ -138,13 +169,14 @@ def induction_weeks(induction):
     return weeks
 
 
-def week_label(week, separator="<br>"):
+def week_label(week, separator="<br>", say=english):
     """The x label of a week: its number and its denominator (n), or that it is not yet due."""
+    label = say(gettext_noop("Week {week}")).format(week=week["week"])
     if week["of"] is None:
-        return f"Week {week['week']}"
+        return label
     if week["of"] == 0:
-        return f"Week {week['week']}{separator}not yet due"
-    return f"Week {week['week']}{separator}n = {week['of']}"
+        return f"{label}{separator}{say(gettext_noop('not yet due'))}"
+    return f"{label}{separator}n = {week['of']}"
 
 
 def empty_figure(title, message):
@@ -157,16 +189,17 @@ def empty_figure(title, message):
     )
 
 
-def induction_figure(induction, *, empty=None):
+def induction_figure(induction, *, empty=None, say=english):
     """Response and remission by week (Li 2020 Table 2), as grouped bars of % with the count on
     each bar and the week's denominator under it; ``empty`` is said instead when nothing is due."""
-    title = "Response and remission by week (intention to treat)"
+    title = say(INDUCTION_TITLE)
     weeks = induction_weeks(induction)
     if empty or not any(week["of"] for week in weeks):
-        return empty_figure(title, empty or NO_WEEK_CLOSED)
-    labels = [week_label(week) for week in weeks]
+        return empty_figure(title, empty or say(NO_WEEK_CLOSED))
+    labels = [week_label(week, say=say) for week in weeks]
     data = []
-    for key, name, colour in (("response", "Response", RESPONSE_COLOUR), ("remission", "Remission", REMISSION_COLOUR)):
+    for key, colour in (("response", RESPONSE_COLOUR), ("remission", REMISSION_COLOUR)):
+        name = say(SERIES_NAMES[key])
         entries = [week[key] for week in weeks]
         data.append({
             "type": "bar", "x": labels, "y": [e.get("pct") for e in entries], "name": name,
@@ -179,7 +212,7 @@ def induction_figure(induction, *, empty=None):
         })
     return figures.figure(
         data, title=title, barmode="group", bargap=0.25, uniformtext={"mode": "hide", "minsize": 9},
-        yaxis=figures.axis("% of patients", range=[0, 112], tickvals=[0, 20, 40, 60, 80, 100]),
+        yaxis=figures.axis(say(PERCENT_OF_PATIENTS), range=[0, 112], tickvals=[0, 20, 40, 60, 80, 100]),
         legend=LEGEND,
         margin={"l": 50, "r": 10, "t": 70, "b": 50}, height=360,
     )
@@ -238,12 +271,12 @@ def km_view(curve):
 
 
 def km_figure(curve, *, title, colour=RELAPSE_COLOUR, x_title="Months",
-              y_title="Proportion without event", empty=None):
+              y_title="Proportion without event", empty=None, say=english):
     """Kaplan–Meier step curve with its 95 % confidence band, censoring marks and the numbers
     at risk under the x-axis ticks (module docstring); ``empty`` is said when there is no curve."""
     view = km_view(curve)
     if view is None or empty:
-        return empty_figure(title, empty or (NO_FOLLOW_UP if (curve or {}).get("months") else NO_PATIENTS))
+        return empty_figure(title, empty or say(NO_FOLLOW_UP if (curve or {}).get("months") else NO_PATIENTS))
     data = []
     band_x, upper = view.solid(view.upper)
     if band_x:
@@ -251,20 +284,20 @@ def km_figure(curve, *, title, colour=RELAPSE_COLOUR, x_title="Months",
         common = {"type": "scatter", "x": band_x, "mode": "lines", "line": {"width": 0, "shape": "hv"},
                   "hoverinfo": "skip", "fillcolor": _rgba(colour, 0.16)}
         data += [{**common, "y": upper, "name": "95 % CI upper", "showlegend": False},
-                 {**common, "y": lower, "name": "95 % CI", "fill": "tonexty"}]
+                 {**common, "y": lower, "name": say(CI_BAND), "fill": "tonexty"}]
         solid_x, solid_y = view.solid(view.survival)
         data.append({"type": "scatter", "x": solid_x, "y": solid_y, "mode": "lines",
-                     "line": {"shape": "hv", "color": colour, "width": 2}, "name": "Kaplan–Meier estimate",
+                     "line": {"shape": "hv", "color": colour, "width": 2}, "name": say(KM_ESTIMATE),
                      "hovertemplate": "%{x:.1f} months: %{y:.3f}<extra></extra>"})
     sparse_x, sparse_y = view.sparse()
     if sparse_x:
         data.append({"type": "scatter", "x": sparse_x, "y": sparse_y, "mode": "lines",
                      "line": {"shape": "hv", "color": colour, "width": 1.5, "dash": "dot"},
-                     "name": f"Fewer than {view.threshold} at risk",
+                     "name": say(FEW_AT_RISK).format(threshold=view.threshold),
                      "hovertemplate": "%{x:.1f} months: %{y:.3f} (few patients at risk)<extra></extra>"})
     if view.censored:
         data.append({"type": "scatter", "x": [m for m, _, _ in view.censored], "y": [s for _, s, _ in view.censored],
-                     "mode": "markers", "name": "Censored",
+                     "mode": "markers", "name": say(CENSORED),
                      "marker": {"symbol": "cross-thin-open", "size": 9, "color": colour,
                                 "line": {"width": 1.5, "color": colour}},
                      "customdata": [c for _, _, c in view.censored],
@@ -272,7 +305,7 @@ def km_figure(curve, *, title, colour=RELAPSE_COLOUR, x_title="Months",
     row = {"yref": "paper", "y": 0, "yanchor": "top", "yshift": -58, "showarrow": False}
     annotations = [{**row, "x": tick, "xref": "x", "text": str(n), "font": {"size": 11, "color": colour}}
                    for tick, n in zip(view.ticks, view.at_risk_at_ticks, strict=True)]
-    annotations.append({**row, "x": 0, "xref": "paper", "xanchor": "right", "xshift": -6, "text": "At risk",
+    annotations.append({**row, "x": 0, "xref": "paper", "xanchor": "right", "xshift": -6, "text": say(AT_RISK),
                         "font": {"size": 11, "color": "#57606a"}})
     return figures.figure(
         data, title=title, annotations=annotations,
@@ -284,7 +317,7 @@ def km_figure(curve, *, title, colour=RELAPSE_COLOUR, x_title="Months",
     )
 
 
-def report_figures(report):
+def report_figures(report, say=english):
     """The report page's three charts for one cohort report dict: {name: {title, figure, message}}.
 
     The page shows each title as its card's header (it wraps at any width), so the
@@ -292,9 +325,9 @@ def report_figures(report):
     in a narrow card. A chart with nothing to draw has no figure but its ``message``
     (written as text on the page, where it wraps).
     """
-    messages = empty_messages(report)
+    messages = empty_messages(report, say)
     charts = {}
-    for name, figure in _report_figures(report, messages).items():
+    for name, figure in _report_figures(report, messages, say).items():
         title = figure["layout"].pop("title")["text"]
         figure["layout"]["margin"]["t"] = 36
         message = messages[name]
@@ -302,17 +335,17 @@ def report_figures(report):
     return charts
 
 
-def _report_figures(report, empty):
+def _report_figures(report, empty, say):
     return {
-        "induction": induction_figure((report or {}).get("induction") or {}, empty=empty["induction"]),
+        "induction": induction_figure((report or {}).get("induction") or {}, empty=empty["induction"], say=say),
         "relapse_free": km_figure(
-            ((report or {}).get("relapse_free") or {}).get("curve"), title="Relapse-free survival among responders",
-            x_title="Months since first response", y_title="Proportion relapse-free", empty=empty["relapse_free"],
+            ((report or {}).get("relapse_free") or {}).get("curve"), title=say(RELAPSE_FREE_TITLE),
+            x_title=say(RELAPSE_FREE_AXES[0]), y_title=say(RELAPSE_FREE_AXES[1]), empty=empty["relapse_free"], say=say,
         ),
         "ae_free": km_figure(
             (((report or {}).get("adverse_events") or {}).get("ae_free") or {}).get("curve"),
-            title="Adverse-event-free survival", colour=AE_COLOUR, x_title="Months since thalidomide start",
-            y_title="Proportion without an adverse event", empty=empty["ae_free"],
+            title=say(AE_FREE_TITLE), colour=AE_COLOUR, x_title=say(AE_FREE_AXES[0]),
+            y_title=say(AE_FREE_AXES[1]), empty=empty["ae_free"], say=say,
         ),
     }
 

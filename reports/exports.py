@@ -17,6 +17,7 @@ import io
 import json
 from decimal import Decimal
 
+from django.utils import translation
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
@@ -59,22 +60,26 @@ def as_json(report):
 
 
 def as_csv(report):
-    """The figures as numbers (one row a figure), UTF-8 with a BOM: bytes ready to write."""
+    """The figures as numbers (one row a figure), UTF-8 with a BOM: bytes ready to write.
+    Language-neutral (issue 17): its words are English whoever asks."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(HEADER)
-    for row in figure_rows(report):
-        writer.writerow(["" if cell is None else cell for cell in _cells(row)])
+    with translation.override("en"):
+        for row in figure_rows(report):
+            writer.writerow(["" if cell is None else cell for cell in _cells(row)])
     return out.getvalue().encode(CSV_ENCODING)
 
 
 def as_xlsx(report):
-    """One readable sheet per table, then the figures as numeric cells on sheet 'figures'."""
+    """One readable sheet per table, then the figures as numeric cells on sheet 'figures'.
+    Language-neutral (issue 17): its words are English whoever asks."""
     book = Workbook()
     book.remove(book.active)
-    for table in report_tables(report):
-        _summary_sheet(book, table)
-    _figures_sheet(book, figure_rows(report))
+    with translation.override("en"):
+        for table in report_tables(report):
+            _summary_sheet(book, table)
+        _figures_sheet(book, figure_rows(report))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

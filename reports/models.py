@@ -2,16 +2,17 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ImportJob(models.Model):
     class State(models.TextChoices):
-        QUEUED = "queued", "Waiting for the worker"
-        VALIDATED = "validated", "Validated, waiting"  # jobs of the earlier upload (checked in the request)
-        INVALID = "invalid", "Refused: errors found"
-        RUNNING = "running", "Importing"
-        DONE = "done", "Imported"
-        FAILED = "failed", "Failed, nothing imported"
+        QUEUED = "queued", _("Waiting for the worker")
+        VALIDATED = "validated", _("Validated, waiting")  # jobs of the earlier upload (checked in the request)
+        INVALID = "invalid", _("Refused: errors found")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed, nothing imported")
 
     file = models.FileField(upload_to="datasheets/")
     original_name = models.CharField(max_length=200)

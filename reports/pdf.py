@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from weasyprint import HTML
 
 from reports import charts, print_charts
@@ -21,8 +22,25 @@ from visits import selectors
 from visits.models import Endoscopy, Visit
 
 
+def page_counter_css():
+    """The CSS ``content`` of the page footer, "page N of M" in the reader's language:
+    the translated sentence with its two numbers as CSS counters."""
+    text = _("page %(page)s of %(pages)s") % {"page": "\0", "pages": "\1"}
+    before, rest = text.split("\0")
+    between, after = rest.split("\1")
+
+    def quoted(part):
+        return '"' + part.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    parts = [quoted(before), "counter(page)", quoted(between), "counter(pages)"] + ([quoted(after)] if after else [])
+    return " ".join(parts)
+
+
 def _document(template, context):
-    html = render_to_string(template, {**context, "generated_at": timezone.localtime(), "rules_version": rules_version()})
+    html = render_to_string(template, {
+        **context, "generated_at": timezone.localtime(), "rules_version": rules_version(),
+        "page_counter": page_counter_css(),
+    })
     return HTML(string=html, url_fetcher=static_only_url_fetcher).render()
 
 
@@ -46,7 +64,7 @@ CHART_AFTER_TABLE = {"induction": "induction", "relapse_free_summary": "relapse_
 def cohort_report_pdf(report):
     """The cohort report as PDF: its tables, each followed by its chart (vector SVG drawn by
     matplotlib, reports/print_charts.py); a chart whose table is missing comes last."""
-    drawn = print_charts.report_charts(report)
+    drawn = print_charts.report_charts(report, say=_)
     sections = []
     for table in report_tables(report):
         name = CHART_AFTER_TABLE.get(table.key)
@@ -81,7 +99,7 @@ def visit_summary_context(visit, *, show_identity=False):
     )
     start = min([v.date for v in series] + [d for d, _ in thalidomide] + [visit.date])
     (batch,) = list(patient_records(as_of=visit.date, patient_ids=[patient.pk]))
-    _, record = batch[0]
+    _patient, record = batch[0]
     due_next, due_more = _first(sorted(schedule.reminders(record, visit.date), key=lambda r: r.due), DUE_NEXT_SHOWN)
     events, events_more = _first(
         list(AdverseEvent.objects.filter(patient=patient, onset__lte=visit.date).order_by("-onset")),
@@ -107,6 +125,7 @@ def visit_summary_context(visit, *, show_identity=False):
             remission_below=rule_settings().remission_cdai_below,
             width=680,
             height=120,
+            say=_,
         ),
     }
 

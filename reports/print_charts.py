@@ -33,21 +33,22 @@ TEXT, MUTED, GRID = "#1f2328", "#57606a", "#d8dee4"
 AT_RISK_OFFSET = 30  # points below the x axis: under the tick labels and the axis title
 
 
-def report_charts(report):
+def report_charts(report, say=charts.english):
     """The PDF's three charts: {name: {title, svg, src (its data: URI), message}}; a chart
-    with nothing to draw has no svg but the message that says why."""
-    messages = charts.empty_messages(report)
+    with nothing to draw has no svg but the message that says why. ``say``: the words in
+    the reader's language (reports/charts.py)."""
+    messages = charts.empty_messages(report, say)
     relapse = ((report or {}).get("relapse_free") or {}).get("curve")
     ae = (((report or {}).get("adverse_events") or {}).get("ae_free") or {}).get("curve")
     drawings = {
-        "induction": ("Response and remission by week (intention to treat)",
-                      lambda: induction_svg((report or {}).get("induction") or {})),
-        "relapse_free": ("Relapse-free survival among responders",
-                         lambda: km_svg(relapse, colour=charts.RELAPSE_COLOUR, x_title="Months since first response",
-                                        y_title="Proportion relapse-free")),
-        "ae_free": ("Adverse-event-free survival",
-                    lambda: km_svg(ae, colour=charts.AE_COLOUR, x_title="Months since thalidomide start",
-                                   y_title="Proportion without an adverse event")),
+        "induction": (say(charts.INDUCTION_TITLE),
+                      lambda: induction_svg((report or {}).get("induction") or {}, say=say)),
+        "relapse_free": (say(charts.RELAPSE_FREE_TITLE),
+                         lambda: km_svg(relapse, colour=charts.RELAPSE_COLOUR, x_title=say(charts.RELAPSE_FREE_AXES[0]),
+                                        y_title=say(charts.RELAPSE_FREE_AXES[1]), say=say)),
+        "ae_free": (say(charts.AE_FREE_TITLE),
+                    lambda: km_svg(ae, colour=charts.AE_COLOUR, x_title=say(charts.AE_FREE_AXES[0]),
+                                   y_title=say(charts.AE_FREE_AXES[1]), say=say)),
     }
     result = {}
     for name, (title, draw) in drawings.items():
@@ -56,8 +57,8 @@ def report_charts(report):
     return result
 
 
-def induction_svg(induction):
-    return _svg(induction_drawing(induction))
+def induction_svg(induction, say=charts.english):
+    return _svg(induction_drawing(induction, say=say))
 
 
 def km_svg(curve, **options):
@@ -65,14 +66,14 @@ def km_svg(curve, **options):
     return None if drawing is None else _svg(drawing)
 
 
-def induction_drawing(induction, *, height=54 * MM):
+def induction_drawing(induction, *, height=54 * MM, say=charts.english):
     """Grouped bars of % responding and remitting at weeks 4, 8, 12, 24 (count on each bar,
     the denominator under each week): a matplotlib ``Figure``."""
     weeks = charts.induction_weeks(induction)
     figure, axes = _figure(height, margins=(13 * MM, 4 * MM, 9 * MM, 11 * MM))
     width = 0.38
-    series = (("response", "Response", charts.RESPONSE_COLOUR, -width / 2),
-              ("remission", "Remission", charts.REMISSION_COLOUR, width / 2))
+    series = (("response", say(charts.SERIES_NAMES["response"]), charts.RESPONSE_COLOUR, -width / 2),
+              ("remission", say(charts.SERIES_NAMES["remission"]), charts.REMISSION_COLOUR, width / 2))
     for key, name, colour, offset in series:
         for index, week in enumerate(weeks):
             entry = week[key]
@@ -82,17 +83,17 @@ def induction_drawing(induction, *, height=54 * MM):
             axes.bar(x, entry["pct"], width * 0.96, color=colour, label=name if index == _first(weeks, key) else None)
             axes.annotate(str(entry.get("n")), (x, entry["pct"]), xytext=(0, 1.5), textcoords="offset points",
                           ha="center", va="bottom", fontsize=7, color=TEXT, family=FONT)
-    axes.set_xticks(range(len(weeks)), [charts.week_label(week, "\n") for week in weeks])
+    axes.set_xticks(range(len(weeks)), [charts.week_label(week, "\n", say) for week in weeks])
     axes.set_xlim(-0.6, len(weeks) - 0.4)
     axes.set_ylim(0, 112)
     axes.set_yticks(range(0, 101, 20), [str(v) for v in range(0, 101, 20)])
-    axes.set_ylabel("% of patients", fontsize=7.5, family=FONT, color=TEXT)
+    axes.set_ylabel(say(charts.PERCENT_OF_PATIENTS), fontsize=7.5, family=FONT, color=TEXT)
     axes.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=2, frameon=False,
                 prop={"family": FONT, "size": 7}, borderaxespad=0.2, handlelength=1.2)
     return figure
 
 
-def km_drawing(curve, *, colour, x_title, y_title, height=70 * MM):
+def km_drawing(curve, *, colour, x_title, y_title, height=70 * MM, say=charts.english):
     """A Kaplan–Meier step curve with its 95 % band, '+' at censoring times, the sparse
     tail dotted, and the numbers at risk in a row under the x axis (reports/charts.py):
     a matplotlib ``Figure``, None when the curve has nothing to draw."""
@@ -104,16 +105,16 @@ def km_drawing(curve, *, colour, x_title, y_title, height=70 * MM):
     if band_x:
         _, lower = view.solid(view.lower)
         axes.fill_between(band_x, _numbers(lower), _numbers(upper), step="post", color=colour, alpha=0.16,
-                          linewidth=0, label="95 % CI")
+                          linewidth=0, label=say(charts.CI_BAND))
         axes.step(*view.solid(view.survival), where="post", color=colour, linewidth=1.5,
-                  label="Kaplan–Meier estimate")
+                  label=say(charts.KM_ESTIMATE))
     sparse_x, sparse_y = view.sparse()
     if sparse_x:
         axes.step(sparse_x, sparse_y, where="post", color=colour, linewidth=1.0, linestyle=(0, (1, 1.5)),
-                  label=f"Fewer than {view.threshold} at risk")
+                  label=say(charts.FEW_AT_RISK).format(threshold=view.threshold))
     if view.censored:
         axes.plot([m for m, _, _ in view.censored], [s for _, s, _ in view.censored], linestyle="none",
-                  marker="+", markersize=5.5, markeredgewidth=0.9, color=colour, label="Censored")
+                  marker="+", markersize=5.5, markeredgewidth=0.9, color=colour, label=say(charts.CENSORED))
     axes.set_xlim(-view.padding, view.ticks[-1] + view.padding)
     axes.set_xticks(view.ticks)
     axes.set_ylim(0, 1.04)
@@ -123,7 +124,7 @@ def km_drawing(curve, *, colour, x_title, y_title, height=70 * MM):
     for tick, number in zip(view.ticks, view.at_risk_at_ticks, strict=True):
         axes.annotate(str(number), xy=(tick, 0), xycoords=("data", "axes fraction"), xytext=(0, -AT_RISK_OFFSET),
                       textcoords="offset points", ha="center", va="top", fontsize=7, color=colour, family=FONT)
-    axes.annotate("At risk", xy=(0, 0), xycoords="axes fraction", xytext=(-8, -AT_RISK_OFFSET),
+    axes.annotate(say(charts.AT_RISK), xy=(0, 0), xycoords="axes fraction", xytext=(-8, -AT_RISK_OFFSET),
                   textcoords="offset points", ha="right", va="top", fontsize=7, color=MUTED, family=FONT)
     axes.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=4, frameon=False,
                 prop={"family": FONT, "size": 7}, borderaxespad=0.2, handlelength=1.8, columnspacing=1.2)

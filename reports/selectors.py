@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from patients.demographics import age_in_years
 from patients.models import Patient
@@ -297,6 +298,11 @@ def figure_members(*, as_of, diagnosis, key):
     return _cached(f"cohort-figure-v1:{as_of:%Y-%m-%d}:{diagnosis}:{key}", compute) or None
 
 
+# What a drill-down counts (cohort_members' units), as its page says it.
+UNIT_WORDS = {"events": gettext_lazy("events"), "dose rows": gettext_lazy("dose rows"),
+              "prescriptions": gettext_lazy("prescriptions")}
+
+
 def figure_listing(figure, user):
     """The codes of ``figure`` that ``user`` may see, and what the others add up to.
 
@@ -311,4 +317,5 @@ def figure_listing(figure, user):
         for code, count in figure.counts.items() if code not in restricted
     ]
     hidden = [count for code, count in figure.counts.items() if code in restricted]
-    return {"rows": rows, "hidden_patients": len(hidden), "hidden_count": sum(hidden)}
+    return {"rows": rows, "hidden_patients": len(hidden), "hidden_count": sum(hidden),
+            "unit": UNIT_WORDS.get(figure.unit, figure.unit)}

@@ -9,13 +9,19 @@ to the list of patients behind it, reports/cohort_members.py).
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from reports.cohort import ACTIVITY_DIAGNOSIS, ALL_DIAGNOSES, WITHDRAWAL_KEYS, round_half_up
 from thalimon import catalogue
 from therapy import words as therapy_words
 
 WEEKS = ["0", "4", "8", "12", "24"]
 KM_MONTHS = ["12", "24", "36", "48", "60"]
-DIAGNOSIS_NAMES = {"CD": "Crohn's disease", "UC": "Ulcerative colitis", "AID": "Autoinflammatory disease"}
+DIAGNOSIS_NAMES = {
+    "CD": gettext_lazy("Crohn's disease"), "UC": gettext_lazy("Ulcerative colitis"),
+    "AID": gettext_lazy("Autoinflammatory disease"),
+}
 
 
 @dataclass
@@ -45,7 +51,7 @@ class Table:
 
 
 def diagnosis_name(code):
-    return "All diagnoses" if code == ALL_DIAGNOSES else DIAGNOSIS_NAMES.get(code, code or "")
+    return _("All diagnoses") if code == ALL_DIAGNOSES else DIAGNOSIS_NAMES.get(code, code or "")
 
 
 def figure_caption(tables, key):
@@ -133,19 +139,18 @@ def _scope_activity_tables(tables, report):
     scope = report.get("activity_cohort")
     diagnosis = report.get("diagnosis")
     if scope:
-        suffix = f" — {DIAGNOSIS_NAMES[ACTIVITY_DIAGNOSIS]} patients only"
-        words = (
-            f"{DIAGNOSIS_NAMES[ACTIVITY_DIAGNOSIS]} patients only ({scope.get('n_patients')} of "
-            f"{report.get('n_patients')}): CDAI, relapse (R2.3) and the endoscopic scores are "
+        suffix = _(" — %(diagnosis)s patients only") % {"diagnosis": DIAGNOSIS_NAMES[ACTIVITY_DIAGNOSIS]}
+        words = _(
+            "%(diagnosis)s patients only (%(n)s of %(total)s): CDAI, relapse (R2.3) and the endoscopic scores are "
             "Crohn's disease measures, so other diagnoses are left out of this table."
-        )
+        ) % {"diagnosis": DIAGNOSIS_NAMES[ACTIVITY_DIAGNOSIS], "n": scope.get("n_patients"), "total": report.get("n_patients")}
     elif diagnosis in DIAGNOSIS_NAMES and diagnosis != ACTIVITY_DIAGNOSIS:
         suffix = ""
-        words = (
-            f"CDAI is recorded for Crohn's disease only: no {diagnosis} patient has a CDAI "
+        words = _(
+            "CDAI is recorded for Crohn's disease only: no %(code)s patient has a CDAI "
             "assessment, so R8 counts each as not responding. These rows do not measure the "
-            f"response of {diagnosis_name(diagnosis).lower()}."
-        )
+            "response of %(name)s."
+        ) % {"code": diagnosis, "name": diagnosis_name(diagnosis).lower()}
     else:
         return
     for table in tables:
@@ -154,61 +159,61 @@ def _scope_activity_tables(tables, report):
 
 
 def _baseline_table(baseline):
-    t1 = Table("baseline", "Table 1 — Baseline characteristics at thalidomide start", ["", "Value"])
+    t1 = Table("baseline", _("Table 1 — Baseline characteristics at thalidomide start"), ["", _("Value")])
     t1.rows += [
-        ["Patients", _num(baseline.get("n"))],
-        *[[f"{diagnosis_name(code)}, n (%)", n_pct(entry)] for code, entry in (baseline.get("diagnosis") or {}).items()],
-        ["Male, n (%)", n_pct(baseline.get("male"))],
-        ["Age, years, median (IQR)", median_iqr(baseline.get("age_median_iqr"))],
+        [_("Patients"), _num(baseline.get("n"))],
+        *[[_("%(diagnosis)s, n (%%)") % {"diagnosis": diagnosis_name(code)}, n_pct(entry)] for code, entry in (baseline.get("diagnosis") or {}).items()],
+        [_("Male, n (%)"), n_pct(baseline.get("male"))],
+        [_("Age, years, median (IQR)"), median_iqr(baseline.get("age_median_iqr"))],
     ]
     for code, entry in (baseline.get("montreal_location") or {}).items():
-        t1.rows.append([f"Montreal location {_montreal(code)}", n_pct(entry)])
-    t1.rows.append(["Upper GI disease (L4)", n_pct(baseline.get("upper_gi"))])
+        t1.rows.append([_("Montreal location %(code)s") % {"code": _montreal(code)}, n_pct(entry)])
+    t1.rows.append([_("Upper GI disease (L4)"), n_pct(baseline.get("upper_gi"))])
     for code, entry in (baseline.get("montreal_behavior") or {}).items():
-        t1.rows.append([f"Montreal behaviour {_montreal(code)}", n_pct(entry)])
+        t1.rows.append([_("Montreal behaviour %(code)s") % {"code": _montreal(code)}, n_pct(entry)])
     for key, label in (
-        ("perianal", "Perianal disease"),
-        ("smoker", "Smoker"),
-        ("prior_biologic", "Prior biologic"),
-        ("ileocolic_resection", "Ileocolic resection"),
+        ("perianal", _("Perianal disease")),
+        ("smoker", _("Smoker")),
+        ("prior_biologic", _("Prior biologic")),
+        ("ileocolic_resection", _("Ileocolic resection")),
     ):
         t1.rows.append([label, n_pct(baseline.get(key))])
     return t1
 
 
 def _montreal(code):
-    return "not applicable (not Crohn's disease)" if code == "not_applicable" else code
+    return _("not applicable (not Crohn's disease)") if code == "not_applicable" else code
 
 
 def _induction_table(induction):
     t2 = Table(
         "induction",
-        "Table 2 — Induction: response and remission by week (intention to treat)",
-        ["", *[f"Week {w}" for w in WEEKS]],
-        note="Response: CDAI fall ≥ 70 from baseline; remission: CDAI < 150 and fall ≥ 70 (R2.2). "
-        "Denominator: every patient whose window has closed (R8).",
+        _("Table 2 — Induction: response and remission by week (intention to treat)"),
+        ["", *[_("Week %(week)s") % {"week": w} for w in WEEKS]],
+        note=_("Response: CDAI fall ≥ 70 from baseline; remission: CDAI < 150 and fall ≥ 70 (R2.2). "
+               "Denominator: every patient whose window has closed (R8)."),
     )
     response = induction.get("response") or {}
     remission = induction.get("remission") or {}
-    for name, label, entries in (("response", "Response, n (%)", response), ("remission", "Remission, n (%)", remission)):
+    for name, label, entries in (("response", _("Response, n (%)"), response), ("remission", _("Remission, n (%)"), remission)):
         t2.add(
             [label, "", *[n_pct(entries.get(w)) for w in WEEKS[1:]]],
             [None, None, *[_linked((entries.get(w) or {}).get("n"), f"induction.{name}.{w}.n") for w in WEEKS[1:]]],
         )
-    t2.rows.append(["CDAI, mean (SD)", *[mean_sd((induction.get("cdai_mean_sd") or {}).get(w)) for w in WEEKS]])
-    t2.rows.append(["CRP mg/L, median (IQR)", *[median_iqr((induction.get("crp_median_iqr") or {}).get(w)) for w in WEEKS]])
-    t2.rows.append(["ESR mm/h, median (IQR)", *[median_iqr((induction.get("esr_median_iqr") or {}).get(w)) for w in WEEKS]])
+    t2.rows.append([_("CDAI, mean (SD)"), *[mean_sd((induction.get("cdai_mean_sd") or {}).get(w)) for w in WEEKS]])
+    t2.rows.append([_("CRP mg/L, median (IQR)"), *[median_iqr((induction.get("crp_median_iqr") or {}).get(w)) for w in WEEKS]])
+    t2.rows.append([_("ESR mm/h, median (IQR)"), *[median_iqr((induction.get("esr_median_iqr") or {}).get(w)) for w in WEEKS]])
     return t2
 
 
 def _relapse_free_table(relapse):
     t3 = Table(
-        "relapse_free", "Relapse-free survival among responders (Kaplan–Meier)",
-        ["", *[f"{m} months" for m in KM_MONTHS]],
-        note="Origin: first response by day 182; event: first relapse (R2.3); censored at the last "
-        "clinic visit or the thalidomide stop.",
+        "relapse_free", _("Relapse-free survival among responders (Kaplan–Meier)"),
+        ["", *[_("%(months)s months") % {"months": m} for m in KM_MONTHS]],
+        note=_("Origin: first response by day 182; event: first relapse (R2.3); censored at the last "
+               "clinic visit or the thalidomide stop."),
     )
-    t3.rows.append(["Relapse-free proportion", *[_survival((relapse.get("km") or {}).get(m)) for m in KM_MONTHS]])
+    t3.rows.append([_("Relapse-free proportion"), *[_survival((relapse.get("km") or {}).get(m)) for m in KM_MONTHS]])
     return t3
 
 
@@ -218,22 +223,23 @@ def _relapse_free_summary_table(relapse):
     if not relapse.get("n"):
         median_text = "—"  # no responders: not computable
     elif median is None:
-        median_text = "not reached"
+        median_text = _("not reached")
     else:
-        median_text = f"{_stat(median)} ({_stat(ci[0])}–{'not reached' if ci[1] is None else _stat(ci[1])})"
+        median_text = f"{_stat(median)} ({_stat(ci[0])}–{_('not reached') if ci[1] is None else _stat(ci[1])})"
     summary = Table(
-        "relapse_free_summary", "Relapse-free survival: patients, relapses, median", ["", "Value"],
+        "relapse_free_summary", _("Relapse-free survival: patients, relapses, median"), ["", _("Value")],
     )
-    summary.add(["Responders followed", _num(relapse.get("n"))], [None, _linked(relapse.get("n"), "relapse_free.n")])
-    summary.add(["Relapses", _num(relapse.get("events"))], [None, _linked(relapse.get("events"), "relapse_free.events")])
-    summary.add(["Median relapse-free months (95 % CI)", median_text])
+    summary.add([_("Responders followed"), _num(relapse.get("n"))], [None, _linked(relapse.get("n"), "relapse_free.n")])
+    summary.add([_("Relapses"), _num(relapse.get("events"))], [None, _linked(relapse.get("events"), "relapse_free.events")])
+    summary.add([_("Median relapse-free months (95 % CI)"), median_text])
     return summary
 
 
 def _adverse_events_table(ae, n):
     """Table 4; ``n`` (the cohort size) is the denominator of the per-term percentages."""
-    t4 = Table("adverse_events", "Table 4 — Adverse events", ["", "Value"],
-               note="Patients, n (% of the cohort), unless the row says events.")
+    t4 = Table("adverse_events", _("Table 4 — Adverse events"), ["", _("Value")],
+               # xgettext:no-python-format
+               note=_("Patients, n (% of the cohort), unless the row says events."))
 
     def pct(count):
         if count is None or not n:
@@ -243,80 +249,81 @@ def _adverse_events_table(ae, n):
     def count_row(label, key, text):
         t4.add([label, text], [None, _linked(ae.get(key), f"adverse_events.{key}")])
 
-    count_row("Any adverse event", "patients", n_pct({"n": ae.get("patients"), "pct": ae.get("pct")}))
-    count_row("Total events (events)", "events", _num(ae.get("events")))
-    count_row("Nervous system (neuropathy, somnolence, vertigo, fatigue, insomnia)", "nervous_system_patients",
+    count_row(_("Any adverse event"), "patients", n_pct({"n": ae.get("patients"), "pct": ae.get("pct")}))
+    count_row(_("Total events (events)"), "events", _num(ae.get("events")))
+    count_row(_("Nervous system (neuropathy, somnolence, vertigo, fatigue, insomnia)"), "nervous_system_patients",
               pct(ae.get("nervous_system_patients")))
     for term, count in (ae.get("by_term") or {}).items():
         if count:
             t4.add([term.replace("_", " ").capitalize(), pct(count)], [None, _linked(count, f"adverse_events.by_term.{term}")])
     labels = {
-        "thalidomide_withdrawn": "Led to thalidomide withdrawal only (events)",
-        "azathioprine_withdrawn": "Led to azathioprine withdrawal only (events)",
-        "both_withdrawn": "Led to withdrawal of both (events)",
+        "thalidomide_withdrawn": _("Led to thalidomide withdrawal only (events)"),
+        "azathioprine_withdrawn": _("Led to azathioprine withdrawal only (events)"),
+        "both_withdrawn": _("Led to withdrawal of both (events)"),
     }
     for key in WITHDRAWAL_KEYS:
         count_row(labels[key], key, _num(ae.get(key)))
-    count_row("Hospitalised (events)", "hospitalised", _num(ae.get("hospitalised")))
+    count_row(_("Hospitalised (events)"), "hospitalised", _num(ae.get("hospitalised")))
     for m in KM_MONTHS:
-        t4.rows.append([f"Adverse-event-free at {m} months (KM proportion)", _survival((ae.get("ae_free_km") or {}).get(m))])
+        t4.rows.append([_("Adverse-event-free at %(months)s months (KM proportion)") % {"months": m}, _survival((ae.get("ae_free_km") or {}).get(m))])
     return t4
 
 
 def _endoscopy_table(endo):
-    t5 = Table("endoscopy", "Endoscopic outcomes", ["", "Value"],
-               note="Among patients with a baseline and at least one later endoscopy (R2.4).")
+    t5 = Table("endoscopy", _("Endoscopic outcomes"), ["", _("Value")],
+               note=_("Among patients with a baseline and at least one later endoscopy (R2.4)."))
     t5.rows += [
-        ["Patients", _num(endo.get("n"))],
-        ["Endoscopic remission, n (%)", n_pct(endo.get("remission"))],
-        ["Mucosal healing, n (%)", n_pct(endo.get("mucosal_healing"))],
-        ["CDEIS baseline, mean (SD)", mean_sd((endo.get("cdeis_mean_sd") or {}).get("baseline"))],
-        ["CDEIS last follow-up, mean (SD)", mean_sd((endo.get("cdeis_mean_sd") or {}).get("follow_up"))],
-        ["Rutgeerts baseline, mean (SD)", mean_sd((endo.get("rutgeerts_mean_sd") or {}).get("baseline"))],
-        ["Rutgeerts last follow-up, mean (SD)", mean_sd((endo.get("rutgeerts_mean_sd") or {}).get("follow_up"))],
+        [_("Patients"), _num(endo.get("n"))],
+        [_("Endoscopic remission, n (%)"), n_pct(endo.get("remission"))],
+        [_("Mucosal healing, n (%)"), n_pct(endo.get("mucosal_healing"))],
+        [_("CDEIS baseline, mean (SD)"), mean_sd((endo.get("cdeis_mean_sd") or {}).get("baseline"))],
+        [_("CDEIS last follow-up, mean (SD)"), mean_sd((endo.get("cdeis_mean_sd") or {}).get("follow_up"))],
+        [_("Rutgeerts baseline, mean (SD)"), mean_sd((endo.get("rutgeerts_mean_sd") or {}).get("baseline"))],
+        [_("Rutgeerts last follow-up, mean (SD)"), mean_sd((endo.get("rutgeerts_mean_sd") or {}).get("follow_up"))],
     ]
     return t5
 
 
 def _titration_table(titration):
-    t6 = Table("titration", "Titration: deviations from the schedule (R3.5)", ["", "Count"])
-    t6.add(["Thalidomide dose changes checked", _num(titration.get("dose_changes"))],
+    t6 = Table("titration", _("Titration: deviations from the schedule (R3.5)"), ["", _("Count")])
+    t6.add([_("Thalidomide dose changes checked"), _num(titration.get("dose_changes"))],
            [None, _linked(titration.get("dose_changes"), "titration.dose_changes")])
     for code, count in (titration.get("deviations") or {}).items():
         t6.add([str(catalogue.label(therapy_words.FINDINGS, code)), _num(count)],
                [None, _linked(count, f"titration.deviations.{code}")])
-    t6.add(["Overrides", _num(titration.get("overrides"))], [None, _linked(titration.get("overrides"), "titration.overrides")])
+    t6.add([_("Overrides"), _num(titration.get("overrides"))], [None, _linked(titration.get("overrides"), "titration.overrides")])
     return t6
 
 
 def _exposure_table(exposure):
-    t7 = Table("exposure", "Exposure", ["", "Value"])
+    t7 = Table("exposure", _("Exposure"), ["", _("Value")])
     t7.rows += [
-        ["Patient-months on thalidomide", _stat(exposure.get("patient_months"))],
-        ["Adverse events per 100 patient-months", _stat(exposure.get("ae_per_100_patient_months"))],
-        ["Cumulative thalidomide g per patient, median (IQR)", median_iqr(exposure.get("cumulative_dose_g_median_iqr"))],
+        [_("Patient-months on thalidomide"), _stat(exposure.get("patient_months"))],
+        [_("Adverse events per 100 patient-months"), _stat(exposure.get("ae_per_100_patient_months"))],
+        [_("Cumulative thalidomide g per patient, median (IQR)"), median_iqr(exposure.get("cumulative_dose_g_median_iqr"))],
     ]
     return t7
 
 
 def _prescriptions_table(prescriptions):
     """R9.5: prescriptions issued, each R9.3 code, the share without one, the share dispensed in time."""
-    t8 = Table("prescriptions", "Prescriptions under the pregnancy-prevention programme (R9)", ["", "Count"],
-               note="Prescriptions issued on or before the report date, with the codes stored when each was "
-               "checked (R9.3); dispensed in time: by the dispense-by date, among those dispensed (R9.5).")
+    t8 = Table("prescriptions", _("Prescriptions under the pregnancy-prevention programme (R9)"), ["", _("Count")],
+               note=_("Prescriptions issued on or before the report date, with the codes stored when each was "
+                      "checked (R9.3); dispensed in time: by the dispense-by date, among those dispensed (R9.5)."))
 
     def count_row(label, key, text=None):
         count = prescriptions.get(key)
         t8.add([label, _num(count) if text is None else text], [None, _linked(count, f"prescriptions.{key}")])
 
-    count_row("Prescriptions issued", "issued")
+    count_row(_("Prescriptions issued"), "issued")
     for code, count in (prescriptions.get("deviations") or {}).items():
         t8.add([str(catalogue.label(therapy_words.PRESCRIPTION_DEVIATIONS, code)), _num(count)],
                [None, _linked(count, f"prescriptions.deviations.{code}")])
-    count_row("Without any code, n (%)", "no_deviation",
+    count_row(_("Without any code, n (%)"), "no_deviation",
               n_pct({"n": prescriptions.get("no_deviation"), "pct": prescriptions.get("no_deviation_pct")}))
-    count_row("Dispensed", "dispensed")
-    count_row("Dispensed in time, n (% of those dispensed)", "dispensed_in_time",
+    count_row(_("Dispensed"), "dispensed")
+    # xgettext:no-python-format
+    count_row(_("Dispensed in time, n (% of those dispensed)"), "dispensed_in_time",
               n_pct({"n": prescriptions.get("dispensed_in_time"), "pct": prescriptions.get("dispensed_in_time_pct")}))
-    count_row("Overrides", "overrides")
+    count_row(_("Overrides"), "overrides")
     return t8

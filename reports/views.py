@@ -8,6 +8,9 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from patients.access import patient_view
 from reports import charts, exports
@@ -33,21 +36,21 @@ CONTENT_TYPES = {
 
 class ReportFilterForm(forms.Form):
     as_of = forms.DateField(
-        label="As of", required=False, input_formats=["%Y-%m-%d"],
+        label=gettext_lazy("As of"), required=False, input_formats=["%Y-%m-%d"],
         widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "As of: enter a date as YYYY-MM-DD."},
+        error_messages={"invalid": gettext_lazy("As of: enter a date as YYYY-MM-DD.")},
     )
     diagnosis = forms.ChoiceField(
-        choices=[("CD", "Crohn's disease"), ("UC", "Ulcerative colitis"), ("AID", "Autoinflammatory disease"),
-                 (ALL_DIAGNOSES, "All diagnoses")],
+        choices=[("CD", gettext_lazy("Crohn's disease")), ("UC", gettext_lazy("Ulcerative colitis")),
+                 ("AID", gettext_lazy("Autoinflammatory disease")), (ALL_DIAGNOSES, gettext_lazy("All diagnoses"))],
         required=False, widget=forms.Select(attrs={"class": "form-select"}),
-        error_messages={"invalid_choice": f"Diagnosis: choose CD, UC, AID or {ALL_DIAGNOSES}."},
+        error_messages={"invalid_choice": format_lazy(gettext_lazy("Diagnosis: choose CD, UC, AID or {all}."), all=ALL_DIAGNOSES)},
     )
 
     def clean_as_of(self):
         value = self.cleaned_data.get("as_of")
         if value and value > timezone.localdate():
-            raise forms.ValidationError("As of: the report cannot look into the future.")
+            raise forms.ValidationError(_("As of: the report cannot look into the future."))
         return value
 
 
@@ -73,7 +76,7 @@ def report_page(request):
         form.is_valid()
         return render(request, "reports/report.html", {"form": form, "invalid": True}, status=400)
     report, computed_at = recent_cohort_report(as_of=as_of, diagnosis=diagnosis, fresh="fresh" in request.GET)
-    figures = charts.report_figures(report)
+    figures = charts.report_figures(report, say=_)
     query = request.GET.copy()
     query.pop("fresh", None)
     return render(
@@ -88,7 +91,7 @@ def report_page(request):
 @require_permission("reports.view_cohort_report")
 def report_download(request, fmt):
     if fmt not in CONTENT_TYPES:
-        return HttpResponse("Unknown format: choose json, csv, xlsx or pdf.", status=404)
+        return HttpResponse(_("Unknown format: choose json, csv, xlsx or pdf."), status=404)
     form, as_of, diagnosis = _filters(request)
     errors = _filter_errors(form)
     if errors:
@@ -121,7 +124,7 @@ def figure_patients(request, key):
         return render(request, "reports/figure_patients.html", {"errors": errors}, status=400)
     figure = figure_members(as_of=as_of, diagnosis=diagnosis, key=key)
     if figure is None:
-        raise Http404("The cohort report has no such count.")
+        raise Http404(_("The cohort report has no such count."))
     report = cohort_report(as_of=as_of, diagnosis=diagnosis)  # exact: its count is shown beside the codes
     listing = figure_listing(figure, request.user)
     return render(request, "reports/figure_patients.html", {
@@ -149,19 +152,20 @@ def upload_limits():
 
 class UploadForm(forms.Form):
     datasheet = forms.FileField(
-        label="Datasheet (.zip of the CSV files)",
+        label=gettext_lazy("Datasheet (.zip of the CSV files)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".zip", "class": "form-control"}),
     )
 
     def clean_datasheet(self):
         upload = self.cleaned_data["datasheet"]
         if not upload.name.lower().endswith(".zip"):
-            raise forms.ValidationError("Datasheet: upload a .zip holding the CSV files (interfaces.md).")
+            raise forms.ValidationError(_("Datasheet: upload a .zip holding the CSV files (interfaces.md)."))
         limit = settings.THALIMON_MAX_DATASHEET_BYTES
         if upload.size > limit:
-            raise forms.ValidationError(f"Datasheet: the file is larger than the limit of {limit // (1024 * 1024)} MB.")
+            raise forms.ValidationError(_("Datasheet: the file is larger than the limit of %(mb)s MB.")
+                                        % {"mb": limit // (1024 * 1024)})
         if not zipfile.is_zipfile(upload):
-            raise forms.ValidationError("Datasheet: this file is not a zip (or a damaged one); make the zip again.")
+            raise forms.ValidationError(_("Datasheet: this file is not a zip (or a damaged one); make the zip again."))
         upload.seek(0)
         return upload
 
