@@ -66,6 +66,9 @@ KM_ESTIMATE = gettext_noop("Kaplan–Meier estimate")
 FEW_AT_RISK = gettext_noop("Fewer than {threshold} at risk")
 CENSORED = gettext_noop("Censored")
 AT_RISK = gettext_noop("At risk")
+WEEK = gettext_noop("Week {week}")
+NOT_YET_DUE = gettext_noop("not yet due")
+TREND_CAPTION = gettext_noop("CDAI (red, left) · thalidomide mg/day (blue, right)")
 RESPONSE_COLOUR, REMISSION_COLOUR = "#2f81f7", "#1a7f37"
 RELAPSE_COLOUR, AE_COLOUR = "#0b4f6c", "#9a6700"
 LEGEND = {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "font": {"size": 11}, "traceorder": "normal"}
@@ -129,7 +132,7 @@ def trend_svg(*, cdai, doses, start, end, remission_below, width=640, height=200
         f'<text x="{left}" y="{height - 6}">{escape(start.isoformat())}</text>'
         f'<text x="{left + plot_w}" y="{height - 6}" text-anchor="end">{escape(end.isoformat())}</text>'
         f'<text x="{width / 2:.0f}" y="{height - 6}" text-anchor="middle">'
-        f"{escape(say(gettext_noop('CDAI (red, left) · thalidomide mg/day (blue, right)')))}</text></svg>"
+        f"{escape(say(TREND_CAPTION))}</text></svg>"
     )
     return "".join(parts)
 
@@ -171,11 +174,11 @@ def induction_weeks(induction):
 
 def week_label(week, separator="<br>", say=english):
     """The x label of a week: its number and its denominator (n), or that it is not yet due."""
-    label = say(gettext_noop("Week {week}")).format(week=week["week"])
+    label = say(WEEK).format(week=week["week"])
     if week["of"] is None:
         return label
     if week["of"] == 0:
-        return f"{label}{separator}{say(gettext_noop('not yet due'))}"
+        return f"{label}{separator}{say(NOT_YET_DUE)}"
     return f"{label}{separator}n = {week['of']}"
 
 
