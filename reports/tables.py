@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from reports.cohort import ACTIVITY_DIAGNOSIS, ALL_DIAGNOSES, WITHDRAWAL_KEYS, round_half_up
 from thalimon import catalogue
@@ -235,6 +235,12 @@ def _relapse_free_summary_table(relapse):
     return summary
 
 
+# The per-term rows read the term's code as words ("Peripheral neuropathy"); those that differ
+# from the adverse-event form's labels (safety.models.AE_TERMS) are marked here for the catalogue.
+TERM_ROW_WORDS = (gettext_noop("Peripheral neuropathy"), gettext_noop("Rash"), gettext_noop("Herpes zoster"),
+                  gettext_noop("Anorexia"), gettext_noop("Other"))
+
+
 def _adverse_events_table(ae, n):
     """Table 4; ``n`` (the cohort size) is the denominator of the per-term percentages."""
     t4 = Table("adverse_events", _("Table 4 — Adverse events"), ["", _("Value")],
@@ -255,7 +261,8 @@ def _adverse_events_table(ae, n):
               pct(ae.get("nervous_system_patients")))
     for term, count in (ae.get("by_term") or {}).items():
         if count:
-            t4.add([term.replace("_", " ").capitalize(), pct(count)], [None, _linked(count, f"adverse_events.by_term.{term}")])
+            t4.add([_(term.replace("_", " ").capitalize()), pct(count)],
+                   [None, _linked(count, f"adverse_events.by_term.{term}")])
     labels = {
         "thalidomide_withdrawn": _("Led to thalidomide withdrawal only (events)"),
         "azathioprine_withdrawn": _("Led to azathioprine withdrawal only (events)"),
