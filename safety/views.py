@@ -26,7 +26,7 @@ from safety.forms import (
     InboxFilterForm,
 )
 from safety.kinds import ACTION_NAMES, RESOLVED_BY, URGENT_RESOLVED_BY, action_link
-from safety.models import AdverseEvent, Alert, Reminder
+from safety.models import AdverseEvent, Alert, AttributedDrug, Reminder
 from safety.selectors import (
     by_severity,
     decorate_urgent,
@@ -418,7 +418,8 @@ def ae_detail(request, event):
                 messages.success(request, _("Follow-up note added."))
                 return redirect("safety:ae_detail", pk=event.pk)
     withdrawn = [
-        drug for drug, action in (("thalidomide", event.action_thalidomide), ("azathioprine", event.action_azathioprine))
+        (drug, AttributedDrug(drug).label)
+        for drug, action in (("thalidomide", event.action_thalidomide), ("azathioprine", event.action_azathioprine))
         if action == "withdrawn"
     ]
     return render(
