@@ -68,6 +68,11 @@ CENSORED = gettext_noop("Censored")
 AT_RISK = gettext_noop("At risk")
 WEEK = gettext_noop("Week {week}")
 NOT_YET_DUE = gettext_noop("not yet due")
+# The tooltips: plotly's %{...} fields go in as the placeholders' values.
+BAR_HOVER = gettext_noop("{name} at week {week}: {n} of {of} ({pct} %)")
+KM_HOVER = gettext_noop("{months} months: {survival}")
+KM_SPARSE_HOVER = gettext_noop("{months} months: {survival} (few patients at risk)")
+CENSORED_HOVER = gettext_noop("{who} censored at {months} months")
 TREND_CAPTION = gettext_noop("CDAI (red, left) · thalidomide mg/day (blue, right)")
 RESPONSE_COLOUR, REMISSION_COLOUR = "#2f81f7", "#1a7f37"
 RELAPSE_COLOUR, AE_COLOUR = "#0b4f6c", "#9a6700"
@@ -210,8 +215,8 @@ def induction_figure(induction, *, empty=None, say=english):
             "text": [str(e["n"]) if e.get("pct") is not None else "" for e in entries],
             "textposition": "outside", "textangle": 0, "constraintext": "both", "cliponaxis": False,
             "customdata": [[week["week"], e.get("n"), week["of"]] for week, e in zip(weeks, entries, strict=True)],
-            "hovertemplate": name + " at week %{customdata[0]}: %{customdata[1]} of %{customdata[2]} (%{y} %)"
-                             "<extra></extra>",
+            "hovertemplate": say(BAR_HOVER).format(name=name, week="%{customdata[0]}", n="%{customdata[1]}",
+                                                   of="%{customdata[2]}", pct="%{y}") + "<extra></extra>",
         })
     return figures.figure(
         data, title=title, barmode="group", bargap=0.25, uniformtext={"mode": "hide", "minsize": 9},
@@ -291,20 +296,22 @@ def km_figure(curve, *, title, colour=RELAPSE_COLOUR, x_title="Months",
         solid_x, solid_y = view.solid(view.survival)
         data.append({"type": "scatter", "x": solid_x, "y": solid_y, "mode": "lines",
                      "line": {"shape": "hv", "color": colour, "width": 2}, "name": say(KM_ESTIMATE),
-                     "hovertemplate": "%{x:.1f} months: %{y:.3f}<extra></extra>"})
+                     "hovertemplate": say(KM_HOVER).format(months="%{x:.1f}", survival="%{y:.3f}") + "<extra></extra>"})
     sparse_x, sparse_y = view.sparse()
     if sparse_x:
         data.append({"type": "scatter", "x": sparse_x, "y": sparse_y, "mode": "lines",
                      "line": {"shape": "hv", "color": colour, "width": 1.5, "dash": "dot"},
                      "name": say(FEW_AT_RISK).format(threshold=view.threshold),
-                     "hovertemplate": "%{x:.1f} months: %{y:.3f} (few patients at risk)<extra></extra>"})
+                     "hovertemplate": say(KM_SPARSE_HOVER).format(months="%{x:.1f}", survival="%{y:.3f}")
+                                      + "<extra></extra>"})
     if view.censored:
         data.append({"type": "scatter", "x": [m for m, _, _ in view.censored], "y": [s for _, s, _ in view.censored],
                      "mode": "markers", "name": say(CENSORED),
                      "marker": {"symbol": "cross-thin-open", "size": 9, "color": colour,
                                 "line": {"width": 1.5, "color": colour}},
                      "customdata": [c for _, _, c in view.censored],
-                     "hovertemplate": "%{customdata} censored at %{x:.1f} months<extra></extra>"})
+                     "hovertemplate": say(CENSORED_HOVER).format(who="%{customdata}", months="%{x:.1f}")
+                                      + "<extra></extra>"})
     row = {"yref": "paper", "y": 0, "yanchor": "top", "yshift": -58, "showarrow": False}
     annotations = [{**row, "x": tick, "xref": "x", "text": str(n), "font": {"size": 11, "color": colour}}
                    for tick, n in zip(view.ticks, view.at_risk_at_ticks, strict=True)]
