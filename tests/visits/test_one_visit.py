@@ -170,7 +170,7 @@ def test_lab_and_endoscopy_forms_default_to_today(client, clinician, man):
     ("/p/GI-1/labs/new/", "", "/p/GI-1/labs/new/"),
 ])
 def test_links_carry_the_page_to_return_to(url, back, expected):
-    from thalimon.templatetags.clinical import with_next
+    from thalimon.navigation import with_next
 
     assert with_next(url, back) == expected
 
