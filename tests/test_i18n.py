@@ -25,6 +25,7 @@ from django.utils import translation
 
 from accounts.middleware import SESSION_KEY
 from accounts.models import Preference
+from tests.safety.conftest import on_thalidomide  # noqa: F401  (a shared fixture)
 from tests.test_access_matrix import MATRIX, OK, POST_ONLY, ROLES, _url
 from thalimon.roles import ADMIN, CLINIC_LEAD, CLINICIAN, NURSE
 
@@ -213,26 +214,16 @@ def test_the_saved_language_costs_no_query_per_page(client, clinician, records):
 # Pages (url names of the access matrix) where an English sentence is still shown in Chinese.
 # Shrink it as pages are translated; the test fails when a page listed here becomes clean
 # (remove it) and when a page not listed shows English (a regression).
+# Left after the first pass: sentences the pure rules still build in English (R2 status reasons such as
+# "no baseline CDAI … statuses are empty", R9 finding reasons, the start checklist's test window), the
+# CDAI "missing" list, and the reminder's "resolved by" words (gettext_noop, not yet translated on display).
 KNOWN_UNTRANSLATED = {
-    "patients:course",
     "patients:detail",
     "safety:reminder_detail",
-    "therapy:contraception_create",
-    "therapy:dose_change",
-    "therapy:dose_check",
-    "therapy:pregnancy_test_create",
-    "therapy:prescription_check",
     "therapy:prescription_dispense",
-    "therapy:prescription_edit",
-    "therapy:prescription_new",
     "therapy:therapy_start",
-    "visits:create",
     "visits:detail",
     "visits:edit",
-    "visits:endoscopy_create",
-    "visits:endoscopy_edit",
-    "visits:history",
-    "visits:lab_create",
 }
 
 # Words of English sentences: a run of three or more English words with one of these in it
@@ -346,3 +337,25 @@ def test_the_visit_pdf_is_in_the_requesting_users_language(client, records, make
     fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
     assert ("Noto-Sans-CJK-SC" in fonts) is cjk, fonts
     assert "DejaVu-Sans" in fonts
+
+
+# --- emails in the recipient's language ----------------------------------------------------------
+@pytest.mark.usefixtures("on_thalidomide")
+def test_the_digest_goes_in_each_recipients_language(clinician, nurse):
+    from django.core import mail
+
+    from safety.digest import send_digests
+    from safety.scan import scan_reminders
+    from tests.safety.conftest import TODAY
+
+    clinician.email, nurse.email = "carla@clinic.test", "noor@clinic.test"
+    clinician.save(), nurse.save()
+    Preference.objects.create(user=nurse, language=ZH)
+    scan_reminders(as_of=TODAY)
+    mail.outbox = []
+    send_digests(as_of=TODAY)
+    by_recipient = {message.to[0]: message for message in mail.outbox}
+    chinese, english = by_recipient["noor@clinic.test"], by_recipient["carla@clinic.test"]
+    assert "妊娠试验到期" in chinese.body and "Pregnancy test due" not in chinese.body
+    assert "Pregnancy test due" in english.body and "妊娠试验到期" not in english.body
+    assert translation.get_language() == "en-gb"  # nothing leaks to what runs next
