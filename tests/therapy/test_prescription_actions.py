@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
+from tests.therapy.prescription_fixtures import TODAY, issue
 from therapy import actions as therapy_actions
 from therapy import records as therapy_records
 from therapy.models import DoseChange, Prescription
-from tests.therapy.prescription_fixtures import TODAY, issue, man, woman  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 RAW_CODES = ("supply_too_long", "no_recent_negative_test", "dose_not_dispensable", "positive_test_unresolved",

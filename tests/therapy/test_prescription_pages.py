@@ -13,9 +13,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from tests.therapy.prescription_fixtures import TODAY, issue
 from therapy import actions as therapy_actions
 from therapy.models import DoseChange, Prescription
-from tests.therapy.prescription_fixtures import TODAY, issue, man, woman  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 
