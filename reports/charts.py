@@ -28,24 +28,13 @@ import math
 from html import escape
 
 from thalimon import figures
+from thalimon.figures import english, gettext_noop  # noqa: F401  (chart words marked; say= default)
 
 WEEKS = ("4", "8", "12", "24")
 TICK_STEPS = (1, 2, 3, 6, 12, 24)  # months between x ticks
 MAX_TICK_INTERVALS = 6
 MIN_AT_RISK = 5  # below this many patients at risk the curve is drawn dotted, without its band
 MIN_AT_RISK_FRACTION = 0.10  # … or below this fraction of the patients followed, if that is more
-
-
-def gettext_noop(text):
-    """Marks the charts' words for the translation catalogue (``makemessages`` reads this
-    name; no Django here). They stay English in this module: a caller that shows them in
-    another language passes ``say`` (Django's ``gettext``), which reads each in its catalogue."""
-    return text
-
-
-def english(text):
-    """The default ``say``: the words as written."""
-    return text
 
 
 NO_PATIENTS = gettext_noop("No patients in this cohort: nothing to chart.")
