@@ -24,3 +24,11 @@ def with_next(url, back):
     parts = urlsplit(url)
     query = "&".join(q for q in (parts.query, urlencode({"next": back})) if q)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
+def own_path(request):
+    """The page's path and query without its own ``next``: where a control on the page (the
+    language switcher) returns to, never carrying on an address the page was given."""
+    query = request.GET.copy()
+    query.pop("next", None)
+    return f"{request.path}?{query.urlencode()}" if query else request.path

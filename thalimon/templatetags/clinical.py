@@ -48,3 +48,4 @@ def get_item(mapping, key):
 
 
 register.filter("with_next", navigation.with_next)
+register.filter("own_path", navigation.own_path)
