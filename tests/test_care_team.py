@@ -24,6 +24,8 @@ NOT_ONE_PATIENT = {
     # A figure's codes: about a group of patients; restricted ones are counted, never listed
     # (tests/reports/test_drilldown.py).
     "reports:figure_patients",
+    # The user's own language (issue 17).
+    "accounts:language",
 }
 PER_PATIENT = sorted(set(MATRIX) - NOT_ONE_PATIENT)
 
