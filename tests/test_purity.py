@@ -21,6 +21,7 @@ PURE_MODULES = [
     "visits/charts.py",
     "therapy/charts.py",
     "thalimon/figures.py",
+    "thalimon/said.py",
     "reports/charts.py",
     "reports/cohort.py",
     "reports/cohort_members.py",

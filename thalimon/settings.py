@@ -254,6 +254,9 @@ TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
 DATE_INPUT_FORMATS = ["%Y-%m-%d"]
+# How each language writes a day on pages (thalimon/formats/<lang>/formats.py; the
+# ``day`` filter); exports, datasheets and JSON always write ISO 8601.
+FORMAT_MODULE_PATH = ["thalimon.formats"]
 
 # --- Static files: everything local, served by whitenoise (no CDN) ---------
 STATIC_URL = "static/"

@@ -4,7 +4,7 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 
-from thalimon import navigation
+from thalimon import navigation, saying
 
 register = template.Library()
 
@@ -49,3 +49,15 @@ def get_item(mapping, key):
 
 register.filter("with_next", navigation.with_next)
 register.filter("own_path", navigation.own_path)
+
+
+@register.filter
+def said(reason):
+    """A rule's reason in the reader's language (thalimon.saying.render)."""
+    return saying.render(reason)
+
+
+@register.filter
+def day(value):
+    """A day as the reader's language writes it (thalimon.saying.day)."""
+    return saying.day(value)

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 
+from thalimon.said import Said, as_clause, say, say_n
+
 # ---------------------------------------------------------------------------
 # Constants (clinical-rules.md defaults)
 # ---------------------------------------------------------------------------
@@ -115,20 +117,21 @@ def iso(day: date) -> str:
     return day.isoformat()
 
 
-def day_text(number: int) -> str:
+def day_text(number: int) -> Said:
     """Day N of therapy with a real minus sign (day −12), as clinicians read it in print."""
-    return f"day −{-number}" if number < 0 else f"day {number}"
+    return say("day −%(number)s", number=-number) if number < 0 else say("day %(number)s", number=number)
 
 
-def clause(reason: str, rule: str) -> str:
+def clause(reason, rule: str) -> Said:
     """A reason as a clause of a longer one: no trailing "(rule).", lower-case first letter."""
-    suffix = f" ({rule})."
-    text = reason[: -len(suffix)] if reason.endswith(suffix) else reason.rstrip(".")
-    return text[:1].lower() + text[1:]
+    return as_clause(reason, rule)
 
 
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+def plural(count: int, word: str) -> Said:
+    """``count`` days, in words ("1 day", "3 days"); days are the only counted word of the rules."""
+    if word != "day":
+        raise ValueError(f"no plural form is written for {word!r}")
+    return say_n("%(count)s day", "%(count)s days", count)
 
 
 def is_multiple(value: Decimal, of: Decimal) -> bool:
