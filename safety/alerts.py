@@ -21,6 +21,8 @@ import operator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from thalimon.said import Said, say
+
 RULE = "R4.4"
 REVIEW = "review"
 WITHHOLD = "withhold"
@@ -28,6 +30,7 @@ DEFAULT_ULN = Decimal("40")  # ALT/AST upper limit of normal, U/L (R4.4 default,
 LEUKOPENIA_WBC_BELOW = Decimal("4.0")
 BRADYCARDIA_BELOW = Decimal("50")  # beats/min
 
+# The sources the reasons name (written out in each reason's message below).
 REVIEW_SOURCE = "R4.4 tier A, BSR/BHPR 2017 monitoring level"
 # Ambiguity: the spec names BSR/BHPR 2017 as the source of tier A only; tier B is
 # the clinic's own withhold level in R4.4, so its reason does not credit BSR/BHPR.
@@ -35,13 +38,13 @@ WITHHOLD_SOURCE = "R4.4 tier B, the clinic's withhold level"
 
 # test code → (name as printed, unit)
 LAB_TESTS = {
-    "wbc": ("WBC", "×10⁹/L"),
-    "neutrophils": ("Neutrophils", "×10⁹/L"),
-    "platelets": ("Platelets", "×10⁹/L"),
-    "alt": ("ALT", "U/L"),
-    "ast": ("AST", "U/L"),
-    "mcv": ("MCV", "fL"),
-    "albumin": ("Albumin", "g/L"),
+    "wbc": (say("WBC"), "×10⁹/L"),
+    "neutrophils": (say("Neutrophils"), "×10⁹/L"),
+    "platelets": (say("Platelets"), "×10⁹/L"),
+    "alt": (say("ALT"), "U/L"),
+    "ast": (say("AST"), "U/L"),
+    "mcv": (say("MCV"), "fL"),
+    "albumin": (say("Albumin"), "g/L"),
 }
 
 _OPERATORS = {"<": operator.lt, "≤": operator.le, ">": operator.gt}
@@ -72,7 +75,7 @@ class Alert:
     test: str  # lab test code, or "heart_rate"
     value: Decimal
     rule: str  # "R4.4"
-    reason: str  # names the threshold and its source
+    reason: str  # names the threshold and its source (a Said)
     suggest_adverse_event: str = ""  # "leukopenia" when WBC < 4.0
 
 
@@ -104,7 +107,7 @@ def _withhold_level(code: str, uln: Decimal) -> tuple[str, Decimal, str] | None:
     """(comparison, threshold, threshold as printed) of tier B, None if the test has none."""
     if code in ("alt", "ast"):
         limit = ULN_MULTIPLE * uln
-        return ">", limit, f"3 × ULN {_text(uln)} = {_text(limit)}"
+        return ">", limit, say("3 × ULN %(uln)s = %(limit)s", uln=_text(uln), limit=_text(limit))
     if code in WITHHOLD_LEVELS:
         op, limit = WITHHOLD_LEVELS[code]
         return op, limit, _text(limit)
@@ -140,50 +143,71 @@ def lab_alert(*, test: str, value, aza_active: bool, uln: Decimal = DEFAULT_ULN)
     if uln_value == 0:
         raise ValueError("ULN must be above 0")
     name, unit = LAB_TESTS[code]
-    measured = f"{name} {_text(number)} {unit}"
-
     review_op, review_limit = REVIEW_LEVELS[code]
     meets_review = _OPERATORS[review_op](number, review_limit)
-    review_text = f"{review_op} {_text(review_limit)}"
     withhold = _withhold_level(code, uln_value)
     meets_withhold = withhold is not None and _OPERATORS[withhold[0]](number, withhold[1])
+    figures = dict(test=name, value=_text(number), unit=unit, review=f"{review_op} {_text(review_limit)}")
+    if withhold is not None:
+        figures.update(op=withhold[0], threshold=withhold[2])
 
     if meets_withhold and aza_active:
         tier = WITHHOLD
-        also = (
-            f"; also meets the BSR/BHPR 2017 monitoring level {name} {review_text}"
-            if meets_review
-            else ""
-        )
-        reason = (
-            f"{measured} {withhold[0]} {withhold[2]}: withhold azathioprine, urgent review "
-            f"({WITHHOLD_SOURCE}{also})"
-        )
+        reason = _withhold_reason(figures, also_review=meets_review)
     elif meets_review:
         tier = REVIEW
-        reason = (
-            f"{measured} {review_text}: repeat within a week, clinician review ({REVIEW_SOURCE})"
-        )
-        if meets_withhold:
-            reason += (
-                f"; azathioprine is not active, so the withhold level {withhold[0]} "
-                f"{withhold[2]} (R4.4 tier B) does not apply"
-            )
+        reason = _review_reason(figures, withhold_not_applied=meets_withhold)
     else:
         return None
 
     suggest = ""
     if code == "wbc" and number < LEUKOPENIA_WBC_BELOW:
         suggest = "leukopenia"
-        reason += "; WBC < 4.0: consider recording the adverse event leukopenia (R4.4)"
+        reason = say(
+            "%(alert)s; WBC < 4.0: consider recording the adverse event leukopenia (R4.4).", alert=reason
+        )
+    else:
+        reason = say("%(alert)s.", alert=reason)
     return Alert(
         kind="lab",
         tier=tier,
         test=code,
         value=number,
         rule=RULE,
-        reason=reason + ".",
+        reason=reason,
         suggest_adverse_event=suggest,
+    )
+
+
+def _withhold_reason(figures: dict, *, also_review: bool) -> Said:
+    """Tier B (R4.4, the clinic's withhold level), without its final full stop."""
+    if also_review:
+        return say(
+            "%(test)s %(value)s %(unit)s %(op)s %(threshold)s: withhold azathioprine, urgent review "
+            "(R4.4 tier B, the clinic's withhold level; also meets the BSR/BHPR 2017 monitoring "
+            "level %(test)s %(review)s)",
+            **figures,
+        )
+    return say(
+        "%(test)s %(value)s %(unit)s %(op)s %(threshold)s: withhold azathioprine, urgent review "
+        "(R4.4 tier B, the clinic's withhold level)",
+        **{name: figures[name] for name in ("test", "value", "unit", "op", "threshold")},
+    )
+
+
+def _review_reason(figures: dict, *, withhold_not_applied: bool) -> Said:
+    """Tier A (R4.4, BSR/BHPR 2017 monitoring level), without its final full stop."""
+    if withhold_not_applied:
+        return say(
+            "%(test)s %(value)s %(unit)s %(review)s: repeat within a week, clinician review (R4.4 "
+            "tier A, BSR/BHPR 2017 monitoring level); azathioprine is not active, so the withhold "
+            "level %(op)s %(threshold)s (R4.4 tier B) does not apply",
+            **figures,
+        )
+    return say(
+        "%(test)s %(value)s %(unit)s %(review)s: repeat within a week, clinician review (R4.4 "
+        "tier A, BSR/BHPR 2017 monitoring level)",
+        **{name: figures[name] for name in ("test", "value", "unit", "review")},
     )
 
 
@@ -203,8 +227,10 @@ def bradycardia_alert(*, heart_rate, thalidomide_active: bool) -> Alert | None:
         test="heart_rate",
         value=rate,
         rule=RULE,
-        reason=(
-            f"Heart rate {_text(rate)}/min < {_text(BRADYCARDIA_BELOW)} at a visit on "
-            "thalidomide: bradycardia, clinician review (R4.4)."
+        reason=say(
+            "Heart rate %(rate)s/min < %(limit)s at a visit on thalidomide: bradycardia, "
+            "clinician review (R4.4).",
+            rate=_text(rate),
+            limit=_text(BRADYCARDIA_BELOW),
         ),
     )

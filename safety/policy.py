@@ -11,6 +11,8 @@ valid. The table ``REMINDER_POLICY`` is tested case by case in
 
 from dataclasses import dataclass
 
+from thalimon.said import Said, say
+
 CLINICIAN = "clinician"
 NURSE = "nurse"
 COMPLETE, SNOOZE, DISMISS = "complete", "snooze", "dismiss"
@@ -47,7 +49,7 @@ REMINDER_POLICY = {
 }
 
 
-def refusal(kind: str, action: str, roles: set[str]) -> str | None:
+def refusal(kind: str, action: str, roles: set[str]) -> Said | None:
     """Why ``roles`` may not ``action`` a reminder of ``kind`` (None when allowed).
 
     ``complete`` is allowed to the kind's owner (a clinician always) and succeeds only
@@ -58,13 +60,13 @@ def refusal(kind: str, action: str, roles: set[str]) -> str | None:
     is_clinician, is_nurse = CLINICIAN in roles, NURSE in roles
     owner_may = is_clinician or (policy.owner == NURSE and is_nurse)
     if action == COMPLETE:
-        return None if owner_may else "only a clinician acts on this reminder"
+        return None if owner_may else say("only a clinician acts on this reminder")
     if action == SNOOZE:
         if not policy.snooze:
-            return "this reminder cannot wait: only the recorded result closes it"
-        return None if owner_may else "only a clinician may snooze this reminder"
+            return say("this reminder cannot wait: only the recorded result closes it")
+        return None if owner_may else say("only a clinician may snooze this reminder")
     if action == DISMISS:
         if not policy.dismiss:
-            return "this reminder is closed only by its data, never by a decision"
-        return None if is_clinician else "only a clinician may dismiss a reminder, with a decision"
+            return say("this reminder is closed only by its data, never by a decision")
+        return None if is_clinician else say("only a clinician may dismiss a reminder, with a decision")
     raise ValueError(f"unknown reminder action {action!r}")

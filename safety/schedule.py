@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
+from thalimon.said import Said, join, say
 from therapy.rules.azathioprine import (
     BLOOD_CHECKPOINT_DAYS,
     BLOOD_CHECKPOINT_EVERY_DAYS,
@@ -62,7 +63,7 @@ from therapy.rules.thalidomide import (
     ThalidomidePatient,
     latest_neuropathy_grade,
 )
-from therapy.rules.urgent import LatestLab
+from therapy.rules.urgent import WITHHOLD, LatestLab
 
 # ---------------------------------------------------------------------------
 # Constants (clinical-rules.md R7 defaults)
@@ -175,7 +176,7 @@ class DueReminder:
     due: date
     subject: str  # the AE key for ae_follow_up, "" otherwise
     rule: str  # "R7" (the underlying rule is named in the reason, e.g. R5.2)
-    reason: str
+    reason: str  # a ``Said`` (thalimon.said): English as text, said in the reader's language
     action: str  # what resolves it: one of ACTIONS' values
 
 
@@ -219,15 +220,9 @@ def record_as_of(record: PatientRecord, as_of: date) -> PatientRecord:
     for event in record.adverse_events:
         if event.onset > as_of:
             continue
-        events.append(
-            replace(
-                event,
-                resolved=event.resolved
-                if event.resolved is not None and event.resolved <= as_of
-                else None,
-                follow_up_dates=tuple(when for when in event.follow_up_dates if when <= as_of),
-            )
-        )
+        resolved = event.resolved if event.resolved is not None and event.resolved <= as_of else None
+        follow_ups = tuple(when for when in event.follow_up_dates if when <= as_of)
+        events.append(replace(event, resolved=resolved, follow_up_dates=follow_ups))
     return replace(
         record,
         thalidomide=tuple(row for row in record.thalidomide if row.date <= as_of),
@@ -328,13 +323,13 @@ def _dose_step_due(record: PatientRecord, as_of: date) -> list[tuple[date, str, 
         return []
     change = last_change(rows, as_of)
     due = change.date + timedelta(days=MIN_DAYS_BETWEEN_CHANGES)
-    reason = (
-        f"Dose step due: last dose change {iso(change.date)} at {fmt(change.dose_mg)} mg; "
-        f"target {fmt(target)} mg; step allowed from {iso(due)} "
-        f"(last change + {MIN_DAYS_BETWEEN_CHANGES} days, R3.2/R3.3); latest neuropathy grade 0 "
-        f"at the clinic visit of {iso(latest[0])} (R3.4) (R7)."
-    )
-    return [(due, "", reason)]
+    return [(due, "", say(
+        "Dose step due: last dose change %(change)s at %(dose)s mg; target %(target)s mg; "
+        "step allowed from %(due)s (last change + %(days)s, R3.2/R3.3); latest neuropathy "
+        "grade 0 at the clinic visit of %(visit)s (R3.4) (R7).",
+        change=change.date, dose=fmt(change.dose_mg), target=fmt(target), due=due,
+        days=plural(MIN_DAYS_BETWEEN_CHANGES, "day"), visit=latest[0],
+    ))]
 
 
 def _neuropathy_review(record: PatientRecord, as_of: date) -> list[tuple[date, str, str]]:
@@ -349,17 +344,16 @@ def _neuropathy_review(record: PatientRecord, as_of: date) -> list[tuple[date, s
     when, grade = latest
     interval = NEUROPATHY_REVIEW_GRADE1_DAYS if grade == 1 else NEUROPATHY_REVIEW_GRADE2_DAYS
     due = when + timedelta(days=interval)
-    why = "grade 1: 28 days" if grade == 1 else "grade ≥ 2: 14 days"
-    if grade >= 3:
-        consequence = "thalidomide must be stopped at grade ≥ 3"
-    else:
-        consequence = "no dose increase and an adult dose ≤ 50 mg until grade 0"
-    reason = (
-        f"Neuropathy review due {iso(due)}: latest neuropathy grade {grade} at the clinic "
-        f"visit of {iso(when)}, not resolved (resolved = grade 0); review {interval} days "
-        f"after that assessment ({why}); {consequence} (R3.4) (R7)."
-    )
-    return [(due, "", reason)]
+    why = say("grade 1: 28 days") if grade == 1 else say("grade ≥ 2: 14 days")
+    consequence = (say("thalidomide must be stopped at grade ≥ 3") if grade >= 3
+                   else say("no dose increase and an adult dose ≤ 50 mg until grade 0"))
+    return [(due, "", say(
+        "Neuropathy review due %(due)s: latest neuropathy grade %(grade)s at the clinic "
+        "visit of %(visit)s, not resolved (resolved = grade 0); review %(interval)s "
+        "after that assessment (%(why)s); %(consequence)s (R3.4) (R7).",
+        due=due, grade=grade, visit=when, interval=plural(interval, "day"), why=why,
+        consequence=consequence,
+    ))]
 
 
 def _pregnancy_test_due(record: PatientRecord, as_of: date) -> list[tuple[date, str, str]]:
@@ -384,44 +378,43 @@ def _pregnancy_test_due(record: PatientRecord, as_of: date) -> list[tuple[date, 
     if due is None:
         return []
     if stop is not None:
-        reason = (
-            f"Pregnancy test due {iso(due)}: thalidomide stopped {iso(stop)} (first day "
-            f"without the drug); one more test is due {PREGNANCY_AFTER_STOP_DAYS} days after "
-            f"the stop, on {iso(due)} (R5.2) (R7)."
-        )
-        return [(due, "", reason)]
+        return [(due, "", say(
+            "Pregnancy test due %(due)s: thalidomide stopped %(stop)s (first day without the "
+            "drug); one more test is due %(days)s after the stop, on %(due)s (R5.2) (R7).",
+            due=due, stop=stop, days=plural(PREGNANCY_AFTER_STOP_DAYS, "day"),
+        ))]
     tests = sorted((test.date, str(test.result).strip().lower()) for test in record.pregnancy_tests)
     if not tests:
-        reason = (
-            f"Pregnancy test due {iso(due)}: thalidomide course started {iso(start)} and no "
-            f"pregnancy test is recorded; a test is due at the start (R5.2) (R7)."
-        )
-        return [(due, "", reason)]
+        return [(due, "", say(
+            "Pregnancy test due %(due)s: thalidomide course started %(start)s and no "
+            "pregnancy test is recorded; a test is due at the start (R5.2) (R7).",
+            due=due, start=start,
+        ))]
     latest = tests[-1][0]
     if any(result == "positive" for when, result in tests if when == latest):
-        reason = (
-            f"Pregnancy test due {iso(due)}: the test of {iso(latest)} is positive with no "
-            "later negative test; thalidomide must stop at once and the clinician is alerted "
-            "(R5.2) (R7)."
-        )
-        return [(due, "", reason)]
+        return [(due, "", say(
+            "Pregnancy test due %(due)s: the test of %(test)s is positive with no later "
+            "negative test; thalidomide must stop at once and the clinician is alerted "
+            "(R5.2) (R7).", due=due, test=latest,
+        ))]
     interval = pregnancy_test_interval_days(
         last_test=latest, start=start, irregular_cycles=record.irregular_cycles
     )
     day = (latest - start).days
     if day < 28:
-        why = "weekly while the last test is before day 28"
+        why = say("weekly while the last test is before day 28")
     elif record.irregular_cycles is False:
-        why = "from day 28, regular cycles"
+        why = say("from day 28, regular cycles")
     elif record.irregular_cycles is None:
-        why = "from day 28, cycles unknown (counted as irregular)"
+        why = say("from day 28, cycles unknown (counted as irregular)")
     else:
-        why = "from day 28, irregular cycles"
-    reason = (
-        f"Pregnancy test due {iso(due)}: last negative test {iso(latest)} ({day_text(day)} "
-        f"of the course started {iso(start)}) + {interval} days ({why}) (R5.2) (R7)."
-    )
-    return [(due, "", reason)]
+        why = say("from day 28, irregular cycles")
+    return [(due, "", say(
+        "Pregnancy test due %(due)s: last negative test %(test)s (%(day)s of the course "
+        "started %(start)s) + %(interval)s (%(why)s) (R5.2) (R7).",
+        due=due, test=latest, day=day_text(day), start=start,
+        interval=plural(interval, "day"), why=why,
+    ))]
 
 
 def _contraception_follow_up(record: PatientRecord, as_of: date) -> list[tuple[date, str, str]]:
@@ -457,30 +450,27 @@ def _contraception_follow_up(record: PatientRecord, as_of: date) -> list[tuple[d
         k += 1
     if due is None:
         return []
-    methods = "two methods, one highly effective" if record.sex == "F" else "condoms"
-    if last is None:
-        confirmation = "no contraception confirmation recorded since the stop"
-    else:
-        confirmation = f"last contraception confirmed {iso(last)}"
-    refused = [
-        visit
-        for visit in after_stop
-        if visit.contraception_confirmed is False and (last is None or visit.date > last)
-    ]
+    methods = say("two methods, one highly effective") if record.sex == "F" else say("condoms")
+    confirmation = (say("no contraception confirmation recorded since the stop") if last is None
+                    else say("last contraception confirmed %(date)s", date=last))
+    refused = [visit for visit in after_stop
+               if visit.contraception_confirmed is False and (last is None or visit.date > last)]
     if refused:
         latest_no = max(refused, key=lambda visit: visit.date)
-        contact = "clinic visit" if latest_no.contact == "clinic" else "phone contact"
-        confirmation += (
-            f"; contraception NOT confirmed at the {contact} of {iso(latest_no.date)} "
-            "(a 'no' is not a confirmation): follow up now"
-        )
-    reason = (
-        f"Contraception follow-up due {iso(due)} (stop + {plural((due - stop).days, 'day')}): "
-        f"thalidomide stopped {iso(stop)}; contraception ({methods}) continues for "
-        f"{period} days after the stop, checked every {CONTRACEPTION_CHECKPOINT_EVERY_DAYS} days; "
-        f"{confirmation} (R5.3) (R7)."
-    )
-    return [(due, "", reason)]
+        refusal = (say("contraception NOT confirmed at the clinic visit of %(date)s (a 'no' is not "
+                       "a confirmation): follow up now", date=latest_no.date)
+                   if latest_no.contact == "clinic" else
+                   say("contraception NOT confirmed at the phone contact of %(date)s (a 'no' is not "
+                       "a confirmation): follow up now", date=latest_no.date))
+        confirmation = join([confirmation, refusal], "; ")
+    return [(due, "", say(
+        "Contraception follow-up due %(due)s (stop + %(elapsed)s): thalidomide stopped "
+        "%(stop)s; contraception (%(methods)s) continues for %(period)s after the stop, "
+        "checked every %(every)s; %(confirmation)s (R5.3) (R7).",
+        due=due, elapsed=plural((due - stop).days, "day"), stop=stop, methods=methods,
+        period=plural(period, "day"), every=plural(CONTRACEPTION_CHECKPOINT_EVERY_DAYS, "day"),
+        confirmation=confirmation,
+    ))]
 
 
 def _ae_follow_up(record: PatientRecord, as_of: date) -> list[tuple[date, str, str]]:
@@ -496,23 +486,24 @@ def _ae_follow_up(record: PatientRecord, as_of: date) -> list[tuple[date, str, s
         if event.resolved is not None:
             continue
         grade = int(event.grade)
-        anchors = [(event.onset, "onset")]
+        anchors = [(event.onset, say("onset"))]
         if event.follow_up_dates:
-            anchors.append((max(event.follow_up_dates), "follow-up note"))
+            anchors.append((max(event.follow_up_dates), say("follow-up note")))
         visits = [when for when in clinic_dates if when >= event.onset]
         if visits:
-            anchors.append((max(visits), "clinic visit"))
+            anchors.append((max(visits), say("clinic visit")))
         # max() keeps the first of equal dates: onset, then note, then visit.
         anchor, what = max(anchors, key=lambda pair: pair[0])
         interval = AE_FOLLOW_UP_SEVERE_DAYS if grade >= AE_SEVERE_GRADE else AE_FOLLOW_UP_DAYS
         due = anchor + timedelta(days=interval)
-        why = "grade ≥ 3: 7 days" if grade >= AE_SEVERE_GRADE else "grade ≤ 2: 14 days"
-        reason = (
-            f"Adverse event follow-up due {iso(due)}: {event.term} (grade {grade}, onset "
-            f"{iso(event.onset)}) not resolved; last follow-up: {what} {iso(anchor)}, "
-            f"+ {interval} days ({why}) (R6) (R7)."
-        )
-        found.append((due, str(event.key), reason))
+        why = say("grade ≥ 3: 7 days") if grade >= AE_SEVERE_GRADE else say("grade ≤ 2: 14 days")
+        found.append((due, str(event.key), say(
+            "Adverse event follow-up due %(due)s: %(term)s (grade %(grade)s, onset %(onset)s) "
+            "not resolved; last follow-up: %(what)s %(anchor)s, + %(interval)s (%(why)s) "
+            "(R6) (R7).",
+            due=due, term=event.term, grade=grade, onset=event.onset, what=what, anchor=anchor,
+            interval=plural(interval, "day"), why=why,
+        )))
     return found
 
 
@@ -522,11 +513,18 @@ def _blood_test_due(record: PatientRecord, as_of: date) -> list[tuple[date, str,
     within a week (due on its date + 7 days; one reminder per due date)."""
     found = {due: reason for due, _, reason in _blood_test_schedule(record, as_of)}
     for due, reason in _blood_test_repeats(record, as_of).items():
-        found[due] = f"{found[due]} {reason}" if due in found else reason
+        found[due] = join([found[due], reason], " ") if due in found else reason
     return [(due, "", found[due]) for due in sorted(found)]
 
 
-def _blood_test_repeats(record: PatientRecord, as_of: date) -> dict[date, str]:
+def _repeat_text(lab: LatestLab) -> Said:
+    """One R4.4 result to repeat, at its tier ("review" or "withhold")."""
+    if lab.tier == WITHHOLD:
+        return say("%(test)s of %(date)s at the withhold level", test=lab.test.upper(), date=lab.date)
+    return say("%(test)s of %(date)s at the review level", test=lab.test.upper(), date=lab.date)
+
+
+def _blood_test_repeats(record: PatientRecord, as_of: date) -> dict[date, Said]:
     """R4.4 "repeat within a week": {due date: reason} for the latest results at an alert tier,
     while azathioprine is active (R7's condition for ``blood_test_due``); the repeat
     result of the same test resolves it.
@@ -538,10 +536,10 @@ def _blood_test_repeats(record: PatientRecord, as_of: date) -> dict[date, str]:
         if lab.tier is not None:
             repeats.setdefault(lab.date + timedelta(days=REPEAT_WITHIN_DAYS), []).append(lab)
     return {
-        due: (
-            f"Repeat blood test due {iso(due)}: "
-            + "; ".join(f"{lab.test.upper()} of {iso(lab.date)} at the {lab.tier} level" for lab in labs)
-            + f" — repeat within {REPEAT_WITHIN_DAYS} days (R4.4) (R7)."
+        due: say(
+            "Repeat blood test due %(due)s: %(results)s — repeat within %(days)s (R4.4) (R7).",
+            due=due, results=join([_repeat_text(lab) for lab in labs], "; "),
+            days=plural(REPEAT_WITHIN_DAYS, "day"),
         )
         for due, labs in repeats.items()
     }
@@ -557,20 +555,22 @@ def _blood_test_schedule(record: PatientRecord, as_of: date) -> list[tuple[date,
         return []
     anchor = last_change(rows, as_of)
     earlier = [row for row in rows if row.date < anchor.date and Decimal(str(row.dose_mg)) > 0]
+    dose = fmt(anchor.dose_mg)
     anchor_text = (
-        f"last azathioprine dose change {iso(anchor.date)} to {fmt(anchor.dose_mg)} mg"
+        say("last azathioprine dose change %(date)s to %(dose)s mg", date=anchor.date, dose=dose)
         if earlier
-        else f"azathioprine started {iso(anchor.date)} at {fmt(anchor.dose_mg)} mg"
+        else say("azathioprine started %(date)s at %(dose)s mg", date=anchor.date, dose=dose)
     )
     counts = [when for when in record.blood_count_dates if when >= anchor.date]
-    count_text = f"last blood count {iso(max(counts))}" if counts else "no blood count since then"
-    checkpoints = ", ".join(str(day) for day in BLOOD_CHECKPOINT_DAYS)
-    reason = (
-        f"Blood test due {iso(due)} (day {(due - anchor.date).days} after the {anchor_text}): "
-        f"checkpoints day {checkpoints}, then every {BLOOD_CHECKPOINT_EVERY_DAYS} days; "
-        f"{count_text} (R4.3) (R7)."
-    )
-    return [(due, "", reason)]
+    count_text = (say("last blood count %(date)s", date=max(counts)) if counts
+                  else say("no blood count since then"))
+    return [(due, "", say(
+        "Blood test due %(due)s (day %(day)s after the %(anchor)s): checkpoints day "
+        "%(checkpoints)s, then every %(every)s; %(blood_count)s (R4.3) (R7).",
+        due=due, day=(due - anchor.date).days, anchor=anchor_text,
+        checkpoints=join([str(day) for day in BLOOD_CHECKPOINT_DAYS], ", "),
+        every=plural(BLOOD_CHECKPOINT_EVERY_DAYS, "day"), blood_count=count_text,
+    ))]
 
 
 def _visit_due(record: PatientRecord, as_of: date) -> list[tuple[date, str, str]]:
@@ -586,19 +586,18 @@ def _visit_due(record: PatientRecord, as_of: date) -> list[tuple[date, str, str]
     start = course_start(rows, as_of)
     clinic_dates = [visit.date for visit in clinic_visits(record)]
     last = max(clinic_dates) if clinic_dates else None
-    due = _first_checkpoint_after(
-        start, VISIT_CHECKPOINT_DAYS, VISIT_CHECKPOINT_EVERY_DAYS, last, VISIT_COVER_DAYS
-    )
-    last_text = (
-        f"last clinic visit {iso(last)}" if last is not None else "no clinic visit recorded"
-    )
-    checkpoints = ", ".join(str(day) for day in VISIT_CHECKPOINT_DAYS)
-    reason = (
-        f"Clinic visit due {iso(due)} ({day_text((due - start).days)} of the thalidomide "
-        f"course started {iso(start)}): checkpoints day {checkpoints}, then every "
-        f"{VISIT_CHECKPOINT_EVERY_DAYS} days; {last_text} (phone contacts do not count) (R7)."
-    )
-    return [(due, "", reason)]
+    due = _first_checkpoint_after(start, VISIT_CHECKPOINT_DAYS, VISIT_CHECKPOINT_EVERY_DAYS, last,
+                                  VISIT_COVER_DAYS)
+    last_text = (say("last clinic visit %(date)s", date=last) if last is not None
+                 else say("no clinic visit recorded"))
+    return [(due, "", say(
+        "Clinic visit due %(due)s (%(day)s of the thalidomide course started %(start)s): "
+        "checkpoints day %(checkpoints)s, then every %(every)s; %(last_visit)s "
+        "(phone contacts do not count) (R7).",
+        due=due, day=day_text((due - start).days), start=start,
+        checkpoints=join([str(day) for day in VISIT_CHECKPOINT_DAYS], ", "),
+        every=plural(VISIT_CHECKPOINT_EVERY_DAYS, "day"), last_visit=last_text,
+    ))]
 
 
 def _cumulative_dose_review(record: PatientRecord, as_of: date) -> list[tuple[date, str, str]]:
@@ -615,13 +614,12 @@ def _cumulative_dose_review(record: PatientRecord, as_of: date) -> list[tuple[da
         return []
     if any(visit.neurological_review and visit.date >= reached for visit in clinic_visits(record)):
         return []
-    reason = (
-        f"Neurological review due: cumulative thalidomide reached "
-        f"{fmt(CUMULATIVE_REVIEW_GRAMS)} g on {iso(reached)} and no clinic visit since then "
-        "records a neurological review (nerve conduction study at the clinician's discretion) "
-        "(R3.4) (R7)."
-    )
-    return [(reached, "", reason)]
+    return [(reached, "", say(
+        "Neurological review due: cumulative thalidomide reached %(grams)s g on %(date)s and "
+        "no clinic visit since then records a neurological review (nerve conduction study at "
+        "the clinician's discretion) (R3.4) (R7).",
+        grams=fmt(CUMULATIVE_REVIEW_GRAMS), date=reached,
+    ))]
 
 
 def _prescription_due(record: PatientRecord, as_of: date) -> list[tuple[date, str, str]]:

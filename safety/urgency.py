@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import date
 
 from safety import schedule
+from thalimon.said import say
 from therapy.rules.doses import stop_date, thalidomide_active
 from therapy.rules.urgent import Answer, Grade, UrgentAlert, urgent_alerts
 
-CONTACT_WORDS = {"clinic": "clinic visit", "phone": "phone contact"}
+CONTACT_WORDS = {"clinic": say("clinic visit"), "phone": say("phone contact")}
 
 
 def urgent_events(record: schedule.PatientRecord, as_of: date) -> list[UrgentAlert]:

@@ -2,13 +2,14 @@
 autoinflammatory efficacy (Zhang 2023) (clinical-rules.md R2.5, R2.6).
 
 No Django imports and no clock: plain values in, results carrying the rule
-id and a plain-language reason out.
+id and a plain-language reason out (a ``thalimon.said.Said``, issue 17).
 """
 
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
+from thalimon.said import Said, join, say
 from visits.outcomes import as_decimal, as_written, plain_number, therapy_day
 
 # ---------------------------------------------------------------------------
@@ -55,7 +56,7 @@ def treatment_failure_cd(
         return FailureResult(
             status=NOT_EVALUABLE,
             rule="R2.5",
-            reason=f"no HBI on {hbi_date.isoformat()} → not evaluable (R2.5)",
+            reason=say("no HBI on %(date)s → not evaluable (R2.5)", date=hbi_date),
         )
     near = [
         (abs((when - hbi_date).days), when, as_decimal(value))
@@ -66,57 +67,95 @@ def treatment_failure_cd(
         return FailureResult(
             status=NOT_EVALUABLE,
             rule="R2.5",
-            reason=(
-                f"HBI {hbi}, but no faecal calprotectin within 14 days of the HBI visit on "
-                f"{hbi_date.isoformat()} → not evaluable (R2.5)"
+            reason=say(
+                "HBI %(hbi)s, but no faecal calprotectin within 14 days of the HBI visit on "
+                "%(date)s → not evaluable (R2.5)",
+                hbi=hbi,
+                date=hbi_date,
             ),
         )
     nearest = min(distance for distance, _, _ in near)
     tied = [(when, value) for distance, when, value in near if distance == nearest]
     when, calpro = max(tied, key=lambda item: item[1])
+    return _cd_verdict(hbi, when, calpro, len(tied))
+
+
+def _cd_verdict(hbi: int, when: date, calpro: Decimal, tied: int) -> FailureResult:
+    """R2.5 (CD) from the HBI and the calprotectin chosen (``tied``: results equally near)."""
     hbi_high = hbi >= HBI_FAILURE_AT_LEAST
     calpro_high = calpro > CALPROTECTIN_FAILURE_ABOVE
-    calpro_note = "above 250" if calpro_high else "not above 250"
-    if len(tied) > 1:
-        calpro_note += (
-            f"; the higher of {len(tied)} results equally near the HBI visit, the safer reading"
+    calpro_note = say("above 250") if calpro_high else say("not above 250")
+    if tied > 1:
+        calpro_note = say(
+            "%(note)s; the higher of %(count)s results equally near the HBI visit, the safer "
+            "reading",
+            note=calpro_note,
+            count=tied,
         )
-    text = (
-        f"HBI {hbi} ({'at least 5' if hbi_high else 'below 5'}) and calprotectin "
-        f"{as_written(calpro)} µg/g on {when.isoformat()} ({calpro_note})"
-    )
+    said = {
+        "hbi": hbi,
+        "hbi_note": say("at least 5") if hbi_high else say("below 5"),
+        "calprotectin": as_written(calpro),
+        "date": when,
+        "calprotectin_note": calpro_note,
+    }
     if hbi_high and calpro_high:
         return FailureResult(
-            status=FAILURE, rule="R2.5", reason=f"{text} → treatment failure (R2.5)"
+            status=FAILURE,
+            rule="R2.5",
+            reason=say(
+                "HBI %(hbi)s (%(hbi_note)s) and calprotectin %(calprotectin)s µg/g on %(date)s "
+                "(%(calprotectin_note)s) → treatment failure (R2.5)",
+                **said,
+            ),
         )
     return FailureResult(
-        status=NO_FAILURE, rule="R2.5", reason=f"{text} → no treatment failure (R2.5)"
+        status=NO_FAILURE,
+        rule="R2.5",
+        reason=say(
+            "HBI %(hbi)s (%(hbi_note)s) and calprotectin %(calprotectin)s µg/g on %(date)s "
+            "(%(calprotectin_note)s) → no treatment failure (R2.5)",
+            **said,
+        ),
     )
 
 
 def treatment_failure_uc(*, mayo: int | None, mayo_endoscopic: int | None) -> FailureResult:
     """R2.5 (UC): Mayo > 5 AND endoscopic subscore > 1; a missing input → not evaluable."""
     if mayo is None or mayo_endoscopic is None:
-        missing = " and ".join(
-            name
-            for name, value in (("Mayo score", mayo), ("Mayo endoscopic subscore", mayo_endoscopic))
-            if value is None
-        )
-        return FailureResult(
-            status=NOT_EVALUABLE, rule="R2.5", reason=f"no {missing} → not evaluable (R2.5)"
-        )
+        if mayo is None and mayo_endoscopic is None:
+            reason = say("no Mayo score and Mayo endoscopic subscore → not evaluable (R2.5)")
+        elif mayo is None:
+            reason = say("no Mayo score → not evaluable (R2.5)")
+        else:
+            reason = say("no Mayo endoscopic subscore → not evaluable (R2.5)")
+        return FailureResult(status=NOT_EVALUABLE, rule="R2.5", reason=reason)
     mayo_high = mayo > 5
     endo_high = mayo_endoscopic > 1
-    text = (
-        f"Mayo {mayo} ({'above 5' if mayo_high else 'not above 5'}) and endoscopic subscore "
-        f"{mayo_endoscopic} ({'above 1' if endo_high else 'not above 1'})"
-    )
+    said = {
+        "mayo": mayo,
+        "mayo_note": say("above 5") if mayo_high else say("not above 5"),
+        "subscore": mayo_endoscopic,
+        "subscore_note": say("above 1") if endo_high else say("not above 1"),
+    }
     if mayo_high and endo_high:
         return FailureResult(
-            status=FAILURE, rule="R2.5", reason=f"{text} → treatment failure (R2.5)"
+            status=FAILURE,
+            rule="R2.5",
+            reason=say(
+                "Mayo %(mayo)s (%(mayo_note)s) and endoscopic subscore %(subscore)s "
+                "(%(subscore_note)s) → treatment failure (R2.5)",
+                **said,
+            ),
         )
     return FailureResult(
-        status=NO_FAILURE, rule="R2.5", reason=f"{text} → no treatment failure (R2.5)"
+        status=NO_FAILURE,
+        rule="R2.5",
+        reason=say(
+            "Mayo %(mayo)s (%(mayo_note)s) and endoscopic subscore %(subscore)s "
+            "(%(subscore_note)s) → no treatment failure (R2.5)",
+            **said,
+        ),
     )
 
 
@@ -175,7 +214,22 @@ _POSSIBLE = {
 }
 
 
-def _domain_1(baseline: PaedBaseline, visit: PaedVisit) -> tuple[str, set, str]:
+# The clinician's global assessment as the D1 note writes it.
+_GLOBAL_NOTES = {
+    "improved": say("clinician global improved"),
+    "worse": say("clinician global worse"),
+    "unchanged": say("clinician global unchanged"),
+}
+# The background-therapy change as the D3 note writes it.
+_BACKGROUND_NOTES = {
+    "stopped": say("background therapy stopped"),
+    "reduced": say("background therapy reduced"),
+    "increased": say("background therapy increased"),
+    "unchanged": say("background therapy unchanged"),
+}
+
+
+def _domain_1(baseline: PaedBaseline, visit: PaedVisit) -> tuple[str, set, Said]:
     """D1: activity score lower than baseline, or clinician global "improved".
 
     When the score and the global assessment disagree, the worse reading wins
@@ -186,32 +240,80 @@ def _domain_1(baseline: PaedBaseline, visit: PaedVisit) -> tuple[str, set, str]:
         now, then = as_decimal(visit.activity_score), as_decimal(baseline.activity_score)
         if now < then:
             found.append(
-                (MET, f"activity score {as_written(now)} below baseline {as_written(then)}")
+                (
+                    MET,
+                    say(
+                        "activity score %(now)s below baseline %(then)s",
+                        now=as_written(now),
+                        then=as_written(then),
+                    ),
+                )
             )
         elif now > then:
             found.append(
-                (WORSE, f"activity score {as_written(now)} above baseline {as_written(then)}")
+                (
+                    WORSE,
+                    say(
+                        "activity score %(now)s above baseline %(then)s",
+                        now=as_written(now),
+                        then=as_written(then),
+                    ),
+                )
             )
         else:
-            found.append((NOT_WORSE, f"activity score {as_written(now)} equal to baseline"))
+            found.append(
+                (NOT_WORSE, say("activity score %(now)s equal to baseline", now=as_written(now)))
+            )
     elif visit.activity_score is not None:
         found.append(
-            (UNKNOWN, f"activity score {as_written(visit.activity_score)} without a baseline score")
+            (
+                UNKNOWN,
+                say(
+                    "activity score %(now)s without a baseline score",
+                    now=as_written(visit.activity_score),
+                ),
+            )
         )
     globals_ = {"improved": MET, "worse": WORSE, "unchanged": NOT_WORSE}
     if visit.global_assessment in globals_:
-        found.append(
-            (globals_[visit.global_assessment], f"clinician global {visit.global_assessment}")
-        )
+        found.append((globals_[visit.global_assessment], _GLOBAL_NOTES[visit.global_assessment]))
     known = [value for value, _ in found if value != UNKNOWN]
-    text = ", ".join(note for _, note in found) or "no activity score or clinician global"
+    text = (
+        join([note for _, note in found], ", ")
+        if found
+        else say("no activity score or clinician global")
+    )
     for value in (WORSE, MET, NOT_WORSE):
         if value in known:
             return value, _POSSIBLE[value], text
     return UNKNOWN, _POSSIBLE[UNKNOWN], text
 
 
-def _domain_2(baseline: PaedBaseline, visit: PaedVisit) -> tuple[str, set, str]:
+def _marker_text(name: str, now, then, unit: str) -> Said:
+    """One D2 marker now (with its unit) and at baseline, each possibly not recorded."""
+    if now is not None and then is not None:
+        return say(
+            "%(name)s %(value)s %(unit)s (baseline %(baseline)s)",
+            name=name,
+            value=as_written(now),
+            unit=unit,
+            baseline=as_written(then),
+        )
+    if now is not None:
+        return say(
+            "%(name)s %(value)s %(unit)s (baseline not recorded)",
+            name=name,
+            value=as_written(now),
+            unit=unit,
+        )
+    if then is not None:
+        return say(
+            "%(name)s not recorded (baseline %(baseline)s)", name=name, baseline=as_written(then)
+        )
+    return say("%(name)s not recorded (baseline not recorded)", name=name)
+
+
+def _domain_2(baseline: PaedBaseline, visit: PaedVisit) -> tuple[str, set, Said]:
     """D2: CRP <= 8 mg/L and ESR <= 20 mm/h.
 
     * Normal now and abnormal (a marker above its limit) at baseline → met.
@@ -235,65 +337,80 @@ def _domain_2(baseline: PaedBaseline, visit: PaedVisit) -> tuple[str, set, str]:
         attr: None if getattr(baseline, attr) is None else as_decimal(getattr(baseline, attr))
         for _, attr, _, _ in limits
     }
-    text = ", ".join(
-        f"{name} {'not recorded' if now[attr] is None else as_written(now[attr]) + ' ' + unit}"
-        f" (baseline {'not recorded' if then[attr] is None else as_written(then[attr])})"
-        for name, attr, _, unit in limits
+    text = join(
+        [_marker_text(name, now[attr], then[attr], unit) for name, attr, _, unit in limits], ", "
     )
     normal_now = all(now[attr] is not None and now[attr] <= limit for _, attr, limit, _ in limits)
     if normal_now:
         if any(then[attr] is not None and then[attr] > limit for _, attr, limit, _ in limits):
-            return MET, _POSSIBLE[MET], f"{text}: normalised"
+            return MET, _POSSIBLE[MET], say("%(markers)s: normalised", markers=text)
         if all(then[attr] is not None for _, attr, _, _ in limits):
-            return NOT_WORSE, _POSSIBLE[NOT_WORSE], f"{text}: normal at baseline and still normal"
+            return (
+                NOT_WORSE,
+                _POSSIBLE[NOT_WORSE],
+                say("%(markers)s: normal at baseline and still normal", markers=text),
+            )
         return (
             NOT_WORSE,
             {MET, NOT_WORSE},
-            f"{text}: normal now, baseline not known, so not counted as met",
+            say("%(markers)s: normal now, baseline not known, so not counted as met", markers=text),
         )
     abnormal_now = [
         attr for _, attr, limit, _ in limits if now[attr] is not None and now[attr] > limit
     ]
     if any(then[attr] is not None and now[attr] > then[attr] for attr in abnormal_now):
-        return WORSE, _POSSIBLE[WORSE], f"{text}: abnormal and higher than at baseline"
+        return (
+            WORSE,
+            _POSSIBLE[WORSE],
+            say("%(markers)s: abnormal and higher than at baseline", markers=text),
+        )
     if not abnormal_now:
-        return UNKNOWN, _POSSIBLE[UNKNOWN], f"{text}: not known whether normal"
+        return (
+            UNKNOWN,
+            _POSSIBLE[UNKNOWN],
+            say("%(markers)s: not known whether normal", markers=text),
+        )
     if all(now[attr] is not None and then[attr] is not None for _, attr, _, _ in limits):
         return (
             NOT_WORSE,
             _POSSIBLE[NOT_WORSE],
-            f"{text}: still abnormal but not higher than at baseline",
+            say("%(markers)s: still abnormal but not higher than at baseline", markers=text),
         )
-    return NOT_MET, _POSSIBLE[NOT_MET], f"{text}: abnormal; not known whether worse"
+    return (
+        NOT_MET,
+        _POSSIBLE[NOT_MET],
+        say("%(markers)s: abnormal; not known whether worse", markers=text),
+    )
 
 
-def _domain_3(visit: PaedVisit) -> tuple[str, set, str]:
+def _domain_3(visit: PaedVisit) -> tuple[str, set, Said]:
     """D3: glucocorticoid, immunosuppressant or biologic reduced or stopped."""
     values = {"stopped": MET, "reduced": MET, "increased": WORSE, "unchanged": NOT_WORSE}
     if visit.background_therapy in values:
         value = values[visit.background_therapy]
-        return value, _POSSIBLE[value], f"background therapy {visit.background_therapy}"
-    return UNKNOWN, _POSSIBLE[UNKNOWN], "background therapy change not recorded"
+        return value, _POSSIBLE[value], _BACKGROUND_NOTES[visit.background_therapy]
+    return UNKNOWN, _POSSIBLE[UNKNOWN], say("background therapy change not recorded")
 
 
 _DOMAIN_WORDS = {
-    MET: "met",
-    NOT_MET: "not met",
-    WORSE: "worse",
-    NOT_WORSE: "not worse",
-    UNKNOWN: "unknown",
+    MET: say("met"),
+    NOT_MET: say("not met"),
+    WORSE: say("worse"),
+    NOT_WORSE: say("not worse"),
+    UNKNOWN: say("unknown"),
 }
 
 
-def _window_text(target: Decimal, first_day: Decimal, last_day: Decimal) -> str:
-    return (
-        f"window days {int(first_day.to_integral_value(rounding=ROUND_CEILING))}-"
-        f"{int(last_day.to_integral_value(rounding=ROUND_FLOOR))} "
-        f"(day {plain_number(target)} ± 14)"
+def _window_text(target: Decimal, first_day: Decimal, last_day: Decimal) -> Said:
+    return say(
+        "window days %(first)s-%(last)s (day %(target)s ± 14)",
+        first=int(first_day.to_integral_value(rounding=ROUND_CEILING)),
+        last=int(last_day.to_integral_value(rounding=ROUND_FLOOR)),
+        target=plain_number(target),
     )
 
 
-def _verdict(possible: list[set]) -> tuple[str, str]:
+def _verdict(possible: list[set]) -> tuple[str, Said]:
     """Three-valued verdict: decided only when every possible value of the
     unknown domains gives the same answer."""
     sure_met = sum(1 for options in possible if options == {MET})
@@ -301,14 +418,12 @@ def _verdict(possible: list[set]) -> tuple[str, str]:
     sure_worse = any(options == {WORSE} for options in possible)
     maybe_worse = any(WORSE in options for options in possible)
     if sure_met >= 2 and not maybe_worse:
-        return "effective", "effective: at least two domains met and none worse"
-    if maybe_met < 2 or sure_worse:
-        return "not_effective", (
-            "not effective: a domain is worse"
-            if sure_worse
-            else "not effective: fewer than two domains met"
-        )
-    return NOT_EVALUABLE, "not evaluable: missing data decide it, so not called effective"
+        return "effective", say("effective: at least two domains met and none worse")
+    if sure_worse:
+        return "not_effective", say("not effective: a domain is worse")
+    if maybe_met < 2:
+        return "not_effective", say("not effective: fewer than two domains met")
+    return NOT_EVALUABLE, say("not evaluable: missing data decide it, so not called effective")
 
 
 def _assessed_month(
@@ -316,7 +431,7 @@ def _assessed_month(
     baseline: PaedBaseline,
     visit: PaedVisit,
     start_date: date,
-    window_text: str,
+    window_text: Said,
     closed: bool,
 ) -> PaedEfficacy:
     domains, possible, notes = {}, [], []
@@ -327,14 +442,35 @@ def _assessed_month(
     ):
         domains[name] = value
         possible.append(options)
-        notes.append(f"{name} {_DOMAIN_WORDS[value]} ({note})")
+        notes.append(
+            say(
+                "%(domain)s %(verdict)s (%(note)s)",
+                domain=name,
+                verdict=_DOMAIN_WORDS[value],
+                note=note,
+            )
+        )
     status, verdict = _verdict(possible)
-    provisional = "" if closed else "; provisional until the window closes"
-    reason = (
-        f"Month {month} (visit on {visit.date.isoformat()}, day "
-        f"{therapy_day(visit.date, start_date)}, {window_text}): {'; '.join(notes)} → {verdict} "
-        f"(R2.6){provisional}"
-    )
+    said = {
+        "month": month,
+        "date": visit.date,
+        "day": therapy_day(visit.date, start_date),
+        "window": window_text,
+        "domains": join(notes, "; "),
+        "verdict": verdict,
+    }
+    if closed:
+        reason = say(
+            "Month %(month)s (visit on %(date)s, day %(day)s, %(window)s): %(domains)s "
+            "→ %(verdict)s (R2.6)",
+            **said,
+        )
+    else:
+        reason = say(
+            "Month %(month)s (visit on %(date)s, day %(day)s, %(window)s): %(domains)s "
+            "→ %(verdict)s (R2.6); provisional until the window closes",
+            **said,
+        )
     return PaedEfficacy(
         month=month,
         visit_date=visit.date,
@@ -369,7 +505,11 @@ def _month_efficacy(
         status=NOT_EVALUABLE,
         domains={"D1": UNKNOWN, "D2": UNKNOWN, "D3": UNKNOWN},
         rule="R2.6",
-        reason=f"Month {month}: no clinic visit in the {window_text} → not evaluable (R2.6)",
+        reason=say(
+            "Month %(month)s: no clinic visit in the %(window)s → not evaluable (R2.6)",
+            month=month,
+            window=window_text,
+        ),
     )
 
 

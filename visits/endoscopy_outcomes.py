@@ -2,13 +2,14 @@
 (clinical-rules.md R2.1, R2.4).
 
 No Django imports and no clock: plain values in, results carrying the rule
-id and a plain-language reason out.
+id and a plain-language reason out (a ``thalimon.said.Said``, issue 17).
 """
 
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from thalimon.said import say
 from visits.outcomes import as_decimal, as_written, therapy_day
 
 
@@ -81,12 +82,16 @@ def _cdeis_remission(cdeis: Decimal | None, remission_below: Decimal):
     if cdeis is None:
         return None, None
     met = cdeis < remission_below
-    return met, (
-        f"CDEIS {as_written(cdeis)}: below {as_written(remission_below)} → endoscopic "
-        f"remission (R2.4)"
-        if met
-        else f"CDEIS {as_written(cdeis)}: not below {as_written(remission_below)} "
-        f"→ no endoscopic remission by CDEIS (R2.4)"
+    if met:
+        return met, say(
+            "CDEIS %(cdeis)s: below %(below)s → endoscopic remission (R2.4)",
+            cdeis=as_written(cdeis),
+            below=as_written(remission_below),
+        )
+    return met, say(
+        "CDEIS %(cdeis)s: not below %(below)s → no endoscopic remission by CDEIS (R2.4)",
+        cdeis=as_written(cdeis),
+        below=as_written(remission_below),
     )
 
 
@@ -94,27 +99,38 @@ def _rutgeerts_remission(endo: EndoObs, base_rutgeerts: EndoObs | None):
     """Remission criterion Rutgeerts <= 1 from a baseline Rutgeerts >= 2."""
     if base_rutgeerts is not None and base_rutgeerts.rutgeerts >= RUTGEERTS_BASELINE_AT_LEAST:
         if endo.rutgeerts is None:
-            return None, (
+            return None, say(
                 "no Rutgeerts score at this endoscopy: the Rutgeerts remission "
                 "criterion is not evaluable (R2.4)"
             )
         met = endo.rutgeerts <= RUTGEERTS_REMISSION_AT_MOST
-        verdict = (
-            "at most 1 → endoscopic remission"
-            if met
-            else "above 1 → no endoscopic remission by Rutgeerts"
-        )
-        return met, (
-            f"Rutgeerts i{endo.rutgeerts} from baseline i{base_rutgeerts.rutgeerts} "
-            f"(at least 2): {verdict} (R2.4)"
+        if met:
+            return met, say(
+                "Rutgeerts i%(grade)s from baseline i%(baseline)s (at least 2): at most 1 "
+                "→ endoscopic remission (R2.4)",
+                grade=endo.rutgeerts,
+                baseline=base_rutgeerts.rutgeerts,
+            )
+        return met, say(
+            "Rutgeerts i%(grade)s from baseline i%(baseline)s (at least 2): above 1 "
+            "→ no endoscopic remission by Rutgeerts (R2.4)",
+            grade=endo.rutgeerts,
+            baseline=base_rutgeerts.rutgeerts,
         )
     if endo.rutgeerts is None:
         return None, None
     if base_rutgeerts is None:
-        why = "there is no baseline Rutgeerts score"
-    else:
-        why = f"the baseline Rutgeerts i{base_rutgeerts.rutgeerts} is below 2"
-    return None, f"Rutgeerts i{endo.rutgeerts}: not used for remission because {why} (R2.4)"
+        return None, say(
+            "Rutgeerts i%(grade)s: not used for remission because there is no baseline "
+            "Rutgeerts score (R2.4)",
+            grade=endo.rutgeerts,
+        )
+    return None, say(
+        "Rutgeerts i%(grade)s: not used for remission because the baseline Rutgeerts "
+        "i%(baseline)s is below 2 (R2.4)",
+        grade=endo.rutgeerts,
+        baseline=base_rutgeerts.rutgeerts,
+    )
 
 
 def _remission(endo, cdeis, base_rutgeerts, remission_below) -> tuple[bool | None, list[str]]:
@@ -131,60 +147,70 @@ def _remission(endo, cdeis, base_rutgeerts, remission_below) -> tuple[bool | Non
             reasons.append(reason)
     remission = True if any(criteria) else (False if criteria else None)
     if remission is None:
-        reasons.append("no CDEIS and no usable Rutgeerts: remission not evaluable (R2.4)")
+        reasons.append(say("no CDEIS and no usable Rutgeerts: remission not evaluable (R2.4)"))
     return remission, reasons
 
 
 def _response(cdeis: Decimal | None, base_cdeis: EndoObs | None):
     """Endoscopic response (He 2017): CDEIS decrease > 5 from a baseline CDEIS >= 6."""
     if base_cdeis is None:
-        return None, "no baseline CDEIS: endoscopic response not evaluable (R2.4)"
+        return None, say("no baseline CDEIS: endoscopic response not evaluable (R2.4)")
     base_value = as_decimal(base_cdeis.cdeis)
     if base_value < CDEIS_RESPONSE_BASELINE_AT_LEAST:
-        return None, (
-            f"baseline CDEIS {as_written(base_cdeis.cdeis)} is below 6: endoscopic response "
-            f"not evaluable (R2.4)"
+        return None, say(
+            "baseline CDEIS %(baseline)s is below 6: endoscopic response not evaluable (R2.4)",
+            baseline=as_written(base_cdeis.cdeis),
         )
     if cdeis is None:
-        return None, "no CDEIS at this endoscopy: endoscopic response not evaluable (R2.4)"
+        return None, say("no CDEIS at this endoscopy: endoscopic response not evaluable (R2.4)")
     decrease = base_value - cdeis
     response = decrease > CDEIS_RESPONSE_DECREASE_ABOVE
     if decrease > 0:
-        change = f"decrease {as_written(decrease)}"
+        change = say("decrease %(amount)s", amount=as_written(decrease))
     elif decrease == 0:
-        change = "no change"
+        change = say("no change")
     else:
-        change = f"increase {as_written(-decrease)}"
-    verdict = (
-        "more than 5 → endoscopic response"
-        if response
-        else "not more than 5 → no endoscopic response"
-    )
-    return response, (
-        f"CDEIS {as_written(base_value)} at baseline → {as_written(cdeis)}: {change}, "
-        f"{verdict} (R2.4)"
+        change = say("increase %(amount)s", amount=as_written(-decrease))
+    if response:
+        return response, say(
+            "CDEIS %(baseline)s at baseline → %(cdeis)s: %(change)s, more than 5 "
+            "→ endoscopic response (R2.4)",
+            baseline=as_written(base_value),
+            cdeis=as_written(cdeis),
+            change=change,
+        )
+    return response, say(
+        "CDEIS %(baseline)s at baseline → %(cdeis)s: %(change)s, not more than 5 "
+        "→ no endoscopic response (R2.4)",
+        baseline=as_written(base_value),
+        cdeis=as_written(cdeis),
+        change=change,
     )
 
 
 def _complete_remission(cdeis: Decimal | None):
     """Complete endoscopic remission (He 2017): CDEIS < 3."""
     if cdeis is None:
-        return None, "no CDEIS: complete endoscopic remission not evaluable (R2.4)"
+        return None, say("no CDEIS: complete endoscopic remission not evaluable (R2.4)")
     complete = cdeis < CDEIS_COMPLETE_REMISSION_BELOW
-    return complete, (
-        f"CDEIS {as_written(cdeis)}: below 3 → complete endoscopic remission (R2.4)"
-        if complete
-        else f"CDEIS {as_written(cdeis)}: not below 3 → no complete endoscopic remission (R2.4)"
+    if complete:
+        return complete, say(
+            "CDEIS %(cdeis)s: below 3 → complete endoscopic remission (R2.4)",
+            cdeis=as_written(cdeis),
+        )
+    return complete, say(
+        "CDEIS %(cdeis)s: not below 3 → no complete endoscopic remission (R2.4)",
+        cdeis=as_written(cdeis),
     )
 
 
 def _mucosal_healing(endo: EndoObs):
     """Mucosal healing: the recorded no-ulceration flag."""
     if endo.ulceration is None:
-        return None, "ulceration not recorded: mucosal healing not evaluable (R2.4)"
+        return None, say("ulceration not recorded: mucosal healing not evaluable (R2.4)")
     if endo.ulceration:
-        return False, "ulceration in an explored segment → no mucosal healing (R2.4)"
-    return True, "no ulceration in any explored segment → mucosal healing (R2.4)"
+        return False, say("ulceration in an explored segment → no mucosal healing (R2.4)")
+    return True, say("no ulceration in any explored segment → mucosal healing (R2.4)")
 
 
 def _outcome(

@@ -2,7 +2,8 @@
 
 No Django imports and no clock: plain values in, a ``visits.scoring.ScoreResult``
 out, with the rule id and a plain-language reason. Decimal arithmetic and half-up
-rounding as in ``visits.scoring``, whose helpers these scores share.
+rounding as in ``visits.scoring``, whose helpers these scores share. Reasons,
+warnings and validation messages are ``thalimon.said.Said`` (issue 17).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from decimal import Decimal, localcontext
 
+from thalimon.said import Said, join, say, say_n
 from visits.scoring import (
     ScoreResult,
     check_range,
@@ -18,6 +20,7 @@ from visits.scoring import (
     entered_or_not_computable,
     fmt,
     is_whole,
+    not_a_number,
     not_computable,
     raise_if,
     round_one_decimal,
@@ -27,21 +30,29 @@ from visits.scoring import (
 
 CDEIS_SEGMENTS = ("ileum", "right_colon", "transverse", "left_colon", "rectum")
 SEGMENT_LABELS = {
-    "ileum": "ileum",
-    "right_colon": "right colon",
-    "transverse": "transverse colon",
-    "left_colon": "left/sigmoid colon",
-    "rectum": "rectum",
+    "ileum": say("ileum"),
+    "right_colon": say("right colon"),
+    "transverse": say("transverse colon"),
+    "left_colon": say("left/sigmoid colon"),
+    "rectum": say("rectum"),
+}
+# The same names at the start of a sentence.
+SEGMENT_TITLES = {
+    "ileum": say("Ileum"),
+    "right_colon": say("Right colon"),
+    "transverse": say("Transverse colon"),
+    "left_colon": say("Left/sigmoid colon"),
+    "rectum": say("Rectum"),
 }
 RUTGEERTS_GRADES = {
-    0: "i0 no lesions",
-    1: "i1 ≤ 5 aphthous lesions",
-    2: (
+    0: say("i0 no lesions"),
+    1: say("i1 ≤ 5 aphthous lesions"),
+    2: say(
         "i2 > 5 aphthae with normal mucosa between, skip areas of larger lesions, "
         "or lesions confined to the anastomosis (i2a/i2b both count as 2)"
     ),
-    3: "i3 diffuse aphthous ileitis",
-    4: "i4 diffuse inflammation with large ulcers, nodules or narrowing",
+    3: say("i3 diffuse aphthous ileitis"),
+    4: say("i4 diffuse inflammation with large ulcers, nodules or narrowing"),
 }
 RUTGEERTS_NO_RESECTION = (
     "Rutgeerts score applies only after ileocolonic resection; none is recorded for this patient."
@@ -74,6 +85,10 @@ def _segment_label(name: str) -> str:
     return SEGMENT_LABELS.get(name, name.replace("_", " "))
 
 
+def _segment_title(name: str) -> str:
+    return SEGMENT_TITLES.get(name, name.replace("_", " ").capitalize())
+
+
 def _check_segment_names(names, score) -> None:
     unknown = [n for n in names if n not in CDEIS_SEGMENTS]
     if unknown:
@@ -92,40 +107,51 @@ def validate_cdeis_segment(segment: CdeisSegment) -> dict[str, str]:
     errors: dict[str, str] = {}
     label = _segment_label(segment.name)
     check_range(
-        f"Surface involved by disease in the {label}",
+        say("Surface involved by disease in the %(segment)s", segment=label),
         segment.involved_cm,
         Decimal(0),
         Decimal(10),
-        "0–10 cm",
+        lambda got: say(
+            "Surface involved by disease in the %(segment)s must be 0–10 cm (got %(got)s).",
+            segment=label,
+            got=got,
+        ),
         errors,
         "involved_cm",
     )
     check_range(
-        f"Ulcerated surface in the {label}",
+        say("Ulcerated surface in the %(segment)s", segment=label),
         segment.ulcerated_cm,
         Decimal(0),
         Decimal(10),
-        "0–10 cm",
+        lambda got: say(
+            "Ulcerated surface in the %(segment)s must be 0–10 cm (got %(got)s).",
+            segment=label,
+            got=got,
+        ),
         errors,
         "ulcerated_cm",
     )
     if not errors:
         involved, ulcerated = to_decimal(segment.involved_cm), to_decimal(segment.ulcerated_cm)
         if ulcerated > involved:
-            errors["ulcerated_cm"] = (
-                f"Ulcerated surface ({fmt(ulcerated)} cm) cannot be larger than the surface "
-                f"involved by disease ({fmt(involved)} cm) in the {label}."
+            errors["ulcerated_cm"] = say(
+                "Ulcerated surface (%(ulcerated)s cm) cannot be larger than the surface "
+                "involved by disease (%(involved)s cm) in the %(segment)s.",
+                ulcerated=fmt(ulcerated),
+                involved=fmt(involved),
+                segment=label,
             )
     return errors
 
 
-def validate_cdeis_total(value) -> str | None:
+def validate_cdeis_total(value) -> Said | None:
     """R1.3: an entered CDEIS total must lie in 0–44."""
     number = to_decimal(value)
     if number is None:
-        return f"CDEIS must be a number (got {value!r})."
+        return not_a_number("CDEIS", value)
     if number < 0 or number > CDEIS_MAX:
-        return f"CDEIS must be between 0 and 44 (got {fmt(number)})."
+        return say("CDEIS must be between 0 and 44 (got %(got)s).", got=fmt(number))
     return None
 
 
@@ -155,9 +181,11 @@ def _cdeis_segment_warning(segment: CdeisSegment) -> str | None:
     """Ulcerated surface recorded without any ulceration ticked: please check."""
     ulcerated = to_decimal(segment.ulcerated_cm)
     if ulcerated > 0 and not (segment.deep_ulceration or segment.superficial_ulceration):
-        return (
-            f"{_segment_label(segment.name).capitalize()}: ulcerated surface "
-            f"{fmt(ulcerated)} cm is recorded but no ulceration is ticked; please check (R1.3)."
+        return say(
+            "%(segment)s: ulcerated surface %(ulcerated)s cm is recorded but no ulceration is "
+            "ticked; please check (R1.3).",
+            segment=_segment_title(segment.name),
+            ulcerated=fmt(ulcerated),
         )
     return None
 
@@ -178,12 +206,17 @@ def cdeis(
     _validate_cdeis(segments, entered_total)
     if not segments:
         return entered_or_not_computable(
-            "CDEIS", "R1.3", ["explored segments"], entered_total, round_one_decimal, lambda v: ""
+            "CDEIS",
+            "R1.3",
+            [say("explored segments")],
+            entered_total,
+            round_one_decimal,
+            lambda v: "",
         )
     scores = [_cdeis_segment_score(segment) for segment in segments]
     total = sum(scores, Decimal(0))
     parts = [
-        f"{_segment_label(segment.name)} {fmt(score)}"
+        say("%(segment)s %(score)s", segment=_segment_label(segment.name), score=fmt(score))
         for segment, score in zip(segments, scores, strict=True)
     ]
     warnings = [w for w in map(_cdeis_segment_warning, segments) if w is not None]
@@ -193,11 +226,17 @@ def cdeis(
         mean = total / n
     bonus = (3 if ulcerated_stenosis else 0) + (3 if nonulcerated_stenosis else 0)
     value = round_one_decimal(mean + bonus)
-    reason = (
-        f"CDEIS {fmt(value)} (computed): A {fmt(total)} ({'; '.join(parts)}) ÷ {n} explored "
-        f"segment{'s' if n != 1 else ''} + "
-        f"{3 if ulcerated_stenosis else 0} ulcerated stenosis + "
-        f"{3 if nonulcerated_stenosis else 0} non-ulcerated stenosis (R1.3)"
+    reason = say_n(
+        "CDEIS %(value)s (computed): A %(total)s (%(parts)s) ÷ %(count)s explored segment + "
+        "%(ulcerated)s ulcerated stenosis + %(nonulcerated)s non-ulcerated stenosis (R1.3)",
+        "CDEIS %(value)s (computed): A %(total)s (%(parts)s) ÷ %(count)s explored segments + "
+        "%(ulcerated)s ulcerated stenosis + %(nonulcerated)s non-ulcerated stenosis (R1.3)",
+        n,
+        value=fmt(value),
+        total=fmt(total),
+        parts=join(parts, "; "),
+        ulcerated=3 if ulcerated_stenosis else 0,
+        nonulcerated=3 if nonulcerated_stenosis else 0,
     )
     warnings.extend(differs_warning("CDEIS", "R1.3", entered_total, value))
     return ScoreResult(
@@ -208,10 +247,10 @@ def cdeis(
 # --------------------------------------------------------------------------- R1.4 SES-CD
 
 SES_CD_ITEMS = (
-    ("ulcer_size", "ulcer size"),
-    ("ulcerated_surface", "ulcerated surface"),
-    ("affected_surface", "affected surface"),
-    ("narrowing", "narrowing"),
+    ("ulcer_size", say("ulcer size")),
+    ("ulcerated_surface", say("ulcerated surface")),
+    ("affected_surface", say("affected surface")),
+    ("narrowing", say("narrowing")),
 )
 
 
@@ -223,23 +262,31 @@ def _validate_ses_cd(segments: list[SesCdSegment], entered_total) -> None:
     _check_segment_names([segment.name for segment in segments], "SES-CD")
     errors: dict[str, str] = {}
     for segment in segments:
+        where = _segment_label(segment.name)
         for field, label in SES_CD_ITEMS:
             check_whole_range(
-                f"SES-CD {label} in the {_segment_label(segment.name)}",
+                say("SES-CD %(item)s in the %(segment)s", item=label, segment=where),
                 getattr(segment, field),
                 0,
                 3,
-                "0–3",
+                lambda got, label=label, where=where: say(
+                    "SES-CD %(item)s in the %(segment)s must be 0–3 (got %(got)s).",
+                    item=label,
+                    segment=where,
+                    got=got,
+                ),
                 errors,
                 f"{segment.name}.{field}",
             )
     if entered_total is not None:
         check_whole_range(
-            "The entered SES-CD total",
+            say("The entered SES-CD total"),
             entered_total,
             0,
             60,
-            "a whole number 0–60",
+            lambda got: say(
+                "The entered SES-CD total must be a whole number 0–60 (got %(got)s).", got=got
+            ),
             errors,
             "entered_total",
         )
@@ -253,19 +300,38 @@ def _ses_cd_computed(segments: list[SesCdSegment], entered_total) -> ScoreResult
     for segment in segments:
         segment_sum = sum(to_decimal(getattr(segment, field)) for field, _ in SES_CD_ITEMS)
         value += segment_sum
-        parts.append(f"{_segment_label(segment.name)} {fmt(segment_sum)}")
+        parts.append(
+            say(
+                "%(segment)s %(score)s",
+                segment=_segment_label(segment.name),
+                score=fmt(segment_sum),
+            )
+        )
     value = round_whole(value)
-    parts_text = "; ".join(parts)
     band = ses_cd_band(value)
+    if band:
+        reason = say_n(
+            "SES-CD %(value)s (computed): sum over %(count)s explored segment (%(parts)s); "
+            "below 3, SES-CD remission (R1.4)",
+            "SES-CD %(value)s (computed): sum over %(count)s explored segments (%(parts)s); "
+            "below 3, SES-CD remission (R1.4)",
+            len(segments),
+            value=fmt(value),
+            parts=join(parts, "; "),
+        )
+    else:
+        reason = say_n(
+            "SES-CD %(value)s (computed): sum over %(count)s explored segment (%(parts)s) (R1.4)",
+            "SES-CD %(value)s (computed): sum over %(count)s explored segments (%(parts)s) (R1.4)",
+            len(segments),
+            value=fmt(value),
+            parts=join(parts, "; "),
+        )
     return ScoreResult(
         name="SES-CD",
         value=value,
         rule="R1.4",
-        reason=(
-            f"SES-CD {fmt(value)} (computed): sum over {len(segments)} explored "
-            f"segment{'s' if len(segments) != 1 else ''} ({parts_text})"
-            f"{'; below 3, SES-CD remission' if band else ''} (R1.4)"
-        ),
+        reason=reason,
         band=band,
         warnings=differs_warning("SES-CD", "R1.4", entered_total, value),
     )
@@ -280,13 +346,16 @@ def ses_cd(*, segments: list[SesCdSegment], entered_total=None) -> ScoreResult:
     _validate_ses_cd(segments, entered_total)
     if not segments:
         result = entered_or_not_computable(
-            "SES-CD", "R1.4", ["explored segments"], entered_total, round_whole, ses_cd_band
+            "SES-CD", "R1.4", [say("explored segments")], entered_total, round_whole, ses_cd_band
         )
     else:
         result = _ses_cd_computed(segments, entered_total)
     value = result.value
     if value is not None and value > SES_CD_WARN_ABOVE:
-        warning = f"SES-CD {fmt(value)} is above 56; please check the segment scores (R1.4)."
+        warning = say(
+            "SES-CD %(value)s is above 56; please check the segment scores (R1.4).",
+            value=fmt(value),
+        )
         result = replace(result, warnings=result.warnings + (warning,))
     return result
 
@@ -303,7 +372,7 @@ def rutgeerts(*, score, ileocolic_resection: bool) -> ScoreResult:
     if not ileocolic_resection:
         raise ValueError(RUTGEERTS_NO_RESECTION)
     if score is None:
-        return not_computable("Rutgeerts", "R1.5", ["Rutgeerts grade"])
+        return not_computable("Rutgeerts", "R1.5", [say("Rutgeerts grade")])
     number = to_decimal(score)
     if number is None or not is_whole(number) or not 0 <= number <= 4:
         raise ValueError(
@@ -314,6 +383,10 @@ def rutgeerts(*, score, ileocolic_resection: bool) -> ScoreResult:
         name="Rutgeerts",
         value=value,
         rule="R1.5",
-        reason=f"Rutgeerts {fmt(value)}: {RUTGEERTS_GRADES[int(value)]} (R1.5)",
+        reason=say(
+            "Rutgeerts %(value)s: %(grade)s (R1.5)",
+            value=fmt(value),
+            grade=RUTGEERTS_GRADES[int(value)],
+        ),
         source="entered",
     )

@@ -9,11 +9,13 @@ children under 16 use CRP <= 8 mg/L and ESR <= 20 mm/h, Zhang 2023).
 from dataclasses import dataclass
 from decimal import Decimal
 
+from thalimon.said import Said, say
+
 
 @dataclass(frozen=True)
 class LabTest:
     code: str
-    label: str
+    label: str  # a ``Said``: the test's name, said in the reader's language (visits/words.py)
     unit: str
     plausible: tuple[Decimal, Decimal]
     reference_male: tuple[Decimal | None, Decimal | None]
@@ -37,21 +39,21 @@ def _test(code, label, unit, plausible, reference, reference_female=None, upper_
 LAB_TESTS = {
     t.code: t
     for t in [
-        _test("crp", "CRP", "mg/L", (0, 500), (0, 3)),
-        _test("esr", "ESR", "mm/h", (0, 150), (0, 15)),
-        _test("wbc", "WBC", "×10⁹/L", (0, 200), (4, 10)),
-        _test("neutrophils", "Neutrophils", "×10⁹/L", (0, 100), ("2.0", "7.5")),
-        _test("hemoglobin", "Haemoglobin", "g/L", (30, 250), (130, 175), (115, 150)),
-        _test("hematocrit", "Haematocrit", "%", (10, 70), (40, 50), (35, 45)),
-        _test("platelets", "Platelets", "×10⁹/L", (0, 2000), (100, 300)),
-        _test("mcv", "MCV", "fL", (40, 150), (80, 100)),
-        _test("alt", "ALT", "U/L", (0, 5000), (0, 40)),
-        _test("ast", "AST", "U/L", (0, 5000), (0, 40)),
-        _test("albumin", "Albumin", "g/L", (5, 70), (35, 50)),
-        _test("creatinine", "Creatinine", "µmol/L", (10, 2000), (59, 104), (45, 84)),
-        _test("calprotectin", "Faecal calprotectin", "µg/g", (0, 10000), (None, 50), upper_exclusive=True),
-        _test("tgn", "6-TGN", "pmol/8×10⁸ RBC", (0, 3000), (235, 450)),
-        _test("mmp", "6-MMP", "pmol/8×10⁸ RBC", (0, 50000), (None, 5700), upper_exclusive=True),
+        _test("crp", say("CRP"), "mg/L", (0, 500), (0, 3)),
+        _test("esr", say("ESR"), "mm/h", (0, 150), (0, 15)),
+        _test("wbc", say("WBC"), "×10⁹/L", (0, 200), (4, 10)),
+        _test("neutrophils", say("Neutrophils"), "×10⁹/L", (0, 100), ("2.0", "7.5")),
+        _test("hemoglobin", say("Haemoglobin"), "g/L", (30, 250), (130, 175), (115, 150)),
+        _test("hematocrit", say("Haematocrit"), "%", (10, 70), (40, 50), (35, 45)),
+        _test("platelets", say("Platelets"), "×10⁹/L", (0, 2000), (100, 300)),
+        _test("mcv", say("MCV"), "fL", (40, 150), (80, 100)),
+        _test("alt", say("ALT"), "U/L", (0, 5000), (0, 40)),
+        _test("ast", say("AST"), "U/L", (0, 5000), (0, 40)),
+        _test("albumin", say("Albumin"), "g/L", (5, 70), (35, 50)),
+        _test("creatinine", say("Creatinine"), "µmol/L", (10, 2000), (59, 104), (45, 84)),
+        _test("calprotectin", say("Faecal calprotectin"), "µg/g", (0, 10000), (None, 50), upper_exclusive=True),
+        _test("tgn", say("6-TGN"), "pmol/8×10⁸ RBC", (0, 3000), (235, 450)),
+        _test("mmp", say("6-MMP"), "pmol/8×10⁸ RBC", (0, 50000), (None, 5700), upper_exclusive=True),
     ]
 }
 LAB_ORDER = tuple(LAB_TESTS)
@@ -71,28 +73,30 @@ UNIT_SPELLINGS = {
 }
 
 
-def unit_error(test: str, unit: str | None) -> str | None:
+def unit_error(test: str, unit: str | None) -> Said | None:
     """A message when a given unit is not the fixed unit of the test."""
     if unit is None or unit.strip() == "":
         return None
     expected = LAB_TESTS[test].unit
     if unit.strip().lower() in UNIT_SPELLINGS.get(expected, set()) | {expected.lower()}:
         return None
-    return (
-        f"{LAB_TESTS[test].label} must be given in {expected}; '{unit}' is not accepted "
-        "(values are never converted silently)."
+    return say(
+        "%(test)s must be given in %(unit)s; '%(given)s' is not accepted "
+        "(values are never converted silently).",
+        test=LAB_TESTS[test].label, unit=expected, given=unit,
     )
 
 
-def plausibility_error(test: str, value) -> str | None:
+def plausibility_error(test: str, value) -> Said | None:
     """R12: a value outside the plausible range is a probable unit error."""
     lab = LAB_TESTS[test]
     value = Decimal(str(value))
     low, high = lab.plausible
     if value < low or value > high:
-        return (
-            f"{lab.label} {format(value.normalize(), 'f')} is outside the plausible range "
-            f"{format(low, 'f')}–{format(high, 'f')}: expected {lab.unit}."
+        return say(
+            "%(test)s %(value)s is outside the plausible range %(low)s–%(high)s: expected %(unit)s.",
+            test=lab.label, value=format(value.normalize(), "f"), low=format(low, "f"),
+            high=format(high, "f"), unit=lab.unit,
         )
     return None
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from thalimon.said import Said, join, say
+
 # ---------------------------------------------------------------------------
 # Shared helpers
 # ---------------------------------------------------------------------------
@@ -41,6 +43,14 @@ def therapy_day(when: date, start_date: date) -> int:
 
 def _half_up(value) -> int:
     return int(as_decimal(value).quantize(_ONE, rounding=ROUND_HALF_UP))
+
+
+def _joined(parts, sep: str = "; "):
+    """Reasons joined by ``sep``: "" for none, the reason itself for one."""
+    parts = list(parts)
+    if not parts:
+        return ""
+    return parts[0] if len(parts) == 1 else join(parts, sep)
 
 
 # ---------------------------------------------------------------------------
@@ -96,18 +106,21 @@ def _baseline_window_visit(
     window_visit = min(same_day, key=lambda visit: visit.cdai)
     warnings = []
     if len({visit.cdai for visit in same_day}) > 1:
-        values = ", ".join(str(visit.cdai) for visit in same_day)
+        values = join([str(visit.cdai) for visit in same_day], ", ")
         warnings.append(
-            f"Several clinic CDAIs on {latest.isoformat()} ({values}): the lowest, "
-            f"{window_visit.cdai}, is taken as the baseline visit's CDAI (R2.1)"
+            say(
+                "Several clinic CDAIs on %(date)s (%(values)s): the lowest, "
+                "%(cdai)s, is taken as the baseline visit's CDAI (R2.1)",
+                date=latest, values=values, cdai=window_visit.cdai,
+            )
         )
     return window_visit, warnings
 
 
-def _window_visit_text(visit: VisitObs, start_date: date) -> str:
-    return (
-        f"the clinic CDAI {visit.cdai} on {visit.date.isoformat()} "
-        f"(day {therapy_day(visit.date, start_date)})"
+def _window_visit_text(visit: VisitObs, start_date: date) -> Said:
+    return say(
+        "the clinic CDAI %(cdai)s on %(date)s (day %(day)s)",
+        cdai=visit.cdai, date=visit.date, day=therapy_day(visit.date, start_date),
     )
 
 
@@ -116,20 +129,29 @@ def _recorded_baseline(
 ) -> Baseline:
     raw = as_decimal(recorded)
     value = _half_up(raw)
-    rounded = "" if raw == value else f" (recorded {as_written(raw)}, rounded half up)"
-    reason = f"Baseline CDAI {value}: the patient's recorded baseline CDAI{rounded} (R2.1)"
+    if raw == value:
+        reason = say("Baseline CDAI %(cdai)s: the patient's recorded baseline CDAI (R2.1)", cdai=value)
+    else:
+        reason = say(
+            "Baseline CDAI %(cdai)s: the patient's recorded baseline CDAI "
+            "(recorded %(recorded)s, rounded half up) (R2.1)",
+            cdai=value, recorded=as_written(raw),
+        )
     # "Differ" is judged on the whole number actually used, as CDAI classification
     # uses whole numbers (R1.1): 224.4 recorded vs 224 at the visit is no conflict.
     if window_visit is not None and window_visit.cdai != value:
         warnings = warnings + [
-            f"Recorded baseline CDAI {value} differs from "
-            f"{_window_visit_text(window_visit, start_date)}; the recorded value is used (R2.1)"
+            say(
+                "Recorded baseline CDAI %(cdai)s differs from %(visit)s; "
+                "the recorded value is used (R2.1)",
+                cdai=value, visit=_window_visit_text(window_visit, start_date),
+            )
         ]
     return Baseline(
         cdai=value,
         source="recorded",
         visit_key=window_visit.key if window_visit is not None else None,
-        warning="; ".join(warnings),
+        warning=_joined(warnings),
         reason=reason,
     )
 
@@ -152,17 +174,17 @@ def baseline_cdai(*, recorded, visits: list[VisitObs], start_date: date) -> Base
             cdai=window_visit.cdai,
             source="visit",
             visit_key=window_visit.key,
-            warning="; ".join(warnings),
-            reason=(
-                f"Baseline CDAI {window_visit.cdai}: no recorded baseline CDAI, so the latest "
-                f"clinic CDAI from day -14 to day 0 is used "
-                f"({_window_visit_text(window_visit, start_date)}) (R2.1)"
+            warning=_joined(warnings),
+            reason=say(
+                "Baseline CDAI %(cdai)s: no recorded baseline CDAI, so the latest "
+                "clinic CDAI from day -14 to day 0 is used (%(visit)s) (R2.1)",
+                cdai=window_visit.cdai, visit=_window_visit_text(window_visit, start_date),
             ),
         )
     return Baseline(
         cdai=None,
         source="",
-        reason=(
+        reason=say(
             "No baseline CDAI: none recorded and no clinic CDAI from day -14 to day 0, "
             "so statuses are empty (R2.1)"
         ),
@@ -190,42 +212,79 @@ NO_RESPONSE = "no_response"
 RELAPSE = "relapse"
 
 
-def clinical_status(cdai, baseline, remission_below, response_drop) -> tuple[str, str]:
+def clinical_status(cdai, baseline, remission_below, response_drop) -> tuple[str, Said]:
     """R2.2 for one CDAI against the course baseline: (status, reason)."""
     delta = baseline - cdai
     if delta >= response_drop and cdai < remission_below:
-        return REMISSION, (
-            f"CDAI {cdai}: below {remission_below} and {delta} below baseline {baseline} "
-            f"→ remission (R2.2)"
+        return REMISSION, say(
+            "CDAI %(cdai)s: below %(below)s and %(delta)s below baseline %(baseline)s "
+            "→ remission (R2.2)",
+            cdai=cdai, below=remission_below, delta=delta, baseline=baseline,
         )
     if delta >= response_drop:
-        return RESPONSE, (
-            f"CDAI {cdai}: {delta} below baseline {baseline} (at least {response_drop}) "
-            f"but not below {remission_below} → response (R2.2)"
+        return RESPONSE, say(
+            "CDAI %(cdai)s: %(delta)s below baseline %(baseline)s (at least %(drop)s) "
+            "but not below %(below)s → response (R2.2)",
+            cdai=cdai, delta=delta, baseline=baseline, drop=response_drop, below=remission_below,
         )
     if delta > 0:
-        change = f"only {delta} below baseline {baseline} (less than {response_drop})"
-    elif delta == 0:
-        change = f"equal to baseline {baseline}"
-    else:
-        change = f"{-delta} above baseline {baseline}"
-    return NO_RESPONSE, f"CDAI {cdai}: {change} → no response (R2.2)"
+        return NO_RESPONSE, say(
+            "CDAI %(cdai)s: only %(delta)s below baseline %(baseline)s (less than %(drop)s) "
+            "→ no response (R2.2)",
+            cdai=cdai, delta=delta, baseline=baseline, drop=response_drop,
+        )
+    if delta == 0:
+        return NO_RESPONSE, say(
+            "CDAI %(cdai)s: equal to baseline %(baseline)s → no response (R2.2)",
+            cdai=cdai, baseline=baseline,
+        )
+    return NO_RESPONSE, say(
+        "CDAI %(cdai)s: %(delta)s above baseline %(baseline)s → no response (R2.2)",
+        cdai=cdai, delta=-delta, baseline=baseline,
+    )
+
+
+# R2.3 relapse events (VisitObs.relapse_event codes) as the reasons name them.
+_RELAPSE_EVENT_WORDS = {
+    "fistula": say("fistula"),
+    "abscess": say("abscess"),
+    "obstruction": say("obstruction"),
+    "endoscopic": say("endoscopic"),
+}
+
+
+def _event_word(event: str):
+    """A relapse event code in words (an unknown code is named as it is)."""
+    return _RELAPSE_EVENT_WORDS.get(event, event)
 
 
 def _unjudged(visit: VisitObs, day: int) -> VisitStatus | None:
     """R2.1: no status for a non-clinic contact or a visit before day 1 (None: judge it)."""
     event = visit.relapse_event or ""
-    event_text = f"Relapse event recorded ({event})" if event else ""
     if visit.contact != "clinic":
-        contact = visit.contact or "non-clinic"
-        reason = f"{contact} contact: statuses are given to clinic visits only (R2.1)"
+        if visit.contact == "phone":
+            reason = say("phone contact: statuses are given to clinic visits only (R2.1)")
+        elif not visit.contact:
+            reason = say("non-clinic contact: statuses are given to clinic visits only (R2.1)")
+        else:
+            reason = say(
+                "%(contact)s contact: statuses are given to clinic visits only (R2.1)",
+                contact=visit.contact,
+            )
         if event:
-            reason += f"; {event_text} at this contact: record it at a clinic visit to judge it"
+            reason = join([reason, say(
+                "Relapse event recorded (%(event)s) at this contact: "
+                "record it at a clinic visit to judge it",
+                event=_event_word(event),
+            )], "; ")
         return VisitStatus(key=visit.key, status="", rule="R2.1", reason=reason)
     if day < 1:
-        reason = f"day {day}: statuses are given to clinic visits from day 1 on (R2.1)"
+        reason = say("day %(day)s: statuses are given to clinic visits from day 1 on (R2.1)", day=day)
         if event:
-            reason += f"; {event_text} before day 1 is not judged"
+            reason = join([reason, say(
+                "Relapse event recorded (%(event)s) before day 1 is not judged",
+                event=_event_word(event),
+            )], "; ")
         return VisitStatus(key=visit.key, status="", rule="R2.1", reason=reason)
     return None
 
@@ -250,13 +309,12 @@ class _StatusWalk:
 
     def judge(self, visit: VisitObs) -> VisitStatus:
         event = visit.relapse_event or ""
-        event_text = f"Relapse event recorded ({event})" if event else ""
         if visit.cdai is not None:
             status, reason = clinical_status(
                 visit.cdai, self.baseline, self.remission_below, self.response_drop
             )
         else:
-            status, reason = "", "no CDAI recorded at this clinic visit: no status (R2.2)"
+            status, reason = "", say("no CDAI recorded at this clinic visit: no status (R2.2)")
         nadir_in_force = self.nadir if self.in_episode else None
         opening = ""
         if not self.in_episode and status in (RESPONSE, REMISSION):
@@ -271,11 +329,11 @@ class _StatusWalk:
         )
         event_relapse = self.in_phase and bool(event)
         if cdai_relapse or event_relapse:
-            reason = self._relapse_reason(visit, nadir_in_force, cdai_relapse, event_text, opening)
+            reason = self._relapse_reason(visit, nadir_in_force, cdai_relapse, event, opening)
             return self._relapse(visit, reason, nadir_in_force)
-        notes = self._notes(visit, nadir_in_force, opening, event_text)
+        notes = self._notes(visit, nadir_in_force, opening, event)
         if notes:
-            reason = f"{reason}; {'; '.join(notes)}"
+            reason = join([reason, *notes], "; ")
         result = VisitStatus(
             key=visit.key,
             status=status,
@@ -290,16 +348,17 @@ class _StatusWalk:
             self.nadir = visit.cdai if self.nadir is None else min(self.nadir, visit.cdai)
         return result
 
-    def _open_episode(self, when: date) -> str:
+    def _open_episode(self, when: date) -> Said:
         """R2.3: the first response opens the maintenance phase; after a relapse, a
         visit meeting R2.2 response (against the course baseline) opens a new
         episode and resets the nadir. Returns the note saying which."""
         if self.last_relapse is None:
-            opening = "the maintenance phase starts at this first response (R2.3)"
+            opening = say("the maintenance phase starts at this first response (R2.3)")
         else:
-            opening = (
-                f"a new maintenance episode starts at this response after the relapse on "
-                f"{self.last_relapse.isoformat()} and the nadir is reset (R2.3)"
+            opening = say(
+                "a new maintenance episode starts at this response after the relapse on "
+                "%(date)s and the nadir is reset (R2.3)",
+                date=self.last_relapse,
             )
         self.in_phase = True
         self.in_episode = True
@@ -307,25 +366,33 @@ class _StatusWalk:
         self.nadir = None
         return opening
 
-    def _relapse_reason(self, visit, nadir_in_force, cdai_relapse, event_text, opening) -> str:
+    def _relapse_reason(self, visit, nadir_in_force, cdai_relapse, event, opening) -> Said:
         parts = []
         if cdai_relapse:
-            parts.append(
-                f"CDAI {visit.cdai}: above {self.remission_below} and "
-                f"{visit.cdai - nadir_in_force} above the nadir {nadir_in_force} since the "
-                f"response on {self.episode_start.isoformat()}"
-            )
-        if event_text and self.in_phase:
-            where = "in the maintenance phase"
-            if not self.in_episode:
-                where += (
-                    f" (CDAI criterion suspended since the relapse on "
-                    f"{self.last_relapse.isoformat()})"
-                )
-            parts.append(f"{event_text} {where}")
-        reason = "; ".join(parts) + " → relapse (R2.3)"
+            parts.append(say(
+                "CDAI %(cdai)s: above %(below)s and %(excess)s above the nadir %(nadir)s "
+                "since the response on %(date)s",
+                cdai=visit.cdai, below=self.remission_below, excess=visit.cdai - nadir_in_force,
+                nadir=nadir_in_force, date=self.episode_start,
+            ))
+        if event and self.in_phase:
+            if self.in_episode:
+                parts.append(say(
+                    "Relapse event recorded (%(event)s) in the maintenance phase",
+                    event=_event_word(event),
+                ))
+            else:
+                parts.append(say(
+                    "Relapse event recorded (%(event)s) in the maintenance phase "
+                    "(CDAI criterion suspended since the relapse on %(date)s)",
+                    event=_event_word(event), date=self.last_relapse,
+                ))
+        reason = say("%(why)s → relapse (R2.3)", why=_joined(parts))
         if opening:
-            reason = f"{reason}; CDAI {visit.cdai} meets response (R2.2), so {opening}"
+            reason = join([reason, say(
+                "CDAI %(cdai)s meets response (R2.2), so %(opening)s",
+                cdai=visit.cdai, opening=opening,
+            )], "; ")
         return reason
 
     def _relapse(self, visit: VisitObs, reason: str, nadir_in_force) -> VisitStatus:
@@ -343,31 +410,39 @@ class _StatusWalk:
         self.last_relapse = visit.date
         return result
 
-    def _notes(self, visit, nadir_in_force, opening, event_text) -> list[str]:
+    def _notes(self, visit, nadir_in_force, opening, event) -> list[Said]:
         """Why a visit that is not a relapse is not one (R2.3), if it needs saying."""
         notes = []
         if opening:
             notes.append(opening)
         elif self.in_episode and visit.cdai is not None and nadir_in_force is not None:
             if visit.cdai > self.remission_below and visit.cdai > nadir_in_force:
-                notes.append(
-                    f"not a relapse: {visit.cdai - nadir_in_force} above the nadir "
-                    f"{nadir_in_force}, not more than {self.response_drop} (R2.3)"
-                )
+                notes.append(say(
+                    "not a relapse: %(excess)s above the nadir %(nadir)s, "
+                    "not more than %(drop)s (R2.3)",
+                    excess=visit.cdai - nadir_in_force, nadir=nadir_in_force,
+                    drop=self.response_drop,
+                ))
             elif visit.cdai > self.remission_below:
-                notes.append(f"not a relapse: not above the nadir {nadir_in_force} (R2.3)")
+                notes.append(say(
+                    "not a relapse: not above the nadir %(nadir)s (R2.3)", nadir=nadir_in_force
+                ))
             else:
-                notes.append(f"not a relapse: not above {self.remission_below} (R2.3)")
+                notes.append(say(
+                    "not a relapse: not above %(below)s (R2.3)", below=self.remission_below
+                ))
         elif self.in_phase and not self.in_episode:
-            notes.append(
-                f"the CDAI relapse criterion is suspended since the relapse on "
-                f"{self.last_relapse.isoformat()} until a visit again meets response (R2.3)"
-            )
-        if event_text and not self.in_phase:
-            notes.append(
-                f"{event_text} before any response: not in the maintenance phase, "
-                f"so not a relapse (R2.3)"
-            )
+            notes.append(say(
+                "the CDAI relapse criterion is suspended since the relapse on "
+                "%(date)s until a visit again meets response (R2.3)",
+                date=self.last_relapse,
+            ))
+        if event and not self.in_phase:
+            notes.append(say(
+                "Relapse event recorded (%(event)s) before any response: "
+                "not in the maintenance phase, so not a relapse (R2.3)",
+                event=_event_word(event),
+            ))
         return notes
 
 
@@ -402,11 +477,12 @@ def clinical_statuses(
     """
     ordered = sorted((visit for visit in visits if visit.date <= as_of), key=lambda v: v.date)
     if start_date is None or baseline.cdai is None:
-        why = "no thalidomide start date" if start_date is None else "no baseline CDAI"
+        if start_date is None:
+            reason = say("no thalidomide start date: statuses are empty (R2.1)")
+        else:
+            reason = say("no baseline CDAI: statuses are empty (R2.1)")
         return [
-            VisitStatus(
-                key=visit.key, status="", rule="R2.1", reason=f"{why}: statuses are empty (R2.1)"
-            )
+            VisitStatus(key=visit.key, status="", rule="R2.1", reason=reason)
             for visit in ordered
         ]
     walk = _StatusWalk(baseline.cdai, remission_below, response_drop)
@@ -443,10 +519,10 @@ def relapse_risk_flags(*, crp_at_lor, tgn_on_aza_mono, crp_above, tgn_at_least):
             RiskFlag(
                 rule="R2.7",
                 code="crp_above_10_at_loss_of_response",
-                reason=(
-                    f"CRP {plain_number(crp_at_lor)} mg/L at loss of response is above "
-                    f"{plain_number(crp_above)} mg/L: higher relapse risk "
-                    "(adjusted HR 4.72, Li 2020) (R2.7)"
+                reason=say(
+                    "CRP %(crp)s mg/L at loss of response is above %(above)s mg/L: "
+                    "higher relapse risk (adjusted HR 4.72, Li 2020) (R2.7)",
+                    crp=plain_number(crp_at_lor), above=plain_number(crp_above),
                 ),
             )
         )
@@ -455,10 +531,10 @@ def relapse_risk_flags(*, crp_at_lor, tgn_on_aza_mono, crp_above, tgn_at_least):
             RiskFlag(
                 rule="R2.7",
                 code="tgn_at_least_235_on_aza_monotherapy",
-                reason=(
-                    f"6-TGN {plain_number(tgn_on_aza_mono)} pmol/8×10⁸ RBC on azathioprine "
-                    f"monotherapy is at or above {plain_number(tgn_at_least)}: higher relapse "
-                    "risk (adjusted HR 5.32, Li 2020) (R2.7)"
+                reason=say(
+                    "6-TGN %(tgn)s pmol/8×10⁸ RBC on azathioprine monotherapy is at or above "
+                    "%(at_least)s: higher relapse risk (adjusted HR 5.32, Li 2020) (R2.7)",
+                    tgn=plain_number(tgn_on_aza_mono), at_least=plain_number(tgn_at_least),
                 ),
             )
         )

@@ -13,12 +13,17 @@ carries the rule id and a plain-language reason. All arithmetic is done in
 Validation helpers (``validate_*``) return field -> message dicts for forms
 and importers; the score functions call them again as a guard and raise
 ``ValueError`` with the same messages, so a bad value never becomes a score.
+
+Reasons, warnings and validation messages are ``thalimon.said.Said`` (issue 17):
+English text as before, rendered in the reader's language by the page.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+
+from thalimon.said import Said, join, say
 
 WHOLE = Decimal("1")
 ONE_DECIMAL = Decimal("0.1")
@@ -97,36 +102,44 @@ def round_one_decimal(number: Decimal) -> Decimal:
     return Decimal("0.0") if result == 0 else result
 
 
-def join_names(names) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
+def join_names(names) -> Said:
+    """``a``, ``a and b``, ``a, b and c`` (each name a ``Said`` word, or a code)."""
     names = list(names)
     if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
+        return join(names, ", ")
+    return say("%(names)s and %(last)s", names=join(names[:-1], ", "), last=names[-1])
 
 
-def check_whole_range(label, value, low, high, explain, errors, key):
-    """Whole number within [low, high] (high None: no upper limit)."""
+def not_a_number(label, value) -> Said:
+    """The message for a value that is not a number: ``label`` names the value."""
+    return say("%(label)s must be a number (got %(got)s).", label=label, got=repr(value))
+
+
+def check_whole_range(label, value, low, high, wrong, errors, key):
+    """Whole number within [low, high] (high None: no upper limit).
+
+    ``label`` names the value (for "must be a number"); ``wrong(got)`` is the whole
+    message when the number is out of range, ``got`` the number as written."""
     number = to_decimal(value)
     if number is None:
-        errors[key] = f"{label} must be a number (got {value!r})."
+        errors[key] = not_a_number(label, value)
     elif number < 0 or not is_whole(number) or number < low or (high is not None and number > high):
-        errors[key] = f"{label} must be {explain} (got {fmt(number)})."
+        errors[key] = wrong(fmt(number))
 
 
-def check_range(label, value, low, high, explain, errors, key):
-    """Any number within [low, high] (high None: no upper limit)."""
+def check_range(label, value, low, high, wrong, errors, key):
+    """Any number within [low, high] (high None: no upper limit); messages as ``check_whole_range``."""
     number = to_decimal(value)
     if number is None:
-        errors[key] = f"{label} must be a number (got {value!r})."
+        errors[key] = not_a_number(label, value)
     elif number < low or (high is not None and number > high):
-        errors[key] = f"{label} must be {explain} (got {fmt(number)})."
+        errors[key] = wrong(fmt(number))
 
 
 def raise_if(errors: dict[str, str]) -> None:
-    """The score functions' guard: a ValueError with every message, in order."""
+    """The score functions' guard: a ValueError with every message, in order (one ``Said``)."""
     if errors:
-        raise ValueError(" ".join(errors.values()))
+        raise ValueError(join(errors.values(), " "))
 
 
 def not_computable(name, rule, missing) -> ScoreResult:
@@ -134,7 +147,12 @@ def not_computable(name, rule, missing) -> ScoreResult:
         name=name,
         value=None,
         rule=rule,
-        reason=f"{name} not computable; missing: {join_names(missing)} ({rule}).",
+        reason=say(
+            "%(name)s not computable; missing: %(missing)s (%(rule)s).",
+            name=name,
+            missing=join_names(missing),
+            rule=rule,
+        ),
         missing=tuple(missing),
         source="",
     )
@@ -145,8 +163,14 @@ def differs_warning(name, rule, entered, computed) -> tuple[str, ...]:
     if entered is None or to_decimal(entered) == computed:
         return ()
     return (
-        f"Entered {name} total {fmt(to_decimal(entered))} differs from the computed {name} "
-        f"{fmt(computed)}; the computed value is used ({rule}).",
+        say(
+            "Entered %(name)s total %(entered)s differs from the computed %(name)s "
+            "%(computed)s; the computed value is used (%(rule)s).",
+            name=name,
+            entered=fmt(to_decimal(entered)),
+            computed=fmt(computed),
+            rule=rule,
+        ),
     )
 
 
@@ -156,15 +180,30 @@ def entered_or_not_computable(name, rule, missing, entered_total, quantize, band
         return not_computable(name, rule, missing)
     entered = to_decimal(entered_total)
     value = quantize(entered)
-    rounded = "" if entered == value else f" ({fmt(entered)} rounded half up)"
+    if entered == value:
+        reason = say(
+            "%(name)s %(value)s (entered): total entered directly; not computed, "
+            "missing: %(missing)s (%(rule)s).",
+            name=name,
+            value=fmt(value),
+            missing=join_names(missing),
+            rule=rule,
+        )
+    else:
+        reason = say(
+            "%(name)s %(value)s (entered): total entered directly (%(entered)s rounded half up); "
+            "not computed, missing: %(missing)s (%(rule)s).",
+            name=name,
+            value=fmt(value),
+            entered=fmt(entered),
+            missing=join_names(missing),
+            rule=rule,
+        )
     return ScoreResult(
         name=name,
         value=value,
         rule=rule,
-        reason=(
-            f"{name} {fmt(value)} (entered): total entered directly{rounded}; not computed, "
-            f"missing: {join_names(missing)} ({rule})."
-        ),
+        reason=reason,
         source="entered",
         band=band_of(value),
     )
@@ -175,10 +214,12 @@ def entered_or_not_computable(name, rule, missing, entered_total, quantize, band
 
 def _check_standard_weight(value, errors) -> None:
     check_range(
-        "Standard weight",
+        say("Standard weight"),
         value,
         *STANDARD_WEIGHT_PLAUSIBLE,
-        "given in kg, within 2–250 kg",
+        lambda got: say(
+            "Standard weight must be given in kg, within 2–250 kg (got %(got)s).", got=got
+        ),
         errors,
         "standard_weight",
     )
@@ -186,7 +227,12 @@ def _check_standard_weight(value, errors) -> None:
 
 def _check_height(value, errors) -> None:
     check_range(
-        "Height", value, *HEIGHT_PLAUSIBLE, "given in cm, within 40–250 cm", errors, "height_cm"
+        say("Height"),
+        value,
+        *HEIGHT_PLAUSIBLE,
+        lambda got: say("Height must be given in cm, within 40–250 cm (got %(got)s).", got=got),
+        errors,
+        "height_cm",
     )
 
 
@@ -224,11 +270,15 @@ def cdai_band(value) -> str:
 
 def _check_stools(value, errors) -> None:
     check_whole_range(
-        "Liquid or very soft stools",
+        say("Liquid or very soft stools"),
         value,
         0,
         None,
-        "a whole number ≥ 0, summed over 7 days",
+        lambda got: say(
+            "Liquid or very soft stools must be a whole number ≥ 0, summed over 7 days "
+            "(got %(got)s).",
+            got=got,
+        ),
         errors,
         "stools",
     )
@@ -236,17 +286,29 @@ def _check_stools(value, errors) -> None:
 
 def _check_pain(value, errors) -> None:
     check_whole_range(
-        "Abdominal pain", value, 0, 21, "a 7-day sum of daily ratings 0–3, so 0–21", errors, "pain"
+        say("Abdominal pain"),
+        value,
+        0,
+        21,
+        lambda got: say(
+            "Abdominal pain must be a 7-day sum of daily ratings 0–3, so 0–21 (got %(got)s).",
+            got=got,
+        ),
+        errors,
+        "pain",
     )
 
 
 def _check_wellbeing(value, errors) -> None:
     check_whole_range(
-        "General well-being",
+        say("General well-being"),
         value,
         0,
         28,
-        "a 7-day sum of daily ratings 0–4, so 0–28",
+        lambda got: say(
+            "General well-being must be a 7-day sum of daily ratings 0–4, so 0–28 (got %(got)s).",
+            got=got,
+        ),
         errors,
         "wellbeing",
     )
@@ -254,11 +316,14 @@ def _check_wellbeing(value, errors) -> None:
 
 def _check_complications(value, errors) -> None:
     check_whole_range(
-        "Complications",
+        say("Complications"),
         value,
         0,
         6,
-        "a count of complication categories, 0–6",
+        lambda got: say(
+            "Complications must be a count of complication categories, 0–6 (got %(got)s).",
+            got=got,
+        ),
         errors,
         "complications",
     )
@@ -267,30 +332,37 @@ def _check_complications(value, errors) -> None:
 def _check_antidiarrheal(value, errors) -> None:
     number = to_decimal(value)
     if number is None or number not in (0, 1):
-        errors["antidiarrheal"] = f"Antidiarrhoeal use must be yes or no (1 or 0) (got {value!r})."
+        errors["antidiarrheal"] = say(
+            "Antidiarrhoeal use must be yes or no (1 or 0) (got %(got)s).", got=repr(value)
+        )
 
 
 def _check_mass(value, errors) -> None:
     number = to_decimal(value)
     if number is None or number not in (0, 2, 5):
-        errors["mass"] = (
-            "Abdominal mass must be 0 (none), 2 (questionable) or 5 (definite) "
-            f"(got {fmt(number) if number is not None else repr(value)})."
+        errors["mass"] = say(
+            "Abdominal mass must be 0 (none), 2 (questionable) or 5 (definite) (got %(got)s).",
+            got=fmt(number) if number is not None else repr(value),
         )
 
 
 def _check_hematocrit(value, errors) -> None:
     number = to_decimal(value)
     if number is not None and 0 < number <= 1:
-        errors["hematocrit"] = (
-            f"Haematocrit must be given in % (e.g. 42), not as a fraction (got {fmt(number)})."
+        errors["hematocrit"] = say(
+            "Haematocrit must be given in %% (e.g. 42), not as a fraction (got %(got)s).",
+            got=fmt(number),
         )
     else:
         check_range(
-            "Haematocrit",
+            say("Haematocrit"),
             value,
             *HEMATOCRIT_PLAUSIBLE,
-            "given in %, within the plausible range 10–70 % (R12)",
+            lambda got: say(
+                "Haematocrit must be given in %%, within the plausible range 10–70 %% (R12) "
+                "(got %(got)s).",
+                got=got,
+            ),
             errors,
             "hematocrit",
         )
@@ -298,10 +370,13 @@ def _check_hematocrit(value, errors) -> None:
 
 def _check_weight(value, errors) -> None:
     check_range(
-        "Weight",
+        say("Weight"),
         value,
         *WEIGHT_PLAUSIBLE,
-        "given in kg, within the plausible range 2–300 kg",
+        lambda got: say(
+            "Weight must be given in kg, within the plausible range 2–300 kg (got %(got)s).",
+            got=got,
+        ),
         errors,
         "weight_kg",
     )
@@ -309,11 +384,13 @@ def _check_weight(value, errors) -> None:
 
 def _check_entered_cdai(value, errors) -> None:
     check_range(
-        "The entered CDAI total",
+        say("The entered CDAI total"),
         value,
         Decimal(0),
         CDAI_ENTERED_MAX,
-        "between 0 and 1100",
+        lambda got: say(
+            "The entered CDAI total must be between 0 and 1100 (got %(got)s).", got=got
+        ),
         errors,
         "entered_total",
     )
@@ -385,15 +462,15 @@ def _cdai_sex(sex) -> str | None:
 
 # The CDAI items (and sex) in the order a missing one is named.
 _CDAI_ITEM_LABELS = (
-    ("stools", "stools"),
-    ("pain", "pain"),
-    ("wellbeing", "well-being"),
-    ("complications", "complications"),
-    ("antidiarrheal", "antidiarrhoeal use"),
-    ("mass", "abdominal mass"),
-    ("hematocrit", "haematocrit"),
-    ("sex", "sex"),
-    ("weight_kg", "weight"),
+    ("stools", say("stools")),
+    ("pain", say("pain")),
+    ("wellbeing", say("well-being")),
+    ("complications", say("complications")),
+    ("antidiarrheal", say("antidiarrhoeal use")),
+    ("mass", say("abdominal mass")),
+    ("hematocrit", say("haematocrit")),
+    ("sex", say("sex")),
+    ("weight_kg", say("weight")),
 )
 
 
@@ -402,7 +479,7 @@ def _cdai_missing(items: dict, standard, height_cm) -> list[str]:
     # Without sex the standard weight cannot be derived either, but "sex" already
     # names what the clinician must supply; name height only when height is the gap.
     if standard is None and not (items["sex"] is None and height_cm is not None):
-        missing.append("standard weight/height")
+        missing.append(say("standard weight/height"))
     return missing
 
 
@@ -456,39 +533,73 @@ def _cdai_sum(items: dict, standard: Decimal, weight_floor) -> _CdaiSum:
     )
 
 
-def _cdai_weight_text(total: _CdaiSum, standard_weight, height_cm) -> str:
-    standard_text = (
-        f"standard weight {fmt(total.standard)} kg"
-        if standard_weight is not None
-        else f"standard weight {_fmt1(total.standard)} kg from height {fmt(height_cm)} cm"
-    )
-    if total.weight_term_raw < total.floor:
-        return (
-            f"weight term {fmt(total.floor)} (floored; unfloored {_fmt1(total.weight_term_raw)} "
-            f"for {fmt(total.weight)} kg vs {standard_text})"
+def _cdai_weight_text(total: _CdaiSum, standard_weight, height_cm) -> Said:
+    if standard_weight is not None:
+        standard_text = say("standard weight %(standard)s kg", standard=fmt(total.standard))
+    else:
+        standard_text = say(
+            "standard weight %(standard)s kg from height %(height)s cm",
+            standard=_fmt1(total.standard),
+            height=fmt(height_cm),
         )
-    return f"weight term {_fmt1(total.weight_term)} ({fmt(total.weight)} kg vs {standard_text})"
+    if total.weight_term_raw < total.floor:
+        return say(
+            "weight term %(term)s (floored; unfloored %(unfloored)s for %(weight)s kg "
+            "vs %(standard)s)",
+            term=fmt(total.floor),
+            unfloored=_fmt1(total.weight_term_raw),
+            weight=fmt(total.weight),
+            standard=standard_text,
+        )
+    return say(
+        "weight term %(term)s (%(weight)s kg vs %(standard)s)",
+        term=_fmt1(total.weight_term),
+        weight=fmt(total.weight),
+        standard=standard_text,
+    )
 
 
-def _cdai_tail(total: _CdaiSum, value: Decimal) -> str:
-    # Raw sum shown truncated to 2 decimals so that it rounds to the same whole number.
-    raw_text = fmt(total.raw.quantize(Decimal("0.01"), rounding=ROUND_DOWN))
-    if total.raw < 0:
-        return f" = {raw_text}, floored at 0"
-    if total.raw != value:
-        return f" = {raw_text}, rounded half up"
-    return ""
-
-
-def _cdai_reason(total: _CdaiSum, value: Decimal, standard_weight, height_cm) -> str:
+def _cdai_reason(total: _CdaiSum, value: Decimal, standard_weight, height_cm) -> Said:
     t = total
-    return (
-        f"CDAI {fmt(value)} (computed): 2×{fmt(t.stools)} stools + 5×{fmt(t.pain)} pain + "
-        f"7×{fmt(t.wellbeing)} well-being + 20×{fmt(t.complications)} complications + "
-        f"30×{fmt(t.antidiarrheal)} antidiarrhoeal + "
-        f"10×{fmt(t.mass)} mass + 6×({fmt(t.reference)}−{fmt(t.hematocrit)}) haematocrit + "
-        f"{_cdai_weight_text(total, standard_weight, height_cm)}"
-        f"{_cdai_tail(total, value)} (R1.1)"
+    terms = {
+        "value": fmt(value),
+        "stools": fmt(t.stools),
+        "pain": fmt(t.pain),
+        "wellbeing": fmt(t.wellbeing),
+        "complications": fmt(t.complications),
+        "antidiarrheal": fmt(t.antidiarrheal),
+        "mass": fmt(t.mass),
+        "reference": fmt(t.reference),
+        "hematocrit": fmt(t.hematocrit),
+        "weight_term": _cdai_weight_text(total, standard_weight, height_cm),
+        # Raw sum shown truncated to 2 decimals so that it rounds to the same whole number.
+        "raw": fmt(t.raw.quantize(Decimal("0.01"), rounding=ROUND_DOWN)),
+    }
+    if t.raw < 0:
+        return say(
+            "CDAI %(value)s (computed): 2×%(stools)s stools + 5×%(pain)s pain + "
+            "7×%(wellbeing)s well-being + 20×%(complications)s complications + "
+            "30×%(antidiarrheal)s antidiarrhoeal + 10×%(mass)s mass + "
+            "6×(%(reference)s−%(hematocrit)s) haematocrit + %(weight_term)s = %(raw)s, "
+            "floored at 0 (R1.1)",
+            **terms,
+        )
+    if t.raw != value:
+        return say(
+            "CDAI %(value)s (computed): 2×%(stools)s stools + 5×%(pain)s pain + "
+            "7×%(wellbeing)s well-being + 20×%(complications)s complications + "
+            "30×%(antidiarrheal)s antidiarrhoeal + 10×%(mass)s mass + "
+            "6×(%(reference)s−%(hematocrit)s) haematocrit + %(weight_term)s = %(raw)s, "
+            "rounded half up (R1.1)",
+            **terms,
+        )
+    del terms["raw"]
+    return say(
+        "CDAI %(value)s (computed): 2×%(stools)s stools + 5×%(pain)s pain + "
+        "7×%(wellbeing)s well-being + 20×%(complications)s complications + "
+        "30×%(antidiarrheal)s antidiarrhoeal + 10×%(mass)s mass + "
+        "6×(%(reference)s−%(hematocrit)s) haematocrit + %(weight_term)s (R1.1)",
+        **terms,
     )
 
 
@@ -496,8 +607,11 @@ def _cdai_warnings(stools: Decimal, entered_total, value: Decimal) -> tuple[str,
     warnings = []
     if stools > CDAI_STOOLS_WARN_ABOVE:
         warnings.append(
-            f"{fmt(stools)} liquid or very soft stools in 7 days is above 140 (20 a day); "
-            "please check the count (R1.1)."
+            say(
+                "%(stools)s liquid or very soft stools in 7 days is above 140 (20 a day); "
+                "please check the count (R1.1).",
+                stools=fmt(stools),
+            )
         )
     warnings.extend(differs_warning("CDAI", "R1.1", entered_total, value))
     return tuple(warnings)

@@ -334,6 +334,7 @@ ALLOWED_IMPORTS = {
     "therapy.rules.thalidomide",
     "therapy.rules.urgent",
     "safety",  # "from safety import schedule": the pure schedule, checked here too
+    "thalimon.said",  # the pure sentence type of the reasons (issue 17)
 }
 CLOCK_CALLS = {"now", "today", "utcnow", "localdate", "localtime", "time"}
 

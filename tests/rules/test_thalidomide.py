@@ -1004,3 +1004,17 @@ def test_rule_module_is_pure(name):
                 assert func.attr not in {"now", "today", "utcnow", "localdate", "localtime", "time"}
             if isinstance(func, ast.Name):
                 assert func.id != "round", "use Decimal ROUND_HALF_UP, never round()"
+
+
+# R3.1: resuming after a stop counts the days in words ("1 day", never "1 days").
+@pytest.mark.parametrize("gap, words", [(1, "1 day after the stop"), (10, "10 days after the stop")])
+def test_a_resumption_says_how_many_days_after_the_stop(gap, words):
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from therapy.rules.doses import classify_change
+
+    prior = [DoseRow(date(2024, 1, 1), Decimal("50")), DoseRow(date(2024, 2, 1), Decimal("0"))]
+    proposed = DoseRow(date(2024, 2, 1) + timedelta(days=gap), Decimal("25"))
+    kind, _reference, description = classify_change(prior, proposed)
+    assert kind == "increase" and words in description, description

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from thalimon.said import Said, join, say
 from therapy.rules.doses import (
     CENT,
     ZERO,
@@ -31,7 +32,6 @@ from therapy.rules.doses import (
     dose_changes,
     dose_of,
     fmt,
-    iso,
     latest_weight,
     plural,
     round_half_up_to,
@@ -110,28 +110,50 @@ def normalise_genotype(value) -> str:
     return text
 
 
+def _gene_status(gene: str, status: str) -> Said:
+    """ "TPMT intermediate": a gene and its status, in words."""
+    if status == "normal":
+        return say("%(gene)s normal", gene=gene)
+    if status == "intermediate":
+        return say("%(gene)s intermediate", gene=gene)
+    if status == "poor":
+        return say("%(gene)s poor", gene=gene)
+    return say("%(gene)s unknown", gene=gene)
+
+
+def _genes(genes: list[str]):
+    """ "TPMT", or "TPMT and NUDT15"."""
+    if len(genes) == 1:
+        return genes[0]
+    return say("%(first)s and %(second)s", first=genes[0], second=genes[1])
+
+
 def aza_start_gate(*, tpmt, nudt15) -> Finding | None:
     """R4.2: poor (either gene) → refusal; unknown → warning; otherwise None."""
     statuses = {"TPMT": normalise_genotype(tpmt), "NUDT15": normalise_genotype(nudt15)}
-    text = ", ".join(f"{gene} {status}" for gene, status in statuses.items())
+    text = join([_gene_status(gene, status) for gene, status in statuses.items()], ", ")
     if "poor" in statuses.values():
-        poor = " and ".join(gene for gene, status in statuses.items() if status == "poor")
+        poor = _genes([gene for gene, status in statuses.items() if status == "poor"])
         return Finding(
             code="aza_contraindicated_poor_metaboliser",
             rule="R4.2",
-            reason=(
-                f"{poor} poor metaboliser ({text}): azathioprine is contraindicated; starting "
-                "it is refused unless overridden with a reason (R4.2)."
+            reason=say(
+                "%(genes)s poor metaboliser (%(statuses)s): azathioprine is contraindicated; "
+                "starting it is refused unless overridden with a reason (R4.2).",
+                genes=poor,
+                statuses=text,
             ),
         )
     if "unknown" in statuses.values():
-        unknown = " and ".join(gene for gene, status in statuses.items() if status == "unknown")
+        unknown = _genes([gene for gene, status in statuses.items() if status == "unknown"])
         return Finding(
             code="aza_genotype_unknown",
             rule="R4.2",
-            reason=(
-                f"{unknown} status unknown ({text}): record TPMT and NUDT15 status before the "
-                "first azathioprine dose (R4.2)."
+            reason=say(
+                "%(genes)s status unknown (%(statuses)s): record TPMT and NUDT15 status before "
+                "the first azathioprine dose (R4.2).",
+                genes=unknown,
+                statuses=text,
             ),
         )
     return None
@@ -143,7 +165,7 @@ class _AzaRange:
 
     low: Decimal
     high: Decimal
-    text: str
+    text: Said
     genotype_limited: bool
 
 
@@ -153,9 +175,13 @@ def _aza_range(kg: Decimal, intermediates: int) -> _AzaRange:
     if intermediates == 0:
         low = round_half_up_to(AZA_MG_PER_KG[0] * kg, AZA_ROUND_TO_MG)
         high = round_half_up_to(full, AZA_ROUND_TO_MG)
-        text = (
-            f"2.0–2.5 mg/kg = {fmt(AZA_MG_PER_KG[0] * kg)}–{fmt(full)} mg, rounded to the "
-            f"nearest 25 mg: {fmt(low)}–{fmt(high)} mg (R4.1)"
+        text = say(
+            "2.0–2.5 mg/kg = %(low_exact)s–%(high_exact)s mg, rounded to the nearest 25 mg: "
+            "%(low)s–%(high)s mg (R4.1)",
+            low_exact=fmt(AZA_MG_PER_KG[0] * kg),
+            high_exact=fmt(full),
+            low=fmt(low),
+            high=fmt(high),
         )
         return _AzaRange(low=low, high=high, text=text, genotype_limited=False)
     low_fraction, high_fraction = (
@@ -164,12 +190,27 @@ def _aza_range(kg: Decimal, intermediates: int) -> _AzaRange:
     exact_high = high_fraction * full
     low = round_half_up_to(low_fraction * full, AZA_ROUND_TO_MG)
     high = min(round_half_up_to(exact_high, AZA_ROUND_TO_MG), exact_high)
-    who = "one gene intermediate" if intermediates == 1 else "both genes intermediate"
-    text = (
-        f"{who}: {fmt(low_fraction * 100)}–{fmt(high_fraction * 100)} % of 2.5 mg/kg "
-        f"({fmt(full)} mg) = {fmt(low_fraction * full)}–{fmt(exact_high)} mg, allowed "
-        f"{fmt(low)}–{fmt(high)} mg (R4.2)"
+    figures = dict(
+        low_percent=fmt(low_fraction * 100),
+        high_percent=fmt(high_fraction * 100),
+        full=fmt(full),
+        low_exact=fmt(low_fraction * full),
+        high_exact=fmt(exact_high),
+        low=fmt(low),
+        high=fmt(high),
     )
+    if intermediates == 1:
+        text = say(
+            "one gene intermediate: %(low_percent)s–%(high_percent)s %% of 2.5 mg/kg (%(full)s mg) "
+            "= %(low_exact)s–%(high_exact)s mg, allowed %(low)s–%(high)s mg (R4.2)",
+            **figures,
+        )
+    else:
+        text = say(
+            "both genes intermediate: %(low_percent)s–%(high_percent)s %% of 2.5 mg/kg (%(full)s mg) "
+            "= %(low_exact)s–%(high_exact)s mg, allowed %(low)s–%(high)s mg (R4.2)",
+            **figures,
+        )
     return _AzaRange(low=low, high=high, text=text, genotype_limited=True)
 
 
@@ -181,11 +222,13 @@ def _without_weight(
         Finding(
             code="weight_missing",
             rule="R4.1",
-            reason=(
-                f"No weight recorded from {iso(on - timedelta(days=AZA_WEIGHT_MAX_AGE_DAYS))}"
-                f" to {iso(on)}: the azathioprine dose of {fmt(dose)} mg cannot be checked "
-                f"against 2.0–2.5 mg/kg (weight at most {AZA_WEIGHT_MAX_AGE_DAYS} days old) "
-                "(R4.1)."
+            reason=say(
+                "No weight recorded from %(first)s to %(on)s: the azathioprine dose of %(dose)s mg "
+                "cannot be checked against 2.0–2.5 mg/kg (weight at most %(days)s days old) (R4.1).",
+                first=on - timedelta(days=AZA_WEIGHT_MAX_AGE_DAYS),
+                on=on,
+                dose=fmt(dose),
+                days=AZA_WEIGHT_MAX_AGE_DAYS,
             ),
         )
     )
@@ -194,10 +237,10 @@ def _without_weight(
             Finding(
                 code="aza_with_xanthine_oxidase_inhibitor",
                 rule="R4.1",
-                reason=(
-                    f"Azathioprine {fmt(dose)} mg with allopurinol or febuxostat: the dose "
-                    "must be ≤ 33 % of 2.5 mg/kg, which cannot be verified without a weight "
-                    "(R4.1)."
+                reason=say(
+                    "Azathioprine %(dose)s mg with allopurinol or febuxostat: the dose must be "
+                    "≤ 33 %% of 2.5 mg/kg, which cannot be verified without a weight (R4.1).",
+                    dose=fmt(dose),
                 ),
             )
         )
@@ -206,12 +249,14 @@ def _without_weight(
         allowed_range_mg=None,
         warnings=tuple(warnings),
         contraindicated=contraindicated,
-        reason=f"Azathioprine {fmt(dose)} mg on {iso(on)}: no weight within 90 days (R4.1).",
+        reason=say(
+            "Azathioprine %(dose)s mg on %(on)s: no weight within 90 days (R4.1).", dose=fmt(dose), on=on
+        ),
     )
 
 
 def _dose_warnings(
-    dose: Decimal, dose_text: str, full: Decimal, limits: _AzaRange, xoi: bool
+    dose: Decimal, dose_text: Said, full: Decimal, limits: _AzaRange, xoi: bool
 ) -> tuple[tuple[Decimal, Decimal], list[Finding]]:
     """(allowed range, warnings) of a non-contraindicated dose (R4.1 / R4.2)."""
     allowed = (clean_decimal(limits.low), clean_decimal(limits.high))
@@ -219,7 +264,9 @@ def _dose_warnings(
     above_genotype = Finding(
         code="aza_dose_above_genotype_limit",
         rule="R4.2",
-        reason=f"{dose_text} is above the genotype limit: {limits.text}.",
+        reason=say(
+            "%(dose)s is above the genotype limit: %(range)s.", dose=dose_text, range=limits.text
+        ),
     )
     if dose <= 0:
         return allowed, warnings
@@ -231,9 +278,12 @@ def _dose_warnings(
                 Finding(
                     code="aza_with_xanthine_oxidase_inhibitor",
                     rule="R4.1",
-                    reason=(
-                        f"{dose_text} with allopurinol or febuxostat is above 33 % of "
-                        f"2.5 mg/kg = 0.33 × {fmt(full)} = {fmt(xo_limit)} mg (R4.1)."
+                    reason=say(
+                        "%(dose)s with allopurinol or febuxostat is above 33 %% of 2.5 mg/kg "
+                        "= 0.33 × %(full)s = %(limit)s mg (R4.1).",
+                        dose=dose_text,
+                        full=fmt(full),
+                        limit=fmt(xo_limit),
                     ),
                 )
             )
@@ -246,7 +296,9 @@ def _dose_warnings(
             Finding(
                 code="aza_dose_outside_range",
                 rule="R4.2" if limits.genotype_limited else "R4.1",
-                reason=f"{dose_text} is outside the range: {limits.text}.",
+                reason=say(
+                    "%(dose)s is outside the range: %(range)s.", dose=dose_text, range=limits.text
+                ),
             )
         )
     return allowed, warnings
@@ -287,8 +339,12 @@ def check_aza_dose(
     when, kg = weight
     mg_per_kg = (dose / kg).quantize(CENT, rounding=ROUND_HALF_UP)
     full = AZA_MG_PER_KG[1] * kg
-    dose_text = (
-        f"Azathioprine {fmt(dose)} mg ({fmt(mg_per_kg)} mg/kg, weight {fmt(kg)} kg on {iso(when)})"
+    dose_text = say(
+        "Azathioprine %(dose)s mg (%(mg_per_kg)s mg/kg, weight %(kg)s kg on %(date)s)",
+        dose=fmt(dose),
+        mg_per_kg=fmt(mg_per_kg),
+        kg=fmt(kg),
+        date=when,
     )
     if contraindicated:
         return AzaCheck(
@@ -296,7 +352,7 @@ def check_aza_dose(
             allowed_range_mg=None,
             warnings=tuple(warnings),
             contraindicated=True,
-            reason=f"{dose_text}: contraindicated, poor metaboliser (R4.2).",
+            reason=say("%(dose)s: contraindicated, poor metaboliser (R4.2).", dose=dose_text),
         )
 
     limits = _aza_range(kg, statuses.count("intermediate"))
@@ -304,16 +360,23 @@ def check_aza_dose(
         dose, dose_text, full, limits, xanthine_oxidase_inhibitor
     )
     warnings.extend(dose_warnings)
-    codes = ", ".join(finding.code for finding in warnings) or "within range"
-    reason = f"{dose_text}: {codes}; {limits.text}"
+    codes = join([finding.code for finding in warnings], ", ") if warnings else say("within range")
     if xanthine_oxidase_inhibitor:
-        reason += f"; with a xanthine oxidase inhibitor at most {fmt(allowed[1])} mg (R4.1)"
+        reason = say(
+            "%(dose)s: %(codes)s; %(range)s; with a xanthine oxidase inhibitor at most %(limit)s mg (R4.1).",
+            dose=dose_text,
+            codes=codes,
+            range=limits.text,
+            limit=fmt(allowed[1]),
+        )
+    else:
+        reason = say("%(dose)s: %(codes)s; %(range)s.", dose=dose_text, codes=codes, range=limits.text)
     return AzaCheck(
         mg_per_kg=mg_per_kg,
         allowed_range_mg=allowed,
         warnings=tuple(warnings),
         contraindicated=False,
-        reason=reason + ".",
+        reason=reason,
     )
 
 
@@ -367,25 +430,26 @@ def next_blood_test_due(
 # ---------------------------------------------------------------------------
 
 METABOLITE_TEXTS = {
-    "not_steady_state": "not at steady state",
-    "possible_non_adherence": "possible non-adherence",
-    "shunter": "preferential methylation (shunter)",
-    "subtherapeutic": "subtherapeutic",
-    "therapeutic": "therapeutic",
-    "supratherapeutic": "supratherapeutic: myelotoxicity risk",
+    "not_steady_state": say("not at steady state"),
+    "possible_non_adherence": say("possible non-adherence"),
+    "shunter": say("preferential methylation (shunter)"),
+    "subtherapeutic": say("subtherapeutic"),
+    "therapeutic": say("therapeutic"),
+    "supratherapeutic": say("supratherapeutic: myelotoxicity risk"),
 }
 
 
 def _metabolite_row(tgn: Decimal, mmp: Decimal) -> tuple[str, str]:
-    """(code, why) of the first matching row of the R4.5 table (steady state assumed)."""
+    """(code, why) of the first matching row of the R4.5 table (steady state assumed); a why
+    with no words (only figures and signs) stays plain text."""
     if tgn < TGN_NON_ADHERENCE_BELOW and mmp < MMP_NON_ADHERENCE_BELOW:
-        return "possible_non_adherence", "6-TGN < 100 and 6-MMP < 1000"
+        return "possible_non_adherence", say("6-TGN < 100 and 6-MMP < 1000")
     if tgn < TGN_THERAPEUTIC[0]:
         if mmp > MMP_HEPATOTOXIC_ABOVE:
-            return "shunter", "6-TGN < 235 and 6-MMP > 5700"
+            return "shunter", say("6-TGN < 235 and 6-MMP > 5700")
         if tgn == 0 or mmp / tgn > MMP_TGN_RATIO_SHUNTER_ABOVE:
             ratio = "∞" if tgn == 0 else fmt((mmp / tgn).quantize(CENT, rounding=ROUND_HALF_UP))
-            return "shunter", f"6-TGN < 235 and 6-MMP/6-TGN = {ratio} > 11"
+            return "shunter", say("6-TGN < 235 and 6-MMP/6-TGN = %(ratio)s > 11", ratio=ratio)
         return "subtherapeutic", "6-TGN < 235"
     if tgn <= TGN_THERAPEUTIC[1]:
         return "therapeutic", "6-TGN 235–450"
@@ -407,25 +471,36 @@ def interpret_metabolites(
     if tgn_value < 0 or mmp_value < 0:
         raise ValueError("6-TGN and 6-MMP must not be negative")
     hepatotoxic = mmp_value > MMP_HEPATOTOXIC_ABOVE
-    values = f"6-TGN {fmt(tgn_value)}, 6-MMP {fmt(mmp_value)} pmol/8×10⁸ RBC on {iso(sample_date)}"
-    flag = " 6-MMP above 5700: hepatotoxicity risk." if hepatotoxic else ""
+    values = say(
+        "6-TGN %(tgn)s, 6-MMP %(mmp)s pmol/8×10⁸ RBC on %(date)s",
+        tgn=fmt(tgn_value),
+        mmp=fmt(mmp_value),
+        date=sample_date,
+    )
 
     code, why = None, ""
     if last_aza_change is not None:
         days = (sample_date - last_aza_change).days
         if days < METABOLITE_STEADY_STATE_DAYS:
             code = "not_steady_state"
-            why = (
-                f"sampled {plural(days, 'day')} after the azathioprine dose change on "
-                f"{iso(last_aza_change)}, less than {METABOLITE_STEADY_STATE_DAYS}; not "
-                "interpreted"
+            why = say(
+                "sampled %(days)s after the azathioprine dose change on %(date)s, less than "
+                "%(steady)s; not interpreted",
+                days=plural(days, "day"),
+                date=last_aza_change,
+                steady=METABOLITE_STEADY_STATE_DAYS,
             )
     if code is None:
         code, why = _metabolite_row(tgn_value, mmp_value)
+    reason = say(
+        "%(values)s: %(why)s → %(result)s (R4.5).", values=values, why=why, result=METABOLITE_TEXTS[code]
+    )
+    if hepatotoxic:
+        reason = join([reason, say("6-MMP above 5700: hepatotoxicity risk.")], " ")
     return MetaboliteInterpretation(
         code=code,
         text=METABOLITE_TEXTS[code],
         hepatotoxicity_risk=hepatotoxic,
         rule="R4.5",
-        reason=f"{values}: {why} → {METABOLITE_TEXTS[code]} (R4.5).{flag}",
+        reason=reason,
     )

@@ -1,7 +1,8 @@
 """Pure dose-history rules shared by the thalidomide and azathioprine modules.
 
 clinical-rules.md R3.1 (dose records: course start, stop, current dose, what counts
-as a change) and the cumulative dose of R3.4 / R7 ``cumulative_dose_review``.
+as a change, the kind of each row) and the cumulative dose of R3.4 / R7
+``cumulative_dose_review``.
 
 No Django imports and no clock: plain values in (frozen dataclasses, ``Decimal``
 doses and weights, explicit dates). Records dated after the date being judged are
@@ -274,6 +275,76 @@ def course_start(history: Iterable[DoseRow], on: date) -> date | None:
 def stop_date(history: Iterable[DoseRow], on: date) -> date | None:
     """If stopped on ``on``: the first day without drug of the latest stop (its first 0 row)."""
     return stop_of(rows_until(history, on=on))
+
+
+def classify_change(prior: list[DoseRow], proposed: DoseRow) -> tuple[str, Decimal | None, Said]:
+    """R3.1: (kind, reference dose for the step, plain-language description) of a
+    dose row against the rows dated before it (``prior``, in date order).
+
+    Ambiguity: after a stop, a non-zero row within 28 days is "checked as an increase
+    from the last non-zero dose" (kind ``increase``) whatever its size. The step rules
+    judge only the amount above that last dose (resuming at or below it steps nothing
+    up), but, as the patient goes from no drug to drug, it needs pregnancy-test cover
+    like any increase and it restarts the 14-day clock.
+    """
+    dose, on = proposed.dose_mg, proposed.date
+    in_force = prior[-1].dose_mg if prior else ZERO
+    previous_nonzero = last_nonzero(prior)
+    mg, was = fmt(dose), fmt(in_force)
+    if dose == 0 and in_force > 0:
+        said = say("Stop from %(dose)s mg on %(date)s", dose=was, date=on)
+        return ChangeKind.STOP, in_force, said
+    if dose == 0:
+        return ChangeKind.CONTINUATION, in_force, say("0 mg on %(date)s: already stopped", date=on)
+    if previous_nonzero is None:
+        said = say("First dose %(dose)s mg on %(date)s", dose=mg, date=on)
+        return ChangeKind.FIRST_DOSE, None, said
+    if in_force == 0:
+        return _after_stop(prior, proposed, previous_nonzero)
+    if dose == in_force:
+        said = say("Continuation at %(dose)s mg on %(date)s (not a change)", dose=mg, date=on)
+        return ChangeKind.CONTINUATION, in_force, said
+    if dose < in_force:
+        said = say(
+            "Decrease from %(previous)s to %(dose)s mg on %(date)s", previous=was, dose=mg, date=on
+        )
+        return ChangeKind.DECREASE, in_force, said
+    said = say(
+        "Increase from %(previous)s to %(dose)s mg on %(date)s", previous=was, dose=mg, date=on
+    )
+    return ChangeKind.INCREASE, in_force, said
+
+
+def _after_stop(
+    prior: list[DoseRow], proposed: DoseRow, previous_nonzero: Decimal
+) -> tuple[str, Decimal, Said]:
+    """R3.1: a non-zero row after a stop: a restart (> 28 days) or an increase (≤ 28 days)."""
+    dose, on = proposed.dose_mg, proposed.date
+    stop = stop_of(prior)
+    gap = (on - stop).days
+    if gap > RESTART_AFTER_DAYS:
+        said = say(
+            "Restart at %(dose)s mg on %(date)s, %(gap)s days after the stop on %(stop)s "
+            "(more than %(limit)s days: checked as a new start)",
+            dose=fmt(dose),
+            date=on,
+            gap=gap,
+            stop=stop,
+            limit=RESTART_AFTER_DAYS,
+        )
+        return ChangeKind.RESTART, ZERO, said
+    said = say(
+        "Resumed at %(dose)s mg on %(date)s, %(gap)s after the stop on %(stop)s "
+        "(within %(limit)s days: checked as an increase from the last dose, "
+        "%(previous)s mg)",
+        dose=fmt(dose),
+        date=on,
+        gap=plural(gap, "day"),  # "1 day" (a resumption the day after the stop)
+        stop=stop,
+        limit=RESTART_AFTER_DAYS,
+        previous=fmt(previous_nonzero),
+    )
+    return ChangeKind.INCREASE, previous_nonzero, said
 
 
 # ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from thalimon.said import Said, join, say
 from therapy.rules.doses import clause, day_text, iso, plural
 
 # ---------------------------------------------------------------------------
@@ -136,20 +137,25 @@ def pregnancy_test_interval_days(*, last_test: date, start: date, irregular_cycl
     return PREGNANCY_IRREGULAR_INTERVAL_DAYS
 
 
-def _interval_text(last_test: date, start: date, irregular_cycles) -> str:
+def _interval_text(last_test: date, start: date, irregular_cycles) -> Said:
     day = (last_test - start).days
     interval = pregnancy_test_interval_days(
         last_test=last_test, start=start, irregular_cycles=irregular_cycles
     )
     if day < PREGNANCY_EARLY_UNTIL_DAY:
-        why = "the test is before day 28"
+        why = say("the test is before day 28")
     elif irregular_cycles is False:
-        why = "the test is on day 28 or later, regular cycles"
+        why = say("the test is on day 28 or later, regular cycles")
     elif irregular_cycles is None:
-        why = "the test is on day 28 or later, cycles unknown (counted as irregular)"
+        why = say("the test is on day 28 or later, cycles unknown (counted as irregular)")
     else:
-        why = "the test is on day 28 or later, irregular cycles"
-    return f"{day_text(day)}, interval {interval} days as {why}"
+        why = say("the test is on day 28 or later, irregular cycles")
+    return say(
+        "%(day)s, interval %(interval)s days as %(why)s",
+        day=day_text(day),
+        interval=interval,
+        why=why,
+    )
 
 
 def _negatives_within(
@@ -163,50 +169,65 @@ def _negatives_within(
     ]
 
 
-def _window_part(found: list[date], start: date, window_text: str) -> str:
+def _window_part(found: list[date], start: date, window_text: Said) -> Said:
     if not found:
-        return f"no negative test within {window_text}"
-    return (
-        f"negative test on {iso(found[-1])} ({day_text((found[-1] - start).days)}) "
-        f"within {window_text}"
+        return say("no negative test within %(window)s", window=window_text)
+    return say(
+        "negative test on %(date)s (%(day)s) within %(window)s",
+        date=found[-1],
+        day=day_text((found[-1] - start).days),
+        window=window_text,
     )
 
 
-def pre_start_tests_ok(tests: Iterable[PregnancyTest], start: date) -> tuple[bool, str]:
+def pre_start_tests_ok(tests: Iterable[PregnancyTest], start: date) -> tuple[bool, Said]:
     """R5.2: a negative test dated day −14 to −10 and one dated day −1 or 0 of ``start``."""
     recorded = tests_until(tests, start)
     early_first, early_last = PRE_START_EARLY_WINDOW
     late_first, late_last = PRE_START_LATE_WINDOW
     early = _negatives_within(recorded, start, PRE_START_EARLY_WINDOW)
     late = _negatives_within(recorded, start, PRE_START_LATE_WINDOW)
-    early_window = (
-        f"day −14 to −10 ({iso(start + timedelta(days=early_first))} to "
-        f"{iso(start + timedelta(days=early_last))})"
+    early_window = say(
+        "day −14 to −10 (%(first)s to %(last)s)",
+        first=start + timedelta(days=early_first),
+        last=start + timedelta(days=early_last),
     )
-    late_window = (
-        f"day −1 or 0 ({iso(start + timedelta(days=late_first))} or "
-        f"{iso(start + timedelta(days=late_last))})"
+    late_window = say(
+        "day −1 or 0 (%(first)s or %(last)s)",
+        first=start + timedelta(days=late_first),
+        last=start + timedelta(days=late_last),
     )
-    parts = [_window_part(early, start, early_window), _window_part(late, start, late_window)]
+    parts = join(
+        [_window_part(early, start, early_window), _window_part(late, start, late_window)], "; "
+    )
     ok = bool(early) and bool(late)
-    verdict = "complete" if ok else "incomplete"
-    return ok, (
-        f"Pre-start pregnancy tests for the start on {iso(start)} {verdict}: "
-        f"{'; '.join(parts)} (R5.2)."
+    if ok:
+        return ok, say(
+            "Pre-start pregnancy tests for the start on %(start)s complete: %(tests)s (R5.2).",
+            start=start,
+            tests=parts,
+        )
+    return ok, say(
+        "Pre-start pregnancy tests for the start on %(start)s incomplete: %(tests)s (R5.2).",
+        start=start,
+        tests=parts,
     )
 
 
 def _latest_test_problems(
     latest: tuple[date, str] | None, *, start: date, on: date, irregular_cycles
-) -> tuple[list[str], date | None, str]:
+) -> tuple[list[Said], date | None, Said | str]:
     """(problems, due date, text on the latest negative test) for the coverage of ``on``."""
     if latest is None:
-        return [f"no pregnancy test recorded on or before {iso(on)}"], on, ""
+        return [say("no pregnancy test recorded on or before %(date)s", date=on)], on, ""
     if latest[1] == "positive":
         return (
             [
-                f"the latest test, on {iso(latest[0])}, is positive with no later negative "
-                "test: thalidomide must stop at once"
+                say(
+                    "the latest test, on %(date)s, is positive with no later negative "
+                    "test: thalidomide must stop at once",
+                    date=latest[0],
+                )
             ],
             None,
             "",
@@ -215,13 +236,19 @@ def _latest_test_problems(
         last_test=latest[0], start=start, irregular_cycles=irregular_cycles
     )
     due = latest[0] + timedelta(days=interval)
-    latest_text = (
-        f"latest negative test on {iso(latest[0])} "
-        f"({_interval_text(latest[0], start, irregular_cycles)}) covers up to {iso(due)}"
+    latest_text = say(
+        "latest negative test on %(date)s (%(interval)s) covers up to %(due)s",
+        date=latest[0],
+        interval=_interval_text(latest[0], start, irregular_cycles),
+        due=due,
     )
     problems = []
     if on > due:
-        problems.append(f"{latest_text}, so {iso(on)} is not covered (test overdue)")
+        problems.append(
+            say(
+                "%(latest)s, so %(date)s is not covered (test overdue)", latest=latest_text, date=on
+            )
+        )
     return problems, due, latest_text
 
 
@@ -252,7 +279,9 @@ def pregnancy_coverage(
         if not ok:
             problems.append(clause(pre_start_text, "R5.2"))
     if problems:
-        reason = f"Not covered on {iso(on)}: " + "; ".join(problems) + " (R5.2)."
+        reason = say(
+            "Not covered on %(date)s: %(problems)s (R5.2).", date=on, problems=join(problems, "; ")
+        )
         return PregnancyCoverage(
             covered=False,
             due_date=due,
@@ -260,10 +289,16 @@ def pregnancy_coverage(
             reason=reason,
             positive_unresolved=positive is not None,
         )
-    reason = f"Covered on {iso(on)}: {latest_text}"
     if first_dose_or_restart:
-        reason += "; " + clause(pre_start_text, "R5.2")
-    return PregnancyCoverage(covered=True, due_date=due, rule="R5.2", reason=reason + " (R5.2).")
+        reason = say(
+            "Covered on %(date)s: %(latest)s; %(pre_start)s (R5.2).",
+            date=on,
+            latest=latest_text,
+            pre_start=clause(pre_start_text, "R5.2"),
+        )
+    else:
+        reason = say("Covered on %(date)s: %(latest)s (R5.2).", date=on, latest=latest_text)
+    return PregnancyCoverage(covered=True, due_date=due, rule="R5.2", reason=reason)
 
 
 def next_pregnancy_test_due(
@@ -312,22 +347,25 @@ def next_pregnancy_test_due(
 # ---------------------------------------------------------------------------
 
 
-def contraception_shortfall(contraception_start: date | None, start: date) -> str | None:
+def contraception_shortfall(contraception_start: date | None, start: date) -> Said | None:
     """R5.3: why contraception is not established for a first dose on ``start`` (None if it is).
 
     Two methods are needed from at least 28 days before the start. No recorded
     contraception start counts as not established.
     """
     if contraception_start is None:
-        return (
+        return say(
             "no contraception start is recorded; two methods are needed from at least "
-            f"{CONTRACEPTION_LEAD_DAYS} days before the start (R5.3)."
+            "%(lead)s days before the start (R5.3).",
+            lead=CONTRACEPTION_LEAD_DAYS,
         )
     days = (start - contraception_start).days
     if days < CONTRACEPTION_LEAD_DAYS:
-        return (
-            f"contraception started on {iso(contraception_start)}, {plural(days, 'day')} "
-            f"before; it must start at least {CONTRACEPTION_LEAD_DAYS} days before the first "
-            "dose (R5.3)."
+        return say(
+            "contraception started on %(date)s, %(days)s before; it must start at least "
+            "%(lead)s days before the first dose (R5.3).",
+            date=contraception_start,
+            days=plural(days, "day"),
+            lead=CONTRACEPTION_LEAD_DAYS,
         )
     return None

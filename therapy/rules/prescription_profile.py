@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from thalimon.said import Said, say
 from therapy.rules.doses import DoseRow, clean_decimal, decimal_of, dose_of, is_multiple, rows_until
 from therapy.rules.thalidomide import ThalidomidePatient, pregnancy_rules_apply_to
 
@@ -29,9 +30,15 @@ FEMALE_NOT_REPRODUCTIVE_POTENTIAL = "female_not_reproductive_potential"
 MALE = "male"
 RISK_CATEGORIES = (FEMALE_REPRODUCTIVE_POTENTIAL, FEMALE_NOT_REPRODUCTIVE_POTENTIAL, MALE)
 CATEGORY_TEXTS = {
-    FEMALE_REPRODUCTIVE_POTENTIAL: "Female of reproductive potential",
-    FEMALE_NOT_REPRODUCTIVE_POTENTIAL: "Female not of reproductive potential",
-    MALE: "Male",
+    FEMALE_REPRODUCTIVE_POTENTIAL: say("Female of reproductive potential"),
+    FEMALE_NOT_REPRODUCTIVE_POTENTIAL: say("Female not of reproductive potential"),
+    MALE: say("Male"),
+}
+# The category inside a sentence ("… for a male patient").
+CATEGORY_WORDS = {
+    FEMALE_REPRODUCTIVE_POTENTIAL: say("female of reproductive potential"),
+    FEMALE_NOT_REPRODUCTIVE_POTENTIAL: say("female not of reproductive potential"),
+    MALE: say("male"),
 }
 REMS_ADULT_FROM_AGE = 18  # R9.2: "child" under 18 on the issue date
 
@@ -39,7 +46,10 @@ REMS_ADULT_FROM_AGE = 18  # R9.2: "child" under 18 on the issue date
 EU_PPP = "eu_ppp"
 US_REMS = "us_rems"
 PROGRAMMES = (EU_PPP, US_REMS)
-PROGRAMME_TEXTS = {EU_PPP: "the EU pregnancy-prevention programme", US_REMS: "the US REMS"}
+PROGRAMME_TEXTS = {
+    EU_PPP: say("the EU pregnancy-prevention programme"),
+    US_REMS: say("the US REMS"),
+}
 COURSE_LEAD_DAYS = 7  # R9.1: the course whose start − 7 days ≤ the issue date
 
 
@@ -58,7 +68,7 @@ class Programme:
     halves_allowed: bool
 
     @property
-    def text(self) -> str:
+    def text(self) -> Said:
         return PROGRAMME_TEXTS[self.name]
 
 
@@ -143,14 +153,16 @@ def category_patient(*, sex: str, female_of_reproductive_potential: bool) -> Tha
     )
 
 
-def category_text(category: str, programme: Programme, *, birth_date: date | None, on: date) -> str:
+def category_text(category: str, programme: Programme, *, birth_date: date | None, on: date) -> Said:
     """R9.2: the printed category; under ``us_rems`` it also says adult or child (< 18 on ``on``)."""
     text = CATEGORY_TEXTS[category]
     if programme.name != US_REMS:
         return text
     if birth_date is None:
-        return f"{text}, age unknown"
-    return f"{text}, {'adult' if age_on(birth_date, on) >= REMS_ADULT_FROM_AGE else 'child'}"
+        return say("%(category)s, age unknown", category=text)
+    if age_on(birth_date, on) >= REMS_ADULT_FROM_AGE:
+        return say("%(category)s, adult", category=text)
+    return say("%(category)s, child", category=text)
 
 
 def age_on(birth_date: date, on: date) -> int:

@@ -61,6 +61,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from thalimon.said import Said, join, say
 from therapy.rules.doses import (
     DoseRow,
     Finding,
@@ -82,6 +83,7 @@ from therapy.rules.pregnancy import (
 )
 from therapy.rules.prescription_profile import (
     CATEGORY_TEXTS,
+    CATEGORY_WORDS,
     COURSE_LEAD_DAYS,
     EU_PPP,
     FEMALE_NOT_REPRODUCTIVE_POTENTIAL,
@@ -116,6 +118,7 @@ from therapy.rules.thalidomide import ThalidomidePatient
 
 __all__ = [
     "CATEGORY_TEXTS",
+    "CATEGORY_WORDS",
     "COURSE_LEAD_DAYS",
     "EU_PPP",
     "FEMALE_NOT_REPRODUCTIVE_POTENTIAL",
@@ -230,11 +233,11 @@ class _Facts:
         return self.row.issue_date
 
     @property
-    def category_words(self) -> str:
-        return CATEGORY_TEXTS[self.category].lower()
+    def category_words(self) -> Said:
+        return CATEGORY_WORDS[self.category]
 
 
-def _finding(code: str, reason: str) -> list[Finding]:
+def _finding(code: str, reason: Said) -> list[Finding]:
     return [Finding(code=code, rule=RULE, reason=reason)]
 
 
@@ -245,8 +248,14 @@ def _check_supply(f: _Facts) -> list[Finding]:
         return []
     return _finding(
         "supply_too_long",
-        f"{plural(f.row.days_supply, 'day')} of supply is more than the {limit}-day limit for a "
-        f"{f.category_words} patient under {f.programme.text} (R9.3).",
+        say(
+            "%(days)s of supply is more than the %(limit)s-day limit for a %(category)s patient "
+            "under %(programme)s (R9.3).",
+            days=plural(f.row.days_supply, "day"),
+            limit=limit,
+            category=f.category_words,
+            programme=f.programme.text,
+        ),
     )
 
 
@@ -264,22 +273,29 @@ def _check_recent_test(f: _Facts) -> list[Finding]:
     if any(when >= first for when in negatives):
         return []
     latest = (
-        f"the latest negative test is of {iso(negatives[-1])}"
+        say("the latest negative test is of %(date)s", date=negatives[-1])
         if negatives
-        else "no negative test is recorded"
+        else say("no negative test is recorded")
     )
     return _finding(
         "no_recent_negative_test",
-        f"No negative pregnancy test dated {iso(first)} to {iso(f.issue)} (the issue date and the "
-        f"{window} days before it, {f.programme.text}); {latest} (R9.3).",
+        say(
+            "No negative pregnancy test dated %(first)s to %(issue)s (the issue date and the "
+            "%(window)s days before it, %(programme)s); %(latest)s (R9.3).",
+            first=first,
+            issue=f.issue,
+            window=window,
+            programme=f.programme.text,
+            latest=latest,
+        ),
     )
 
 
-def _breastfeeding_problem(f: _Facts, start: date) -> str | None:
+def _breastfeeding_problem(f: _Facts, start: date) -> Said | None:
     for on in dict.fromkeys((min(start, f.issue), f.issue)):
         feeding = breastfeeding_record(f.patient.breastfeeding, on)
         if feeding is not None and feeding[1]:
-            return f"breast-feeding is recorded (visit of {iso(feeding[0])})"
+            return say("breast-feeding is recorded (visit of %(date)s)", date=feeding[0])
     return None
 
 
@@ -294,7 +310,11 @@ def _check_start(f: _Facts) -> list[Finding]:
         ok, text = pre_start_tests_ok(known_tests, start)
         if not ok:
             problems.append(
-                clause(text, "R5.2") + f" (tests recorded by the issue date {iso(f.issue)})"
+                say(
+                    "%(problem)s (tests recorded by the issue date %(issue)s)",
+                    problem=clause(text, "R5.2"),
+                    issue=f.issue,
+                )
             )
         shortfall = contraception_shortfall(f.patient.contraception_start, start)
         if shortfall is not None:
@@ -305,16 +325,20 @@ def _check_start(f: _Facts) -> list[Finding]:
     if not problems:
         return []
     if f.course_start is None:
-        intro = (
-            f"First prescription with no thalidomide course starting by "
-            f"{iso(f.issue + timedelta(days=COURSE_LEAD_DAYS))}, judged as a start on its issue date"
+        reason = say(
+            "First prescription with no thalidomide course starting by %(by)s, judged as a start on "
+            "its issue date: the first dose would be refused (R3.5): %(problems)s (R9.3).",
+            by=f.issue + timedelta(days=COURSE_LEAD_DAYS),
+            problems=join(problems, "; "),
         )
     else:
-        intro = f"First prescription of the course starting {iso(start)}"
-    return _finding(
-        "start_not_covered",
-        f"{intro}: the first dose would be refused (R3.5): {'; '.join(problems)} (R9.3).",
-    )
+        reason = say(
+            "First prescription of the course starting %(start)s: the first dose would be refused "
+            "(R3.5): %(problems)s (R9.3).",
+            start=start,
+            problems=join(problems, "; "),
+        )
+    return _finding("start_not_covered", reason)
 
 
 def _check_positive_test(f: _Facts) -> list[Finding]:
@@ -324,12 +348,16 @@ def _check_positive_test(f: _Facts) -> list[Finding]:
         return []
     return _finding(
         "positive_test_unresolved",
-        f"The pregnancy test of {iso(positive)} is positive with no later negative test on or before "
-        f"{iso(f.issue)}: no thalidomide may be prescribed, and no override can pass this (R9.3).",
+        say(
+            "The pregnancy test of %(positive)s is positive with no later negative test on or before "
+            "%(issue)s: no thalidomide may be prescribed, and no override can pass this (R9.3).",
+            positive=positive,
+            issue=f.issue,
+        ),
     )
 
 
-def reference_dose(rows: Sequence[DoseRow], issue_date: date) -> tuple[DoseRow | None, str]:
+def reference_dose(rows: Sequence[DoseRow], issue_date: date) -> tuple[DoseRow | None, Said]:
     """R9.3 ``dose_mismatch``: the thalidomide row a prescription's dose must match, and how it
     was chosen: the latest row on or before the issue date; if that is 0 mg or missing, the
     first non-zero row dated issue + 1 … issue + 7 days; else None."""
@@ -339,19 +367,31 @@ def reference_dose(rows: Sequence[DoseRow], issue_date: date) -> tuple[DoseRow |
         latest = known[-1]
         return (
             latest,
-            f"the thalidomide dose in force on {iso(issue_date)} is {fmt(latest.dose_mg)} mg/day (from {iso(latest.date)})",
+            say(
+                "the thalidomide dose in force on %(issue)s is %(dose)s mg/day (from %(date)s)",
+                issue=issue_date,
+                dose=fmt(latest.dose_mg),
+                date=latest.date,
+            ),
         )
     until = issue_date + timedelta(days=DOSE_LOOKAHEAD_DAYS)
     upcoming = [row for row in rows if issue_date < row.date <= until and row.dose_mg > 0]
     if upcoming:
         first = upcoming[0]
-        return first, (
-            f"no thalidomide is taken on {iso(issue_date)} and the first dose within "
-            f"{DOSE_LOOKAHEAD_DAYS} days after it is {fmt(first.dose_mg)} mg/day (from {iso(first.date)})"
+        return first, say(
+            "no thalidomide is taken on %(issue)s and the first dose within %(days)s days after it "
+            "is %(dose)s mg/day (from %(date)s)",
+            issue=issue_date,
+            days=DOSE_LOOKAHEAD_DAYS,
+            dose=fmt(first.dose_mg),
+            date=first.date,
         )
-    return None, (
-        f"no thalidomide dose is in force on {iso(issue_date)} and none is recorded from "
-        f"{iso(issue_date + timedelta(days=1))} to {iso(until)}"
+    return None, say(
+        "no thalidomide dose is in force on %(issue)s and none is recorded from %(first)s to "
+        "%(last)s",
+        issue=issue_date,
+        first=issue_date + timedelta(days=1),
+        last=until,
     )
 
 
@@ -360,7 +400,9 @@ def _check_dose(f: _Facts) -> list[Finding]:
     reference, how = reference_dose(f.rows, f.issue)
     if reference is not None and reference.dose_mg == f.dose:
         return []
-    return _finding("dose_mismatch", f"Prescribed {fmt(f.dose)} mg/day, but {how} (R9.3).")
+    return _finding(
+        "dose_mismatch", say("Prescribed %(dose)s mg/day, but %(how)s (R9.3).", dose=fmt(f.dose), how=how)
+    )
 
 
 def _check_early_repeat(f: _Facts) -> list[Finding]:
@@ -374,10 +416,18 @@ def _check_early_repeat(f: _Facts) -> list[Finding]:
         return []
     return _finding(
         "early_repeat",
-        f"The prescription of {iso(latest.issue_date)} ({supply_text(latest, f.issue)}) lasts up to "
-        f"{iso(until - timedelta(days=1))}: {plural(days_left, 'day')} of tablets are left on "
-        f"{iso(f.issue)}, more than {EARLY_REPEAT_MAX_DAYS_LEFT}; the next prescription may be issued "
-        f"from {iso(until - timedelta(days=EARLY_REPEAT_MAX_DAYS_LEFT))} (R9.3).",
+        say(
+            "The prescription of %(issued)s (%(supply)s) lasts up to %(last)s: %(left)s of tablets are "
+            "left on %(issue)s, more than %(most)s; the next prescription may be issued from "
+            "%(next)s (R9.3).",
+            issued=latest.issue_date,
+            supply=supply_text(latest, f.issue),
+            last=until - timedelta(days=1),
+            left=plural(days_left, "day"),
+            issue=f.issue,
+            most=EARLY_REPEAT_MAX_DAYS_LEFT,
+            next=until - timedelta(days=EARLY_REPEAT_MAX_DAYS_LEFT),
+        ),
     )
 
 
@@ -386,11 +436,13 @@ def last_supply(prescriptions: Sequence[PrescriptionRow], on: date) -> Prescript
     return max(prescriptions, key=lambda p: (first_day_without(p, on), p.issue_date), default=None)
 
 
-def supply_text(row: PrescriptionRow, on: date) -> str:
+def supply_text(row: PrescriptionRow, on: date) -> Said:
     """ "dispensed 2024-01-01, 28 days of supply" (or "issued …" while not dispensed by ``on``)."""
     start = supply_start(row, on)
-    started = "dispensed" if start == row.dispensed_date else "issued"
-    return f"{started} {iso(start)}, {plural(row.days_supply, 'day')} of supply"
+    days = plural(row.days_supply, "day")
+    if start == row.dispensed_date:
+        return say("dispensed %(date)s, %(days)s of supply", date=start, days=days)
+    return say("issued %(date)s, %(days)s of supply", date=start, days=days)
 
 
 def _check_contraception(f: _Facts) -> list[Finding]:
@@ -399,8 +451,11 @@ def _check_contraception(f: _Facts) -> list[Finding]:
         return []
     return _finding(
         "contraception_not_confirmed",
-        f"Contraception (R5.3) was not confirmed at this prescription; it is asked of every "
-        f"{f.category_words} patient at each prescription (R9.3).",
+        say(
+            "Contraception (R5.3) was not confirmed at this prescription; it is asked of every "
+            "%(category)s patient at each prescription (R9.3).",
+            category=f.category_words,
+        ),
     )
 
 
@@ -412,9 +467,16 @@ def _check_dispensed_late(f: _Facts) -> list[Finding]:
     allowed = (f.dispense_by - f.issue).days
     return _finding(
         "dispensed_too_late",
-        f"Dispensed on {iso(dispensed)}, {plural((dispensed - f.dispense_by).days, 'day')} after the "
-        f"dispense-by date {iso(f.dispense_by)} (issue date + {allowed} days for a "
-        f"{f.category_words} patient, {f.programme.text}) (R9.3).",
+        say(
+            "Dispensed on %(dispensed)s, %(late)s after the dispense-by date %(by)s (issue date + "
+            "%(allowed)s days for a %(category)s patient, %(programme)s) (R9.3).",
+            dispensed=dispensed,
+            late=plural((dispensed - f.dispense_by).days, "day"),
+            by=f.dispense_by,
+            allowed=allowed,
+            category=f.category_words,
+            programme=f.programme.text,
+        ),
     )
 
 
@@ -424,7 +486,10 @@ def _check_authorisation(f: _Facts) -> list[Finding]:
         return []
     return _finding(
         "authorisation_missing",
-        f"No authorisation number: every prescription under {f.programme.text} carries one (R9.3).",
+        say(
+            "No authorisation number: every prescription under %(programme)s carries one (R9.3).",
+            programme=f.programme.text,
+        ),
     )
 
 
@@ -432,13 +497,20 @@ def _check_dispensable(f: _Facts) -> list[Finding]:
     """dose_not_dispensable: the daily dose is not a multiple of the unit (or half-unit)."""
     if f.quantity is not None:
         return []
-    unit = f.programme.unit_mg
-    split = "halves allowed" if f.programme.halves_allowed else "not to be split"
-    return _finding(
-        "dose_not_dispensable",
-        f"{fmt(f.dose)} mg/day cannot be made from {fmt(unit)} mg units ({split}): the daily dose "
-        f"must be a multiple of {fmt(dose_step(f.programme))} mg, and no override can pass this (R9.3).",
-    )
+    figures = dict(dose=fmt(f.dose), unit=fmt(f.programme.unit_mg), step=fmt(dose_step(f.programme)))
+    if f.programme.halves_allowed:
+        reason = say(
+            "%(dose)s mg/day cannot be made from %(unit)s mg units (halves allowed): the daily dose "
+            "must be a multiple of %(step)s mg, and no override can pass this (R9.3).",
+            **figures,
+        )
+    else:
+        reason = say(
+            "%(dose)s mg/day cannot be made from %(unit)s mg units (not to be split): the daily dose "
+            "must be a multiple of %(step)s mg, and no override can pass this (R9.3).",
+            **figures,
+        )
+    return _finding("dose_not_dispensable", reason)
 
 
 _CHECKS: tuple[Callable[[_Facts], list[Finding]], ...] = (
@@ -570,18 +642,22 @@ def run_out_date(
 
 def prescription_due_reminder(
     latest: PrescriptionRow | None, as_of: date
-) -> tuple[date, str] | None:
+) -> tuple[date, Said] | None:
     """R7 ``prescription_due`` (R9.4) with its reason, from the ``run_out_supply`` on ``as_of``:
     (run-out date − 7 days, sentence); None = no reminder."""
     if latest is None:
         return None
     run_out = first_day_without(latest, as_of)
     due = run_out - timedelta(days=DUE_DAYS_BEFORE_RUN_OUT)
-    return due, (
-        f"Prescription due {iso(due)}: the thalidomide tablets of the course run out on "
-        f"{iso(run_out)} (the first day without them; prescription of {iso(latest.issue_date)}, "
-        f"{supply_text(latest, as_of)}); the next prescription is due "
-        f"{DUE_DAYS_BEFORE_RUN_OUT} days before (R9.4) (R7)."
+    return due, say(
+        "Prescription due %(due)s: the thalidomide tablets of the course run out on %(run_out)s "
+        "(the first day without them; prescription of %(issued)s, %(supply)s); the next "
+        "prescription is due %(days)s days before (R9.4) (R7).",
+        due=due,
+        run_out=run_out,
+        issued=latest.issue_date,
+        supply=supply_text(latest, as_of),
+        days=DUE_DAYS_BEFORE_RUN_OUT,
     )
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from thalimon.said import Said, join, say
 from therapy.rules.doses import (
     MIN_DAYS_BETWEEN_CHANGES,
     ZERO,
@@ -100,7 +101,7 @@ class ThalidomidePatient:
 class StepSuggestion:
     dose_mg: Decimal | None  # None = no step suggested
     allowed_from: date | None
-    reason: str
+    reason: Said
     rule: str
 
 
@@ -165,25 +166,30 @@ def paediatric_cap(patient: ThalidomidePatient, on: date) -> tuple[Decimal | Non
         return None, Finding(
             code="weight_missing",
             rule="R3.3",
-            reason=(
-                f"No weight recorded from {iso(on - timedelta(days=PAEDIATRIC_WEIGHT_MAX_AGE_DAYS))}"
-                f" to {iso(on)}: the paediatric cap needs a weight at most "
-                f"{PAEDIATRIC_WEIGHT_MAX_AGE_DAYS} days old (R3.3)."
+            reason=say(
+                "No weight recorded from %(first)s to %(last)s: the paediatric cap needs a "
+                "weight at most %(days)s days old (R3.3).",
+                first=on - timedelta(days=PAEDIATRIC_WEIGHT_MAX_AGE_DAYS),
+                last=on,
+                days=PAEDIATRIC_WEIGHT_MAX_AGE_DAYS,
             ),
         )
     when, kg = weight
     low_per_kg, high_per_kg = PAEDIATRIC_MG_PER_KG
     limit = min(high_per_kg * kg, PAEDIATRIC_ABSOLUTE_MAX_MG)
     fitting = [step for step in PAEDIATRIC_STEPS_MG if step <= limit]
-    weight_text = f"{fmt(kg)} kg on {iso(when)}"
     if not fitting:
         return None, Finding(
             code="no_step_under_cap",
             rule="R3.3",
-            reason=(
-                f"Weight {weight_text}: 2 mg/kg is {fmt(high_per_kg * kg)} mg, below the "
-                f"smallest step of {fmt(PAEDIATRIC_STEPS_MG[0])} mg, so no dose fits under the "
-                f"cap and every dose is above the maximum (R3.3)."
+            reason=say(
+                "Weight %(kg)s kg on %(date)s: 2 mg/kg is %(limit)s mg, below the smallest step "
+                "of %(step)s mg, so no dose fits under the cap and every dose is above the "
+                "maximum (R3.3).",
+                kg=fmt(kg),
+                date=when,
+                limit=fmt(high_per_kg * kg),
+                step=fmt(PAEDIATRIC_STEPS_MG[0]),
             ),
         )
     cap = fitting[-1]
@@ -192,22 +198,31 @@ def paediatric_cap(patient: ThalidomidePatient, on: date) -> tuple[Decimal | Non
         return cap, Finding(
             code="no_step_in_target_range",
             rule="R3.3",
-            reason=(
-                f"Weight {weight_text}: no step of 12.5/25/37.5/50 mg lies within 1–2 mg/kg "
-                f"({fmt(low_per_kg * kg)}–{fmt(high_per_kg * kg)} mg); the cap is "
-                f"{fmt(cap)} mg. Flagged for the clinician (R3.3)."
+            reason=say(
+                "Weight %(kg)s kg on %(date)s: no step of 12.5/25/37.5/50 mg lies within "
+                "1–2 mg/kg (%(low)s–%(high)s mg); the cap is %(cap)s mg. Flagged for the "
+                "clinician (R3.3).",
+                kg=fmt(kg),
+                date=when,
+                low=fmt(low_per_kg * kg),
+                high=fmt(high_per_kg * kg),
+                cap=fmt(cap),
             ),
         )
     return cap, None
 
 
-def paediatric_cap_text(patient: ThalidomidePatient, on: date, cap: Decimal) -> str:
+def paediatric_cap_text(patient: ThalidomidePatient, on: date, cap: Decimal) -> Said:
     """How the R3.3 cap was set, with the numbers (for reasons)."""
     when, kg = latest_weight(patient.weights, on, PAEDIATRIC_WEIGHT_MAX_AGE_DAYS)
     limit = min(PAEDIATRIC_MG_PER_KG[1] * kg, PAEDIATRIC_ABSOLUTE_MAX_MG)
-    return (
-        f"cap {fmt(cap)} mg (largest step ≤ min(2 mg/kg × {fmt(kg)} kg, 50) = "
-        f"{fmt(limit)} mg, weight of {iso(when)})"
+    return say(
+        "cap %(cap)s mg (largest step ≤ min(2 mg/kg × %(kg)s kg, 50) = %(limit)s mg, "
+        "weight of %(date)s)",
+        cap=fmt(cap),
+        kg=fmt(kg),
+        limit=fmt(limit),
+        date=when,
     )
 
 
@@ -246,36 +261,67 @@ def effective_target(patient: ThalidomidePatient, on: date) -> Decimal | None:
 
 def _neuropathy_blocker(
     patient: ThalidomidePatient, on: date, grade: int, regimen: str, in_force: Decimal
-) -> str:
-    text = (
-        f"the latest neuropathy grade is {grade} (clinic visit of "
-        f"{iso(neuropathy_visit_date(patient, on))}): no increase until it is 0"
-    )
-    if regimen == ADULT and in_force > NEUROPATHY_ADULT_DOSE_LIMIT_MG:
-        text += f", and the dose must come down to ≤ {fmt(NEUROPATHY_ADULT_DOSE_LIMIT_MG)} mg"
+) -> Said:
+    visit = neuropathy_visit_date(patient, on)
+    limit = fmt(NEUROPATHY_ADULT_DOSE_LIMIT_MG)
+    above_limit = regimen == ADULT and in_force > NEUROPATHY_ADULT_DOSE_LIMIT_MG
+    if grade >= NEUROPATHY_STOP_GRADE and above_limit:
+        return say(
+            "the latest neuropathy grade is %(grade)s (clinic visit of %(date)s): no increase "
+            "until it is 0, and the dose must come down to ≤ %(limit)s mg; at grade ≥ 3 "
+            "thalidomide must be stopped",
+            grade=grade,
+            date=visit,
+            limit=limit,
+        )
     if grade >= NEUROPATHY_STOP_GRADE:
-        text += "; at grade ≥ 3 thalidomide must be stopped"
-    return text
+        return say(
+            "the latest neuropathy grade is %(grade)s (clinic visit of %(date)s): no increase "
+            "until it is 0; at grade ≥ 3 thalidomide must be stopped",
+            grade=grade,
+            date=visit,
+        )
+    if above_limit:
+        return say(
+            "the latest neuropathy grade is %(grade)s (clinic visit of %(date)s): no increase "
+            "until it is 0, and the dose must come down to ≤ %(limit)s mg",
+            grade=grade,
+            date=visit,
+            limit=limit,
+        )
+    return say(
+        "the latest neuropathy grade is %(grade)s (clinic visit of %(date)s): no increase "
+        "until it is 0",
+        grade=grade,
+        date=visit,
+    )
 
 
 def _safety_blockers(
     patient: ThalidomidePatient, rows: list[DoseRow], on: date, regimen: str, in_force: Decimal
-) -> tuple[list[tuple[str, str]], PregnancyCoverage | None]:
+) -> tuple[list[tuple[str, Said]], PregnancyCoverage | None]:
     """(rule, reason) pairs that forbid a step (R3.4, R5.1, R5.2), and the test coverage."""
-    blockers: list[tuple[str, str]] = []
+    blockers: list[tuple[str, Said]] = []
     grade = latest_neuropathy_grade(patient, on)
     if grade is None:
         # Ambiguity: no grade at all is not "grade 0"; a step waits for an assessment.
-        blockers.append(("R3.4", f"no neuropathy grade is recorded on or before {iso(on)}"))
+        blockers.append(
+            ("R3.4", say("no neuropathy grade is recorded on or before %(date)s", date=on))
+        )
     elif grade >= 1:
         blockers.append(("R3.4", _neuropathy_blocker(patient, on, grade, regimen, in_force)))
     feeding = breastfeeding_record(patient.breastfeeding, on)
     if feeding is not None and feeding[1]:
-        blockers.append(("R5.1", f"breast-feeding is recorded (visit of {iso(feeding[0])})"))
+        blockers.append(
+            ("R5.1", say("breast-feeding is recorded (visit of %(date)s)", date=feeding[0]))
+        )
     positive = unresolved_positive(tests_until(patient.pregnancy_tests, on))
     if positive is not None:
         blockers.append(
-            ("R5.2", f"the pregnancy test of {iso(positive)} is positive: stop thalidomide")
+            (
+                "R5.2",
+                say("the pregnancy test of %(date)s is positive: stop thalidomide", date=positive),
+            )
         )
     coverage = None
     if pregnancy_rules_apply_to(patient) and positive is None:
@@ -296,13 +342,13 @@ def _next_dose(
     on: date,
     regimen: str,
     in_force: Decimal,
-    blockers: list[tuple[str, str]],
-) -> tuple[str, Decimal | None, str]:
+    blockers: list[tuple[str, Said]],
+) -> tuple[str, Decimal | None, Said | str]:
     """(rule, next dose, target text) of R3.2/R3.3; adds the target's blockers to ``blockers``."""
     if regimen == ADULT:
         rule, step, multiple = "R3.2", ADULT_SUGGESTED_STEP_MG, ADULT_DOSE_MULTIPLE_MG
         target = target_under_cap(patient, None)
-        target_text = f"target {fmt(target)} mg/day"
+        target_text = say("target %(dose)s mg/day", dose=fmt(target))
     else:
         rule, step, multiple = "R3.3", PAEDIATRIC_SUGGESTED_STEP_MG, PAEDIATRIC_DOSE_MULTIPLE_MG
         cap, cap_warning = paediatric_cap(patient, on)
@@ -310,13 +356,28 @@ def _next_dose(
         if cap is None:
             target = None
             blockers.append(("R3.3", clause(cap_warning.reason, "R3.3")))
-        target_text = f"target {fmt(target)} mg/day (within the cap)" if target is not None else ""
+        target_text = (
+            say("target %(dose)s mg/day (within the cap)", dose=fmt(target))
+            if target is not None
+            else ""
+        )
     next_dose = None
     if target is not None:
         next_dose = floor_to(min(in_force + step, target), multiple)
         if next_dose <= in_force:
-            where = "above" if in_force > target else "at"
-            blockers.append((rule, f"the dose of {fmt(in_force)} mg is {where} the {target_text}"))
+            if in_force > target:
+                why = say(
+                    "the dose of %(dose)s mg is above the %(target)s",
+                    dose=fmt(in_force),
+                    target=target_text,
+                )
+            else:
+                why = say(
+                    "the dose of %(dose)s mg is at the %(target)s",
+                    dose=fmt(in_force),
+                    target=target_text,
+                )
+            blockers.append((rule, why))
     return rule, next_dose, target_text
 
 
@@ -338,7 +399,7 @@ def suggest_next_step(
         return StepSuggestion(
             dose_mg=None,
             allowed_from=None,
-            reason=f"Thalidomide is not active on {iso(on)}: no step (R3.1).",
+            reason=say("Thalidomide is not active on %(date)s: no step (R3.1).", date=on),
             rule="R3.1",
         )
     change = dose_changes(rows)[-1]
@@ -346,26 +407,43 @@ def suggest_next_step(
     blockers, coverage = _safety_blockers(patient, rows, on, regimen, in_force)
     rule, next_dose, target_text = _next_dose(patient, on, regimen, in_force, blockers)
     if blockers:
-        reasons = "; ".join(text for _, text in blockers)
         return StepSuggestion(
             dose_mg=None,
             allowed_from=None,
-            reason=f"No step on {iso(on)} from {fmt(in_force)} mg: {reasons} "
-            f"({', '.join(dict.fromkeys(rule_id for rule_id, _ in blockers))}).",
+            reason=say(
+                "No step on %(date)s from %(dose)s mg: %(reasons)s (%(rules)s).",
+                date=on,
+                dose=fmt(in_force),
+                reasons=join([text for _, text in blockers], "; "),
+                rules=join(dict.fromkeys(rule_id for rule_id, _ in blockers), ", "),
+            ),
             rule=blockers[0][0],
         )
-    reason = (
-        f"Next step {fmt(in_force)} → {fmt(next_dose)} mg ({target_text}), allowed from "
-        f"{iso(allowed_from)}, {MIN_DAYS_BETWEEN_CHANGES} days after the last change on "
-        f"{iso(change.date)} ({rule})."
+    reason = say(
+        "Next step %(dose)s → %(next)s mg (%(target)s), allowed from %(allowed)s, %(days)s days "
+        "after the last change on %(change)s (%(rule)s).",
+        dose=fmt(in_force),
+        next=fmt(next_dose),
+        target=target_text,
+        allowed=allowed_from,
+        days=MIN_DAYS_BETWEEN_CHANGES,
+        change=change.date,
+        rule=rule,
     )
     if (
         coverage is not None
         and coverage.due_date is not None
         and coverage.due_date < max(on, allowed_from)
     ):
-        reason += (
-            f" A negative pregnancy test covering the step date is needed: the current test "
-            f"covers up to {iso(coverage.due_date)} (R5.2)."
+        reason = join(
+            [
+                reason,
+                say(
+                    "A negative pregnancy test covering the step date is needed: the current "
+                    "test covers up to %(date)s (R5.2).",
+                    date=coverage.due_date,
+                ),
+            ],
+            " ",
         )
     return StepSuggestion(dose_mg=next_dose, allowed_from=allowed_from, reason=reason, rule=rule)

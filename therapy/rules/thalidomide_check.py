@@ -1,8 +1,9 @@
 """Pure R3.5 thalidomide dose-change check (clinical-rules.md R3.5).
 
-Every thalidomide dose change (and the first dose) is classified (R3.1) and
-checked against R3.2–R3.4 and R5 with the data as of its date; each violation is
-a stable deviation code (``DEVIATION_CODES``), warnings are listed beside them.
+Every thalidomide dose change (and the first dose) is classified (R3.1,
+``therapy.rules.doses.classify_change``) and checked against R3.2–R3.4 and R5
+with the data as of its date; each violation is a stable deviation code
+(``DEVIATION_CODES``), warnings are listed beside them.
 
 The check is a sequence of small named checks, one per deviation code or warning
 (``_CHECKS``), each returning the findings it raises; the driver
@@ -24,23 +25,20 @@ from datetime import date
 from decimal import Decimal
 from functools import cached_property, partial
 
+from thalimon.said import Said, join, say
 from therapy.rules.doses import (
     MIN_DAYS_BETWEEN_CHANGES,
-    RESTART_AFTER_DAYS,
-    ZERO,
     ChangeKind,
     DoseRow,
     Finding,
+    classify_change,
     course_start_of,
     dose_changes,
     dose_of,
     fmt,
     is_multiple,
-    iso,
-    last_nonzero,
     plural,
     rows_until,
-    stop_of,
 )
 from therapy.rules.pregnancy import (
     breastfeeding_record,
@@ -106,7 +104,7 @@ class DoseCheck:
     # Additions: the row judged, and a plain-language summary.
     row: DoseRow | None = None
     rule: str = "R3.5"
-    reason: str = ""
+    reason: Said | str = ""
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -122,73 +120,6 @@ class DoseCheck:
 # ---------------------------------------------------------------------------
 
 
-def _classify(prior: list[DoseRow], proposed: DoseRow) -> tuple[str, Decimal | None, str]:
-    """R3.1: (kind, reference dose for the step, plain-language description).
-
-    Ambiguity: after a stop, a non-zero row within 28 days is "checked as an increase
-    from the last non-zero dose" (kind ``increase``) whatever its size. The step rules
-    judge only the amount above that last dose (resuming at or below it steps nothing
-    up), but, as the patient goes from no drug to drug, it needs pregnancy-test cover
-    like any increase and it restarts the 14-day clock.
-    """
-    dose = proposed.dose_mg
-    in_force = prior[-1].dose_mg if prior else ZERO
-    previous_nonzero = last_nonzero(prior)
-    on = proposed.date
-    if dose == 0:
-        if in_force > 0:
-            return ChangeKind.STOP, in_force, f"Stop from {fmt(in_force)} mg on {iso(on)}"
-        return ChangeKind.CONTINUATION, in_force, f"0 mg on {iso(on)}: already stopped"
-    if previous_nonzero is None:
-        return ChangeKind.FIRST_DOSE, None, f"First dose {fmt(dose)} mg on {iso(on)}"
-    if in_force == 0:
-        return _classify_after_stop(prior, proposed, previous_nonzero)
-    if dose == in_force:
-        return (
-            ChangeKind.CONTINUATION,
-            in_force,
-            f"Continuation at {fmt(dose)} mg on {iso(on)} (not a change)",
-        )
-    if dose < in_force:
-        return (
-            ChangeKind.DECREASE,
-            in_force,
-            f"Decrease from {fmt(in_force)} to {fmt(dose)} mg on {iso(on)}",
-        )
-    return (
-        ChangeKind.INCREASE,
-        in_force,
-        f"Increase from {fmt(in_force)} to {fmt(dose)} mg on {iso(on)}",
-    )
-
-
-def _classify_after_stop(
-    prior: list[DoseRow], proposed: DoseRow, previous_nonzero: Decimal
-) -> tuple[str, Decimal, str]:
-    """R3.1: a non-zero row after a stop: a restart (> 28 days) or an increase (≤ 28 days)."""
-    dose, on = proposed.dose_mg, proposed.date
-    stop = stop_of(prior)
-    gap = (on - stop).days
-    if gap > RESTART_AFTER_DAYS:
-        return (
-            ChangeKind.RESTART,
-            ZERO,
-            (
-                f"Restart at {fmt(dose)} mg on {iso(on)}, {gap} days after the stop on "
-                f"{iso(stop)} (more than {RESTART_AFTER_DAYS} days: checked as a new start)"
-            ),
-        )
-    return (
-        ChangeKind.INCREASE,
-        previous_nonzero,
-        (
-            f"Resumed at {fmt(dose)} mg on {iso(on)}, {gap} days after the stop on "
-            f"{iso(stop)} (within {RESTART_AFTER_DAYS} days: checked as an increase from the "
-            f"last dose, {fmt(previous_nonzero)} mg)"
-        ),
-    )
-
-
 @dataclass(frozen=True)
 class _Schedule:
     """R3.2 / R3.3 limits for the row: rule id, paediatric cap and the maximum dose."""
@@ -197,7 +128,7 @@ class _Schedule:
     max_dose: Decimal | None  # None: no step fits under the paediatric cap
     cap: Decimal | None = None
     cap_warning: Finding | None = None
-    cap_text: str = ""
+    cap_text: Said | str = ""
 
     @property
     def no_step(self) -> bool:
@@ -214,13 +145,13 @@ def _schedule(patient: ThalidomidePatient, regimen: str, on: date) -> _Schedule:
         # Ambiguity: without a weight at most 30 days old the cap cannot be set; the
         # limits that hold whatever the weight are still applied (no paediatric dose
         # above 50 mg, no start above 25 mg) and weight_missing warns the clinician.
-        cap_text = (
+        cap_text = say(
             "no cap could be set (no weight at most 30 days old); whatever the weight, "
             "no paediatric dose is above 50 mg"
         )
         max_dose = PAEDIATRIC_ABSOLUTE_MAX_MG
     else:
-        cap_text = "no step fits under the cap (weight below 6.25 kg)"
+        cap_text = say("no step fits under the cap (weight below 6.25 kg)")
         max_dose = None  # every dose is above the cap
     return _Schedule(
         rule="R3.3", max_dose=max_dose, cap=cap, cap_warning=cap_warning, cap_text=cap_text
@@ -238,7 +169,7 @@ class _Change:
     dose: Decimal
     kind: str
     reference: Decimal | None  # the dose the step is measured from (R3.1)
-    description: str
+    description: Said
     previous_change: DoseRow | None
     days_since: int | None
     schedule: _Schedule
@@ -264,33 +195,41 @@ class _Change:
         return self.step is not None and self.step > 0
 
     @property
-    def change_text(self) -> str:
+    def change_text(self) -> Said:
         day = (self.on - self.start).days
         if self.kind == ChangeKind.INCREASE:
-            return f"Increase from {fmt(self.reference)} to {fmt(self.dose)} mg on day {day}"
-        return f"{fmt(self.dose)} mg on {iso(self.on)} (day {day})"
+            return say(
+                "Increase from %(previous)s to %(dose)s mg on day %(day)s",
+                previous=fmt(self.reference),
+                dose=fmt(self.dose),
+                day=day,
+            )
+        return say(
+            "%(dose)s mg on %(date)s (day %(day)s)", dose=fmt(self.dose), date=self.on, day=day
+        )
 
     @property
-    def dose_text(self) -> str:
-        return f"{fmt(self.dose)} mg on {iso(self.on)}"
+    def dose_text(self) -> Said:
+        return say("%(dose)s mg on %(date)s", dose=fmt(self.dose), date=self.on)
 
     @cached_property
     def grade(self) -> int | None:
         return latest_neuropathy_grade(self.patient, self.on)
 
     @property
-    def grade_text(self) -> str:
-        return (
-            f"latest neuropathy grade {self.grade} (clinic visit of "
-            f"{iso(neuropathy_visit_date(self.patient, self.on))})"
+    def grade_text(self) -> Said:
+        return say(
+            "latest neuropathy grade %(grade)s (clinic visit of %(date)s)",
+            grade=self.grade,
+            date=neuropathy_visit_date(self.patient, self.on),
         )
 
 
-def _deviation(code: str, rule: str, reason: str) -> list[Finding]:
+def _deviation(code: str, rule: str, reason: Said) -> list[Finding]:
     return [Finding(code=code, rule=rule, reason=reason, urgent=code in URGENT_CODES)]
 
 
-def _warning(code: str, rule: str, reason: str) -> list[Finding]:
+def _warning(code: str, rule: str, reason: Said) -> list[Finding]:
     return [Finding(code=code, rule=rule, reason=reason)]
 
 
@@ -308,12 +247,13 @@ def _check_adult_start_dose(c: _Change) -> list[Finding]:
     """start_dose_not_25 (R3.2)."""
     if not c.adult or not c.is_start or c.dose == ADULT_START_MG:
         return []
-    return _deviation(
-        "start_dose_not_25",
-        "R3.2",
-        f"{c.description}: an adult course starts at {fmt(ADULT_START_MG)} mg/day, "
-        f"not {fmt(c.dose)} mg (R3.2).",
+    reason = say(
+        "%(description)s: an adult course starts at %(start)s mg/day, not %(dose)s mg (R3.2).",
+        description=c.description,
+        start=fmt(ADULT_START_MG),
+        dose=fmt(c.dose),
     )
+    return _deviation("start_dose_not_25", "R3.2", reason)
 
 
 def _check_paediatric_start_dose(c: _Change) -> list[Finding]:
@@ -323,11 +263,18 @@ def _check_paediatric_start_dose(c: _Change) -> list[Finding]:
     cap = c.schedule.cap
     start_limit = PAEDIATRIC_START_MAX_MG if cap is None else min(PAEDIATRIC_START_MAX_MG, cap)
     if c.schedule.no_step:
-        reason = f"{c.description}: no paediatric start is possible, {c.schedule.cap_text} (R3.3)."
+        reason = say(
+            "%(description)s: no paediatric start is possible, %(cap)s (R3.3).",
+            description=c.description,
+            cap=c.schedule.cap_text,
+        )
     elif c.dose > start_limit:
-        reason = (
-            f"{c.description}: a paediatric course starts at no more than min(25 mg, cap) "
-            f"= {fmt(start_limit)} mg; {c.schedule.cap_text} (R3.3)."
+        reason = say(
+            "%(description)s: a paediatric course starts at no more than min(25 mg, cap) "
+            "= %(limit)s mg; %(cap)s (R3.3).",
+            description=c.description,
+            limit=fmt(start_limit),
+            cap=c.schedule.cap_text,
         )
     else:
         return []
@@ -337,18 +284,18 @@ def _check_paediatric_start_dose(c: _Change) -> list[Finding]:
 def _check_dose_in_steps(c: _Change) -> list[Finding]:
     """dose_not_in_steps: multiples of 25 mg (adult, R3.2) or 12.5 mg (paediatric, R3.3)."""
     if c.adult and not is_multiple(c.dose, ADULT_DOSE_MULTIPLE_MG):
-        return _deviation(
-            "dose_not_in_steps",
-            "R3.2",
-            f"{c.dose_text} is not a multiple of 25 mg; adult doses are multiples of 25 mg (R3.2).",
+        reason = say(
+            "%(dose)s is not a multiple of 25 mg; adult doses are multiples of 25 mg (R3.2).",
+            dose=c.dose_text,
         )
+        return _deviation("dose_not_in_steps", "R3.2", reason)
     if not c.adult and not is_multiple(c.dose, PAEDIATRIC_DOSE_MULTIPLE_MG):
-        return _deviation(
-            "dose_not_in_steps",
-            "R3.3",
-            f"{c.dose_text} is not a multiple of 12.5 mg; paediatric doses are half-tablet "
+        reason = say(
+            "%(dose)s is not a multiple of 12.5 mg; paediatric doses are half-tablet "
             "steps of 12.5 mg (R3.3).",
+            dose=c.dose_text,
         )
+        return _deviation("dose_not_in_steps", "R3.3", reason)
     return []
 
 
@@ -357,19 +304,23 @@ def _check_step_size(c: _Change) -> list[Finding]:
     if not c.steps_up:
         return []
     if c.adult and c.step > ADULT_MAX_STEP_MG:
-        return _deviation(
-            "step_too_large",
-            "R3.2",
-            f"{c.change_text} is a step of {fmt(c.step)} mg; adult increases are 25 or 50 mg, "
-            f"never above {fmt(ADULT_MAX_STEP_MG)} mg (R3.2).",
+        reason = say(
+            "%(change)s is a step of %(step)s mg; adult increases are 25 or 50 mg, "
+            "never above %(max)s mg (R3.2).",
+            change=c.change_text,
+            step=fmt(c.step),
+            max=fmt(ADULT_MAX_STEP_MG),
         )
+        return _deviation("step_too_large", "R3.2", reason)
     if not c.adult and c.step > PAEDIATRIC_MAX_STEP_MG:
-        return _deviation(
-            "step_too_large",
-            "R3.3",
-            f"{c.change_text} is a step of {fmt(c.step)} mg; paediatric increases are 12.5 or "
-            f"25 mg, never above {fmt(PAEDIATRIC_MAX_STEP_MG)} mg (R3.3).",
+        reason = say(
+            "%(change)s is a step of %(step)s mg; paediatric increases are 12.5 or "
+            "25 mg, never above %(max)s mg (R3.3).",
+            change=c.change_text,
+            step=fmt(c.step),
+            max=fmt(PAEDIATRIC_MAX_STEP_MG),
         )
+        return _deviation("step_too_large", "R3.3", reason)
     return []
 
 
@@ -377,17 +328,19 @@ def _check_max_dose(c: _Change) -> list[Finding]:
     """above_max_dose: above 100 mg (adult, R3.2) or the paediatric cap (R3.3)."""
     max_dose = c.schedule.max_dose
     if c.adult and c.dose > max_dose:
-        return _deviation(
-            "above_max_dose",
-            "R3.2",
-            f"{c.dose_text} is above the adult maximum of {fmt(ADULT_MAX_MG)} mg/day (R3.2).",
+        reason = say(
+            "%(dose)s is above the adult maximum of %(max)s mg/day (R3.2).",
+            dose=c.dose_text,
+            max=fmt(ADULT_MAX_MG),
         )
+        return _deviation("above_max_dose", "R3.2", reason)
     if not c.adult and (max_dose is None or c.dose > max_dose):
-        return _deviation(
-            "above_max_dose",
-            "R3.3",
-            f"{c.dose_text} is above the paediatric cap: {c.schedule.cap_text} (R3.3).",
+        reason = say(
+            "%(dose)s is above the paediatric cap: %(cap)s (R3.3).",
+            dose=c.dose_text,
+            cap=c.schedule.cap_text,
         )
+        return _deviation("above_max_dose", "R3.3", reason)
     return []
 
 
@@ -398,12 +351,12 @@ def _warn_target_out_of_range(c: _Change) -> list[Finding]:
         return []
     if ADULT_TARGET_RANGE_MG[0] <= dose_of(recorded_target) <= ADULT_TARGET_RANGE_MG[1]:
         return []
-    return _warning(
-        "target_dose_out_of_range",
-        "R3.2",
-        f"Recorded target {fmt(recorded_target)} mg/day is outside the adult range of "
+    reason = say(
+        "Recorded target %(target)s mg/day is outside the adult range of "
         "50–100 mg/day; at most 100 mg/day is used (R3.2).",
+        target=fmt(recorded_target),
     )
+    return _warning("target_dose_out_of_range", "R3.2", reason)
 
 
 def _check_step_interval(c: _Change) -> list[Finding]:
@@ -411,13 +364,16 @@ def _check_step_interval(c: _Change) -> list[Finding]:
     if not c.steps_up or c.days_since is None or c.days_since >= MIN_DAYS_BETWEEN_CHANGES:
         return []
     rule = c.schedule.rule
-    return _deviation(
-        "step_too_soon",
-        rule,
-        f"{c.change_text}, {plural(c.days_since, 'day')} after the previous change on "
-        f"{iso(c.previous_change.date)}; steps need at least {MIN_DAYS_BETWEEN_CHANGES} "
-        f"days ({rule}).",
+    reason = say(
+        "%(change)s, %(days)s after the previous change on %(date)s; steps need at least "
+        "%(min)s days (%(rule)s).",
+        change=c.change_text,
+        days=plural(c.days_since, "day"),
+        date=c.previous_change.date,
+        min=MIN_DAYS_BETWEEN_CHANGES,
+        rule=rule,
     )
+    return _deviation("step_too_soon", rule, reason)
 
 
 # ---------------------------------------------------------------------------
@@ -430,24 +386,26 @@ def _check_step_up_during_neuropathy(c: _Change) -> list[Finding]:
     grade = c.grade
     if not c.steps_up or grade is None or grade < 1:
         return []
-    return _deviation(
-        "step_up_during_neuropathy",
-        "R3.4",
-        f"{c.change_text} while the {c.grade_text} is ≥ 1; no increase until neuropathy "
+    reason = say(
+        "%(change)s while the %(grade)s is ≥ 1; no increase until neuropathy "
         "resolves to grade 0 (R3.4).",
+        change=c.change_text,
+        grade=c.grade_text,
     )
+    return _deviation("step_up_during_neuropathy", "R3.4", reason)
 
 
 def _warn_neuropathy_not_assessed(c: _Change) -> list[Finding]:
     """neuropathy_not_assessed (R3.4): an increase with no grade recorded."""
     if not c.steps_up or c.grade is not None:
         return []
-    return _warning(
-        "neuropathy_not_assessed",
-        "R3.4",
-        f"{c.change_text}: no neuropathy grade recorded on or before {iso(c.on)}; "
+    reason = say(
+        "%(change)s: no neuropathy grade recorded on or before %(date)s; "
         "grade it before stepping up (R3.4).",
+        change=c.change_text,
+        date=c.on,
     )
+    return _warning("neuropathy_not_assessed", "R3.4", reason)
 
 
 def _check_neuropathy_dose_limit(c: _Change) -> list[Finding]:
@@ -455,23 +413,26 @@ def _check_neuropathy_dose_limit(c: _Change) -> list[Finding]:
     grade = c.grade
     if not c.adult or grade is None or grade < 1 or c.dose <= NEUROPATHY_ADULT_DOSE_LIMIT_MG:
         return []
-    return _deviation(
-        "dose_above_neuropathy_limit",
-        "R3.4",
-        f"{c.dose_text} with the {c.grade_text}: the adult dose must be ≤ "
-        f"{fmt(NEUROPATHY_ADULT_DOSE_LIMIT_MG)} mg/day while neuropathy is unresolved (R3.4).",
+    reason = say(
+        "%(dose)s with the %(grade)s: the adult dose must be ≤ %(limit)s mg/day while "
+        "neuropathy is unresolved (R3.4).",
+        dose=c.dose_text,
+        grade=c.grade_text,
+        limit=fmt(NEUROPATHY_ADULT_DOSE_LIMIT_MG),
     )
+    return _deviation("dose_above_neuropathy_limit", "R3.4", reason)
 
 
 def _check_grade3_neuropathy(c: _Change) -> list[Finding]:
     """continued_despite_grade3_neuropathy (R3.4, urgent): any dose at grade ≥ 3."""
     if c.grade is None or c.grade < NEUROPATHY_STOP_GRADE:
         return []
-    return _deviation(
-        "continued_despite_grade3_neuropathy",
-        "R3.4",
-        f"{c.dose_text} with the {c.grade_text}: at grade ≥ 3 thalidomide must be stopped (R3.4).",
+    reason = say(
+        "%(dose)s with the %(grade)s: at grade ≥ 3 thalidomide must be stopped (R3.4).",
+        dose=c.dose_text,
+        grade=c.grade_text,
     )
+    return _deviation("continued_despite_grade3_neuropathy", "R3.4", reason)
 
 
 # ---------------------------------------------------------------------------
@@ -499,7 +460,10 @@ def _check_pregnancy_test(c: _Change) -> list[Finding]:
     )
     if coverage.covered:
         return []
-    return _deviation("no_valid_pregnancy_test", "R5.2", f"{c.description}. {coverage.reason}")
+    reason = say(
+        "%(description)s. %(coverage)s", description=c.description, coverage=coverage.reason
+    )
+    return _deviation("no_valid_pregnancy_test", "R5.2", reason)
 
 
 def _check_positive_pregnancy_test(c: _Change) -> list[Finding]:
@@ -511,12 +475,13 @@ def _check_positive_pregnancy_test(c: _Change) -> list[Finding]:
     positive = unresolved_positive(tests_until(c.patient.pregnancy_tests, c.on))
     if positive is None:
         return []
-    return _deviation(
-        "dosed_after_positive_pregnancy_test",
-        "R5.2",
-        f"{c.dose_text} after the positive pregnancy test of {iso(positive)} with no later "
+    reason = say(
+        "%(dose)s after the positive pregnancy test of %(date)s with no later "
         "negative test: thalidomide must stop at once (R5.2).",
+        dose=c.dose_text,
+        date=positive,
     )
+    return _deviation("dosed_after_positive_pregnancy_test", "R5.2", reason)
 
 
 def _check_contraception(c: _Change) -> list[Finding]:
@@ -530,7 +495,8 @@ def _check_contraception(c: _Change) -> list[Finding]:
     shortfall = contraception_shortfall(c.patient.contraception_start, c.on)
     if shortfall is None:
         return []
-    return _deviation("contraception_not_established", "R5.3", f"{c.description}: {shortfall}")
+    reason = say("%(description)s: %(shortfall)s", description=c.description, shortfall=shortfall)
+    return _deviation("contraception_not_established", "R5.3", reason)
 
 
 def _check_breastfeeding(c: _Change) -> list[Finding]:
@@ -538,12 +504,13 @@ def _check_breastfeeding(c: _Change) -> list[Finding]:
     feeding = breastfeeding_record(c.patient.breastfeeding, c.on)
     if feeding is None or not feeding[1]:
         return []
-    return _deviation(
-        "breastfeeding",
-        "R5.1",
-        f"{c.dose_text} while breast-feeding is recorded (visit of {iso(feeding[0])}); "
+    reason = say(
+        "%(dose)s while breast-feeding is recorded (visit of %(date)s); "
         "breast-feeding refuses start and continuation (R5.1).",
+        dose=c.dose_text,
+        date=feeding[0],
     )
+    return _deviation("breastfeeding", "R5.1", reason)
 
 
 def _warn_above_target(c: _Change) -> list[Finding]:
@@ -551,11 +518,12 @@ def _warn_above_target(c: _Change) -> list[Finding]:
     target = target_under_cap(c.patient, c.schedule.cap)
     if target is None or c.dose <= target:
         return []
-    return _warning(
-        "above_target_dose",
-        "R3.1",
-        f"{c.dose_text} is above the patient's target of {fmt(target)} mg/day (R3.1).",
+    reason = say(
+        "%(dose)s is above the patient's target of %(target)s mg/day (R3.1).",
+        dose=c.dose_text,
+        target=fmt(target),
     )
+    return _warning("above_target_dose", "R3.1", reason)
 
 
 # In the order they are evaluated (the order of the original single function, so a
@@ -582,14 +550,20 @@ _CHECKS: tuple[Callable[[_Change], list[Finding]], ...] = (
 )
 
 
-def _summary(c: _Change, deviations: list[Finding]) -> str:
+def _summary(c: _Change, deviations: list[Finding]) -> Said:
     if deviations:
-        summary = f"{c.description}: " + ", ".join(finding.code for finding in deviations)
-    elif c.kind == ChangeKind.DECREASE:
-        summary = f"{c.description}: decreases are always allowed ({c.schedule.rule}); no deviation"
-    else:
-        summary = f"{c.description}: no deviation"
-    return summary + " (R3.5)."
+        return say(
+            "%(description)s: %(codes)s (R3.5).",
+            description=c.description,
+            codes=join([finding.code for finding in deviations], ", "),
+        )
+    if c.kind == ChangeKind.DECREASE:
+        return say(
+            "%(description)s: decreases are always allowed (%(rule)s); no deviation (R3.5).",
+            description=c.description,
+            rule=c.schedule.rule,
+        )
+    return say("%(description)s: no deviation (R3.5).", description=c.description)
 
 
 def check_thalidomide_change(
@@ -620,7 +594,7 @@ def check_thalidomide_change(
     check_sex(patient.sex)
     proposed = DoseRow(date=proposed.date, dose_mg=dose_of(proposed.dose_mg))
     prior = rows_until(history, on=proposed.date, inclusive=False)
-    kind, reference, description = _classify(prior, proposed)
+    kind, reference, description = classify_change(prior, proposed)
     changes = dose_changes(prior)
     previous_change = changes[-1] if changes else None
     days_since = (proposed.date - previous_change.date).days if previous_change else None
@@ -632,7 +606,7 @@ def check_thalidomide_change(
         row=proposed,
     )
     if proposed.dose_mg == 0:
-        reason = f"{description}: stops are always allowed (R3.2)."
+        reason = say("%(description)s: stops are always allowed (R3.2).", description=description)
         return result(deviations=(), warnings=(), reason=reason)
     change = _Change(
         patient=patient,

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from thalimon.said import join, say
 from therapy.rules.pregnancy import unresolved_positive
 
 # Codes in order of severity (the inbox and the banner list them in this order).
@@ -56,12 +57,12 @@ ACTIONS = {
     "breastfeeding": "dose_change",
 }
 TITLES = {
-    "positive_pregnancy_test": "Positive pregnancy test",
-    "dosed_after_positive_pregnancy_test": "Thalidomide dosed after a positive pregnancy test",
-    "neuropathy_grade3_on_thalidomide": "Neuropathy grade 3 on thalidomide",
-    "withhold_lab_result": "Withhold-level blood result on azathioprine",
-    "contraception_not_confirmed": "Contraception not confirmed",
-    "breastfeeding": "Breast-feeding",
+    "positive_pregnancy_test": say("Positive pregnancy test"),
+    "dosed_after_positive_pregnancy_test": say("Thalidomide dosed after a positive pregnancy test"),
+    "neuropathy_grade3_on_thalidomide": say("Neuropathy grade 3 on thalidomide"),
+    "withhold_lab_result": say("Withhold-level blood result on azathioprine"),
+    "contraception_not_confirmed": say("Contraception not confirmed"),
+    "breastfeeding": say("Breast-feeding"),
 }
 WITHHOLD = "withhold"
 
@@ -72,7 +73,7 @@ class Answer:
 
     date: date
     value: bool
-    contact: str = "clinic visit"
+    contact: str = say("clinic visit")
 
 
 @dataclass(frozen=True)
@@ -128,20 +129,25 @@ def _pregnancy_events(tests, as_of, thalidomide_active, thalidomide_ever, doses)
         return []
     source = f"test:{last_positive.isoformat()}"
     if thalidomide_active:
-        text = f"Positive test on {last_positive:%Y-%m-%d} while thalidomide is active: stop thalidomide now."
+        text = say("Positive test on %(date)s while thalidomide is active: stop thalidomide now.", date=last_positive)
     elif thalidomide_ever:
-        text = f"Positive test on {last_positive:%Y-%m-%d}; thalidomide is stopped. Every further dose is refused."
+        text = say(
+            "Positive test on %(date)s; thalidomide is stopped. Every further dose is refused.", date=last_positive
+        )
     else:
-        text = f"Positive test on {last_positive:%Y-%m-%d}: thalidomide must not be started."
+        text = say("Positive test on %(date)s: thalidomide must not be started.", date=last_positive)
     found = [_event("positive_pregnancy_test", text, "R5.2", source, last_positive)]
     # A dose row on or after the positive test's date (R3.5 counts the test of the same day).
     dosed = [day for day, dose in doses if last_positive <= day <= as_of and Decimal(str(dose)) > 0]
     if dosed and thalidomide_active:
         found.append(_event(
             "dosed_after_positive_pregnancy_test",
-            f"Thalidomide {min(dosed):%Y-%m-%d} was recorded on or after the positive test of "
-            f"{last_positive:%Y-%m-%d} with no later negative test: "
-            "stop thalidomide now.",
+            say(
+                "Thalidomide %(dosed)s was recorded on or after the positive test of %(positive)s "
+                "with no later negative test: stop thalidomide now.",
+                dosed=min(dosed),
+                positive=last_positive,
+            ),
             "R5.2", source, min(dosed), max(dosed),
         ))
     return found
@@ -154,18 +160,26 @@ def _neuropathy_events(grades, neuropathy_grade, thalidomide_active, as_of):
     start = _run_start(seen, lambda g: g.grade >= 3).date if seen else None
     return [_event(
         "neuropathy_grade3_on_thalidomide",
-        f"Latest neuropathy grade {neuropathy_grade} while thalidomide is active: thalidomide must be "
-        "stopped (neuropathy_grade3_on_thalidomide).",
+        say(
+            "Latest neuropathy grade %(grade)s while thalidomide is active: thalidomide must be "
+            "stopped (neuropathy_grade3_on_thalidomide).",
+            grade=neuropathy_grade,
+        ),
         "R3.4", f"visit:{start.isoformat()}" if start else "grade", start, seen[-1].date if seen else None,
     )]
+
+
+def _lab_text(lab):
+    """The R4.4 alert's reason, then what to record."""
+    record = say("Record the repeat %(test)s result.", test=lab.test.upper())
+    return join([lab.reason, record], " ") if lab.reason else record
 
 
 def _lab_events(latest_labs, azathioprine_active):
     if not azathioprine_active:
         return []
     return [
-        _event("withhold_lab_result", f"{lab.reason} Record the repeat {lab.test.upper()} result.".strip(),
-               "R4.4", lab.source, lab.date)
+        _event("withhold_lab_result", _lab_text(lab), "R4.4", lab.source, lab.date)
         for lab in sorted(latest_labs, key=lambda lab: (lab.date, lab.test))
         if lab.tier == WITHHOLD
     ]
@@ -179,7 +193,7 @@ def _contraception_events(contraception, as_of, thalidomide_active, stopped_on, 
     last, first = answered[-1], _run_start(answered, lambda a: a.value is False)
     return [_event(
         "contraception_not_confirmed",
-        f"On {last.date:%Y-%m-%d} ({last.contact}) contraception was NOT confirmed.",
+        say("On %(date)s (%(contact)s) contraception was NOT confirmed.", date=last.date, contact=last.contact),
         "R5.3", f"contact:{first.date.isoformat()}", first.date, last.date,
     )]
 
@@ -191,7 +205,7 @@ def _breastfeeding_events(breastfeeding, as_of, thalidomide_active):
     first = _run_start(asked, lambda a: bool(a.value))
     return [_event(
         "breastfeeding",
-        f"Breast-feeding recorded on {asked[-1].date:%Y-%m-%d}: thalidomide is refused.",
+        say("Breast-feeding recorded on %(date)s: thalidomide is refused.", date=asked[-1].date),
         "R5.1", f"contact:{first.date.isoformat()}", first.date, asked[-1].date,
     )]
 
