@@ -39,18 +39,33 @@ from django.utils.translation import gettext_lazy
 from outbox import actions as outbox
 from reports.datasheet import import_datasheet
 from reports.models import ImportJob
+from thalimon.said import say
 
 logger = logging.getLogger(__name__)
 
+
+class _Message:
+    """A job's message with parameters: ``format(**params)`` gives it as a
+    ``thalimon.said.Said`` (English as ``str.format`` gave it; the job page renders it in
+    the reader's language)."""
+
+    def __init__(self, make):
+        self._make = make
+
+    def format(self, **params):
+        return self._make(**params)
+
+
 STUCK_AFTER = timedelta(hours=2)  # the import task is killed after 35 minutes
-STUCK_MESSAGE = (
+# The job's messages are ``Said`` (ImportJob.errors keeps their structure).
+STUCK_MESSAGE = say(
     "The import did not finish (its worker stopped): nothing was imported. Upload the datasheet again."
 )
-WORKER_GONE_MESSAGE = (
-    "The import stopped {attempts} times because the worker running it stopped (restarted or out of memory); "
+WORKER_GONE_MESSAGE = _Message(lambda attempts, pk: say(
+    "The import stopped %(attempts)s times because the worker running it stopped (restarted or out of memory); "
     "nothing was imported. Upload the datasheet again; if it happens again, tell your administrator "
-    "(worker log, import job {pk})."
-)
+    "(worker log, import job %(pk)s).", attempts=attempts, pk=pk,
+))
 RUN_TASK = "reports.tasks.run_import"
 HEARTBEAT_EVERY = 15  # seconds between two signs of life of a running import
 SILENT_AFTER = timedelta(minutes=3)  # no sign of life for this long: its worker is gone
@@ -283,10 +298,11 @@ def fault_log(job, error):
                  job.pk, type(error).__name__, frames, type(error).__name__)
 
 
-FAULT_MESSAGE = (
-    "The import stopped because of an unexpected fault ({kind}); nothing was imported. "
-    "Upload the datasheet again; if it happens again, tell your administrator (worker log, import job {pk})."
-)
+FAULT_MESSAGE = _Message(lambda kind, pk: say(
+    "The import stopped because of an unexpected fault (%(kind)s); nothing was imported. "
+    "Upload the datasheet again; if it happens again, tell your administrator (worker log, import job %(pk)s).",
+    kind=kind, pk=pk,
+))
 
 
 def _give_up(job, now):
@@ -366,7 +382,8 @@ def import_job_run(job_id):
         job.state, job.errors = ImportJob.State.FAILED, [FAULT_MESSAGE.format(kind=type(error).__name__, pk=job.pk)]
         job.error_total = 1
     else:
-        job.errors, job.warnings = [str(e) for e in report.errors], [str(w) for w in report.warnings]
+        # Each finding as one Said for its whole line (English: str(finding)).
+        job.errors, job.warnings = [e.said() for e in report.errors], [w.said() for w in report.warnings]
         job.error_total, job.warning_total, job.counts = report.error_total, report.warning_total, report.counts
         if report.written:
             job.state = ImportJob.State.DONE

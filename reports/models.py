@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from thalimon.fields import SaidListField
+
 
 class ImportJob(models.Model):
     class State(models.TextChoices):
@@ -31,8 +33,10 @@ class ImportJob(models.Model):
     file_size = models.PositiveBigIntegerField(default=0)
     error_total = models.PositiveIntegerField(default=0)  # errors found (``errors`` lists the first 1,000)
     warning_total = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list, blank=True)
-    warnings = models.JSONField(default=list, blank=True)
+    # Each a finding's whole line as a thalimon.said.Said (rendered in the reader's language
+    # with the ``said`` filter); jobs stored before are plain text and stay so.
+    errors = SaidListField(default=list, blank=True)
+    warnings = SaidListField(default=list, blank=True)
     counts = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from thalimon.said import join, say
 from therapy import records as therapy_records
 from therapy.rules import doses as dose_rules
 
@@ -27,7 +28,7 @@ from .format import CHILD_FILES
 RECENT_DAYS = 28
 EDIT_PERMISSION = "patients.change_patient"
 UNKNOWN = "unknown patient '{code}': neither in patients.csv nor stored"
-NOT_YOURS = (
+NOT_YOURS = say(
     "changes a stored patient's record: your role imports new patients and their history "
     "only; a clinician records changes to a stored patient"
 )
@@ -83,9 +84,10 @@ def _refusal(dose):
     codes = list(dose.deviations or [])
     hard = [code for code in codes if code in therapy_records.HARD_BLOCKS]
     if hard:
-        return (f"dated in the last {RECENT_DAYS} days, so checked as on the dose page: refused "
-                f"({', '.join(hard)}; no override is possible)")
+        return say("dated in the last %(days)s days, so checked as on the dose page: refused "
+                   "(%(codes)s; no override is possible)", days=RECENT_DAYS, codes=join(hard, ", "))
     if codes and not (dose.override_reason or "").strip():
-        return (f"dated in the last {RECENT_DAYS} days, so checked as on the dose page: it breaks "
-                f"{', '.join(codes)}; give override_reason to record it anyway")
+        return say("dated in the last %(days)s days, so checked as on the dose page: it breaks "
+                   "%(codes)s; give override_reason to record it anyway", days=RECENT_DAYS,
+                   codes=join(codes, ", "))
     return ""

@@ -6,6 +6,8 @@ import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from thalimon.said import join, say
+
 from .format import Column
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
@@ -13,7 +15,12 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class CellError(Exception):
-    """A cell that cannot be converted; the message says why, for the cell's error line."""
+    """A cell that cannot be converted; the message (a ``Said``) says why, for the cell's
+    error line."""
+
+    @property
+    def message(self):
+        return self.args[0]
 
 
 def convert_cell(column: Column, raw, today):
@@ -21,11 +28,11 @@ def convert_cell(column: Column, raw, today):
     text = "" if raw is None else str(raw).strip()
     if text == "":
         if column.required:
-            raise CellError("required: the cell is empty")
+            raise CellError(say("required: the cell is empty"))
         return column.default
     kind = column.kind
     if "\x00" in text:
-        raise CellError("contains a NUL character, which cannot be stored")
+        raise CellError(say("contains a NUL character, which cannot be stored"))
     if kind == "text":
         return text[1:] if text.startswith(QUOTE) else text  # the export's guard (below), undone
     if kind in ("code", "computed"):
@@ -36,13 +43,14 @@ def convert_cell(column: Column, raw, today):
         return _number(text, kind)
     if kind == "flag":
         if text not in ("0", "1"):
-            raise CellError(f"must be 0 or 1, got '{text}'")
+            raise CellError(say("must be 0 or 1, got '%(value)s'", value=text))
         return text == "1"
     if kind == "choice":
         for choice in column.choices:
             if choice.lower() == text.lower():
                 return choice
-        raise CellError(f"unknown code '{text}'; expected one of: {', '.join(column.choices)}")
+        raise CellError(say("unknown code '%(value)s'; expected one of: %(choices)s",
+                            value=text, choices=join(column.choices, ", ")))
     raise AssertionError(kind)
 
 
@@ -52,23 +60,24 @@ def _date(text, today):
             raise ValueError
         value = date.fromisoformat(text)
     except ValueError:
-        raise CellError(f"must be a date as YYYY-MM-DD, got '{text}'") from None
+        raise CellError(say("must be a date as YYYY-MM-DD, got '%(value)s'", value=text)) from None
     if value > today:
-        raise CellError(f"{text} is in the future (today is {today.isoformat()}); "
-                        "dates in the future are not accepted")
+        raise CellError(say("%(value)s is in the future (today is %(today)s); "
+                            "dates in the future are not accepted", value=text, today=today))
     return value
 
 
 def _number(text, kind):
     if not _NUMBER.match(text):
-        raise CellError(f"must be a number (digits and a decimal point, no unit), got '{text}'")
+        raise CellError(say("must be a number (digits and a decimal point, no unit), got '%(value)s'",
+                            value=text))
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise CellError(f"must be a number, got '{text}'") from None
+        raise CellError(say("must be a number, got '%(value)s'", value=text)) from None
     if kind == "int":
         if value != value.to_integral_value():
-            raise CellError(f"must be a whole number, got '{text}'")
+            raise CellError(say("must be a whole number, got '%(value)s'", value=text))
         return int(value)
     return value
 

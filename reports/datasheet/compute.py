@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from thalimon.rules_config import rules_version
+from thalimon.said import say
 from therapy import records as therapy_records
 from therapy.models import DoseChange, Drug, Prescription
 from therapy.rules import prescriptions as prescription_rules
@@ -113,8 +114,8 @@ class ComputedValues:
         # An empty computed cell means unknown (not "none"): nothing to compare.
         if given and sorted(filter(None, (c.strip() for c in given.split(";")))) != sorted(codes):
             self.findings.warn("doses.csv", state.line, "deviations",
-                               f"'{given}' differs from the deviations computed from the record; "
-                               "the computed ones are stored")
+                               say("'%(given)s' differs from the deviations computed from the record; "
+                                   "the computed ones are stored", given=given))
         if state.status == "unchanged":
             return
         obj.kind = kind
@@ -158,13 +159,13 @@ class ComputedValues:
         category = given.get("risk_category")
         if category and category != check.risk_category:
             self.findings.warn("prescriptions.csv", state.line, "risk_category",
-                               f"'{category}' differs from the risk category computed from the record "
-                               "(R9.2); the computed one is stored")
+                               say("'%(given)s' differs from the risk category computed from the record "
+                                   "(R9.2); the computed one is stored", given=category))
         deviations = given.get("deviations")
         if deviations and sorted(filter(None, (c.strip() for c in deviations.split(";")))) != sorted(codes):
             self.findings.warn("prescriptions.csv", state.line, "deviations",
-                               f"'{deviations}' differs from the deviations computed from the record "
-                               "(R9.3); the computed ones are stored")
+                               say("'%(given)s' differs from the deviations computed from the record "
+                                   "(R9.3); the computed ones are stored", given=deviations))
         if state.status == "unchanged":
             return
         therapy_records.store_prescription_check(obj, check, programme=self.programme, version=self.version)
@@ -207,12 +208,13 @@ class ComputedValues:
             given = state.row.computed
             if given.get("cdai_computed") and given["cdai_computed"] != format_cell(score.cdai):
                 self.findings.warn("visits.csv", state.line, "cdai_computed",
-                                   f"'{given['cdai_computed']}' differs from the CDAI computed from "
-                                   "the record; the computed CDAI is stored")
+                                   say("'%(given)s' differs from the CDAI computed from "
+                                       "the record; the computed CDAI is stored", given=given["cdai_computed"]))
             if given.get("clinical_status") and given["clinical_status"] != status:
                 self.findings.warn("visits.csv", state.line, "clinical_status",
-                                   f"'{given['clinical_status']}' differs from the status computed "
-                                   "from the record; the computed status is stored")
+                                   say("'%(given)s' differs from the status computed "
+                                       "from the record; the computed status is stored",
+                                       given=given["clinical_status"]))
         if new == old:
             return
         (visit.cdai, visit.cdai_source, visit.cdai_reason, visit.hbi, visit.mayo,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 
+from thalimon.said import say
 from therapy import records as therapy_records
 from therapy.models import Drug, TherapyCourse
 
@@ -78,7 +79,7 @@ class CoursePlanner:
             return given["start_date"], given.get("stop_date", course.stop_date if course else None)
         if given.get("stop_date"):
             self.findings.error("patients.csv", bundle.line, "thalidomide_stop",
-                                "a stop needs a thalidomide_start (or thalidomide rows in doses.csv)")
+                                say("a stop needs a thalidomide_start (or thalidomide rows in doses.csv)"))
             return _SKIP
         if course is not None:
             # An empty start means unknown: the stored course is kept.
@@ -89,16 +90,18 @@ class CoursePlanner:
         """patients.csv's start and stop against those of the thalidomide dose rows."""
         if "start_date" in given and given["start_date"] != start:
             self.findings.error("patients.csv", line, "thalidomide_start",
-                                f"must equal the first thalidomide row of doses.csv "
-                                f"({start.isoformat()}), got '{format_cell(given['start_date'])}'")
+                                say("must equal the first thalidomide row of doses.csv "
+                                    "(%(date)s), got '%(given)s'",
+                                    date=start, given=format_cell(given["start_date"])))
         if "stop_date" in given and given["stop_date"] != stop:
-            expected = (
-                f"must equal the 0 mg row that follows it ({stop.isoformat()})" if stop
-                else "must be empty (ongoing): no 0 mg thalidomide row of doses.csv "
-                     "stops the course"
-            )
-            self.findings.error("patients.csv", line, "thalidomide_stop",
-                                f"{expected}, got '{format_cell(given['stop_date'])}'")
+            got = format_cell(given["stop_date"])
+            if stop:
+                message = say("must equal the 0 mg row that follows it (%(date)s), got '%(given)s'",
+                              date=stop, given=got)
+            else:
+                message = say("must be empty (ongoing): no 0 mg thalidomide row of doses.csv "
+                              "stops the course, got '%(given)s'", given=got)
+            self.findings.error("patients.csv", line, "thalidomide_stop", message)
 
     def check_without_course(self, line, given):
         for attr, column in (("target_dose_mg", "target_dose_mg"),
@@ -106,8 +109,8 @@ class CoursePlanner:
                              ("regimen_reason", "regimen_reason")):
             if given.get(attr) not in (None, ""):
                 self.findings.error("patients.csv", line, column,
-                                    "needs a thalidomide course: give thalidomide_start "
-                                    "(or thalidomide rows in doses.csv)")
+                                    say("needs a thalidomide course: give thalidomide_start "
+                                        "(or thalidomide rows in doses.csv)"))
 
     def validate(self, bundle, course, row, doses):
         if bundle.line:
@@ -121,4 +124,5 @@ class CoursePlanner:
         except ValidationError as error:
             line = first.line if first else 0
             for messages in error.message_dict.values():
-                self.findings.error("doses.csv", line, "date", f"thalidomide course: {messages[0]}")
+                self.findings.error("doses.csv", line, "date",
+                                    say("thalidomide course: %(message)s", message=messages[0]))

@@ -8,6 +8,7 @@ Readings chosen where the contract is open (safest for the patient) are marked
 from __future__ import annotations
 
 from patients.models import Patient, Sex
+from thalimon.said import join, say
 from visits import labs
 
 from .cells import format_cell
@@ -30,18 +31,19 @@ class PatientPlanner:
             lower = row.code.lower()
             if lower in seen:
                 self.findings.error("patients.csv", row.line, "patient",
-                                    f"duplicate of line {seen[lower]} (patient codes are compared "
-                                    "ignoring case)")
+                                    say("duplicate of line %(line)s (patient codes are compared "
+                                        "ignoring case)", line=seen[lower]))
                 continue
             seen[lower] = row.line
             if lower in plan.hidden:  # restricted to another care team: unknown to this user
-                self.findings.error("patients.csv", row.line, "patient", f"unknown patient '{row.code}'")
+                self.findings.error("patients.csv", row.line, "patient",
+                                    say("unknown patient '%(code)s'", code=row.code))
                 continue
             stored = plan.stored.get(lower)
             if stored is not None and stored.code != row.code:
                 self.findings.error("patients.csv", row.line, "patient",
-                                    f"a patient '{stored.code}' exists; codes are compared "
-                                    "ignoring case, so write the code exactly as stored")
+                                    say("a patient '%(code)s' exists; codes are compared "
+                                        "ignoring case, so write the code exactly as stored", code=stored.code))
                 continue
             self.merge_row(row, stored)
         # Patients named only in the other files must be stored already.
@@ -82,7 +84,7 @@ class PatientPlanner:
             # A 0 (cycles not irregular) for a male patient says nothing; stored empty.
             values["irregular_cycles"] = None
             self.findings.warn("patients.csv", row.line, "irregular_cycles",
-                               "applies to female patients only; 0 stored as empty")
+                               say("applies to female patients only; 0 stored as empty"))
         if sex == Sex.FEMALE and values.get("reproductive_potential", None) is False:
             self.female_not_of_potential(row, patient, values)
 
@@ -102,10 +104,10 @@ class PatientPlanner:
         values["reproductive_potential"] = None
         self.findings.warn(
             "patients.csv", row.line, "reproductive_potential",
-            "0 for a female patient needs a recorded exemption: non_reproductive_reason "
-            "(hysterectomy, bilateral_oophorectomy, amenorrhoea_24_months) or "
-            "premenarchal = 1; none is given, so it is stored as empty and pregnancy "
-            "prevention (R5.1) applies",
+            say("0 for a female patient needs a recorded exemption: non_reproductive_reason "
+                "(hysterectomy, bilateral_oophorectomy, amenorrhoea_24_months) or "
+                "premenarchal = 1; none is given, so it is stored as empty and pregnancy "
+                "prevention (R5.1) applies"),
         )
 
 
@@ -131,10 +133,12 @@ class ChildPlanner:
         bundle = self.plan.bundles.get(row.code)
         if bundle is None:
             close = [c for c in self.plan.bundles if c.lower() == row.code.lower()]
-            hint = f" (did you mean '{close[0]}'? codes must match exactly)" if close else ""
-            self.findings.error(row.file, row.line, "patient",
-                                f"unknown patient '{row.code}'{hint}: neither in patients.csv "
-                                "nor stored")
+            if close:
+                message = say("unknown patient '%(code)s' (did you mean '%(close)s'? codes must match "
+                              "exactly): neither in patients.csv nor stored", code=row.code, close=close[0])
+            else:
+                message = say("unknown patient '%(code)s': neither in patients.csv nor stored", code=row.code)
+            self.findings.error(row.file, row.line, "patient", message)
         return bundle
 
     def merge_file(self, name):
@@ -146,9 +150,9 @@ class ChildPlanner:
                 continue
             full_key = (row.code, row.key)
             if full_key in seen:
-                key_text = ", ".join(spec.key)
                 self.findings.error(name, row.line, spec.key[-1],
-                                    f"duplicate of line {seen[full_key]} (same patient, {key_text})")
+                                    say("duplicate of line %(line)s (same patient, %(key)s)",
+                                        line=seen[full_key], key=join(spec.key, ", ")))
                 continue
             seen[full_key] = row.line
             self.merge_row(spec, bundle, row)
@@ -186,9 +190,9 @@ class ChildPlanner:
             # overwritten — a positive turned negative would lift the block.
             obj.result = stored_result
             self.findings.error(name, row.line, "result",
-                                "a different result is already recorded on that date; a result "
-                                "is never overwritten (a clinician corrects it in the record's "
-                                "history)")
+                                say("a different result is already recorded on that date; a result "
+                                    "is never overwritten (a clinician corrects it in the record's "
+                                    "history)"))
             return
         status = "new" if is_new else ("changed" if changed else "unchanged")
         self.plan.state[name][id(obj)] = RowState(status, row.line, changed, row)
@@ -237,9 +241,9 @@ class ChildPlanner:
                 if value != endoscopy.ulceration:
                     self.findings.warn(
                         row.file, row.line, "ulceration",
-                        f"derived from the recorded CDEIS segments "
-                        f"({format_cell(endoscopy.ulceration)}); "
-                        f"the datasheet's {format_cell(value)} is ignored",
+                        say("derived from the recorded CDEIS segments (%(stored)s); "
+                            "the datasheet's %(given)s is ignored",
+                            stored=format_cell(endoscopy.ulceration), given=format_cell(value)),
                     )
             else:
                 values["ulceration"] = value

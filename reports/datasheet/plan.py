@@ -32,6 +32,7 @@ from django.db.models.functions import Lower
 
 from patients.models import Patient
 from safety.models import AdverseEvent
+from thalimon.said import join, say
 from therapy.models import DoseChange, PregnancyTest, Prescription, TherapyCourse
 from visits.models import Contact, Endoscopy, LabResult, Visit
 
@@ -50,6 +51,17 @@ _STORED_MODELS = (
     ("endoscopies.csv", Endoscopy), ("adverse_events.csv", AdverseEvent),
     ("pregnancy_tests.csv", PregnancyTest), ("prescriptions.csv", Prescription),
 )
+
+
+def _unknown_column(name, column, close, known):
+    """The message of a header cell that names no column of ``name``."""
+    columns = join(known, ", ")
+    if column == "":  # nothing is close to an empty name
+        return say("an empty column name; columns of %(file)s: %(columns)s", file=name, columns=columns)
+    if close:
+        return say("unknown column (did you mean %(close)s?); columns of %(file)s: %(columns)s",
+                   close=close[0], file=name, columns=columns)
+    return say("unknown column; columns of %(file)s: %(columns)s", file=name, columns=columns)
 
 
 class Plan:
@@ -104,14 +116,18 @@ class Plan:
     # --- 1. files and headers -------------------------------------------------
     def check_files(self):
         if "patients.csv" not in self.files:
-            self.findings.error("patients.csv", 0, "", "required file missing: a datasheet always "
-                                                       "has patients.csv")
+            self.findings.error("patients.csv", 0, "", say("required file missing: a datasheet always "
+                                                           "has patients.csv"))
         for name, rows in self.files.items():
             if name not in FILES:
                 close = difflib.get_close_matches(name, FILE_ORDER, n=1)
-                hint = f" (did you mean {close[0]}?)" if close else ""
-                self.findings.error(name, 0, "", f"unknown file{hint}; a datasheet holds only "
-                                                 f"{', '.join(FILE_ORDER)}")
+                files = join(FILE_ORDER, ", ")
+                if close:
+                    message = say("unknown file (did you mean %(name)s?); a datasheet holds only %(files)s",
+                                  name=close[0], files=files)
+                else:
+                    message = say("unknown file; a datasheet holds only %(files)s", files=files)
+                self.findings.error(name, 0, "", message)
                 continue
             if getattr(rows, "problem", ""):
                 self.findings.error(name, 0, "", rows.problem)
@@ -128,18 +144,15 @@ class Plan:
         usable = True
         for column in header:
             if column in seen:
-                self.findings.error(name, 1, column, "duplicate column")
+                self.findings.error(name, 1, column, say("duplicate column"))
                 usable = False
             seen.add(column)
             if column not in known:
                 close = difflib.get_close_matches(column, list(known), n=1)
-                hint = f" (did you mean {close[0]}?)" if close else ""
-                what = "an empty column name" if column == "" else "unknown column"
-                self.findings.error(name, 1, column, f"{what}{hint}; columns of {name}: "
-                                                     f"{', '.join(known)}")
+                self.findings.error(name, 1, column, _unknown_column(name, column, close, list(known)))
         for column in spec.columns:
             if column.required and column.name not in seen:
-                self.findings.error(name, 1, column.name, "required column missing from the header")
+                self.findings.error(name, 1, column.name, say("required column missing from the header"))
                 usable = False
         if usable:
             self.columns[name] = [known[c] for c in header if c in known]
@@ -159,7 +172,7 @@ class Plan:
         say why)."""
         line = getattr(row, "line", 0) or index + 2
         if getattr(row, "extra_cells", False):
-            self.findings.error(name, line, "", "more cells than columns in the header")
+            self.findings.error(name, line, "", say("more cells than columns in the header"))
         converted = Converted(name, line, "", {}, {}, {}, {}, raw=row)
         ok = True
         for column in columns:
@@ -170,7 +183,7 @@ class Plan:
             try:
                 value = convert_cell(column, raw, self.today)
             except CellError as bad:
-                self.findings.error(name, line, column.name, str(bad))
+                self.findings.error(name, line, column.name, bad.message)
                 ok = False
                 continue
             if column.name == "patient":

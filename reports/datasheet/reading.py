@@ -22,6 +22,8 @@ from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 
+from thalimon.said import say
+
 from .report import DatasheetError, DatasheetInvalid
 
 DEFAULT_MAX_DATASHEET_BYTES = 200 * 1024 * 1024
@@ -102,22 +104,23 @@ class CsvSheet:
                 yield from self._rows(csv.reader(text))
         except _TooLarge:
             raise DatasheetInvalid([DatasheetError(
-                self.name, 0, "", f"larger than the limit of {_megabytes(self._limit)}",
+                self.name, 0, "", say("larger than the limit of %(size)s", size=_megabytes(self._limit)),
             )]) from None
         except _DAMAGED as error:
             raise DatasheetInvalid([DatasheetError(
-                self.name, 0, "", f"the zip is damaged and this file cannot be read ({type(error).__name__}); "
-                                  "make the zip again",
+                self.name, 0, "", say("the zip is damaged and this file cannot be read (%(kind)s); "
+                                      "make the zip again", kind=type(error).__name__),
             )]) from error
 
     def _rows(self, reader):
         try:
             header = next(reader, None)
             if header is None:
-                self.problem = "empty file: a header row is required"
+                self.problem = say("empty file: a header row is required")
                 return
             if len(header) > MAX_COLUMNS:
-                self.problem = f"the header has {len(header)} columns; a datasheet file has at most {MAX_COLUMNS}"
+                self.problem = say("the header has %(count)s columns; a datasheet file has at most %(most)s",
+                                   count=len(header), most=MAX_COLUMNS)
                 return
             self.header = header = [name.strip() for name in header]
             previous, count = reader.line_num, 0
@@ -132,14 +135,14 @@ class CsvSheet:
                 row.extra_cells = any(cell.strip() for cell in record[len(header):])
                 count += 1
                 if count > MAX_ROWS:
-                    self.problem = f"more than {MAX_ROWS:,} rows; split the datasheet"
+                    self.problem = say("more than %(rows)s rows; split the datasheet", rows=f"{MAX_ROWS:,}")
                     return
                 yield row
         except UnicodeDecodeError:
-            self.problem = (f"not UTF-8 text (an invalid byte near line {reader.line_num + 1}); "
-                            "save the file as CSV UTF-8")
+            self.problem = say("not UTF-8 text (an invalid byte near line %(line)s); "
+                               "save the file as CSV UTF-8", line=reader.line_num + 1)
         except csv.Error as error:
-            self.problem = f"line {reader.line_num}: not valid CSV ({error})"
+            self.problem = say("line %(line)s: not valid CSV (%(error)s)", line=reader.line_num, error=str(error))
 
 
 class _Unread:
@@ -168,13 +171,13 @@ def _skipped(name):
 
 def _folder_sheets(folder: Path, limit, counter):
     entries = [e for e in sorted(folder.iterdir()) if not _skipped(e.name)]
-    links = [DatasheetError(e.name, 0, "", "refused: a symbolic link") for e in entries if e.is_symlink()]
+    links = [DatasheetError(e.name, 0, "", say("refused: a symbolic link")) for e in entries if e.is_symlink()]
     if links:
         raise DatasheetInvalid(links)
     total = sum(e.stat().st_size for e in entries if e.is_file())
     if total > limit:
         raise DatasheetInvalid([DatasheetError(
-            folder.name, 0, "", f"the datasheet is larger than the limit of {_megabytes(limit)}",
+            folder.name, 0, "", say("the datasheet is larger than the limit of %(size)s", size=_megabytes(limit)),
         )])
     for entry in entries:
         if entry.is_dir():
@@ -188,13 +191,13 @@ def _folder_sheets(folder: Path, limit, counter):
 def _unsafe_member(name):
     """Why a zip member name is refused, or ''."""
     if "\\" in name:
-        return "refused: backslashes in a path (a Windows path could leave the datasheet folder)"
+        return say("refused: backslashes in a path (a Windows path could leave the datasheet folder)")
     if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
-        return "refused: an absolute path (outside the datasheet folder)"
+        return say("refused: an absolute path (outside the datasheet folder)")
     if ".." in PurePosixPath(name).parts:
-        return "refused: '..' in the path (outside the datasheet folder)"
+        return say("refused: '..' in the path (outside the datasheet folder)")
     if "\x00" in name:
-        return "refused: a NUL byte in the name"
+        return say("refused: a NUL byte in the name")
     return ""
 
 
@@ -217,9 +220,9 @@ def _safe_members(archive, limit, label):
         name = info.filename
         problem = _unsafe_member(name)
         if not problem and (info.external_attr >> 16) & 0o170000 == 0o120000:
-            problem = "refused: a symbolic link"
+            problem = say("refused: a symbolic link")
         if not problem and info.flag_bits & 0x1:
-            problem = "refused: encrypted"
+            problem = say("refused: encrypted")
         if problem:
             errors.append(DatasheetError(name, 0, "", problem))
             continue
@@ -231,13 +234,13 @@ def _safe_members(archive, limit, label):
     for path, _ in members:
         if path.parent != folder:
             errors.append(DatasheetError(
-                str(path), 0, "", f"refused: outside the datasheet folder '{folder}'",
+                str(path), 0, "", say("refused: outside the datasheet folder '%(folder)s'", folder=str(folder)),
             ))
     total = sum(info.file_size for _, info in members)
     if total > limit:
         errors.append(DatasheetError(
-            label, 0, "", f"the zip unpacks to {_megabytes(total)}, above the limit of "
-                          f"{_megabytes(limit)}",
+            label, 0, "", say("the zip unpacks to %(size)s, above the limit of %(limit)s",
+                              size=_megabytes(total), limit=_megabytes(limit)),
         ))
     if errors:
         raise DatasheetInvalid(errors)
@@ -248,12 +251,13 @@ def _zip_sheets(source, limit, label, counter):
     size = _zip_size(source)
     if size > limit:
         raise DatasheetInvalid([DatasheetError(
-            label, 0, "", f"the zip is {_megabytes(size)}, above the limit of {_megabytes(limit)}",
+            label, 0, "", say("the zip is %(size)s, above the limit of %(limit)s",
+                              size=_megabytes(size), limit=_megabytes(limit)),
         )])
     try:
         archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError) as error:
-        raise DatasheetInvalid([DatasheetError(label, 0, "", f"not a valid zip file ({error})")]) from error
+        raise DatasheetInvalid([DatasheetError(label, 0, "", say("not a valid zip file (%(error)s)", error=str(error)))]) from error
     with archive:
         for path, info in _safe_members(archive, limit, label):
             if path.suffix == ".csv":
@@ -288,7 +292,7 @@ def stream_datasheet(source, *, max_bytes=None, counter=lambda n: None):
             yield from _folder_sheets(path, limit, counter)
             return
         if not path.exists():
-            raise DatasheetInvalid([DatasheetError(path.name, 0, "", "no such file or folder")])
+            raise DatasheetInvalid([DatasheetError(path.name, 0, "", say("no such file or folder"))])
         yield from _zip_sheets(path, limit, path.name, counter)
         return
     name = getattr(source, "name", None) or "datasheet.zip"

@@ -4,22 +4,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from thalimon.said import Said, say, say_n
+
 from .format import FILE_ORDER, FILES
 
 
 @dataclass
 class DatasheetError:
-    """One finding. ``line`` is the CSV line number (header = 1; 0 = the file as a whole)."""
+    """One finding. ``line`` is the CSV line number (header = 1; 0 = the file as a whole).
+    ``message`` is a ``thalimon.said.Said`` (or plain text: a model's own message)."""
 
     file: str
     line: int
     column: str
     message: str
 
-    def __str__(self):
+    def said(self) -> Said:
+        """The whole line ``file:line: column: message`` as one ``Said`` (the job page
+        renders it in the reader's language; its English is ``str(self)``)."""
         if self.column:
-            return f"{self.file}:{self.line}: {self.column}: {self.message}"
-        return f"{self.file}:{self.line}: {self.message}"
+            return say("%(file)s:%(line)s: %(column)s: %(message)s",
+                       file=self.file, line=self.line, column=self.column, message=self.message)
+        return say("%(file)s:%(line)s: %(message)s", file=self.file, line=self.line, message=self.message)
+
+    def __str__(self):
+        return str(self.said())
 
 
 @dataclass
@@ -102,5 +111,12 @@ def _more(count, what):
     """The line that says how many findings were found beyond the listed ones."""
     if not count:
         return []
-    return [DatasheetError("datasheet", 0, "", f"… and {count} more {what}{'s' if count != 1 else ''}, "
-                                              f"not listed (the first {MAX_LISTED} are)")]
+    if what == "error":
+        message = say_n("… and %(count)s more error, not listed (the first %(listed)s are)",
+                        "… and %(count)s more errors, not listed (the first %(listed)s are)",
+                        count, listed=MAX_LISTED)
+    else:
+        message = say_n("… and %(count)s more warning, not listed (the first %(listed)s are)",
+                        "… and %(count)s more warnings, not listed (the first %(listed)s are)",
+                        count, listed=MAX_LISTED)
+    return [DatasheetError("datasheet", 0, "", message)]

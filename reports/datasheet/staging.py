@@ -19,6 +19,8 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
+from thalimon.said import say
+
 from .reading import Row, SheetRows, stream_datasheet
 from .report import DatasheetError, DatasheetInvalid
 
@@ -58,7 +60,7 @@ class Staging:
         for sheet in stream_datasheet(source, max_bytes=max_bytes, counter=counter):
             if sheet.name in names:
                 raise DatasheetInvalid([DatasheetError(
-                    sheet.name, 0, "", "the file is in the zip twice; keep one",
+                    sheet.name, 0, "", say("the file is in the zip twice; keep one"),
                 )])
             names.add(sheet.name)
             self._stage(len(self.sheets), sheet)

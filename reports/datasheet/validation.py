@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
+from thalimon.said import Said, join, say
+
 from .format import FILES
 
 _FIELD_NAMES = {}
@@ -25,8 +27,15 @@ def _model_choices(model, field_name):
     try:
         choices = model._meta.get_field(field_name).choices or []
     except Exception:  # noqa: BLE001 - a message helper only
-        return "the listed codes"
-    return ", ".join(str(value) for value, _ in choices)
+        return say("the listed codes")
+    return join([str(value) for value, _ in choices], ", ")
+
+
+def _without_full_stop(message):
+    """``message`` without its final full stops (a ``Said`` without one stays as it is)."""
+    if isinstance(message, Said) and not message.endswith("."):
+        return message
+    return message.rstrip(".")
 
 
 class RowValidator:
@@ -60,7 +69,7 @@ class RowValidator:
         mapping.update(dict(spec.extra_fields))
         mapping["code"] = "patient"
         if not hasattr(error, "error_dict"):
-            self.findings.error(file, line, "", " ".join(error.messages))
+            self.findings.error(file, line, "", join(error.messages, " "))
             return
         for field_name, errors in error.error_dict.items():
             column = mapping.get(field_name, "")
@@ -69,16 +78,17 @@ class RowValidator:
                 if item.code == "invalid_choice":
                     value = (item.params or {}).get("value")
                     choices = _model_choices(spec.model, field_name)
-                    messages.append(f"must be one of {choices}, got {value}")
+                    messages.append(say("must be one of %(choices)s, got %(value)s", choices=choices, value=value))
                 else:
                     messages.extend(item.messages)
             # The model's own clinical wording, with the value, wins over generic text.
             message = next((m for m in messages if "(got" in m), messages[0])
             cell = (raw.get(column) or "").strip()
             if cell and cell not in message and "(got" not in message and len(cell) <= 40:
-                message = f"{message.rstrip('.')} (got {cell})."
-            if not column or field_name == NON_FIELD_ERRORS:
-                label = "" if field_name == NON_FIELD_ERRORS else f"{field_name}: "
-                self.findings.error(file, line, "", f"{label}{message}")
+                message = say("%(message)s (got %(value)s).", message=_without_full_stop(message), value=cell)
+            if field_name == NON_FIELD_ERRORS:
+                self.findings.error(file, line, "", message)
+            elif not column:
+                self.findings.error(file, line, "", say("%(field)s: %(message)s", field=field_name, message=message))
             else:
                 self.findings.error(file, line, column, message)

@@ -24,6 +24,7 @@ from safety.actions import (
     visit_alerts_refresh,
 )
 from safety.models import Alert
+from thalimon.fields import SaidField
 from therapy import records as therapy_records
 from therapy.models import Drug, TherapyCourse
 from visits.models import Visit
@@ -80,11 +81,12 @@ def bulk_update(model, objs, fields, *, actor=None, history=True):
 
 def _row_maker(fields, extra=None):
     """obj -> the list of COPY values of ``fields`` (attribute values as they are:
-    psycopg adapts dates, numbers, text and booleans; JSON is wrapped)."""
+    psycopg adapts dates, numbers, text and booleans; JSON and reasons are prepared by
+    their fields)."""
     extra = extra or {}
     names = [f.attname for f in fields if f.attname not in extra]
     getter = operator.attrgetter(*names)
-    json_fields = [(i, f) for i, f in enumerate(fields) if isinstance(f, JSONField)]
+    json_fields = [(i, f) for i, f in enumerate(fields) if isinstance(f, (JSONField, SaidField))]
     positions = [(i, extra[f.attname]) for i, f in enumerate(fields) if f.attname in extra]
 
     def make(obj):
