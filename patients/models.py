@@ -21,6 +21,7 @@ from simple_history.models import HistoricalRecords
 
 from patients import demographics
 from patients.validators import decimal_range
+from thalimon import saying
 
 
 class Sex(models.TextChoices):
@@ -431,7 +432,7 @@ class Patient(models.Model):
         today = timezone.localdate()
         if self.birth_date and self.birth_date > today:
             errors["birth_date"] = gettext("Birth date cannot be in the future (today is %(today)s).") % {
-                "today": f"{today:%Y-%m-%d}"
+                "today": saying.day(today)
             }
         if self.birth_date and self.birth_date.year < 1900:
             errors["birth_date"] = gettext("Birth date must be on or after 1900-01-01.")
@@ -482,12 +483,12 @@ class Patient(models.Model):
             }
         if self.status_date and self.status_date > today:
             errors["status_date"] = gettext("Status date cannot be in the future (today is %(today)s).") % {
-                "today": f"{today:%Y-%m-%d}"
+                "today": saying.day(today)
             }
         if self.contraception_start and self.contraception_start > today:
             errors["contraception_start"] = gettext(
                 "Contraception start cannot be in the future (today is %(today)s)."
-            ) % {"today": f"{today:%Y-%m-%d}"}
+            ) % {"today": saying.day(today)}
         if errors:
             raise ValidationError(errors)
 

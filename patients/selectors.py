@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from patients.models import IDENTITY_FIELDS, Patient
 from safety import schedule
 from safety.models import OPEN_STATES, URGENT_TIERS, AdverseEvent, Alert, Reminder
+from thalimon import saying
 from thalimon.catalogue import label as catalogue_label
 from thalimon.history import history_entries
 from thalimon.rules_config import rule_settings
@@ -163,7 +164,7 @@ def patient_rows(patients, *, today, show=None, seen_on=None, sort="code"):
 def _dose_subject(record):
     """A dose row as the history names it, with its rule findings in words (stored as codes)."""
     text = gettext("%(drug)s %(dose)s mg/day from %(date)s") % {
-        "drug": record.get_drug_display(), "dose": f"{record.dose_mg.normalize():f}", "date": f"{record.date:%Y-%m-%d}",
+        "drug": record.get_drug_display(), "dose": f"{record.dose_mg.normalize():f}", "date": saying.day(record.date),
     }
     findings = [str(catalogue_label(therapy_words.FINDINGS, code)) for code in dict.fromkeys(
         [*(record.deviations or []), *(record.warnings or [])])]
@@ -177,7 +178,7 @@ def _dose_subject(record):
 
 # Each kind of clinical record kept with history: (label, model, how one version is named).
 def _dated(label):
-    return lambda record: gettext("%(record)s %(date)s") % {"record": label, "date": f"{record.date:%Y-%m-%d}"}
+    return lambda record: gettext("%(record)s %(date)s") % {"record": label, "date": saying.day(record.date)}
 
 
 HISTORY_KINDS = {
@@ -185,14 +186,14 @@ HISTORY_KINDS = {
     "course": (_("Thalidomide course"), TherapyCourse, lambda record: gettext("Thalidomide course")),
     "dose": (_("Dose changes"), DoseChange, lambda record: _dose_subject(record)),
     "pregnancy": (_("Pregnancy tests"), PregnancyTest, lambda record: gettext("Pregnancy test %(date)s: %(result)s") % {
-        "date": f"{record.date:%Y-%m-%d}", "result": record.get_result_display().lower()}),
+        "date": saying.day(record.date), "result": record.get_result_display().lower()}),
     "visit": (_("Visits"), Visit, _dated(_("Visit"))),
     "lab": (_("Lab results"), LabResult, lambda record: (
-        f"{labs.LAB_TESTS[record.test].label} {record.date:%Y-%m-%d}: "
+        f"{saying.render(labs.LAB_TESTS[record.test].label)} {saying.day(record.date)}: "
         f"{record.value.normalize():f} {labs.LAB_TESTS[record.test].unit}")),
     "endoscopy": (_("Endoscopies"), Endoscopy, _dated(_("Endoscopy"))),
     "adverse_event": (_("Adverse events"), AdverseEvent, lambda record: gettext(
-        "Adverse event from %(date)s, grade %(grade)s") % {"date": f"{record.onset:%Y-%m-%d}", "grade": record.grade}),
+        "Adverse event from %(date)s, grade %(grade)s") % {"date": saying.day(record.onset), "grade": record.grade}),
 }
 
 

@@ -13,6 +13,7 @@ from reports.tables import report_tables
 from safety import schedule
 from safety.models import AdverseEvent
 from safety.records import patient_records
+from thalimon import saying
 from thalimon.protections import static_only_url_fetcher
 from thalimon.rules_config import rule_settings, rules_version
 from therapy import records as therapy_records
@@ -145,7 +146,7 @@ def prescription_form_context(rx, *, show_identity=False):
         "patient": patient,
         "show_identity": show_identity,
         "age": patient.age_on(rx.issue_date),
-        "category_text": check.category_text,
+        "category_text": saying.render(check.category_text),
         "programme_title": therapy_selectors.programme_title(rx.programme),
         "unit_text": therapy_selectors.unit_text(therapy_records.prescription_programme()),
         "course": therapy_records.course_of(patient),

@@ -32,8 +32,10 @@ from safety.models import (
     ReminderState,
 )
 from safety.scan import scan_reminders
+from thalimon import saying
 from thalimon.history import bulk_create_recorded, bulk_update_recorded, save_with_history
 from thalimon.protections import CLINICAL_DATA, bump_generation
+from thalimon.said import say
 from therapy import records as therapy_records
 from therapy.models import Drug
 
@@ -139,9 +141,10 @@ def _close_corrected(alerts, computed):
         if alert.resolved_at is None:
             alert.resolved_at = now
             alert.resolution = (
-                "Resolved by the data: the result was corrected below the withhold level"
-                if corrected is not None else "Resolved by the data: the result was corrected or deleted"
-            ) + " (see the result's history)."
+                say("Resolved by the data: the result was corrected below the withhold level (see the "
+                    "result's history).") if corrected is not None
+                else say("Resolved by the data: the result was corrected or deleted (see the result's history).")
+            )
     bulk_update_recorded(Alert, alerts, ["tier", "reason", "resolved_at", "resolution"], None)
 
 
@@ -199,7 +202,7 @@ def _open_reminder(reminder_id, actor, action):
         )
     refused = policy.refusal(reminder.kind, action, reminder_roles(actor))
     if refused:
-        raise ValidationError(_("Not allowed: %(why)s; nothing was changed.") % {"why": _(refused)})
+        raise ValidationError(_("Not allowed: %(why)s; nothing was changed.") % {"why": saying.render(refused)})
     return reminder
 
 
@@ -264,7 +267,7 @@ def reminder_snooze(*, actor, reminder_id, days, reason):
     if timezone.localdate() + timedelta(days=days) > latest:
         raise ValidationError({"days": (
             _("Days: this reminder becomes overdue on %(overdue)s; it cannot be snoozed past %(latest)s.")
-            % {"overdue": f"{latest + timedelta(days=1):%Y-%m-%d}", "latest": f"{latest:%Y-%m-%d}"}
+            % {"overdue": saying.day(latest + timedelta(days=1)), "latest": saying.day(latest)}
             if timezone.localdate() < latest else
             _("Days: this reminder is overdue and cannot wait any longer; record what resolves it.")
         )})
@@ -287,7 +290,7 @@ def _decision(decision):
 def reminder_dismiss(*, actor, reminder_id, decision):
     """A clinician ends a reminder by a recorded decision, where R7 allows it (``policy.REMINDER_POLICY``)."""
     reminder = _open_reminder(reminder_id, actor, policy.DISMISS)
-    reminder.completion_note = f"Decision: {_decision(decision)}"
+    reminder.completion_note = say("Decision: %(decision)s", decision=_decision(decision))
     reminder.state = ReminderState.DISMISSED
     reminder.closed_at = timezone.now()
     reminder.closed_by = actor
@@ -305,7 +308,7 @@ def alert_decide(*, actor, alert_id, decision):
         raise ValidationError(_("Only an urgent event is closed by a decision; acknowledge this alert instead."))
     if alert.resolved_at is not None:
         raise ValidationError(_("This urgent event is already resolved; nothing was changed."))
-    alert.resolution = f"Decision: {_decision(decision)}"
+    alert.resolution = say("Decision: %(decision)s", decision=_decision(decision))
     alert.resolved_at = timezone.now()
     alert.resolved_by = actor
     return save_with_history(alert, actor)

@@ -20,6 +20,7 @@ from accounts.records import languages_of
 from safety import schedule
 from safety.kinds import urgent_label
 from safety.models import OPEN_STATES, URGENT_TIERS, Alert, DigestDelivery, DigestState, Reminder
+from thalimon import saying
 from thalimon.roles import CLINICIAN, NURSE
 
 logger = logging.getLogger(__name__)
@@ -177,7 +178,7 @@ def _digest_message(user, as_of, due, urgent):
 
 def _digest_subject(n_urgent, n_due, as_of):
     due = ngettext("%(n)s reminder due (%(date)s)", "%(n)s reminders due (%(date)s)", n_due) % {
-        "n": n_due, "date": f"{as_of:%Y-%m-%d}"}
+        "n": n_due, "date": saying.day(as_of)}
     if n_urgent:
         return _("ThaliMon: %(n)s URGENT, %(due)s") % {"n": n_urgent, "due": due}
     return _("ThaliMon: %(due)s") % {"due": due}

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 from patients.forms import DateInput, iso_dates_only
 from safety.kinds import REMINDER_KINDS
 from safety.models import AdverseEvent
+from thalimon import saying
 from thalimon.forms import name_field_limits
 
 URGENT, ALERTS = "urgent", "alerts"
@@ -59,7 +60,7 @@ class AdverseEventForm(forms.ModelForm):
             # the form proposes the latest visit grade for a peripheral-neuropathy event.
             self.fields["grade"].help_text = _(
                 "Latest visit neuropathy grade: %(grade)s on %(date)s — for peripheral neuropathy use the same grade."
-            ) % {"grade": latest.neuropathy_grade, "date": f"{latest.date:%Y-%m-%d}"}
+            ) % {"grade": latest.neuropathy_grade, "date": saying.day(latest.date)}
             if not self.instance.pk and self.initial.get("term") == "peripheral_neuropathy" and not self.initial.get("grade"):
                 self.initial["grade"] = max(latest.neuropathy_grade, 1)
         if not self.instance.pk:
@@ -101,7 +102,7 @@ class AdverseEventForm(forms.ModelForm):
                 self.add_error(
                     "grade",
                     _("The latest visit (%(date)s) recorded neuropathy grade 0; record the "
-                      "current grade at a visit, or give a resolution date.") % {"date": f"{latest.date:%Y-%m-%d}"},
+                      "current grade at a visit, or give a resolution date.") % {"date": saying.day(latest.date)},
                 )
         return cleaned
 

@@ -11,6 +11,8 @@ from simple_history.models import HistoricalRecords
 
 from patients.models import Patient
 from safety.kinds import REMINDER_KINDS
+from thalimon import saying
+from thalimon.fields import SaidField
 
 # --- R6 adverse events ------------------------------------------------------------
 AE_TERMS = [
@@ -111,10 +113,10 @@ class AdverseEvent(models.Model):
         errors = {}
         today = timezone.localdate()
         if self.onset and self.onset > today:
-            errors["onset"] = gettext("Onset date cannot be in the future (today is %(today)s).") % {"today": f"{today:%Y-%m-%d}"}
+            errors["onset"] = gettext("Onset date cannot be in the future (today is %(today)s).") % {"today": saying.day(today)}
         if self.resolved and self.resolved > today:
             errors["resolved"] = gettext("Resolution date cannot be in the future (today is %(today)s).") % {
-                "today": f"{today:%Y-%m-%d}"}
+                "today": saying.day(today)}
         if self.resolved and self.onset and self.resolved < self.onset:
             errors["resolved"] = gettext("Resolution date cannot be before the onset.")
         if self.term == "other" and not self.term_text.strip():
@@ -144,7 +146,7 @@ class AdverseEventNote(models.Model):
         today = timezone.localdate()
         if self.date and self.date > today:
             raise ValidationError({"date": gettext("Note date cannot be in the future (today is %(today)s).")
-                                   % {"today": f"{today:%Y-%m-%d}"}})
+                                   % {"today": saying.day(today)}})
         if self.date and self.event_id and self.date < self.event.onset:
             raise ValidationError({"date": gettext("A follow-up note cannot be dated before the onset.")})
 
@@ -179,7 +181,7 @@ class Alert(models.Model):
     source = models.CharField(max_length=40, help_text="e.g. lab:123 or visit:45")
     date = models.DateField()
     rule = models.CharField(max_length=8)
-    reason = models.TextField()
+    reason = SaidField()
     suggest_adverse_event = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
@@ -192,7 +194,7 @@ class Alert(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         help_text="The clinician who recorded the decision; empty when the data resolved it.",
     )
-    resolution = models.TextField(blank=True, help_text="The data that resolved it, or the clinician's decision.")
+    resolution = SaidField(blank=True, help_text="The data that resolved it, or the clinician's decision.")
     notified_at = models.DateTimeField(null=True, blank=True, help_text="When the urgent email was sent.")
     evidence_until = models.DateField(
         null=True, blank=True,
@@ -255,12 +257,12 @@ class Reminder(models.Model):
     kind = models.CharField(max_length=32, choices=REMINDER_KINDS)
     due = models.DateField("due date")
     subject = models.CharField(max_length=40, blank=True, default="")
-    reason = models.TextField()
+    reason = SaidField()
     action = models.CharField(max_length=20, blank=True)
     state = models.CharField(max_length=14, choices=ReminderState.choices, default=ReminderState.OPEN)
     snoozed_until = models.DateField(null=True, blank=True)
     snooze_reason = models.CharField(max_length=200, blank=True)
-    completion_note = models.TextField(blank=True, help_text="What closed it: the data, or the clinician's decision.")
+    completion_note = SaidField(blank=True, help_text="What closed it: the data, or the clinician's decision.")
     escalated_at = models.DateTimeField(null=True, blank=True)
     escalated_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

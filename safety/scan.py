@@ -34,6 +34,7 @@ from safety.models import (
 )
 from safety.records import BATCH_SIZE, patient_records
 from thalimon.history import bulk_create_recorded, bulk_update_recorded
+from thalimon.said import say
 
 logger = logging.getLogger(__name__)
 NOTIFY_TASK = "safety.tasks.notify_urgent_event"
@@ -86,12 +87,17 @@ def _store(patients, computed, urgent, as_of, report):
     _store_urgent(patients, urgent, report)
 
 
+# A closed patient status as the closing note says it (the status's label in lower case).
+CLOSED_STATUS_WORDS = {"died": say("died"), "transferred": say("transferred"), "lost": say("lost to follow-up")}
+
+
 def _closing_note(patient, kind, as_of):
     """Why the scan closed a reminder: the patient's status, or the data that resolves its kind."""
     if patient.status in schedule.CLOSED_STATUSES and patient.status_date and patient.status_date <= as_of:
-        return (f"Closed: patient recorded as {patient.get_status_display().lower()} on "
-                f"{patient.status_date:%Y-%m-%d}; no reminders from that date (R7).")
-    return f"Resolved by the data: {RESOLVED_BY[kind]} (scan of {as_of:%Y-%m-%d})."
+        return say("Closed: patient recorded as %(status)s on %(day)s; no reminders from that date (R7).",
+                   status=CLOSED_STATUS_WORDS[patient.status], day=patient.status_date)
+    # RESOLVED_BY's sentences are in the catalogue (gettext_noop in safety/kinds.py).
+    return say("Resolved by the data: %(what)s (scan of %(day)s).", what=say(RESOLVED_BY[kind]), day=as_of)
 
 
 def _store_batch(patients, computed, as_of, report):
@@ -194,7 +200,8 @@ def _store_urgent(patients, computed, report):
     for key, alert in stored.items():
         if alert.resolved_at is None and key not in computed:
             alert.resolved_at = now
-            alert.resolution = f"Resolved by the data: {URGENT_RESOLVED_BY.get(alert.kind, URGENT_RESOLVED_BY['lab'])}."
+            alert.resolution = say("Resolved by the data: %(what)s.",
+                                   what=say(URGENT_RESOLVED_BY.get(alert.kind, URGENT_RESOLVED_BY["lab"])))
             report.urgent_resolved += 1
             changed.append(alert)
     # ignore_conflicts: a concurrent scan (or save) that stored the same event first wins.
@@ -222,10 +229,11 @@ def _reopening(alert, event):
     if alert.resolved_at is None:
         return None
     if alert.resolved_by_id is None:
-        return "Reopened: the condition holds again."
+        return say("Reopened: the condition holds again.")
     covered = alert.evidence_until or alert.date
     if event.latest is not None and event.latest > covered:
-        return (f"Reopened: new data of {event.latest:%Y-%m-%d}, after the decision of "
-                f"{timezone.localdate(alert.resolved_at):%Y-%m-%d} (which covered the data to {covered:%Y-%m-%d}).")
+        return say("Reopened: new data of %(latest)s, after the decision of %(decided)s (which covered the data "
+                   "to %(covered)s).", latest=event.latest, decided=timezone.localdate(alert.resolved_at),
+                   covered=covered)
     return None
 

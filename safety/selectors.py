@@ -17,6 +17,7 @@ from safety.kinds import (
 )
 from safety.models import OPEN_STATES, URGENT_TIERS, AdverseEvent, Alert, AlertTier, Reminder
 from safety.schedule import REPEAT_WITHIN_DAYS
+from thalimon import saying
 from therapy.rules.urgent import CODES as URGENT_CODES
 
 
@@ -81,9 +82,9 @@ def lab_alert_messages(patient, day):
         repeat_by = day + timedelta(days=REPEAT_WITHIN_DAYS)
         if alert.tier == AlertTier.WITHHOLD:
             messages.append(_("URGENT — %(reason)s The clinician is alerted; repeat the test by %(date)s.")
-                            % {"reason": alert.reason, "date": f"{repeat_by:%Y-%m-%d}"})
+                            % {"reason": saying.render(alert.reason), "date": saying.day(repeat_by)})
         else:
-            messages.append(_("%(reason)s Repeat by %(date)s.") % {"reason": alert.reason, "date": f"{repeat_by:%Y-%m-%d}"})
+            messages.append(_("%(reason)s Repeat by %(date)s.") % {"reason": saying.render(alert.reason), "date": saying.day(repeat_by)})
     return messages
 
 

@@ -34,6 +34,7 @@ from safety.selectors import (
     review_alerts,
     workable_reminders,
 )
+from thalimon import saying
 from thalimon.access import require_permission
 from thalimon.forms import run_action
 from thalimon.navigation import with_next
@@ -266,7 +267,7 @@ def reminder_detail(request, reminder):
         "can_work": request.user.has_perm("safety.work_reminder") and reminder.is_open,
         "allowed": allowed, "resolved_by": _(RESOLVED_BY[reminder.kind]),
         "refused": [(action, ACTION_NAMES[action],
-                     _(policy.refusal(reminder.kind, action, actions.reminder_roles(request.user))))
+                     saying.render(policy.refusal(reminder.kind, action, actions.reminder_roles(request.user))))
                     for action in policy.REMINDER_ACTIONS if action not in allowed],
         "max_snooze": policy.MAX_SNOOZE_DAYS, "snooze_days": range(1, policy.MAX_SNOOZE_DAYS + 1),
     }
@@ -378,7 +379,7 @@ def _ae_form_page(request, patient, event):
         )
         if saved:
             messages.success(request, _("Adverse event %(label)s of %(onset)s saved.")
-                             % {"label": saved.label, "onset": f"{saved.onset:%Y-%m-%d}"})
+                             % {"label": saved.label, "onset": saying.day(saved.onset)})
             return redirect("safety:ae_detail", pk=saved.pk)
     if request.method == "POST":
         messages.error(request, _("The adverse event was not saved: please correct the fields marked below."))

@@ -43,3 +43,70 @@ def test_plain_text_is_stored_as_it_is():
 def test_an_unknown_separator_is_refused():
     with pytest.raises(ValueError, match="separator"):
         join(["a", "b"], " / ")
+
+
+# --- Every reason the code can say is in the Chinese catalogue, and reads as Chinese ----------
+import ast  # noqa: E402
+import re  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+APPS = ("patients", "visits", "therapy", "safety", "reports", "accounts", "outbox", "thalimon")
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def _messages():
+    """(file, msgid, plural or None) of every ``say``/``say_n`` call with literal messages."""
+    found = []
+    for app in APPS:
+        for path in (ROOT / app).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("say", "say_n"):
+                    args = [a.value for a in node.args[:2] if isinstance(a, ast.Constant)]
+                    if args:
+                        plural = args[1] if node.func.id == "say_n" and len(args) > 1 else None
+                        found.append((str(path.relative_to(ROOT)), args[0], plural))
+    return found
+
+
+MESSAGES = _messages()
+
+
+def test_the_rules_say_hundreds_of_messages():
+    assert len(MESSAGES) > 300  # the scan finds them (a broken scan would pass everything below)
+
+
+@pytest.mark.parametrize(("where", "msgid", "plural"), MESSAGES, ids=[f"{w}:{m[:40]}" for w, m, _ in MESSAGES])
+def test_every_message_reads_as_chinese(where, msgid, plural):
+    from django.utils import translation
+
+    from tests.test_i18n import english_sentences
+    from thalimon.saying import render
+
+    params = {name: "7" for name in PLACEHOLDER.findall(msgid)}
+    reason = say_n(msgid, plural, 2, **{k: v for k, v in params.items() if k != "count"}) if plural \
+        else say(msgid, **params)
+    with translation.override("zh-hans"):
+        text = render(reason)
+    if english_sentences(f"<p>{PLACEHOLDER.sub(' ', msgid)}</p>"):  # words to translate, not only terms
+        assert re.search(r"[\u3400-\u9fff]", text), f"{where}: not translated: {msgid!r} → {text!r}"
+    assert english_sentences(f"<p>{text}</p>") == [], f"{where}: English left in {text!r}"
+
+
+def test_a_stored_reason_is_rendered_with_days_in_the_readers_format():
+    from django.utils import translation
+
+    from safety import schedule
+    from thalimon.saying import render
+
+    reason = loads(dumps(join([say("Pregnancy test due %(due)s: thalidomide stopped %(stop)s (first day without the "
+                                   "drug); one more test is due %(days)s after the stop, on %(due)s (R5.2) (R7).",
+                                   due=date(2026, 12, 7), stop=date(2026, 11, 9),
+                                   days=schedule.plural(28, "day"))], " ")))
+    with translation.override("en-gb"):
+        assert render(reason) == str(reason) and "2026-12-07" in render(reason)
+    with translation.override("zh-hans"):
+        chinese = render(reason)
+    assert "2026年12月7日" in chinese and "2026年11月9日" in chinese and "2026-12-07" not in chinese

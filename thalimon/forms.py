@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from thalimon import saying
+
 
 class LoginForm(AuthenticationForm):
     error_messages = {
@@ -48,7 +50,7 @@ def not_in_future(day, label):
     if day is not None and day > today:
         raise ValidationError(
             gettext("%(label)s cannot be in the future (today is %(today)s).")
-            % {"label": label, "today": f"{today:%Y-%m-%d}"},
+            % {"label": label, "today": saying.day(today)},
             code="future",
         )
     return day

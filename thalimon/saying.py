@@ -24,7 +24,10 @@ def day(value) -> str:
         value = value.date()
     if not isinstance(value, date):
         return "" if value is None else str(value)
-    return formats.date_format(value, "DATE_FORMAT")
+    pattern = formats.get_format("DATE_FORMAT")  # cached per language
+    if pattern == "Y-m-d":
+        return value.isoformat()  # the English pages' format, without the formatter's parsing
+    return formats.date_format(value, pattern)
 
 
 def _separator(sep: str) -> str:

@@ -130,6 +130,9 @@ TEMPLATES = [
                 "patients.context_processors.patient_banner",
             ],
             "libraries": {"clinical": "thalimon.templatetags.clinical"},
+            # ``said`` (a rule's reason) and ``day`` (a day) in the reader's language, on
+            # every page, PDF and email (issue 17).
+            "builtins": ["thalimon.templatetags.clinical"],
         },
     },
 ]

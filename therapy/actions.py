@@ -18,9 +18,10 @@ from django.utils.translation import gettext_lazy as _
 
 from patients.models import Patient
 from safety.actions import request_rescan
-from thalimon import catalogue
+from thalimon import catalogue, saying
 from thalimon.history import save_with_history
 from thalimon.rules_config import rules_version
+from thalimon.saying import render
 from therapy import records, selectors, words
 from therapy.models import DoseChange, Drug, PregnancyTest, Prescription, TherapyCourse
 from therapy.rules import prescriptions as prescription_rules
@@ -51,7 +52,7 @@ DOSE_NO_OVERRIDE = _("No override is possible: record the thalidomide stop (0 mg
 
 def _refusal(decision):
     return ValidationError(
-        {"dose_mg": [str(DOSE_REFUSED), *[f.reason for f in decision.blocking]]},
+        {"dose_mg": [str(DOSE_REFUSED), *[render(f.reason) for f in decision.blocking]]},
         code="dose_refused",
     )
 
@@ -63,7 +64,7 @@ def _check_order(patient, row):
         raise ValidationError(
             {"date": gettext("A %(drug)s record dated %(date)s exists; changes are recorded in date "
                              "order (every later row was checked against the rows before it).")
-                     % {"drug": str(row.get_drug_display()).lower(), "date": f"{later.date:%Y-%m-%d}"}}
+                     % {"drug": str(row.get_drug_display()).lower(), "date": saying.day(later.date)}}
         )
     if row.drug == Drug.THALIDOMIDE and row.dose_mg == 0 and not DoseChange.objects.filter(
         patient=patient, drug=row.drug, dose_mg__gt=0
@@ -84,7 +85,7 @@ def _check_start(patient, decision, date, *, via_checklist):
             {"start_date": gettext("Thalidomide does not start on %(date)s: this dose is checked as "
                                    "%(kind)s (R3.1: a dose within 28 days of a stop resumes "
                                    "the course). Record it on Change dose.")
-                           % {"date": f"{date:%Y-%m-%d}",
+                           % {"date": saying.day(date),
                               "kind": str(catalogue.label(words.CHANGE_KINDS, decision.kind)).lower()}},
             code="not_a_start",
         )
@@ -99,7 +100,7 @@ def _check_start(patient, decision, date, *, via_checklist):
 def _enforce(decision, row):
     if decision.hard_blocks:
         raise ValidationError(
-            {"dose_mg": [f.reason for f in decision.hard_blocks]
+            {"dose_mg": [render(f.reason) for f in decision.hard_blocks]
              + [str(DOSE_NO_OVERRIDE)]},
             code="dose_refused",
         )
@@ -227,7 +228,7 @@ def historical_course_save(*, actor, patient, start_date, **fields):
     if first is not None and first != start_date:
         raise ValidationError(
             {"start_date": gettext("Thalidomide start must be the first thalidomide dose row (%(date)s) (R3.1).")
-                           % {"date": f"{first:%Y-%m-%d}"}}
+                           % {"date": saying.day(first)}}
         )
     course = records.course_of(patient) or TherapyCourse(patient=patient)
     start_before = course.start_date
@@ -299,7 +300,7 @@ def pregnancy_test_record(*, actor, patient, date, result):
         raise ValidationError(
             {"date": gettext("A %(result)s test is already recorded on %(date)s; a result is never overwritten. "
                              "Ask a clinician to correct it in the record's history.")
-                     % {"result": str(existing.get_result_display()).lower(), "date": f"{date:%Y-%m-%d}"}}
+                     % {"result": str(existing.get_result_display()).lower(), "date": saying.day(date)}}
         )
     test = PregnancyTest(patient=patient, date=date, recorded_by=actor, result=result)
     test.full_clean()
@@ -397,7 +398,7 @@ def _prescription_refused(check, override_reason):
     errors = {}
     for finding in check.deviations:
         field = PRESCRIPTION_FIELD_OF_CODE.get(finding.code, "__all__")
-        errors.setdefault(field, []).append(f"{_label(finding.code)}: {finding.reason}")
+        errors.setdefault(field, []).append(f"{_label(finding.code)}: {render(finding.reason)}")
     if no_override:
         labels = ", ".join(str(_label(f.code)) for f in no_override)
         errors.setdefault("__all__", []).insert(0, str(PRESCRIPTION_NO_OVERRIDE) % {"labels": labels})
@@ -448,7 +449,7 @@ def _one_prescription_a_day(patient, issue_date, *, exclude_id=None):
         raise ValidationError(
             {"issue_date": gettext("A prescription issued on %(date)s is already recorded: edit that one "
                                    "instead of writing a second (one prescription per patient and issue date, R9.1).")
-                           % {"date": f"{issue_date:%Y-%m-%d}"}},
+                           % {"date": saying.day(issue_date)}},
             code="prescription_exists",
         )
 
@@ -486,13 +487,13 @@ def _editable(rx, today):
     if rx.dispensed_date is not None:
         raise ValidationError(
             {"__all__": gettext("This prescription was dispensed on %(date)s: it is not changed any "
-                                "more. Write a new prescription.") % {"date": f"{rx.dispensed_date:%Y-%m-%d}"}},
+                                "more. Write a new prescription.") % {"date": saying.day(rx.dispensed_date)}},
             code="prescription_dispensed",
         )
     if prescription_rules.is_void(records.prescription_row(rx), dispense_by=rx.dispense_by, on=today):
         raise ValidationError(
             {"__all__": gettext("This prescription expired (not dispensed by %(date)s, R9.1): it is not "
-                                "changed any more. Write a new prescription.") % {"date": f"{rx.dispense_by:%Y-%m-%d}"}},
+                                "changed any more. Write a new prescription.") % {"date": saying.day(rx.dispense_by)}},
             code="prescription_void",
         )
 
@@ -537,7 +538,7 @@ def prescription_dispense(*, actor, prescription, dispensed_date, late_reason=""
     if rx.dispensed_date is not None:
         raise ValidationError(
             {"dispensed_date": gettext("Already dispensed on %(date)s; a dispensing is recorded once.")
-                               % {"date": f"{rx.dispensed_date:%Y-%m-%d}"}}
+                               % {"date": saying.day(rx.dispensed_date)}}
         )
     rx.dispensed_date = dispensed_date
     rx.dispensed_late_reason = (late_reason or "").strip()
@@ -546,7 +547,7 @@ def prescription_dispense(*, actor, prescription, dispensed_date, late_reason=""
     late = [f for f in check.deviations if f.code == "dispensed_too_late"]
     if late and not rx.dispensed_late_reason:
         raise ValidationError(
-            {"dispensed_date": [f"{_label('dispensed_too_late')}: {late[0].reason}",
+            {"dispensed_date": [f"{_label('dispensed_too_late')}: {render(late[0].reason)}",
                                 gettext("A prescription is not dispensed after its dispense-by date: the patient needs "
                                         "a new one. If the tablets were in fact handed over on this date, say why "
                                         "below; the dispensing is then recorded with this finding.")]},
@@ -559,7 +560,7 @@ def prescription_dispense(*, actor, prescription, dispensed_date, late_reason=""
         raise ValidationError(
             {"dispensed_date": gettext("POSITIVE pregnancy test of %(date)s with no later negative test: "
                                        "thalidomide stops at once and is not dispensed (R5.2).")
-                               % {"date": f"{positive:%Y-%m-%d}"}},
+                               % {"date": saying.day(positive)}},
             code="positive_test",
         )
     records.store_prescription_check(rx, check)

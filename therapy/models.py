@@ -18,6 +18,8 @@ from simple_history.models import HistoricalRecords
 
 from patients.models import Diagnosis, Patient
 from patients.validators import between, decimal_range
+from thalimon import saying
+from thalimon.fields import SaidListField
 
 
 class Regimen(models.TextChoices):
@@ -95,19 +97,19 @@ class TherapyCourse(models.Model):
         if self.start_date and self.start_date > today:
             errors["start_date"] = gettext(
                 "Thalidomide start cannot be in the future (today is %(today)s)."
-            ) % {"today": f"{today:%Y-%m-%d}"}
+            ) % {"today": saying.day(today)}
         if self.stop_date and self.start_date and self.stop_date < self.start_date:
             errors["stop_date"] = gettext("Thalidomide stop cannot be before the start.")
         if self.stop_date and self.stop_date > today:
             errors["stop_date"] = gettext(
                 "Thalidomide stop cannot be in the future (today is %(today)s)."
-            ) % {"today": f"{today:%Y-%m-%d}"}
+            ) % {"today": saying.day(today)}
         if self.contraception_counselling_date and self.start_date and self.contraception_counselling_date > self.start_date:
             errors["contraception_counselling_date"] = gettext("Contraception counselling must be on or before the start.")
         if self.consent_signed_date and self.consent_signed_date > today:
             errors["consent_signed_date"] = gettext(
                 "Consent date cannot be in the future (today is %(today)s)."
-            ) % {"today": f"{today:%Y-%m-%d}"}
+            ) % {"today": saying.day(today)}
         if self.stop_date and not self.stop_reason:
             errors["stop_reason"] = gettext("Stop reason: say why thalidomide was stopped.")
         if (
@@ -194,7 +196,7 @@ class DoseChange(models.Model):
     kind = models.CharField(max_length=14, blank=True, editable=False)
     deviations = models.JSONField(default=list, blank=True, editable=False)
     warnings = models.JSONField(default=list, blank=True, editable=False)
-    check_reasons = models.JSONField(default=list, blank=True, editable=False)
+    check_reasons = SaidListField(default=list, blank=True, editable=False)
     rules_version = models.CharField(max_length=60, blank=True, editable=False)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
@@ -233,7 +235,7 @@ class DoseChange(models.Model):
         if self.date and self.date > today:
             errors["date"] = gettext(
                 "Date of the change cannot be in the future (today is %(today)s)."
-            ) % {"today": f"{today:%Y-%m-%d}"}
+            ) % {"today": saying.day(today)}
         if errors:
             raise ValidationError(errors)
 
@@ -272,7 +274,7 @@ class PregnancyTest(models.Model):
         today = timezone.localdate()
         if self.date and self.date > today:
             raise ValidationError({"date": gettext("Test date cannot be in the future (today is %(today)s).")
-                % {"today": f"{today:%Y-%m-%d}"}})
+                % {"today": saying.day(today)}})
         if self.patient_id and self.patient.sex != "F":
             raise ValidationError({"result": gettext("Pregnancy tests are recorded for female patients only (R5.2).")})
 
@@ -324,7 +326,7 @@ class Prescription(models.Model):
     dispense_by = models.DateField(null=True, blank=True, editable=False)
     quantity_units = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True, editable=False)
     deviations = models.JSONField(default=list, blank=True, editable=False)
-    check_reasons = models.JSONField(default=list, blank=True, editable=False)
+    check_reasons = SaidListField(default=list, blank=True, editable=False)
     rules_version = models.CharField(max_length=60, blank=True, editable=False)
     prescribed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
@@ -380,11 +382,11 @@ class Prescription(models.Model):
         if self.issue_date and self.issue_date > today:
             errors["issue_date"] = gettext(
                 "Issue date cannot be in the future (today is %(today)s)."
-            ) % {"today": f"{today:%Y-%m-%d}"}
+            ) % {"today": saying.day(today)}
         if self.dispensed_date and self.dispensed_date > today:
             errors["dispensed_date"] = gettext(
                 "Dispensed date cannot be in the future (today is %(today)s)."
-            ) % {"today": f"{today:%Y-%m-%d}"}
+            ) % {"today": saying.day(today)}
         if self.dispensed_date and self.issue_date and self.dispensed_date < self.issue_date:
             errors["dispensed_date"] = gettext("A prescription cannot be dispensed before its issue date.")
         if errors:

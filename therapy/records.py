@@ -23,6 +23,7 @@ from decimal import Decimal
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from thalimon import saying
 from thalimon.rules_config import rule_settings, rules_version
 from therapy.models import DoseChange, Drug, PregnancyTest, Prescription, Regimen, TherapyCourse
 from therapy.rules import azathioprine as aza_rules
@@ -300,7 +301,7 @@ def _consent_item(course, start_date):
         key="consent",
         label=gettext("Teratogenicity consent signed"),
         done=bool(signed and signed <= start_date),
-        detail=gettext("signed %(date)s") % {"date": f"{signed:%Y-%m-%d}"} if signed else gettext("not recorded"),
+        detail=gettext("signed %(date)s") % {"date": saying.day(signed)} if signed else gettext("not recorded"),
         rule="R5",
     )
 
@@ -326,9 +327,9 @@ def _pregnancy_items(patient, course, start_date):
             % {"weeks": lead_days // 7},
             done=bool(counselled) and bool(since) and since <= start_date - timedelta(days=lead_days),
             detail="; ".join([
-                gettext("counselled %(date)s") % {"date": f"{counselled:%Y-%m-%d}"} if counselled
+                gettext("counselled %(date)s") % {"date": saying.day(counselled)} if counselled
                 else gettext("no counselling recorded"),
-                gettext("contraception from %(date)s") % {"date": f"{since:%Y-%m-%d}"} if since
+                gettext("contraception from %(date)s") % {"date": saying.day(since)} if since
                 else gettext("no contraception start recorded"),
             ]),
             rule="R5.3",

@@ -8,9 +8,9 @@ import dataclasses
 from datetime import timedelta
 
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
-from thalimon import catalogue
+from thalimon import catalogue, saying
 from thalimon.rules_config import rule_settings
 from therapy import charts, records, words
 from therapy.models import DoseChange, Drug, PregnancyTest, Prescription
@@ -273,9 +273,9 @@ def flowsheet(*, patient, course, visits, lab_cells, thal_rows, aza_rows, tests,
     rows = [
         {"kind": "day", "label": gettext("Day of course"), "cells": [
             (day - started).days if started and day >= started else None for day in dates]},
-        {"kind": "dose", "label": gettext("Thalidomide"), "unit": "mg/day",
+        {"kind": "dose", "label": gettext("Thalidomide"), "unit": pgettext("unit", "mg/day"),
          "cells": _dose_cells(thal_rows, records.dose_history(thal_rows), dates)},
-        {"kind": "dose", "label": gettext("Azathioprine"), "unit": "mg/day",
+        {"kind": "dose", "label": gettext("Azathioprine"), "unit": pgettext("unit", "mg/day"),
          "cells": _dose_cells(aza_rows, records.dose_history(aza_rows), dates)},
         {"kind": "visit", "field": "contact", "label": gettext("Contact"), "cells": [visit_by_date.get(d) for d in dates]},
         {"kind": "visit", "field": "cdai", "label": "CDAI", "cells": [visit_by_date.get(d) for d in dates]},
@@ -358,7 +358,7 @@ def prescription_facts(patient, *, on, dose_in_force):
         "max_days": prescription_rules.max_days_supply(probe.risk_category, programme),
         "unit_text": unit_text(programme),
         "dose_in_force": dose_in_force or None,
-        "dose_in_force_text": f"{dose_rules.fmt(dose_in_force)} mg/day" if dose_in_force
+        "dose_in_force_text": f"{dose_rules.fmt(dose_in_force)} {pgettext('unit', 'mg/day')}" if dose_in_force
         else gettext("none (not taking thalidomide)"),
         "asks_contraception": probe.risk_category != "female_not_reproductive_potential",
         "authorisation_required": programme.authorisation_required,
@@ -375,14 +375,14 @@ def prescription_status(rx, *, today):
     """(key, words) of a stored prescription on ``today``: dispensed, expired (void, R9.1),
     waiting to be dispensed by its dispense-by date, or issued with none in the profile."""
     if rx.dispensed_date is not None:
-        dispensed = {"date": f"{rx.dispensed_date:%Y-%m-%d}"}
+        dispensed = {"date": saying.day(rx.dispensed_date)}
         if "dispensed_too_late" in (rx.deviations or []):
             return "dispensed", gettext("Dispensed on %(date)s — too late") % dispensed
         return "dispensed", gettext("Dispensed on %(date)s") % dispensed
     if prescription_rules.is_void(records.prescription_row(rx), dispense_by=rx.dispense_by, on=today):
-        return "expired", gettext("Expired (not dispensed by %(date)s)") % {"date": f"{rx.dispense_by:%Y-%m-%d}"}
+        return "expired", gettext("Expired (not dispensed by %(date)s)") % {"date": saying.day(rx.dispense_by)}
     if rx.dispense_by is not None:
-        return "waiting", gettext("Not dispensed yet — dispense by %(date)s") % {"date": f"{rx.dispense_by:%Y-%m-%d}"}
+        return "waiting", gettext("Not dispensed yet — dispense by %(date)s") % {"date": saying.day(rx.dispense_by)}
     return "waiting", gettext("Not dispensed yet")
 
 
@@ -431,7 +431,7 @@ def thalidomide_dose_in_force(patient, *, on):
 
 def dose_recorded_text(row):
     """The confirmation of a recorded dose row (the dose page, the visit page)."""
-    values = {"drug": row.get_drug_display(), "dose": f"{row.dose_mg.normalize():f}", "date": f"{row.date:%Y-%m-%d}"}
+    values = {"drug": row.get_drug_display(), "dose": f"{row.dose_mg.normalize():f}", "date": saying.day(row.date)}
     if row.override_reason:
         return gettext("%(drug)s %(dose)s mg/day from %(date)s recorded with an override.") % values
     return gettext("%(drug)s %(dose)s mg/day from %(date)s recorded.") % values

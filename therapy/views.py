@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from patients.access import ROLE_REFUSED_MESSAGE, patient_view
+from thalimon import saying
 from thalimon.forms import run_action
 from thalimon.navigation import next_url
 from thalimon.rules_config import rule_settings
@@ -50,7 +51,7 @@ def _decision_for(patient, form):
 def _refusal_once(form, decision):
     """The rule check already lists the reasons of a refusal: the dose field says only where
     to read them (the same sentences are not shown twice)."""
-    reasons = {f.reason for f in (decision.blocking + decision.hard_blocks)} if decision else set()
+    reasons = {saying.render(f.reason) for f in (decision.blocking + decision.hard_blocks)} if decision else set()
     errors = form.errors.get("dose_mg")
     if not reasons or not errors or not reasons & set(errors):
         return
@@ -170,7 +171,7 @@ def therapy_start_view(request, patient):
         )
         if row:
             messages.success(request, gettext("Thalidomide started at %(dose)s mg/day on %(date)s.")
-                             % {"dose": f"{row.dose_mg.normalize():f}", "date": f"{row.date:%Y-%m-%d}"})
+                             % {"dose": f"{row.dose_mg.normalize():f}", "date": saying.day(row.date)})
             return redirect(next_url(request, patient.get_absolute_url()))
     elif form.is_bound:
         start_date = form.cleaned_data.get("start_date") or start_date
@@ -203,10 +204,10 @@ def pregnancy_test_create(request, patient):
                 messages.error(
                     request,
                     gettext("POSITIVE pregnancy test of %(date)s recorded: thalidomide must stop "
-                            "now; the clinician is alerted (R5.2).") % {"date": f"{test.date:%Y-%m-%d}"},
+                            "now; the clinician is alerted (R5.2).") % {"date": saying.day(test.date)},
                 )
             else:
-                messages.success(request, gettext("Negative pregnancy test of %(date)s recorded.") % {"date": f"{test.date:%Y-%m-%d}"})
+                messages.success(request, gettext("Negative pregnancy test of %(date)s recorded.") % {"date": saying.day(test.date)})
             return redirect(next_url(request, patient.get_absolute_url()))
     return render(request, "visits/simple_form.html", {
         "form": form, "patient": patient, "next": next_url(request, ""), "title": gettext("Record a pregnancy test"),
@@ -233,7 +234,7 @@ def contraception_create(request, patient):
         )
         if visit:
             if visit.contraception_confirmed:
-                messages.success(request, gettext("Contraception confirmed on %(date)s.") % {"date": f"{visit.date:%Y-%m-%d}"})
+                messages.success(request, gettext("Contraception confirmed on %(date)s.") % {"date": saying.day(visit.date)})
             else:
                 messages.error(request, gettext("Contraception NOT confirmed: an urgent alert is raised for the clinician (R5.3)."))
             return redirect(next_url(request, patient.get_absolute_url()))
@@ -350,7 +351,7 @@ def _issue(request, patient, form):
 
 
 def _saved(request, rx, edited):
-    date = f"{rx.issue_date:%Y-%m-%d}"
+    date = saying.day(rx.issue_date)
     what = [gettext("Prescription of %(date)s changed") % {"date": date} if edited
             else gettext("Prescription of %(date)s issued") % {"date": date}]
     if rx.override_reason:
@@ -429,7 +430,7 @@ def prescription_dispense(request, rx):
                 actor=request.user, prescription=rx, dispensed_date=form.cleaned_data["dispensed_date"],
                 late_reason=form.cleaned_data.get("late_reason", "")))
             if done:
-                messages.success(request, gettext("Dispensing on %(date)s recorded.") % {"date": f"{done.dispensed_date:%Y-%m-%d}"})
+                messages.success(request, gettext("Dispensing on %(date)s recorded.") % {"date": saying.day(done.dispensed_date)})
                 return redirect(next_url(request, rx.patient.get_absolute_url()))
         messages.error(request, gettext("The dispensing was not recorded: see below."))
     return render(request, "therapy/prescription_detail.html", {

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from patients.forms import DateInput, UnknownYesNo, iso_dates_only
 from patients.models import Diagnosis
+from thalimon import saying
 from thalimon.concurrency import VersionedEditMixin, expected_version_field
 from thalimon.forms import name_field_limits
 from therapy.models import Drug
@@ -95,7 +96,7 @@ class LabValuesMixin:
             if value is not None:
                 message = labs.plausibility_error(test, value)
                 if message:
-                    self.add_error(f"lab_{test}", message)
+                    self.add_error(f"lab_{test}", saying.render(message))
 
     def lab_values(self, *, include_empty=False):
         """{test: value}; with ``include_empty`` an emptied field maps to None (delete)."""

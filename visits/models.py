@@ -21,6 +21,8 @@ from simple_history.models import HistoricalRecords
 
 from patients.models import Patient
 from patients.validators import between
+from thalimon import saying
+from thalimon.fields import SaidField
 from visits import endoscopy_scores, labs, scoring
 from visits import words as visit_words
 
@@ -215,14 +217,14 @@ class Visit(models.Model):
     # Computed through visits.records, written by the visit actions and the import only.
     cdai = models.PositiveIntegerField(_("CDAI"), null=True, blank=True, editable=False)
     cdai_source = models.CharField(max_length=8, choices=CdaiSource.choices, blank=True, editable=False)
-    cdai_reason = models.TextField(blank=True, editable=False)
+    cdai_reason = SaidField(blank=True, editable=False)
     hbi = models.PositiveSmallIntegerField(_("HBI"), null=True, blank=True, editable=False)
     mayo = models.PositiveSmallIntegerField(_("Mayo"), null=True, blank=True, editable=False)
     clinical_status = models.CharField(
         _("clinical status"), max_length=12, choices=ClinicalStatus.choices, blank=True, editable=False
     )
     status_rule = models.CharField(max_length=8, blank=True, editable=False)
-    status_reason = models.TextField(blank=True, editable=False)
+    status_reason = SaidField(blank=True, editable=False)
     rules_version = models.CharField(max_length=60, blank=True, editable=False)
 
     created_by = models.ForeignKey(
@@ -267,7 +269,7 @@ class Visit(models.Model):
         if self.date and self.date > today:
             errors["date"] = gettext(
                 "Visit date cannot be in the future (today is %(today)s)."
-            ) % {"today": f"{today:%Y-%m-%d}"}
+            ) % {"today": saying.day(today)}
         if self.date and self.patient_id and self.date < self.patient.birth_date:
             errors["date"] = gettext("Visit date cannot be before the patient's birth date.")
         item_errors = scoring.validate_cdai_items(
@@ -293,7 +295,7 @@ class Visit(models.Model):
             "entered_total": "cdai_entered",
         }
         for key, message in item_errors.items():
-            errors.setdefault(field_names[key], message)
+            errors.setdefault(field_names[key], saying.render(message))
         known = {code for code, _ in CDAI_COMPLICATIONS}
         flags = list(self.cdai_complication_flags or [])
         if set(flags) - known:
@@ -366,11 +368,11 @@ class LabResult(models.Model):
         if self.date and self.date > today:
             errors["date"] = gettext(
                 "Sample date cannot be in the future (today is %(today)s)."
-            ) % {"today": f"{today:%Y-%m-%d}"}
+            ) % {"today": saying.day(today)}
         if self.test in labs.LAB_TESTS and self.value is not None:
             message = labs.plausibility_error(self.test, self.value)
             if message:
-                errors["value"] = message
+                errors["value"] = saying.render(message)
         if self.lab_low is not None and self.lab_high is not None and self.lab_low > self.lab_high:
             errors["lab_low"] = gettext("The lab's lower limit cannot be above its upper limit.")
         if errors:
@@ -417,7 +419,7 @@ class Endoscopy(models.Model):
 
     cdeis = models.DecimalField(_("CDEIS"), max_digits=4, decimal_places=1, null=True, blank=True, editable=False)
     cdeis_source = models.CharField(max_length=8, blank=True, editable=False)
-    cdeis_reason = models.TextField(blank=True, editable=False)
+    cdeis_reason = SaidField(blank=True, editable=False)
     rules_version = models.CharField(max_length=60, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
@@ -450,7 +452,7 @@ class Endoscopy(models.Model):
         if self.date and self.date > today:
             errors["date"] = gettext(
                 "Endoscopy date cannot be in the future (today is %(today)s)."
-            ) % {"today": f"{today:%Y-%m-%d}"}
+            ) % {"today": saying.day(today)}
         if self.rutgeerts is not None and self.patient_id and not self.patient.ileocolic_resection:
             errors["rutgeerts"] = gettext(
                 "Rutgeerts score applies only after ileocolonic resection; none is recorded "
@@ -458,7 +460,7 @@ class Endoscopy(models.Model):
             )
         for segment in self.segment_objects():
             for message in endoscopy_scores.validate_cdeis_segment(segment).values():
-                errors.setdefault("cdeis_segments", message)
+                errors.setdefault("cdeis_segments", saying.render(message))
         if errors:
             raise ValidationError(errors)
 

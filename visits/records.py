@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from thalimon.rules_config import rule_settings, rules_version
+from thalimon.said import join, say
 from visits import other_scores, outcomes, scoring
 from visits.models import Contact
 
@@ -76,7 +77,8 @@ def compute_cdai(patient, visit, *, lab_hematocrits):
         day, value = from_lab
         result = replace(
             result,
-            reason=f"{result.reason} Haematocrit {format(value.normalize(), 'f')} % from the lab of {day:%Y-%m-%d}.",
+            reason=join([result.reason, say("Haematocrit %(value)s %% from the lab of %(day)s.",
+                                            value=format(value.normalize(), "f"), day=day)], " "),
         )
     return result
 
@@ -123,7 +125,7 @@ def visit_scores(patient, visit, *, lab_hematocrits):
         cdai=int(cdai.value) if cdai.value is not None else None,
         cdai_source=cdai.source if cdai.value is not None else "",
         # Warnings (stools above 140, an entered total that differs) are kept with the score.
-        cdai_reason=" ".join([cdai.reason, *(f"Warning: {w}" for w in cdai.warnings)]),
+        cdai_reason=join([cdai.reason, *(say("Warning: %(warning)s", warning=w) for w in cdai.warnings)], " "),
         hbi=int(hbi.value) if hbi.value is not None else None,
         mayo=int(mayo.value) if mayo.value is not None else None,
         warnings=(*cdai.warnings, *hbi.warnings, *mayo.warnings),

@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from thalimon import catalogue
+from thalimon import catalogue, saying
 from thalimon.rules_config import rule_settings
 from therapy.models import DoseChange, Drug
 from visits import charts, endoscopy_outcomes, labs, records, scoring
@@ -63,7 +63,7 @@ def cdai_preview(patient, form):
     try:
         return CdaiPreview(_cdai(patient, visit))
     except ValueError as error:
-        return CdaiPreview(errors=[("CDAI", str(error))])
+        return CdaiPreview(errors=[("CDAI", saying.render(error.args[0]) if error.args else str(error))])
 
 
 @dataclass
@@ -79,7 +79,7 @@ class LabCell:
 def _lab_cell(lab, patient, age):
     return LabCell(
         test=lab.test,
-        label=lab.label,
+        label=saying.render(lab.label),
         unit=lab.unit,
         value=lab.value,
         flag=lab.flag(sex=patient.sex, age_years=age),

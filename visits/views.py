@@ -9,6 +9,7 @@ from django.utils.translation import gettext, ngettext
 
 from patients.access import patient_view
 from safety.selectors import lab_alert_messages
+from thalimon import saying
 from thalimon.forms import run_action
 from thalimon.history import history_entries
 from thalimon.navigation import next_url
@@ -87,7 +88,7 @@ def _route_refusal(error, form, parts):
 
 
 def _visit_saved(request, patient, visit, test, row):
-    text = [gettext("Visit of %(date)s saved.") % {"date": f"{visit.date:%Y-%m-%d}"}]
+    text = [gettext("Visit of %(date)s saved.") % {"date": saying.day(visit.date)}]
     if test is not None and test.result == "negative":
         text.append(gettext("Negative pregnancy test recorded."))
     if row is not None:
@@ -95,7 +96,7 @@ def _visit_saved(request, patient, visit, test, row):
     _saved_message(request, patient, " ".join(text), visit.date)
     if test is not None and test.result == "positive":
         messages.error(request, gettext("POSITIVE pregnancy test of %(date)s recorded: thalidomide must stop "
-                                        "now; the clinician is alerted (R5.2).") % {"date": f"{test.date:%Y-%m-%d}"})
+                                        "now; the clinician is alerted (R5.2).") % {"date": saying.day(test.date)})
 
 
 @patient_view("visits.add_visit")
@@ -146,7 +147,7 @@ def visit_edit(request, visit):
             ),
         )
         if saved:
-            _saved_message(request, patient, gettext("Visit of %(date)s saved.") % {"date": f"{saved.date:%Y-%m-%d}"}, saved.date)
+            _saved_message(request, patient, gettext("Visit of %(date)s saved.") % {"date": saying.day(saved.date)}, saved.date)
             return redirect(next_url(request, reverse("visits:detail", args=[saved.pk])))
     if request.method == "POST":
         messages.error(request, gettext("Nothing was saved: please correct the fields marked below."))
@@ -179,7 +180,7 @@ def visit_history(request, visit):
         "visits/record_history.html",
         {
             "patient": visit.patient,
-            "title": gettext("History of the visit of %(date)s") % {"date": f"{visit.date:%Y-%m-%d}"},
+            "title": gettext("History of the visit of %(date)s") % {"date": saying.day(visit.date)},
             "back_url": reverse("visits:detail", args=[visit.pk]),
             "entries": history_entries(visit.history.all()),
         },
@@ -199,7 +200,7 @@ def lab_create(request, patient):
         if saved is not None:
             day = form.cleaned_data["date"]
             text = ngettext("%(count)s result of %(date)s saved.", "%(count)s results of %(date)s saved.", len(saved))
-            _saved_message(request, patient, text % {"count": len(saved), "date": f"{day:%Y-%m-%d}"}, day)
+            _saved_message(request, patient, text % {"count": len(saved), "date": saying.day(day)}, day)
             return redirect(next_url(request, patient.get_absolute_url()))
     if request.method == "POST":
         messages.error(request, gettext("No result was saved: please correct the fields marked below."))
@@ -211,7 +212,7 @@ def _endoscopy_form_page(request, patient, endoscopy, save):
     if request.method == "POST" and form.is_valid():
         saved = run_action(form, lambda: save(form.service_fields()))
         if saved:
-            messages.success(request, gettext("Endoscopy of %(date)s saved.") % {"date": f"{saved.date:%Y-%m-%d}"})
+            messages.success(request, gettext("Endoscopy of %(date)s saved.") % {"date": saying.day(saved.date)})
             return redirect(next_url(request, patient.get_absolute_url()))
     if request.method == "POST":
         messages.error(request, gettext("The endoscopy was not saved: please correct the fields marked below."))

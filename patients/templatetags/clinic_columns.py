@@ -17,6 +17,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from safety import kinds
+from thalimon import saying
 from thalimon.catalogue import label
 from visits import words as visit_words
 
@@ -30,7 +31,7 @@ def _mg(value):
 
 
 def _day(value):
-    return value.strftime("%Y-%m-%d") if value else ""
+    return saying.day(value) if value else ""
 
 
 def status_badge(status):

@@ -4,7 +4,9 @@
 (function () {
   "use strict";
   var printing = false;  // while printing, charts keep the printed width (printLayout)
-  var CONFIG = {displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"]};
+  var CONFIG = {displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"],
+                // The page's language: Chinese pages load plotly's zh-CN locale (toolbar, dates).
+                locale: document.documentElement.lang === "zh-hans" ? "zh-CN" : "en"};
 
   function follow(el) {
     if (typeof ResizeObserver === "undefined") { return; }  // responsive: true still follows the window
@@ -51,12 +53,25 @@
     });
   }
 
+  // Chinese pages write days as Chinese clinical documents do (2026年12月7日): the date axes'
+  // whole-day ticks and hover labels (thalimon/figures.py writes "07 Dec 2026" for English).
+  function chineseDays(layout) {
+    var DAY = "%Y年%-m月%-d日";
+    Object.keys(layout).forEach(function (key) {
+      var axis = layout[key];
+      if (!/^[xy]axis\d*$/.test(key) || !axis || axis.type !== "date") { return; }
+      axis.hoverformat = DAY;
+      (axis.tickformatstops || []).forEach(function (stop) { stop.value = DAY; });
+    });
+  }
+
   function draw() {
     if (typeof Plotly === "undefined") { return; }
     document.querySelectorAll("[data-plotly-figure]").forEach(function (el) {
       var source = document.getElementById(el.getAttribute("data-plotly-figure"));
       if (!source) { return; }
       var figure = JSON.parse(source.textContent);
+      if (CONFIG.locale === "zh-CN") { chineseDays(figure.layout); }
       figure.layout.autosize = true;
       delete figure.layout.width;
       Plotly.newPlot(el, figure.data, figure.layout, CONFIG).then(function () {

@@ -3,22 +3,29 @@
 from decimal import Decimal, InvalidOperation
 
 from django import template
+from django.utils.translation import pgettext_lazy
 
 from thalimon import navigation, saying
+from thalimon.said import join
 
 register = template.Library()
 
 
+# Units as the reader's language writes them (the others — mg, kg, cm, % — are the same in both).
+UNITS = {"mg/day": pgettext_lazy("unit", "mg/day"), "/min": pgettext_lazy("unit", "/min")}
+
+
 @register.filter
 def num(value, unit=""):
-    """A measured value without trailing zeros (12.50 -> 12.5, 164.0 -> 164); "—" when missing."""
+    """A measured value without trailing zeros (12.50 -> 12.5, 164.0 -> 164), with its unit in
+    the reader's language; "—" when missing."""
     if value is None or value == "":
         return "—"
     try:
         text = format(Decimal(str(value)).normalize(), "f")
     except InvalidOperation:
         return str(value)
-    return f"{text} {unit}".strip()
+    return f"{text} {UNITS.get(unit, unit)}".strip()
 
 
 @register.filter
@@ -61,3 +68,9 @@ def said(reason):
 def day(value):
     """A day as the reader's language writes it (thalimon.saying.day)."""
     return saying.day(value)
+
+
+@register.filter
+def said_list(reasons):
+    """A list of words or reasons in the reader's language, joined as that language lists them."""
+    return saying.render(join(list(reasons or []), ", "))
