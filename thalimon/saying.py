@@ -22,6 +22,11 @@ def day(value) -> str:
     """A day as the reader's language writes it (English: ISO 8601; Chinese: 2026年12月7日)."""
     if isinstance(value, datetime):
         value = value.date()
+    if isinstance(value, str) and len(value) == 10:  # an ISO day kept as text (the report's JSON)
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return value
     if not isinstance(value, date):
         return "" if value is None else str(value)
     pattern = formats.get_format("DATE_FORMAT")  # cached per language
