@@ -216,9 +216,7 @@ def test_the_saved_language_costs_no_query_per_page(client, clinician, records):
 # (remove it) and when a page not listed shows English (a regression).
 # Pages where English is still left (none: the rules' reasons are read in the reader's language
 # since thalimon/said.py; a page added here must say why).
-KNOWN_UNTRANSLATED = {
-    "safety:reminder_detail",
-}
+KNOWN_UNTRANSLATED: set[str] = set()
 
 # Words of English sentences: a run of three or more English words with one of these in it
 # is a sentence left untranslated (names, terms and codes rarely carry them).
