@@ -12,6 +12,7 @@ from django.utils.translation import gettext_noop
 
 from safety import schedule
 from thalimon import catalogue
+from thalimon.urls_util import url_pattern
 from therapy.rules import urgent
 
 # R7 reminder kinds (safety.schedule.KINDS): (label, sentence). The label names the task
@@ -178,14 +179,23 @@ def urgent_action_link(alert, user=None):
     return reverse(page.url_name, args=[alert.patient.code]), URGENT_ACTION_LABELS.get(code, page.label)
 
 
+def _may(user, permission):
+    """``user.has_perm(permission)``, remembered on the user object for the request (the
+    inbox asks it for every row; Django's own check walks the backends each time)."""
+    answers = user.__dict__.setdefault("_inbox_perm_answers", {})
+    if permission not in answers:
+        answers[permission] = user.has_perm(permission)
+    return answers[permission]
+
+
 def action_link(reminder, user=None):
     """(url, label) of the page that resolves ``reminder`` if ``user`` may use it; else the patient page."""
     code = reminder.patient.code
     if reminder.kind == "ae_follow_up" and reminder.subject:
-        return reverse("safety:ae_detail", args=[reminder.subject]), _("Add the follow-up")
+        return url_pattern("safety:ae_detail")(reminder.subject), _("Add the follow-up")
     page = ACTION_PAGES.get(reminder.action, PATIENT_PAGE)
     label = KIND_ACTION_LABELS.get(reminder.kind, page.label)
-    if page.permission and user is not None and not user.has_perm(page.permission):
-        return reverse(PATIENT_PAGE.url_name, args=[code]), CLINICIAN_ACTS
+    if page.permission and user is not None and not _may(user, page.permission):
+        return url_pattern(PATIENT_PAGE.url_name)(code), CLINICIAN_ACTS
     part = KIND_ACTION_PARTS.get(reminder.kind, "") if page.url_name == "visits:create" else ""
-    return reverse(page.url_name, args=[code]) + part, label
+    return url_pattern(page.url_name)(code) + part, label

@@ -37,7 +37,6 @@ from safety.selectors import (
 from thalimon import saying
 from thalimon.access import require_permission
 from thalimon.forms import run_action
-from thalimon.navigation import with_next
 from thalimon.urls_util import url_pattern
 
 INBOX_ROW_FIELDS = (
@@ -78,6 +77,13 @@ def _inbox_queryset(request, form):
             reminders = reminders.filter(kind=kind)
         reminders = _common_filters(request, form, reminders, Q(escalated_to=request.user))
     return reminders
+
+
+def _with_back(url, back):
+    """``with_next(url, next_url)`` for the inbox's own links (paths with at most a #part), with
+    ``next`` already encoded (``back``)."""
+    path, hash_mark, fragment = url.partition("#")
+    return f"{path}{'&' if '?' in path else '?'}{back}{hash_mark}{fragment}"
 
 
 def _sort(form):
@@ -149,13 +155,15 @@ def inbox(request):
     for rows in sections.values():
         rows.sort(key=_section_key(_sort(form)))  # a union does not promise the parts' order
     more = {}
+    back = urlencode({"next": next_url})  # the same for every row: encoded once
     for key, rows in sections.items():
+        actions_query = f"{back}&{urlencode({'anchor': f'section-{key}'})}"
         for reminder in rows:
             reminder.link, reminder.link_label = action_link(reminder, request.user)
-            reminder.link_next = with_next(reminder.link, next_url)
+            reminder.link_next = _with_back(reminder.link, back)
             reminder.patient_url = patient_url(reminder.patient.code)
             reminder.section = key
-            reminder.actions_url = f"{detail_url(reminder.pk)}?{urlencode({'next': next_url, 'anchor': f'section-{key}'})}"
+            reminder.actions_url = f"{detail_url(reminder.pk)}?{actions_query}"
             reminder.acknowledge_url = acknowledge_url(reminder.pk)
         if totals[key] > len(rows):
             params = request.GET.copy()
@@ -167,7 +175,7 @@ def inbox(request):
     return render(
         request,
         "safety/inbox.html",
-        {"form": form, "sections": sections, "totals": totals, "more": more, "alerts": unacknowledged,
+        {"form": form, "widgets": form.widgets_html(), "sections": sections, "totals": totals, "more": more, "alerts": unacknowledged,
          "alert_total": alert_total, "page_size": INBOX_PAGE, "urgent": urgent_rows, "urgent_total": urgent_total,
          "urgent_hidden": _urgent_hidden(request, form, urgent_total),
          "can_acknowledge": request.user.has_perm("safety.change_alert"),

@@ -11,11 +11,31 @@ the ``day`` filter for days.
 """
 
 from datetime import date, datetime
+from functools import lru_cache
 
 from django.utils import formats
-from django.utils.translation import gettext, ngettext, pgettext
+from django.utils.translation import get_language, gettext, ngettext, pgettext
 
 from thalimon.said import Said, clause_text
+
+
+@lru_cache(maxsize=16384)
+def _translated(language, context, message):
+    # Called only while ``language`` is the active one (it is part of the key), so the
+    # answer is that language's. The catalogues never change while the process runs.
+    return pgettext(context, message) if context else gettext(message)
+
+
+def tr(message, context=None) -> str:
+    """``gettext(message)`` (``pgettext`` with a context), remembered per language: a list
+    page asks for the same few words on every row, and each lookup walks Django's chain of
+    catalogues (some eight of them for English)."""
+    return _translated(get_language(), context, str(message))
+
+
+@lru_cache(maxsize=64)
+def _date_format(language):
+    return formats.get_format("DATE_FORMAT")  # called while ``language`` is active
 
 
 def day(value) -> str:
@@ -29,20 +49,26 @@ def day(value) -> str:
             return value
     if not isinstance(value, date):
         return "" if value is None else str(value)
-    pattern = formats.get_format("DATE_FORMAT")  # cached per language
+    pattern = _date_format(get_language())
     if pattern == "Y-m-d":
         return value.isoformat()  # the English pages' format, without the formatter's parsing
     return formats.date_format(value, pattern)
 
 
+SEPARATOR_CONTEXTS = {
+    "; ": "between two reasons", ", ": "between two items of a list", " ": "between two sentences",
+    " — ": "before an explanation",
+}
+# The separators, written out for makemessages (which reads literal pgettext calls only).
+_SEPARATORS_FOR_THE_CATALOGUE = (
+    lambda: pgettext("between two reasons", "; "), lambda: pgettext("between two items of a list", ", "),
+    lambda: pgettext("between two sentences", " "), lambda: pgettext("before an explanation", " — "),
+)
+
+
 def _separator(sep: str) -> str:
-    words = {
-        "; ": pgettext("between two reasons", "; "),
-        ", ": pgettext("between two items of a list", ", "),
-        " ": pgettext("between two sentences", " "),
-        " — ": pgettext("before an explanation", " — "),
-    }
-    return words.get(sep, sep)
+    context = SEPARATOR_CONTEXTS.get(sep)
+    return tr(sep, context) if context else sep
 
 
 def _param(value):
@@ -63,7 +89,7 @@ def render(reason) -> str:
         if reason.plural is not None:
             message = ngettext(reason.msgid, reason.plural, reason.count)
         else:
-            message = gettext(reason.msgid)
+            message = tr(reason.msgid)
         params = {name: _param(value) for name, value in reason.params.items()}
         try:
             text = message % params if params else message
