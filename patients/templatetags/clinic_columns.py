@@ -20,6 +20,7 @@ from safety import kinds
 from thalimon import saying
 from thalimon.catalogue import label
 from thalimon.saying import tr as _
+from thalimon.urls_util import url_pattern
 from visits import words as visit_words
 
 register = template.Library()
@@ -212,3 +213,24 @@ def inbox_row(context, r):
         r.pk, r.kind, r.patient.code, reminder_head(r, context.get("show_identity")), clinic_line(r),
         saying.render(r.reason), mark_safe("".join(actions)),
         format_html('<div id="actions-{}" class="reminder-actions"></div>', r.pk) if can_work else "")
+
+
+@register.simple_tag(takes_context=True)
+def review_alert_row(context, alert):
+    """Inbox: one R4.4 review alert's row (its tier, patient, day and reason, and acknowledge
+    for those who may)."""
+    tier = _("Review") if alert.tier == "review" else str(alert.tier)[:1].upper() + str(alert.tier)[1:]
+    acknowledge = ""
+    if context.get("can_acknowledge"):
+        acknowledge = format_html(
+            '<form method="post" action="{}"><input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+            '<input type="hidden" name="next" value="{}"><input type="hidden" name="anchor" value="alerts-heading">'
+            '<button class="btn btn-sm btn-outline-secondary" type="submit">{}</button></form>',
+            url_pattern("safety:alert_acknowledge")(alert.pk), context.get("csrf_token"), context.get("next_url"),
+            _("Acknowledge"))
+    return format_html(
+        '<li class="list-group-item d-flex flex-wrap gap-2 align-items-center review-alert-row" data-patient="{}">'
+        '<span class="badge text-bg-warning">{}</span><a class="fw-semibold code" href="{}">{}</a>'
+        '<span class="small flex-grow-1">{} — {}</span>{}</li>',
+        alert.patient.code, tier, alert.patient_url, alert.patient.code, _day(alert.date),
+        saying.render(alert.reason), acknowledge)
