@@ -25,6 +25,7 @@ How a Kaplan–Meier curve is drawn (web and PDF):
 """
 
 import math
+from datetime import date
 from html import escape
 
 from thalimon import figures
@@ -68,12 +69,14 @@ RELAPSE_COLOUR, AE_COLOUR = "#0b4f6c", "#9a6700"
 LEGEND = {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "font": {"size": 11}, "traceorder": "normal"}
 
 
-def trend_svg(*, cdai, doses, start, end, remission_below, width=640, height=200, say=english):
+def trend_svg(*, cdai, doses, start, end, remission_below, width=640, height=200, say=english,
+              day_text=date.isoformat):
     """A small print chart as SVG text (no browser needed): CDAI points and line
     (left axis) over thalidomide dose steps (shaded, right axis), with the CDAI
     remission line at ``remission_below``.
 
-    ``cdai``: [(date, value)]; ``doses``: [(date, mg)] as steps; ``start``/``end``: the x range.
+    ``cdai``: [(date, value)]; ``doses``: [(date, mg)] as steps; ``start``/``end``: the x range,
+    written by ``day_text`` (the page passes the reader's format).
     """
     left, right, top, bottom = 44, 44, 12, 28
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -123,8 +126,8 @@ def trend_svg(*, cdai, doses, start, end, remission_below, width=640, height=200
     for value in (0, dose_max / 2, dose_max):
         parts.append(f'<text x="{left + plot_w + 4}" y="{y_dose(value) + 3:.1f}">{value:g}</text>')
     parts.append(
-        f'<text x="{left}" y="{height - 6}">{escape(start.isoformat())}</text>'
-        f'<text x="{left + plot_w}" y="{height - 6}" text-anchor="end">{escape(end.isoformat())}</text>'
+        f'<text x="{left}" y="{height - 6}">{escape(day_text(start))}</text>'
+        f'<text x="{left + plot_w}" y="{height - 6}" text-anchor="end">{escape(day_text(end))}</text>'
         f'<text x="{width / 2:.0f}" y="{height - 6}" text-anchor="middle">'
         f"{escape(say(TREND_CAPTION))}</text></svg>"
     )

@@ -127,6 +127,7 @@ def visit_summary_context(visit, *, show_identity=False):
             width=680,
             height=120,
             say=_,
+            day_text=saying.day,  # the first and last day in the reader's format
         ),
     }
 

@@ -242,3 +242,10 @@ def test_trend_svg_draws_the_remission_line_it_is_given():
     assert ">CDAI 120</text>" in charts.trend_svg(cdai=[], doses=[], start=DAYS[0], end=DAYS[1], remission_below=120)
     with pytest.raises(TypeError):
         charts.trend_svg(cdai=[], doses=[], start=DAYS[0], end=DAYS[1])
+
+
+def test_trend_svg_writes_its_first_and_last_day_as_it_is_told():
+    svg = charts.trend_svg(cdai=[], doses=[], start=DAYS[0], end=DAYS[1], remission_below=150,
+                           day_text=lambda d: f"{d.year}年{d.month}月{d.day}日")
+    assert f"{DAYS[0].year}年{DAYS[0].month}月{DAYS[0].day}日" in svg and DAYS[0].isoformat() not in svg
+    assert DAYS[0].isoformat() in charts.trend_svg(cdai=[], doses=[], start=DAYS[0], end=DAYS[1], remission_below=150)
