@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from patients import selectors
@@ -23,6 +24,26 @@ from therapy.actions import course_save
 from visits import selectors as visit_selectors
 
 PAGE_SIZE = 25
+# A search counts its matches up to this many; past it the page says "more than 1,000 match"
+# and lists the first 40 pages (a search that broad wants a narrower one). Counting every
+# match was the search's slowest query (a scan of every patient's code and name).
+SEARCH_COUNT_CAP = 1000
+
+
+class SearchPaginator(Paginator):
+    """Pages of a search: ``count`` stops at SEARCH_COUNT_CAP + 1 (``capped`` says so)."""
+
+    @cached_property
+    def count(self):
+        return min(self.object_list.values("pk")[: SEARCH_COUNT_CAP + 1].count(), SEARCH_COUNT_CAP + 1)
+
+    @property
+    def capped(self):
+        return self.count > SEARCH_COUNT_CAP
+
+    @cached_property
+    def num_pages(self):
+        return super().num_pages if not self.capped else -(-SEARCH_COUNT_CAP // self.per_page)
 
 
 def _can_see_identity(user):
@@ -38,8 +59,10 @@ def patient_list(request):
     patients = Patient.objects.visible_to(request.user)
     today = timezone.localdate()
     options = {"today": today}
+    searched = False
     if form.is_valid():
         query = form.cleaned_data["q"].strip()
+        searched = bool(query)
         if query:
             match = Q(code__icontains=query)
             if show_identity:  # never let a name search reveal names to other roles
@@ -49,7 +72,8 @@ def patient_list(request):
             patients = patients.filter(diagnosis=form.cleaned_data["diagnosis"])
         options.update(show=form.cleaned_data["show"], seen_on=form.cleaned_data["seen_on"],
                        sort=form.cleaned_data["sort"] or "code")
-    page = Paginator(selectors.patient_rows(patients, **options), PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = SearchPaginator if searched else Paginator
+    page = paginator(selectors.patient_rows(patients, **options), PAGE_SIZE).get_page(request.GET.get("page"))
     detail_url = url_pattern("patients:detail")
     page.object_list = selectors.attach_care_team(list(page.object_list))  # the page's rows only: one query
     for patient in page:
@@ -71,6 +95,7 @@ def patient_list(request):
             "sort_query": sort_links.urlencode(),
             "sort": options.get("sort", "code"),
             "today": today,
+            "search_cap": SEARCH_COUNT_CAP,
         },
     )
 

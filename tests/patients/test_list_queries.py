@@ -39,3 +39,23 @@ def test_patient_list_query_count_does_not_grow(client, clinician, nurse):
     # 13 with the navigation badge's two counts (urgent events and review alerts in one query,
     # due reminders in the other).
     assert with_200 <= 13
+
+
+@pytest.mark.parametrize("matching, capped", [(4, False), (5, False), (6, True)])
+def test_a_search_counts_its_matches_up_to_the_cap(client, clinician, nurse, monkeypatch, matching, capped):
+    """A search counts its matches up to SEARCH_COUNT_CAP (5 here): past it the page says
+    "more than 5 match" and offers the cap's pages; at or under it, the exact count."""
+    from patients import views
+
+    monkeypatch.setattr(views, "SEARCH_COUNT_CAP", 5)
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    _add_patients(matching, clinician, nurse, 0)
+    _add_patients(3, clinician, nurse, 500)  # not matching "Q-000"
+    client.force_login(nurse)
+    page = client.get(reverse("patients:list"), {"q": "Q-000"}).content.decode()
+    if capped:
+        assert "More than 5 patients match" in page and "Page 1 of 3" in page
+    else:
+        assert f"{matching} patients match." in page and f"Page 1 of {-(-matching // 2)}" in page
+    # The plain list is never capped: every patient counted.
+    assert f"{matching + 3} patients." in client.get(reverse("patients:list")).content.decode()
