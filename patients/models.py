@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -405,13 +406,13 @@ class Patient(models.Model):
                 if getattr(self, name):
                     errors[name] = gettext(
                         "%(field)s applies to Crohn's disease only; clear it or change the diagnosis to CD."
-                    ) % {"field": self._meta.get_field(name).verbose_name.capitalize()}
+                    ) % {"field": capfirst(str(self._meta.get_field(name).verbose_name))}
             for name in ("upper_gi", "perianal"):
                 if getattr(self, name):
                     errors[name] = gettext(
                         "%(field)s is a Montreal modifier for Crohn's disease only; untick it or change the "
                         "diagnosis to CD."
-                    ) % {"field": self._meta.get_field(name).verbose_name.capitalize()}
+                    ) % {"field": capfirst(str(self._meta.get_field(name).verbose_name))}
             if self.ileocolic_resection:
                 # Rutgeerts scores (R1.5) exist only after ileocolonic resection for
                 # Crohn's disease: the flag contradicts any other diagnosis.

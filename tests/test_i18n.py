@@ -128,6 +128,27 @@ def test_a_visit_and_a_dose_saved_in_chinese_store_exactly_what_english_stores(c
         assert rows[0] and rows[0] == rows[1], model.__name__
 
 
+def test_a_history_shows_changed_days_and_labels_in_the_readers_language(client, clinician, make_patient):
+    """A visit's history: a changed day in the reader's format (ISO in English) and the field's
+    label as the catalogue writes it (capital first letter only: "CDAI total", never "Cdai")."""
+    from therapy.actions import historical_course_save
+    from visits.actions import visit_record, visit_update
+    from visits.models import Visit
+
+    patient = make_patient(code="GI-0203", baseline_cdai=300)
+    historical_course_save(actor=clinician, patient=patient, start_date=date(2024, 1, 1))
+    visit = visit_record(actor=clinician, patient=patient, date=date(2024, 1, 29), cdai_entered=240)
+    visit_update(actor=clinician, visit=Visit.objects.get(pk=visit.pk), cdai_entered=120, date=date(2024, 1, 30))
+    client.force_login(clinician)
+    english = client.get(reverse("visits:history", args=[visit.pk])).content.decode()
+    assert "2024-01-29 → 2024-01-30" in english and "CDAI total" in english and "Cdai" not in english
+    Preference.objects.create(user=clinician, language=ZH)
+    client.force_login(clinician)
+    page = client.get(reverse("visits:history", args=[visit.pk])).content.decode()
+    assert "2024年1月29日 → 2024年1月30日" in page and "Cdai" not in page
+    assert english_sentences(page) == [], english_sentences(page)[:3]
+
+
 # --- (c) the preference ------------------------------------------------------------------------
 def _lang(response):
     return re.search(r'<html lang="([^"]+)"', response.content.decode()).group(1)

@@ -10,12 +10,16 @@ same whatever the number of changes.
 """
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from thalimon import saying
 
 # The action of a history row: a stable word (code compares it) and its label for people.
 CHANGE_TYPES = {"+": "Created", "~": "Changed", "-": "Deleted"}
@@ -78,7 +82,9 @@ def _display(model_field, value, users):
         return gettext("Yes") if value else gettext("No")
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
-    return str(value)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return saying.day(value)
+    return saying.render(value)  # a rule's reason in the reader's language; other text as it is
 
 
 def history_entries(history_queryset, *, hidden_fields=(), hidden_text=None):
@@ -114,7 +120,7 @@ def history_entries(history_queryset, *, hidden_fields=(), hidden_text=None):
             delta = record.diff_against(previous)
             for change in delta.changes:
                 model_field = model._meta.get_field(change.field)
-                label = str(model_field.verbose_name).capitalize()
+                label = capfirst(str(model_field.verbose_name))
                 if change.field in hidden_fields:
                     entry.changes.append((label, hidden_text, hidden_text))
                 else:

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
-from django.utils.text import format_lazy
+from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -312,7 +312,7 @@ class Visit(models.Model):
             ]
             for name in clinic_only:
                 if getattr(self, name) is not None and name not in errors:
-                    label = str(self._meta.get_field(name).verbose_name).capitalize()
+                    label = capfirst(str(self._meta.get_field(name).verbose_name))
                     errors[name] = gettext(
                         "%(label)s is recorded only at clinic visits (it needs an examination); "
                         "change the contact to clinic visit or clear it."
