@@ -21,6 +21,7 @@ from simple_history.models import HistoricalRecords
 
 from patients import demographics
 from patients.validators import decimal_range
+from sites.models import Membership
 from thalimon import saying
 
 
@@ -116,8 +117,6 @@ def site_ids_of(user):
     if cached is None:
         if user is None or user.pk is None:
             return []
-        from sites.models import Membership
-
         cached = list(Membership.objects.filter(user_id=user.pk).order_by("site_id").values_list("site_id", flat=True))
         user._patient_site_ids = cached
     return cached
@@ -126,8 +125,6 @@ def site_ids_of(user):
 def prefetch_site_ids(users):
     """Read the site ids of many users in one query (a digest run, the recipients of an
     urgent event), so that ``may_be_opened_by`` checks each without a query of its own."""
-    from sites.models import Membership
-
     users = list(users)
     found = {user.pk: [] for user in users}
     for user_id, site_id in Membership.objects.filter(user_id__in=list(found)).order_by("site_id").values_list(

@@ -24,6 +24,7 @@ from reports.selectors import cached_cohort_report as cohort_report
 from reports.selectors import figure_listing, figure_members, recent_cohort_report
 from reports.tables import diagnosis_name, figure_caption, report_tables
 from safety.selectors import safety_decisions
+from sites.models import Site
 from thalimon.access import require_permission
 from visits.models import Visit
 
@@ -174,8 +175,6 @@ class UploadForm(forms.Form):
 def import_jobs_for(user):
     """The import jobs ``user`` may read (issue 18): their findings name patients by code,
     so a job is shown only to a user who is a member of every site its importer is."""
-    from sites.models import Site
-
     return ImportJob.objects.exclude(
         created_by__site_memberships__site_id__in=Site.objects.exclude(pk__in=site_ids_of(user)).values("pk")
     )
