@@ -133,6 +133,8 @@ def valid_patient_fields(**overrides):
         "tpmt": "normal",
         "nudt15": "normal",
     }
+    if "site" not in overrides:
+        fields["site"] = main_site()  # every patient has a site (issue 18); site=None: the actor's only one
     fields.update(overrides)
     return fields
 
