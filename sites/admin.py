@@ -4,7 +4,9 @@ Sites are listed, added and renamed here; a user's memberships are edited on the
 user's page (``MembershipInline`` in ``patients.admin.RoleLimitedUserAdmin``). A
 non-superuser admin grants and withdraws only memberships of the sites they are a
 member of, and never changes their own (a membership opens patients' records: it is
-a privilege, like a role). Changes are kept in history (simple_history)."""
+a privilege, like a role) — except that an admin who adds a site becomes its member
+(it has no patients yet) so that they can staff it. Changes are kept in history
+(simple_history)."""
 
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
@@ -20,6 +22,13 @@ class SiteAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # a site holds patients and history: never deleted here
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change and not request.user.is_superuser:
+            # A new site has no patients yet; its creator becomes a member so that they
+            # can add its staff (an admin grants only memberships of their own sites).
+            Membership.objects.get_or_create(user=request.user, site=obj)
 
 
 class MembershipInline(admin.TabularInline):

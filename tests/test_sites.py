@@ -472,6 +472,10 @@ def test_admin_manages_sites_and_memberships_of_their_sites_but_not_their_own(cl
     # Only the admin's own sites are offered.
     assert list(inline.get_formset(request, nurse).form.base_fields["site"].queryset) == [main_site()]
     assert east not in inline.get_queryset(request).values_list("site", flat=True)
+    # A site the admin adds: they become its member, to staff it.
+    response = client.post("/admin/sites/site/add/", {"code": "NORTH", "name": "North clinic"})
+    assert response.status_code == 302
+    assert list(admin_user.sites.order_by("code").values_list("code", flat=True)) == ["MAIN", "NORTH"]
     # A membership added by the admin is in the history.
     Membership.objects.create(user=nurse, site=main_site())
     assert Membership.history.filter(user_id=nurse.pk, history_type="+").count() == 1
