@@ -80,11 +80,13 @@ def generate_cohort(n_patients=N_PATIENTS, *, visits_per_patient=VISITS_PER_PATI
     from patients.demo import demo_doses, demo_history, demo_patient_fields
     from patients.models import Patient
     from safety.models import AdverseEvent
+    from sites.models import MAIN_CODE, MAIN_NAME, Site
     from thalimon.rules_config import rule_settings
     from therapy.models import DoseChange, PregnancyTest, TherapyCourse
     from visits import scoring
     from visits.models import LabResult, Visit
 
+    site = Site.objects.get_or_create(code=MAIN_CODE, defaults={"name": MAIN_NAME})[0]
     prefix = f"{seed_label.upper()}-"
     if Patient.objects.filter(code__startswith=prefix).count() >= n_patients:
         return 0  # already generated in this benchmark database
@@ -101,7 +103,7 @@ def generate_cohort(n_patients=N_PATIENTS, *, visits_per_patient=VISITS_PER_PATI
             fields.pop("aid_type", None)
             fields.setdefault("montreal_location", "L3")
             fields.setdefault("montreal_behavior", "B1")
-            patients.append(Patient(**fields))
+            patients.append(Patient(**fields, site=site))
         with transaction.atomic():
             Patient.objects.bulk_create(patients)
             stored = {p.code: p for p in Patient.objects.filter(code__in=[p.code for p in patients])}

@@ -35,11 +35,15 @@ def bench_accounts():
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
+    from sites.models import MAIN_CODE, MAIN_NAME, Membership, Site
+
     for username, role in (("bench-clinician", "Clinician"), ("bench-nurse", "Nurse"), ("bench-lead", "Clinic lead")):
         user, _ = get_user_model().objects.get_or_create(username=username)
         user.set_password("bench-password-2026")
         user.save()
         user.groups.add(Group.objects.get(name=role))
+        Membership.objects.get_or_create(user=user, site=Site.objects.get_or_create(
+            code=MAIN_CODE, defaults={"name": MAIN_NAME})[0])
 
 
 def self_signed_certificate(folder):

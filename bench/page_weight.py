@@ -74,6 +74,7 @@ def bench_database_user():
     from django.contrib.auth.models import Group
 
     from patients.models import Patient
+    from sites.models import Membership
 
     if not Patient.objects.filter(code="BENCH-P100").exists():
         return False
@@ -81,6 +82,7 @@ def bench_database_user():
     user.set_password(BENCH_PASSWORD)
     user.save()
     user.groups.set([Group.objects.get(name="Clinician")])
+    Membership.objects.get_or_create(user=user, site=Patient.objects.get(code="BENCH-P100").site)
     return True
 
 

@@ -77,6 +77,7 @@ def main():
 
     from patients.models import Patient
     from safety.scan import scan_reminders
+    from sites.models import MAIN_CODE, MAIN_NAME, Membership, Site
     from therapy.actions import historical_course_save
     from visits.models import Visit
 
@@ -84,10 +85,12 @@ def main():
     today = timezone.localdate()
     user, _ = get_user_model().objects.get_or_create(username="bench-clinician")
     user.groups.set([Group.objects.get(name="Clinician"), Group.objects.get(name="Nurse")])
+    site = Site.objects.get_or_create(code=MAIN_CODE, defaults={"name": MAIN_NAME})[0]
+    Membership.objects.get_or_create(user=user, site=site)
     patient = Patient.objects.filter(code="BENCH-P100").first()
     if patient is None:
         patient = Patient.objects.create(code="BENCH-P100", sex="M", birth_date=today - timedelta(days=40 * 365),
-                                         diagnosis="CD", height_cm=Decimal("175"))
+                                         diagnosis="CD", height_cm=Decimal("175"), site=site)
         historical_course_save(actor=user, patient=patient, start_date=today - timedelta(days=1000))
         Visit.objects.bulk_create(
             Visit(patient=patient, date=today - timedelta(days=10 * i), contact="clinic", cdai=150 + i % 50,

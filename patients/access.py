@@ -1,8 +1,9 @@
 """Object-level access to one patient's record, for every per-patient view.
 
 ``patient_view(permission)`` is the one decorator: login, then the role's
-permission, then the object rule (a record restricted to the care team opens
-for its responsible clinician and nurse only). The permission is written once
+permission, then the object rule (``Patient.may_be_opened_by``: a patient of a site
+the user is not a member of is no patient — 404; a record restricted to the care team
+opens for its responsible clinician and nurse only — 403). The permission is written once
 per view; the access-matrix test reads it from ``view.required_permissions``.
 """
 
@@ -14,7 +15,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 
-from patients.models import Patient
+from patients.models import Patient, site_ids_of
 
 CODE_MAX_LENGTH = Patient._meta.get_field("code").max_length
 ROLE_REFUSED_MESSAGE = _("Your role does not allow this page.")
@@ -32,6 +33,10 @@ def patient_for(request, code, *, perm="patients.view_patient"):
     patient = get_object_or_404(
         Patient.objects.select_related("responsible_clinician", "responsible_nurse", "course"), code=code
     )
+    if patient.site_id not in site_ids_of(request.user):
+        # Another site's patient (issue 18) is, for this user, no patient at all: not even
+        # its existence is told.
+        raise Http404(_("No such patient."))
     if not patient.may_be_opened_by(request.user):
         raise PermissionDenied(CARE_TEAM_ONLY_MESSAGE)
     return patient

@@ -7,7 +7,7 @@ Patients are read and edited through the app's own pages, which go through it.
 
 User accounts are, through ``RoleLimitedUserAdmin``: a non-superuser admin manages the
 accounts of the four roles without being able to raise anyone's privileges, its own
-least of all.
+least of all. Their site memberships are edited on the user's page (``sites.admin``).
 """
 
 from django.contrib import admin
@@ -17,6 +17,7 @@ from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from sites.admin import MembershipInline
 from thalimon.roles import ROLE_ORDER
 from thalimon.twofactor import reset_second_factor
 
@@ -30,7 +31,9 @@ class RoleLimitedUserAdmin(UserAdmin):
     only the four roles, never changes its own privileges, and neither edits a superuser
     nor changes a superuser's password. Every refusal is server-side: a field it may not
     change is read-only (the admin ignores it in a POST), an account it may not change
-    answers 403."""
+    answers 403. The user's sites are edited on the same page (``sites.admin``)."""
+
+    inlines = [MembershipInline]
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)

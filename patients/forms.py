@@ -7,8 +7,9 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from patients.models import IDENTITY_FIELDS, Diagnosis, Patient
+from patients.models import IDENTITY_FIELDS, Diagnosis, Patient, site_ids_of
 from patients.selectors import LIST_FILTERS, LIST_SORTS
+from sites.models import Site
 from thalimon.concurrency import VersionedEditMixin, expected_version_field
 from thalimon.forms import name_field_limits
 from thalimon.roles import CLINICIAN, NURSE
@@ -73,6 +74,7 @@ class PatientForm(VersionedEditMixin, forms.ModelForm):
         model = Patient
         fields = [
             "code",
+            "site",
             "full_name",
             "phone",
             "sex",
@@ -120,9 +122,24 @@ class PatientForm(VersionedEditMixin, forms.ModelForm):
             "smoker": _("Smoker"),
         }
 
-    def __init__(self, *args, show_identity=True, **kwargs):
+    def __init__(self, *args, show_identity=True, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        users = get_user_model().objects.filter(is_active=True).order_by("last_name", "username")
+        # The user's sites only (issue 18): the site of a new patient (their only one by
+        # default), and the staff of those sites for the care team. The action checks the
+        # site again (patients.actions).
+        site_ids = site_ids_of(user)
+        self.fields["site"].queryset = Site.objects.filter(pk__in=site_ids)
+        self.fields["site"].empty_label = None if len(site_ids) == 1 else "---------"
+        if not self.instance.pk and len(site_ids) == 1:
+            self.fields["site"].initial = site_ids[0]
+        # With one site there is nothing to choose: left out of a POST, it is that site
+        # (a new patient) or the patient's own (an edit).
+        self.fields["site"].required = len(site_ids) != 1
+        self._only_site = Site.objects.filter(pk=site_ids[0]).first if len(site_ids) == 1 else None
+        users = (
+            get_user_model().objects.filter(is_active=True, site_memberships__site_id__in=site_ids)
+            .distinct().order_by("last_name", "username")
+        )
         self.fields["responsible_clinician"] = StaffChoiceField(
             queryset=users.filter(groups__name=CLINICIAN),
             required=False,
@@ -145,11 +162,18 @@ class PatientForm(VersionedEditMixin, forms.ModelForm):
         self.helper.form_tag = False
         self.helper.layout = patient_layout(show_identity=show_identity)
 
+    def clean_site(self):
+        site = self.cleaned_data.get("site")
+        if site is None and self._only_site is not None:
+            site = self.instance.site if self.instance.pk else self._only_site()
+        return site
+
 
 
 def patient_layout(*, show_identity):
     """The patient form's sections (names only for the roles that may see them)."""
-    identity = [("code", "col-md-3"), *([("full_name", "col-md-5"), ("phone", "col-md-4")] if show_identity else [])]
+    identity = [("code", "col-md-3"), ("site", "col-md-3"),
+                *([("full_name", "col-md-3"), ("phone", "col-md-3")] if show_identity else [])]
     return Layout(
         "expected_version",
         Fieldset(

@@ -22,6 +22,7 @@ from simple_history.models import HistoricalRecords
 
 from patients import demographics
 from patients.validators import decimal_range
+from sites.models import Membership
 from thalimon import saying
 
 
@@ -108,8 +109,42 @@ PHONE_VALIDATOR = RegexValidator(
 HIDDEN_PKS_INLINE = 200
 
 
+def site_ids_of(user):
+    """The ids of the sites ``user`` is a member of, read once per request (kept on the
+    user object, as Django keeps its permissions): every list, count and badge of a page
+    filters with it, and ``Patient.may_be_opened_by`` checks it without a query. A user
+    of no site (or anonymous) gets ``[]`` and sees no patient."""
+    cached = getattr(user, "_patient_site_ids", None)
+    if cached is None:
+        if user is None or user.pk is None:
+            return []
+        cached = list(Membership.objects.filter(user_id=user.pk).order_by("site_id").values_list("site_id", flat=True))
+        user._patient_site_ids = cached
+    return cached
+
+
+def prefetch_site_ids(users):
+    """Read the site ids of many users in one query (a digest run, the recipients of an
+    urgent event), so that ``may_be_opened_by`` checks each without a query of its own."""
+    users = list(users)
+    found = {user.pk: [] for user in users}
+    for user_id, site_id in Membership.objects.filter(user_id__in=list(found)).order_by("site_id").values_list(
+        "user_id", "site_id"
+    ):
+        found[user_id].append(site_id)
+    for user in users:
+        user._patient_site_ids = found[user.pk]
+    return users
+
+
 class PatientQuerySet(models.QuerySet):
-    """Patient visibility as one query, next to the object rule ``Patient.may_be_opened_by``."""
+    """Patient visibility as one query, next to the object rule ``Patient.may_be_opened_by``.
+
+    Two rules, both here and nowhere else: a user opens only the patients of the sites
+    they are a member of (issue 18), and, inside those, a record restricted to the care
+    team opens for its care team only. ``visible_to`` (patients) and ``visible_q``
+    (any row with a ``patient`` foreign key: reminders, alerts, visits …) are the SQL
+    form; ``may_be_opened_by`` the object form; they agree (tests/test_sites.py)."""
 
     def lock(self, patient_id):
         """Lock one patient's row until the transaction ends: two creates of the same record
@@ -117,32 +152,54 @@ class PatientQuerySet(models.QuerySet):
         the second meets the first's row and gets the normal refusal, never a server error."""
         return self.select_for_update().filter(pk=patient_id).values_list("pk", flat=True).first()
 
-    def hidden_from(self, user):
-        """Records ``user`` may not open: restricted to a care team the user is not in."""
+    def restricted_from(self, user):
+        """Records restricted to a care team ``user`` is not in (of any site)."""
         restricted = self.model.objects.filter(care_team_only=True)
         if user.pk is not None:
             restricted = restricted.exclude(responsible_clinician_id=user.pk).exclude(responsible_nurse_id=user.pk)
         return restricted
 
+    def hidden_from(self, user):
+        """Every record ``user`` may not open: of a site the user is not a member of, or
+        restricted to a care team the user is not in (the SQL form of ``not may_be_opened_by``)."""
+        return self.model.objects.filter(
+            ~models.Q(site_id__in=site_ids_of(user)) | models.Q(pk__in=self.restricted_from(user).values("pk"))
+        )
+
     def hidden_pks(self, user):
-        """What ``exclude(patient_id__in=…)`` takes to leave out the patients ``user`` may not
-        open: their pks, read once per request (kept on the user object, as Django keeps its
-        permissions) while they are few, else ``hidden_from``'s subquery. A page filters its
-        lists, counts and badge with it several times; compiling the subquery each time cost
-        more than all its other work."""
+        """What ``exclude(patient_id__in=…)`` takes to leave out the patients of the user's
+        sites restricted to another care team: their pks, read once per request (kept on the
+        user object) while they are few, else a subquery. A page filters its lists, counts
+        and badge with it several times; compiling the subquery each time cost more than all
+        its other work. The site rule is the other half (``visible_q``): never use this alone."""
         cached = getattr(user, "_hidden_patient_pks", None)
         if cached is None:
-            restricted = self.model.objects.hidden_from(user)
+            restricted = self.model.objects.restricted_from(user)
             pks = list(restricted.values_list("pk", flat=True)[: HIDDEN_PKS_INLINE + 1])
             cached = pks if len(pks) <= HIDDEN_PKS_INLINE else restricted.values("pk")
             if user.pk is not None:
                 user._hidden_patient_pks = cached
         return cached
 
+    def site_ids(self, user):
+        return site_ids_of(user)
+
+    def visible_q(self, user, via="patient"):
+        """A ``Q`` keeping the rows whose patient ``user`` may open: ``via`` is the foreign
+        key to the patient (``"patient"``), or ``""`` for patients themselves. A filter on
+        the site ids (``patient__site_id__in=[…]``), never a list of patients."""
+        site = f"{via}__site_id__in" if via else "site_id__in"
+        patient = f"{via}_id__in" if via else "pk__in"
+        q = models.Q(**{site: site_ids_of(user)})
+        hidden = self.hidden_pks(user)
+        if not isinstance(hidden, list) or hidden:
+            q &= ~models.Q(**{patient: hidden})
+        return q
+
     def visible_to(self, user):
         """The patients ``user`` may open, for lists and searches (the SQL form of
-        ``may_be_opened_by``: a restricted record opens for its care team only)."""
-        return self.exclude(pk__in=self.hidden_pks(user))
+        ``may_be_opened_by``)."""
+        return self.filter(self.visible_q(user, via=""))
 
 
 class Patient(models.Model):
@@ -293,6 +350,14 @@ class Patient(models.Model):
         _("status date"), null=True, blank=True, help_text=_("Required unless under follow-up.")
     )
 
+    site = models.ForeignKey(
+        "sites.Site",
+        verbose_name=_("site"),
+        on_delete=models.PROTECT,
+        related_name="patients",
+        help_text=_("The clinic that treats the patient. Only its members see the record."),
+    )
+
     responsible_clinician = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("responsible clinician"),
@@ -396,7 +461,10 @@ class Patient(models.Model):
         return user.pk is not None and user.pk in (self.responsible_clinician_id, self.responsible_nurse_id)
 
     def may_be_opened_by(self, user):
-        """Object-level access: a restricted record opens for its care team only."""
+        """Object-level access: a record opens only for the members of its site and, when
+        restricted, for its care team only (``PatientQuerySet.visible_to`` in SQL)."""
+        if self.site_id not in site_ids_of(user):
+            return False
         return not self.care_team_only or self.in_care_team(user)
 
     def _clean_diagnosis(self, errors):

@@ -116,7 +116,7 @@ def patient_create_view(request):
     initial = {}
     if request.user.groups.filter(name=CLINICIAN).exists():
         initial["responsible_clinician"] = request.user
-    form = PatientForm(request.POST or None, initial=initial, show_identity=show_identity)
+    form = PatientForm(request.POST or None, initial=initial, show_identity=show_identity, user=request.user)
     if request.method == "POST":
         patient = _save_form(request, form, lambda data: patient_create(actor=request.user, **data))
         if patient:
@@ -129,7 +129,7 @@ def patient_create_view(request):
 @patient_view("patients.change_patient")
 def patient_edit_view(request, patient):
     show_identity = _can_see_identity(request.user)
-    form = PatientForm(request.POST or None, instance=patient, show_identity=show_identity)
+    form = PatientForm(request.POST or None, instance=patient, show_identity=show_identity, user=request.user)
     if request.method == "POST":
         saved = _save_form(
             request,

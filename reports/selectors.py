@@ -310,7 +310,8 @@ def figure_listing(figure, user):
     report) but is not named, not even by code: ``hidden`` says how many such patients
     there are and what they add to the figure. Names are never listed, for any role.
     """
-    restricted = set(Patient.objects.hidden_from(user).values_list("code", flat=True))
+    # Of another site, or restricted to a care team the user is not in (issue 18).
+    restricted = set(Patient.objects.hidden_from(user).filter(code__in=list(figure.counts)).values_list("code", flat=True))
     may_open = user.has_perm("patients.view_patient")
     rows = [
         {"code": code, "count": count, "link": may_open, "diagnosis": figure.diagnoses.get(code, "")}

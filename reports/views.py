@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from patients.access import patient_view
+from patients.models import site_ids_of
 from reports import charts, exports
 from reports.actions import import_job_queue, live_progress
 from reports.cohort import ALL_DIAGNOSES
@@ -23,6 +24,7 @@ from reports.selectors import cached_cohort_report as cohort_report
 from reports.selectors import figure_listing, figure_members, recent_cohort_report
 from reports.tables import diagnosis_name, figure_caption, report_tables
 from safety.selectors import safety_decisions
+from sites.models import Site
 from thalimon.access import require_permission
 from visits.models import Visit
 
@@ -170,6 +172,14 @@ class UploadForm(forms.Form):
         return upload
 
 
+def import_jobs_for(user):
+    """The import jobs ``user`` may read (issue 18): their findings name patients by code,
+    so a job is shown only to a user who is a member of every site its importer is."""
+    return ImportJob.objects.exclude(
+        created_by__site_memberships__site_id__in=Site.objects.exclude(pk__in=site_ids_of(user)).values("pk")
+    )
+
+
 @require_permission("reports.import_datasheet")
 def upload(request):
     """The upload only stores the file (the configured storage) and queues the job: the
@@ -178,7 +188,7 @@ def upload(request):
     if request.method == "POST" and form.is_valid():
         job = import_job_queue(actor=request.user, upload_file=form.cleaned_data["datasheet"])
         return redirect("reports:job", pk=job.pk)
-    jobs = ImportJob.objects.select_related("created_by")[:5]
+    jobs = import_jobs_for(request.user).select_related("created_by")[:5]
     return render(request, "reports/upload.html", {"form": form, "jobs": jobs, "limits": upload_limits()})
 
 
@@ -187,7 +197,7 @@ FINDINGS_PER_PAGE = 50
 
 @require_permission("reports.view_importjob")
 def job(request, pk):
-    job = live_progress(get_object_or_404(ImportJob.objects.select_related("created_by"), pk=pk))
+    job = live_progress(get_object_or_404(import_jobs_for(request.user).select_related("created_by"), pk=pk))
     if request.htmx:
         response = render(request, "reports/_job_status.html", {"job": job})
         if not job.active:
@@ -202,7 +212,7 @@ def job(request, pk):
 
 @require_permission("reports.view_importjob")
 def history(request):
-    jobs = ImportJob.objects.select_related("created_by").defer("errors", "warnings")
+    jobs = import_jobs_for(request.user).select_related("created_by").defer("errors", "warnings")
     page = Paginator(jobs, 25).get_page(request.GET.get("page"))
     return render(request, "reports/history.html", {"page": page})
 

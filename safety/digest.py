@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.records import languages_of
+from patients.models import prefetch_site_ids
 from safety import schedule
 from safety.kinds import urgent_label
 from safety.models import OPEN_STATES, URGENT_TIERS, Alert, DigestDelivery, DigestState, Reminder
@@ -90,7 +91,7 @@ def send_digests(*, as_of=None, user_ids=None, now=None):
     deliveries = {d.user_id: d for d in DigestDelivery.objects.filter(day=as_of)}
     counts = {"sent": 0, "failed": 0, "skipped": 0}
     served = set()
-    users = list(users.distinct().order_by("pk").prefetch_related("groups"))
+    users = prefetch_site_ids(users.distinct().order_by("pk").prefetch_related("groups"))
     languages = languages_of(user.pk for user in users)
     for user in users:
         with translation.override(languages.get(user.pk) or settings.LANGUAGE_CODE):  # the recipient's language
@@ -156,7 +157,7 @@ def _digest_message(user, as_of, due, urgent):
         mine += [
             r for r in due
             if r.patient.care_team_only and r.patient.responsible_nurse_id is None
-            and r.patient.responsible_clinician_id == user.pk and r not in mine
+            and r.patient.responsible_clinician_id == user.pk and r.patient.may_be_opened_by(user) and r not in mine
         ]
     # The open urgent events are listed again for whoever may open the patient.
     urgent_rows = [_urgent_row(a) for a in urgent if a.patient.may_be_opened_by(user)]
@@ -246,12 +247,14 @@ def urgent_recipients(patient):
     clinician who may open the record — an urgent event never goes to nobody if anyone can act."""
     clinician = patient.responsible_clinician
     if clinician is not None and clinician.is_active and clinician.email:
-        return [clinician]
+        prefetch_site_ids([clinician])
+        if patient.may_be_opened_by(clinician):  # still a member of the patient's site
+            return [clinician]
     clinicians = (
-        get_user_model().objects.filter(is_active=True, groups__name=CLINICIAN).exclude(email="")
-        .distinct().order_by("pk")
+        get_user_model().objects.filter(is_active=True, groups__name=CLINICIAN, site_memberships__site_id=patient.site_id)
+        .exclude(email="").distinct().order_by("pk")
     )
-    return [user for user in clinicians if patient.may_be_opened_by(user)]
+    return [user for user in prefetch_site_ids(clinicians) if patient.may_be_opened_by(user)]
 
 
 @transaction.atomic

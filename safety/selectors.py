@@ -27,7 +27,7 @@ def workable_reminders(user, today):
     return (
         Reminder.objects.filter(state__in=OPEN_STATES)
         .filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=today))
-        .exclude(patient_id__in=Patient.objects.hidden_pks(user))  # restricted to another care team
+        .filter(Patient.objects.visible_q(user))  # their sites, not restricted to another care team
     )
 
 
@@ -35,7 +35,7 @@ def open_urgent(user):
     """Open urgent events of the patients ``user`` may open (inbox, badge: one definition)."""
     return (
         Alert.objects.filter(tier__in=URGENT_TIERS, resolved_at__isnull=True)
-        .exclude(patient_id__in=Patient.objects.hidden_pks(user))
+        .filter(Patient.objects.visible_q(user))
     )
 
 
@@ -43,7 +43,7 @@ def review_alerts(user):
     """R4.4 review-tier alerts not yet acknowledged, of the patients ``user`` may open."""
     return (
         Alert.objects.filter(acknowledged_at__isnull=True, tier=AlertTier.REVIEW)
-        .exclude(patient_id__in=Patient.objects.hidden_pks(user))
+        .filter(Patient.objects.visible_q(user))
     )
 
 
@@ -95,7 +95,7 @@ def alert_counts(user):
         Alert.objects.filter(
             Q(tier__in=URGENT_TIERS, resolved_at__isnull=True) | Q(tier=AlertTier.REVIEW, acknowledged_at__isnull=True)
         )
-        .exclude(patient_id__in=Patient.objects.hidden_pks(user))
+        .filter(Patient.objects.visible_q(user))
         .aggregate(urgent=Count("pk", filter=Q(tier__in=URGENT_TIERS)), review=Count("pk", filter=Q(tier=AlertTier.REVIEW)))
     )
     return counts["urgent"], counts["review"]

@@ -56,11 +56,28 @@ def _real_postgresql(request):
         )
 
 
+def main_site():
+    """The site the migration makes (``MAIN``); made again after a transactional test
+    flushed the database."""
+    from sites.models import MAIN_CODE, MAIN_NAME, Site
+
+    return Site.objects.get_or_create(code=MAIN_CODE, defaults={"name": MAIN_NAME})[0]
+
+
+def site(code, name=None):
+    from sites.models import Site
+
+    return Site.objects.get_or_create(code=code, defaults={"name": name or f"{code} clinic"})[0]
+
+
 @pytest.fixture
 def make_user(db):
     counter = {"n": 0}
 
-    def _make(role=None, username=None, password="a-long-test-password-123", **extra):
+    def _make(role=None, username=None, password="a-long-test-password-123", sites=None, **extra):
+        """A user of ``role``, a member of ``sites`` (site codes; default: ``MAIN``)."""
+        from sites.models import Membership
+
         counter["n"] += 1
         username = username or f"{(role or 'norole').lower().replace(' ', '_')}{counter['n']}"
         user = get_user_model().objects.create_user(
@@ -68,6 +85,8 @@ def make_user(db):
         )
         if role:
             user.groups.add(Group.objects.get(name=role))
+        for code in ["MAIN"] if sites is None else sites:
+            Membership.objects.create(user=user, site=main_site() if code == "MAIN" else site(code))
         return user
 
     return _make
@@ -114,6 +133,8 @@ def valid_patient_fields(**overrides):
         "tpmt": "normal",
         "nudt15": "normal",
     }
+    if "site" not in overrides:
+        fields["site"] = main_site()  # every patient has a site (issue 18); site=None: the actor's only one
     fields.update(overrides)
     return fields
 

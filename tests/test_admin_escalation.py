@@ -16,6 +16,8 @@ def _change_form_data(user, **changes):
         "username": user.username, "first_name": user.first_name, "last_name": user.last_name,
         "email": user.email, "is_active": "on", "last_login_0": "", "last_login_1": "",
         "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
+        # The user's site memberships (issue 18): an inline on the same page, left as it is.
+        "site_memberships-TOTAL_FORMS": "0", "site_memberships-INITIAL_FORMS": "0",
     }
     data.update(changes)
     return data

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("patients", "visits", "therapy", "safety", "reports", "outbox", "accounts")
+APPS = ("sites", "patients", "visits", "therapy", "safety", "reports", "outbox", "accounts")
 PROJECT = "thalimon"
 RULES, MODELS, RECORDS, ACTIONS, DOORS = range(5)
 LAYER_NAMES = {RULES: "rules", MODELS: "models", RECORDS: "records", ACTIONS: "actions", DOORS: "doors"}

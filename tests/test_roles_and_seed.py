@@ -28,10 +28,19 @@ def test_seed_demo_creates_one_account_per_role_and_30_patients(capsys):
     call_command("seed_demo")  # idempotent
     out = capsys.readouterr().out
     assert "password:" in out
-    users = get_user_model().objects.all()
+    users = get_user_model().objects.exclude(username="clinician-east")
     assert sorted(u.groups.get().name for u in users) == sorted(ROLE_PERMISSIONS)
-    assert Patient.objects.count() == 30
-    assert all(p.code.startswith("DEMO-") for p in Patient.objects.all())
+    # Two sites (issue 18): the demo accounts and the 30 DEMO- patients at MAIN; EAST has
+    # its own clinician and three patients, which MAIN's accounts never see.
+    assert Patient.objects.filter(site__code="MAIN").count() == 30
+    assert all(p.code.startswith("DEMO-") for p in Patient.objects.filter(site__code="MAIN"))
+    assert sorted(Patient.objects.filter(site__code="EAST").values_list("code", flat=True)) == [
+        "EAST-001", "EAST-002", "EAST-003"]
+    assert all(list(u.sites.values_list("code", flat=True)) == ["MAIN"] for u in users)
+    east = get_user_model().objects.get(username="clinician-east")
+    assert list(east.sites.values_list("code", flat=True)) == ["EAST"]
+    assert Patient.objects.visible_to(east).count() == 3
+    assert not Patient.objects.visible_to(users.get(username="nurse")).filter(site__code="EAST").exists()
     from django.test import Client
 
     client = Client()

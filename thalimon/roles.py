@@ -4,7 +4,7 @@
 * Nurse: reads patients (and later works reminders, records tests).
 * Clinic lead: reads and reports; never edits clinical data and, having no
   need for them, does not see patients' names (codes only).
-* Admin: manages user accounts in the Django admin; reads patients.
+* Admin: manages user accounts and their sites in the Django admin; reads patients.
 
 ``sync_role_permissions`` makes the groups match this map exactly. It runs
 in the data migration ``patients/0002_roles`` and again after every
@@ -90,6 +90,10 @@ ROLE_PERMISSIONS = {
         "outbox.view_outboxmessage",
         # The daily digest's deliveries: which failed, when the next try is.
         "safety.view_digestdelivery",
+        # Sites and who is a member of which (issue 18): on the user's page, for the
+        # sites the admin is a member of; never the admin's own memberships.
+        "sites.view_site", "sites.add_site", "sites.change_site",
+        "sites.view_membership", "sites.add_membership", "sites.change_membership", "sites.delete_membership",
     ],
 }
 

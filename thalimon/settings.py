@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "django_htmx",
     "csp",
+    "sites",
     "patients",
     "visits",
     "therapy",

@@ -2,6 +2,9 @@
 
 A datasheet writes clinical data, so it passes the same gates as the pages:
 
+* a stored patient of a site the user is not a member of is refused as such in
+  patients.csv (never moved, never taken for a new patient; issue 18) and, in the other
+  files, is an unknown patient;
 * a stored patient the user may not open (a record restricted to another care team)
   is, for that user, an unknown patient: the row is refused with the message an
   unknown code gets, and nothing about the record is said;
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from patients.models import site_ids_of
 from thalimon.said import join, say
 from therapy import records as therapy_records
 from therapy.rules import doses as dose_rules
@@ -39,6 +43,15 @@ def hidden_codes(actor, stored):
     if actor is None:
         return set()
     return {lower for lower, patient in stored.items() if not patient.may_be_opened_by(actor)}
+
+
+def other_site_codes(actor, stored):
+    """The lower-cased codes of ``stored`` at a site ``actor`` is not a member of (issue 18):
+    a row for one is refused as such, never taken for a new patient nor moved."""
+    if actor is None:
+        return set()
+    mine = set(site_ids_of(actor))
+    return {lower for lower, patient in stored.items() if patient.site_id not in mine}
 
 
 def check_edits(plan):

@@ -34,13 +34,15 @@ _GETTERS = {
 }
 
 
-def _patient_rows():
-    courses = {c.patient_id: c for c in TherapyCourse.objects.all()}
-    for patient in Patient.objects.all().iterator(chunk_size=BATCH_SIZE):
+def _patient_rows(patients):
+    courses = {c.patient_id: c for c in TherapyCourse.objects.filter(patient__in=patients.values("pk"))}
+    for patient in patients.select_related("site").iterator(chunk_size=BATCH_SIZE):
         course = courses.get(patient.pk)
         cells = []
         for column in PATIENT_COLUMNS:
-            if column.target == "course":
+            if column.name == "site":
+                value = patient.site.code
+            elif column.target == "course":
                 value = getattr(course, column.attr) if course is not None else None
             else:
                 value = getattr(patient, column.attr)
@@ -48,14 +50,17 @@ def _patient_rows():
         yield (patient.code,), cells
 
 
-def _export_rows(name):
-    """(sort key, cells) of every stored record of one file."""
+def _export_rows(name, patients, scoped):
+    """(sort key, cells) of every stored record of one file, of ``patients``."""
     if name == "patients.csv":
-        yield from _patient_rows()
+        yield from _patient_rows(patients)
         return
     spec = FILES[name]
     getters = _GETTERS.get(name, {})
-    for obj in spec.model.objects.select_related("patient").iterator(chunk_size=BATCH_SIZE):
+    rows = spec.model.objects.select_related("patient")
+    if scoped:  # a user's export: the rows of their patients only
+        rows = rows.filter(patient__in=patients.values("pk"))
+    for obj in rows.iterator(chunk_size=BATCH_SIZE):
         cells = []
         for column in spec.columns:
             if column.name == "patient":
@@ -73,13 +78,16 @@ def _sort_value(value):
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
-def export_datasheet(directory) -> dict:
-    """Write every file of the datasheet into ``directory``; returns rows per file."""
+def export_datasheet(directory, *, actor=None) -> dict:
+    """Write every file of the datasheet into ``directory``; returns rows per file. With
+    an ``actor``, only the patients that user may open (their sites', issue 18, and not
+    restricted to another care team); without (the command line, the operator), all."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    patients = Patient.objects.all() if actor is None else Patient.objects.visible_to(actor)
     counts = {}
     for name in FILE_ORDER:
-        rows = sorted(_export_rows(name), key=lambda item: item[0])
+        rows = sorted(_export_rows(name, patients, actor is not None), key=lambda item: item[0])
         with open(directory / name, "w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow([c.name for c in FILES[name].columns])

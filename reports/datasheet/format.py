@@ -69,6 +69,9 @@ def _choice(name, choices, *, default="", required=False, field=None, target="mo
 
 PATIENT_COLUMNS = (
     _c("patient", "code", field="code", required=True),
+    # The site (clinic) code (issue 18): resolved against the stored sites and the
+    # importing user's memberships in ``sites.SiteResolver``.
+    _c("site", "text", field="", target="special"),
     _choice("sex", Sex.values, required=True),
     _c("birth_date", "date", required=True),
     _c("height_cm", "decimal"),

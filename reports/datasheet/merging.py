@@ -35,6 +35,11 @@ class PatientPlanner:
                                         "ignoring case)", line=seen[lower]))
                 continue
             seen[lower] = row.line
+            if lower in plan.other_site:  # stored at a site the user is not a member of
+                self.findings.error("patients.csv", row.line, "patient",
+                                    say("a patient '%(code)s' is stored at a site you are not a member of; "
+                                        "refused (an import never moves a patient between sites)", code=row.code))
+                continue
             if lower in plan.hidden:  # restricted to another care team: unknown to this user
                 self.findings.error("patients.csv", row.line, "patient",
                                     say("unknown patient '%(code)s'", code=row.code))
@@ -63,6 +68,9 @@ class PatientPlanner:
         bundle.course_row = row
         plan.bundles[row.code] = bundle
         patient = bundle.patient
+        if not plan.sites.resolve(row, patient, bundle.is_new):
+            bundle.invalid = True
+            return
         values = dict(row.values)
         self.readings(row, patient, values)
         bundle.patient_changed = apply_values(patient, values)

@@ -36,7 +36,7 @@ from thalimon.said import join, say
 from therapy.models import DoseChange, PregnancyTest, Prescription, TherapyCourse
 from visits.models import Contact, Endoscopy, LabResult, Visit
 
-from .access import check_edits, check_recent_doses, hidden_codes
+from .access import check_edits, check_recent_doses, hidden_codes, other_site_codes
 from .cells import CellError, convert_cell
 from .compute import ComputedValues
 from .course import CoursePlanner
@@ -44,6 +44,7 @@ from .format import FILE_ORDER, FILES
 from .merging import ChildPlanner, PatientPlanner
 from .records import Bundle, Converted
 from .report import Findings, ImportReport
+from .sites import SiteResolver
 from .validation import RowValidator
 
 _STORED_MODELS = (
@@ -84,6 +85,8 @@ class Plan:
         self.counts = {}
         self.stored = {}  # lower-cased code -> stored Patient (that the actor may open)
         self.hidden = set()  # lower-cased codes of stored patients the actor may not open
+        self.other_site = set()  # ... of them, those stored at a site the actor is not a member of
+        self.sites = None  # the site column (sites.SiteResolver), from load()
         self.stored_bundles = {}  # patient id -> Bundle of a stored patient
 
     @property
@@ -210,6 +213,7 @@ class Plan:
 
     # --- 3. stored records ---------------------------------------------------------
     def load(self):
+        self.sites = SiteResolver(self)
         codes = set()
         for name in FILE_ORDER:
             codes.update(c.code for c in self.converted[name])
@@ -223,6 +227,7 @@ class Plan:
                 stored[patient.code.lower()] = patient
         # A record the importing user may not open is, for that user, not there at all.
         self.hidden = hidden_codes(self.actor, stored)
+        self.other_site = other_site_codes(self.actor, stored)
         stored = {lower: patient for lower, patient in stored.items() if lower not in self.hidden}
         self.stored = stored
         ids = [p.pk for p in stored.values()]

@@ -206,9 +206,11 @@ class PlanWriter:
         self.write_alerts(written)
 
     def write_patients(self, bundles, now):
+        self.plan.sites.save_new_sites()  # the command line's new site codes
         new_patients = [b.patient for b in bundles if b.is_new]
         for patient in new_patients:
             patient.pk = None
+            patient.site_id = patient.site.pk
         copy_insert(Patient, new_patients, actor=self.actor)
         changed = [b for b in bundles if not b.is_new and b.patient_changed]
         if changed:

@@ -102,7 +102,10 @@ class Processes:
 MAKE_LEAD = (
     "from django.contrib.auth.models import Group, User; from thalimon.roles import CLINIC_LEAD; "
     f"u = User.objects.create_user('lena', password='{PASSWORD}', first_name='Lena', last_name='Lead'); "
-    "u.groups.add(Group.objects.get(name=CLINIC_LEAD))"
+    "u.groups.add(Group.objects.get(name=CLINIC_LEAD)); "
+    # A member of the clinic's site (issue 18), or her import has no site to go to.
+    "from sites.models import MAIN_CODE, MAIN_NAME, Membership, Site; "
+    "Membership.objects.create(user=u, site=Site.objects.get_or_create(code=MAIN_CODE, defaults={'name': MAIN_NAME})[0])"
 )
 
 

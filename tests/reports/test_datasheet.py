@@ -286,10 +286,10 @@ def test_export_writes_every_file_with_every_column(imported, tmp_path):
     counts = export_datasheet(tmp_path / "out")
     assert counts == EXPECTED_ROWS
     patients = (tmp_path / "out" / "patients.csv").read_text().splitlines()
-    assert patients[0].startswith("patient,sex,birth_date,height_cm,standard_weight_kg,diagnosis")
+    assert patients[0].startswith("patient,site,sex,birth_date,height_cm,standard_weight_kg,diagnosis")
     # Numbers without trailing zeros (55.0 → 55), flags 0/1, empty = unknown (here the
     # non_reproductive_reason after reproductive_potential 1).
-    assert patients[2].startswith("EX02,F,1996-11-02,161,55,CD,,L1,0,B1,0,1,,0,0,0,1,normal,")
+    assert patients[2].startswith("EX02,MAIN,F,1996-11-02,161,55,CD,,L1,0,B1,0,1,,0,0,0,1,normal,")
     visits = (tmp_path / "out" / "visits.csv").read_text().splitlines()
     assert visits[0].endswith(",notes,cdai_computed,clinical_status")
     assert visits[4].endswith(",134,remission")

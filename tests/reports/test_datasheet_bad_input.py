@@ -25,7 +25,7 @@ MODELS = [Patient, TherapyCourse, Visit, LabResult, DoseChange, Endoscopy, Adver
 
 BASE = {
     "patients.csv": {
-        "patient": "BI01", "sex": "F", "birth_date": "1990-05-01", "height_cm": "165",
+        "patient": "BI01", "site": "MAIN", "sex": "F", "birth_date": "1990-05-01", "height_cm": "165",
         "standard_weight_kg": "60", "diagnosis": "CD", "aid_type": "", "montreal_location": "L3",
         "upper_gi": "0", "montreal_behavior": "B1", "perianal": "0", "reproductive_potential": "1",
         "non_reproductive_reason": "", "irregular_cycles": "0", "smoker": "0",
@@ -72,6 +72,7 @@ BASE = {
 # (file, column, bad value, a fragment of the expected message)
 CELL_CASES = [
     # patients.csv
+    ("patients.csv", "site", "no site!", "is not a site code"),  # the command line creates a good unknown code
     ("patients.csv", "sex", "X", "unknown code 'X'; expected one of: M, F"),
     ("patients.csv", "birth_date", "1990-02-30", "must be a date as YYYY-MM-DD"),
     ("patients.csv", "birth_date", "2999-01-01", "is in the future"),

@@ -1,4 +1,6 @@
-"""Seed the demo: one account per role and about 30 fictional patients.
+"""Seed the demo: one account per role and about 30 fictional patients at site MAIN,
+and a second site, EAST, with its own clinician and three patients (issue 18: each
+site's users see only their own site's patients).
 
 Safe to run again: accounts get their demo passwords back, patients that
 exist already are left as they are.
@@ -26,6 +28,7 @@ from patients.demo import (
 from patients.models import Diagnosis, Patient
 from safety.actions import adverse_event_record, rescans_deferred
 from safety.scan import scan_reminders
+from sites.models import MAIN_CODE, MAIN_NAME, Membership, Site
 from thalimon.roles import ADMIN, CLINIC_LEAD, CLINICIAN, NURSE
 from therapy import actions as therapy_actions
 from therapy import records as therapy_records
@@ -42,6 +45,11 @@ DEMO_ACCOUNTS = [
     ("admin", "demo-admin-2026", ADMIN, "Ada", "Admin (demo)"),
 ]
 
+# The second site of the demo network, its clinician and its patients (codes only).
+EAST_SITE = ("EAST", "East hospital (demo)")
+EAST_ACCOUNTS = [("clinician-east", "demo-east-2026", CLINICIAN, "Emil", "East clinician (demo)")]
+EAST_PATIENTS = 3
+
 
 class Command(BaseCommand):
     help = "Create the demo accounts (one per role) and a fictional demo cohort."
@@ -53,18 +61,25 @@ class Command(BaseCommand):
         with rescans_deferred(), transaction.atomic():
             self._seed(patients)
 
+    def _account(self, site, username, password, role, first, last):
+        user, _ = get_user_model().objects.get_or_create(username=username)
+        user.first_name, user.last_name = first, last
+        user.email = f"{username}@thalimon.invalid"
+        user.is_staff = role == ADMIN
+        user.is_active = True
+        user.set_password(password)
+        user.save()
+        user.groups.set([Group.objects.get(name=role)])
+        Membership.objects.get_or_create(user=user, site=site)
+        return user
+
     def _seed(self, patients):
+        main, _ = Site.objects.get_or_create(code=MAIN_CODE, defaults={"name": MAIN_NAME})
+        east, _ = Site.objects.get_or_create(code=EAST_SITE[0], defaults={"name": EAST_SITE[1]})
         users = {}
-        for username, password, role, first, last in DEMO_ACCOUNTS:
-            user, _ = get_user_model().objects.get_or_create(username=username)
-            user.first_name, user.last_name = first, last
-            user.email = f"{username}@thalimon.invalid"
-            user.is_staff = role == ADMIN
-            user.is_active = True
-            user.set_password(password)
-            user.save()
-            user.groups.set([Group.objects.get(name=role)])
-            users[role] = user
+        for account in DEMO_ACCOUNTS:
+            users[account[2]] = self._account(main, *account)
+        east_clinician = self._account(east, *EAST_ACCOUNTS[0])
 
         today = timezone.localdate()
         created = 0
@@ -74,10 +89,17 @@ class Command(BaseCommand):
                 continue
             fields["responsible_clinician"] = users[CLINICIAN]
             fields["responsible_nurse"] = users[NURSE]
-            patient = patient_create(actor=users[CLINICIAN], **fields)
+            patient = patient_create(actor=users[CLINICIAN], site=main, **fields)
             created += 1
             if patient.diagnosis == Diagnosis.CD and index % 6 != 5:
                 self._seed_history(index, patient, users[CLINICIAN], today)
+
+        for index in range(1, EAST_PATIENTS + 1):
+            fields = demo_patient_fields(index, today=today)
+            fields["code"] = f"EAST-{index:03d}"
+            if not Patient.objects.filter(code=fields["code"]).exists():
+                fields["responsible_clinician"], fields["responsible_nurse"] = east_clinician, None
+                patient_create(actor=east_clinician, site=east, **fields)
 
         if created:
             self._seed_prescriptions(users[CLINICIAN], users[NURSE], today)
@@ -87,7 +109,9 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo patients: {created} created, {patients} in the demo cohort."))
         self.stdout.write("Demo accounts (fictional data only; change these passwords anywhere real):")
         for username, password, role, _, _ in DEMO_ACCOUNTS:
-            self.stdout.write(f"  {role:<12} username: {username:<10} password: {password}")
+            self.stdout.write(f"  {role:<12} username: {username:<10} password: {password}   (site {MAIN_CODE})")
+        for username, password, role, _, _ in EAST_ACCOUNTS:
+            self.stdout.write(f"  {role:<12} username: {username:<10} password: {password}   (site {EAST_SITE[0]})")
 
     def _seed_history(self, index, patient, clinician, today):
         start, visits, endoscopies = demo_history(index, today=today)
