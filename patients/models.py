@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +23,7 @@ from simple_history.models import HistoricalRecords
 
 from patients import demographics
 from patients.validators import decimal_range
-from sites.models import Membership
+from sites.models import Membership, Site
 from thalimon import saying
 
 
@@ -118,9 +119,26 @@ def site_ids_of(user):
     if cached is None:
         if user is None or user.pk is None:
             return []
-        cached = list(Membership.objects.filter(user_id=user.pk).order_by("site_id").values_list("site_id", flat=True))
+        # With the number of sites of the network, in the same statement (one snapshot):
+        # a member of every site needs no site filter at all (``covers_every_site``).
+        rows = list(
+            Membership.objects.filter(user_id=user.pk).order_by("site_id")
+            .values_list("site_id", RawSQL(f"SELECT COUNT(*) FROM {Site._meta.db_table}", []))
+        )
+        cached = [site_id for site_id, _ in rows]
         user._patient_site_ids = cached
+        user._patient_every_site = bool(rows) and len(rows) == rows[0][1]
     return cached
+
+
+def covers_every_site(user):
+    """Whether ``user`` is a member of every site of the network (a single-site clinic's
+    users always are): their lists, counts and badges then need no site condition, which
+    on the reminders and alerts is a join with every patient row. Read with the site ids
+    (``site_ids_of``), never by a query of its own; unknown (users prefetched for a digest)
+    counts as not covering, so the site condition is kept."""
+    site_ids_of(user)
+    return getattr(user, "_patient_every_site", False)
 
 
 def prefetch_site_ids(users):
@@ -162,9 +180,10 @@ class PatientQuerySet(models.QuerySet):
     def hidden_from(self, user):
         """Every record ``user`` may not open: of a site the user is not a member of, or
         restricted to a care team the user is not in (the SQL form of ``not may_be_opened_by``)."""
-        return self.model.objects.filter(
-            ~models.Q(site_id__in=site_ids_of(user)) | models.Q(pk__in=self.restricted_from(user).values("pk"))
-        )
+        restricted = models.Q(pk__in=self.restricted_from(user).values("pk"))
+        if covers_every_site(user):
+            return self.model.objects.filter(restricted)
+        return self.model.objects.filter(~models.Q(site_id__in=site_ids_of(user)) | restricted)
 
     def hidden_pks(self, user):
         """What ``exclude(patient_id__in=…)`` takes to leave out the patients of the user's
@@ -190,7 +209,8 @@ class PatientQuerySet(models.QuerySet):
         the site ids (``patient__site_id__in=[…]``), never a list of patients."""
         site = f"{via}__site_id__in" if via else "site_id__in"
         patient = f"{via}_id__in" if via else "pk__in"
-        q = models.Q(**{site: site_ids_of(user)})
+        # A member of every site: no site condition (the same rows, without the join).
+        q = models.Q() if covers_every_site(user) else models.Q(**{site: site_ids_of(user)})
         hidden = self.hidden_pks(user)
         if not isinstance(hidden, list) or hidden:
             q &= ~models.Q(**{patient: hidden})

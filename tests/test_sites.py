@@ -187,6 +187,7 @@ def test_sql_and_object_forms_agree(make_user):
     users = [
         make_user(CLINICIAN), make_user(NURSE, sites=["EAST"]), make_user(CLINIC_LEAD, sites=["MAIN", "EAST"]),
         make_user(ADMIN, sites=[]), make_user(CLINICIAN, sites=["WEST"]), team,
+        make_user(NURSE, sites=["MAIN", "EAST", "WEST"]),  # every site: no site condition at all
     ]
     n = 0
     for where in (main, east, west):
@@ -517,3 +518,28 @@ def test_migration_puts_existing_patients_and_users_in_main(transactional_db):
     user = get_user_model().objects.get(username="before-sites")
     assert list(user.sites.values_list("code", flat=True)) == ["MAIN"]
     assert Patient.objects.visible_to(user).filter(code="MIG-SITE").exists()
+
+
+def test_a_member_of_every_site_needs_no_site_condition_until_a_site_is_added(make_user):
+    """A single-site clinic's users (and a member of every site of a network) are filtered
+    by the care team only: on the reminders the site condition is a join with every
+    patient. The answer is read with the site ids (no query of its own) and is recomputed
+    for the next request once a site is added."""
+    from django.contrib.auth import get_user_model
+
+    from patients.models import Patient, covers_every_site, site_ids_of
+    from safety.models import Reminder
+
+    main_site()
+    user = make_user(NURSE)  # MAIN, the only site
+    with CaptureQueriesContext(connection) as queries:
+        assert covers_every_site(user) and site_ids_of(user) and covers_every_site(user)
+    assert len(queries) == 1
+    sql = str(Reminder.objects.order_by().filter(Patient.objects.visible_q(user)).query)
+    assert "site_id" not in sql and "JOIN" not in sql
+    site("EAST")
+    assert covers_every_site(user)  # kept for this request, as Django keeps permissions
+    fresh = get_user_model().objects.get(pk=user.pk)  # the next request's user
+    assert not covers_every_site(fresh)
+    assert "site_id" in str(Reminder.objects.order_by().filter(Patient.objects.visible_q(fresh)).query)
+    assert not covers_every_site(make_user(NURSE, sites=[]))
