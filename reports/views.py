@@ -153,8 +153,9 @@ def report_download(request, fmt):
 
         content = cohort_report_pdf(report)
     response = HttpResponse(content, content_type=CONTENT_TYPES[fmt])
-    # The site's code when the figures cover one site (a code is letters, digits, - and _).
-    where = f"-{report['site']}" if report.get("site") else ""
+    # The site's code when one is chosen (a code is letters, digits, - and _); the default
+    # (a clinic lead's own sites, a network lead's whole network) keeps the name it had.
+    where = f"-{site.value}" if site.value else ""
     response["Content-Disposition"] = f'attachment; filename="cohort-{diagnosis}{where}-{as_of:%Y-%m-%d}.{fmt}"'
     return response
 

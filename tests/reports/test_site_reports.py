@@ -236,7 +236,10 @@ def test_a_clinic_lead_of_one_site_gets_that_sites_figures_only(client, two_site
     # Downloads: the same figures, the site said, the code in the file name.
     download = client.get(reverse("reports:download", args=["json"]))
     assert json.loads(download.content)["n_patients"] == 4 and json.loads(download.content)["site"] == "EAST"
-    assert re.search(r'filename="cohort-CD-EAST-\d{4}-\d\d-\d\d\.json"', download["Content-Disposition"])
+    assert re.search(r'filename="cohort-CD-\d{4}-\d\d-\d\d\.json"', download["Content-Disposition"])
+    chosen = client.get(reverse("reports:download", args=["json"]), {"site": "EAST"})
+    assert json.loads(chosen.content) == json.loads(download.content)
+    assert re.search(r'filename="cohort-CD-EAST-\d{4}-\d\d-\d\d\.json"', chosen["Content-Disposition"])
     csv_text = client.get(reverse("reports:download", args=["csv"])).content.decode("utf-8-sig")
     assert "Site: EAST — East clinic" in csv_text and not ANY_CODE.search(csv_text)
     book = load_workbook(io.BytesIO(client.get(reverse("reports:download", args=["xlsx"])).content))
@@ -281,7 +284,7 @@ def test_a_clinic_lead_of_two_sites_chooses_all_of_them_or_one(client, two_sites
     assert "Your sites: EAST, MAIN" in page and "WEST" not in page
     assert [value for value, _label in _options(page)] == ["", "EAST", "MAIN"]
     download = client.get(reverse("reports:download", args=["csv"]))
-    assert 'filename="cohort-CD-20' in download["Content-Disposition"]  # no one site: no code
+    assert 'filename="cohort-CD-20' in download["Content-Disposition"]  # no site chosen: no code
     assert "Sites: EAST, MAIN" in download.content.decode("utf-8-sig")
 
     chosen = client.get(reverse("reports:cohort"), {"site": "MAIN"})
