@@ -22,7 +22,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from reports.statistics import round_half_up
-from reports.tables import report_tables
+from reports.tables import report_tables, site_line
 from thalimon.protections import spreadsheet_safe
 
 # (column id, header): one column per kind of figure; the unit of the measured ones is
@@ -77,8 +77,9 @@ def as_xlsx(report):
     book = Workbook()
     book.remove(book.active)
     with translation.override("en"):
+        sites = site_line(report)
         for table in report_tables(report):
-            _summary_sheet(book, table)
+            _summary_sheet(book, table, sites)
         _figures_sheet(book, figure_rows(report))
     buffer = io.BytesIO()
     book.save(buffer)
@@ -93,11 +94,12 @@ def _cells(row):
     ]
 
 
-def _summary_sheet(book, table):
+def _summary_sheet(book, table, sites):
+    """A table of the report; under its title, the sites its figures cover."""
     sheet = book.create_sheet(table.key[:31])
     sheet.append([table.title])
     sheet["A1"].font = Font(bold=True, size=12)
-    sheet.append([])
+    sheet.append([spreadsheet_safe(sites)])
     sheet.append(table.header)
     for cell in sheet[3]:
         cell.font = Font(bold=True)
@@ -141,6 +143,7 @@ def figure_rows(report):
     """Every figure of the report as a dict of column id → value, in the report's order."""
     rows = _Rows(report or {})
     rows.add("report", _cohort_label(report or {}), "n_patients", n="n_patients")
+    rows.used.update({"site", "sites"})  # text, said in the label above (null: the whole network)
     for name, section in SECTIONS:
         if isinstance(rows.at(name), dict):
             section(rows)
@@ -153,6 +156,8 @@ def _cohort_label(report):
              f"as of {report['as_of']}" if report.get("as_of") else "",
              f"rules {report['rules_version']}" if report.get("rules_version") else ""]
     details = ", ".join(part for part in parts if part)
+    if "sites" in report:  # the sites the figures cover (issue 18), first
+        details = f"{site_line(report)}; {details}" if details else site_line(report)
     return f"Patients in the cohort ({details})" if details else "Patients in the cohort"
 
 

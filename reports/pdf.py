@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from weasyprint import HTML
 
 from reports import charts, print_charts
-from reports.tables import report_tables
+from reports.tables import report_tables, site_line
 from safety import schedule
 from safety.models import AdverseEvent
 from safety.records import patient_records
@@ -71,7 +71,8 @@ def cohort_report_pdf(report):
         name = CHART_AFTER_TABLE.get(table.key)
         sections.append({"table": table, "chart": drawn.pop(name, None), "chart_name": name})
     sections += [{"table": None, "chart": chart, "chart_name": name} for name, chart in drawn.items()]
-    return render_pdf("reports/pdf/cohort_report.html", {"report": report, "sections": sections})
+    return render_pdf("reports/pdf/cohort_report.html",
+                      {"report": report, "sections": sections, "site_line": site_line(report)})
 
 
 # The visit summary prints on one A4 sheet whatever the record holds: the longest lists

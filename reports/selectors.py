@@ -3,8 +3,16 @@
 One query per table for the whole cohort (values_list, no model instances
 per row), so the report costs the same number of queries for 10 or 10,000
 patients.
+
+Sites (issue 18): every loader takes ``site_ids`` — None for every site (the whole
+network), else the ids of the sites whose patients the figures cover. The filter goes
+into the queries themselves (``site_id IN (…)`` on the course or patient query; the
+other tables follow by patient id), so the number of queries does not depend on the
+number of sites. A patient counts for the site they belong to now (``Patient.site``).
+Which sites a user may choose: reports/access.py.
 """
 
+import hashlib
 import time
 from collections import Counter, defaultdict
 from datetime import timedelta
@@ -17,10 +25,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from patients.demographics import age_in_years
-from patients.models import Patient
+from patients.models import Patient, site_ids_of
 from reports import cohort, cohort_members
 from reports.prescription_figures import CohortPrescription
 from safety.models import AdverseEvent
+from sites.models import Site
 from thalimon.protections import CLINICAL_DATA, generation
 from thalimon.rules_config import rule_settings, rules_version
 from therapy.models import DoseChange, Prescription, TherapyCourse
@@ -34,12 +43,18 @@ def _of_diagnosis(diagnosis, field="diagnosis"):
     return {} if diagnosis == cohort.ALL_DIAGNOSES else {field: diagnosis}
 
 
-def cohort_patients(*, as_of, diagnosis="CD"):
+def _of_sites(site_ids, field="site_id"):
+    """The filter of the sites a report covers (none for every site: the whole network)."""
+    return {} if site_ids is None else {f"{field}__in": sorted(set(site_ids))}
+
+
+def cohort_patients(*, as_of, diagnosis="CD", site_ids=None):
     """CohortPatient records of the patients with ``diagnosis`` (or any, for ``all``) and a
-    course started by ``as_of``."""
+    course started by ``as_of``, of the sites ``site_ids`` (None: every site)."""
     courses = dict(
         TherapyCourse.objects.filter(
-            **_of_diagnosis(diagnosis, "patient__diagnosis"), start_date__lte=as_of
+            **_of_diagnosis(diagnosis, "patient__diagnosis"), **_of_sites(site_ids, "patient__site_id"),
+            start_date__lte=as_of,
         ).values_list("patient_id", "start_date")
     )
     stops = dict(
@@ -131,12 +146,14 @@ def _stop_as_of(rows, recorded_stop, as_of):
     return recorded_stop if recorded_stop and recorded_stop <= as_of else None
 
 
-def baseline_characteristics(*, as_of, diagnosis="CD"):
+def baseline_characteristics(*, as_of, diagnosis="CD", site_ids=None):
     """Li 2020 Table 1 style: who the cohort is at therapy start (an added key). Montreal
     codes are Crohn's disease codes: another diagnosis counts as ``not_applicable``; the
-    all-diagnoses report adds the share of each diagnosis."""
+    all-diagnoses report adds the share of each diagnosis. ``site_ids`` as cohort_patients."""
     rows = list(
-        Patient.objects.filter(**_of_diagnosis(diagnosis), course__start_date__lte=as_of).values(
+        Patient.objects.filter(
+            **_of_diagnosis(diagnosis), **_of_sites(site_ids), course__start_date__lte=as_of
+        ).values(
             "diagnosis", "sex", "birth_date", "course__start_date", "montreal_location", "montreal_behavior", "upper_gi",
             "perianal", "smoker", "prior_biologic", "ileocolic_resection",
         )
@@ -173,12 +190,17 @@ def _montreal(row, field):
     return row[field] or "unknown"
 
 
-def cohort_report(*, as_of=None, diagnosis="CD"):
-    """The R8 report (interfaces.md §3) for the database as of ``as_of``."""
+def cohort_report(*, as_of=None, diagnosis="CD", site_ids=None):
+    """The R8 report (interfaces.md §3) for the database as of ``as_of``, over the patients
+    of the sites ``site_ids`` (None: every site, the whole network).
+
+    Added keys (issue 18): ``site``, the code of the one site the figures cover, or null
+    (the whole network, or several sites); ``sites``, the sites covered
+    (``[{"code", "name"}]``, by code), or null for the whole network."""
     as_of = as_of or timezone.localdate()
     rules = rule_settings()
     report = cohort.cohort_report(
-        cohort_patients(as_of=as_of, diagnosis=diagnosis),
+        cohort_patients(as_of=as_of, diagnosis=diagnosis, site_ids=site_ids),
         as_of=as_of,
         diagnosis=diagnosis,
         rules_version=rules_version(),
@@ -186,8 +208,30 @@ def cohort_report(*, as_of=None, diagnosis="CD"):
         response_drop=rules.response_cdai_drop,
         cdeis_remission_below=rules.cdeis_remission_below,
     )
-    report["baseline"] = baseline_characteristics(as_of=as_of, diagnosis=diagnosis)
+    report["baseline"] = baseline_characteristics(as_of=as_of, diagnosis=diagnosis, site_ids=site_ids)
+    report.update(sites_covered(site_ids))
     return report
+
+
+def sites_covered(site_ids):
+    """The report's ``site`` and ``sites`` keys for ``site_ids`` (one query; none for the
+    whole network)."""
+    if site_ids is None:
+        return {"site": None, "sites": None}
+    sites = [{"code": code, "name": name}
+             for code, name in Site.objects.filter(pk__in=sorted(set(site_ids))).order_by("code").values_list(
+                 "code", "name")]
+    return {"site": sites[0]["code"] if len(sites) == 1 else None, "sites": sites}
+
+
+def sites_key(site_ids):
+    """The part of a cache key that names the sites a report covers: two choices of sites
+    never share a cached value. ``all`` for the whole network; else the sorted ids (a
+    digest of them once the list is long, so that a key stays short)."""
+    if site_ids is None:
+        return "all"
+    ids = "-".join(str(pk) for pk in sorted(set(site_ids)))
+    return f"s{ids}" if len(ids) <= 64 else "h" + hashlib.sha256(ids.encode()).hexdigest()[:32]
 
 
 def data_fingerprint():
@@ -198,6 +242,7 @@ def data_fingerprint():
     """
     tables = [m.history.model._meta.db_table for m in (
         Patient, TherapyCourse, Visit, LabResult, Endoscopy, DoseChange, AdverseEvent, Prescription,
+        Site,  # the report names the sites it covers
     )]
     sql = "SELECT " + ", ".join(f"(SELECT MAX(history_id) FROM {t})" for t in tables)
     with connection.cursor() as cursor:
@@ -261,41 +306,48 @@ def _compute_once(key, latest_key, compute, *, accept_latest):
     return value, None
 
 
-def cached_cohort_report(*, as_of=None, diagnosis="CD"):
-    """cohort_report() of the data as it is now, cached per (as_of, diagnosis, rules, data
-    fingerprint): for the downloads, the command and the JSON."""
+def _report_prefix(as_of, diagnosis, site_ids):
+    return f"cohort-report-v2:{as_of:%Y-%m-%d}:{diagnosis}:{sites_key(site_ids)}"
+
+
+def cached_cohort_report(*, as_of=None, diagnosis="CD", site_ids=None):
+    """cohort_report() of the data as it is now, cached per (as_of, diagnosis, sites, rules,
+    data fingerprint): for the downloads, the command and the JSON."""
     as_of = as_of or timezone.localdate()
-    return _cached(
-        f"cohort-report:{as_of:%Y-%m-%d}:{diagnosis}", lambda: cohort_report(as_of=as_of, diagnosis=diagnosis)
-    )
+    return _cached(_report_prefix(as_of, diagnosis, site_ids),
+                   lambda: cohort_report(as_of=as_of, diagnosis=diagnosis, site_ids=site_ids))
 
 
-def recent_cohort_report(*, as_of=None, diagnosis="CD", fresh=False):
+def recent_cohort_report(*, as_of=None, diagnosis="CD", site_ids=None, fresh=False):
     """For the report page: ``(report, computed_at)``. While clinical data keeps changing
     (a clinic at work), the report computed less than ``THALIMON_REPORT_RECENT_SECONDS``
     (300) ago is shown, with its time (``computed_at``), rather than computing the whole
-    cohort again for every view; ``fresh`` computes it now. None: the data as it is now."""
+    cohort again for every view; ``fresh`` computes it now. None: the data as it is now.
+    The recent report is one of the same sites: the sites are part of its key."""
     as_of = as_of or timezone.localdate()
     recent = timedelta(seconds=getattr(settings, "THALIMON_REPORT_RECENT_SECONDS", 300))
-    return _cached(f"cohort-report:{as_of:%Y-%m-%d}:{diagnosis}",
-                   lambda: cohort_report(as_of=as_of, diagnosis=diagnosis), recent=recent, fresh=fresh)
+    return _cached(_report_prefix(as_of, diagnosis, site_ids),
+                   lambda: cohort_report(as_of=as_of, diagnosis=diagnosis, site_ids=site_ids),
+                   recent=recent, fresh=fresh)
 
 
-def figure_members(*, as_of, diagnosis, key):
-    """The patients behind one count of the report (reports/cohort_members.py), cached like
-    the report; None for a key that names no count."""
+def figure_members(*, as_of, diagnosis, key, site_ids=None):
+    """The patients behind one count of the report (reports/cohort_members.py) of the sites
+    ``site_ids`` (None: every site), cached like the report; None for a key that names no
+    count."""
     if not cohort_members.is_figure_key(key):
         return None  # refused before any data is read
 
     def compute():
         rules = rule_settings()
         figure = cohort_members.figure_members(
-            cohort_patients(as_of=as_of, diagnosis=diagnosis), key=key, as_of=as_of, diagnosis=diagnosis,
-            remission_below=rules.remission_cdai_below, response_drop=rules.response_cdai_drop,
+            cohort_patients(as_of=as_of, diagnosis=diagnosis, site_ids=site_ids), key=key, as_of=as_of,
+            diagnosis=diagnosis, remission_below=rules.remission_cdai_below, response_drop=rules.response_cdai_drop,
         )
         return figure or False  # a cached "no such figure" is False, never a miss
 
-    return _cached(f"cohort-figure-v1:{as_of:%Y-%m-%d}:{diagnosis}:{key}", compute) or None
+    prefix = f"cohort-figure-v2:{as_of:%Y-%m-%d}:{diagnosis}:{sites_key(site_ids)}:{key}"
+    return _cached(prefix, compute) or None
 
 
 # What a drill-down counts (cohort_members' units), as its page says it.
@@ -309,14 +361,23 @@ def figure_listing(figure, user):
     A patient restricted to a care team the user is not in stays in the count (as in the
     report) but is not named, not even by code: ``hidden`` says how many such patients
     there are and what they add to the figure. Names are never listed, for any role.
+    A patient of a site the user is not a member of (a network lead's figure of another
+    site) is not named either; ``other_site_*`` and ``care_team_*`` split the hidden ones
+    by the reason, so the page says the right one.
     """
-    # Of another site, or restricted to a care team the user is not in (issue 18).
-    restricted = set(Patient.objects.hidden_from(user).filter(code__in=list(figure.counts)).values_list("code", flat=True))
+    # Of another site, or restricted to a care team the user is not in (issue 18): one query.
+    restricted = dict(
+        Patient.objects.hidden_from(user).filter(code__in=list(figure.counts)).values_list("code", "site_id")
+    )
+    mine = set(site_ids_of(user))
     may_open = user.has_perm("patients.view_patient")
     rows = [
         {"code": code, "count": count, "link": may_open, "diagnosis": figure.diagnoses.get(code, "")}
         for code, count in figure.counts.items() if code not in restricted
     ]
     hidden = [count for code, count in figure.counts.items() if code in restricted]
+    elsewhere = [count for code, count in figure.counts.items() if code in restricted and restricted[code] not in mine]
     return {"rows": rows, "hidden_patients": len(hidden), "hidden_count": sum(hidden),
+            "other_site_patients": len(elsewhere), "other_site_count": sum(elsewhere),
+            "care_team_patients": len(hidden) - len(elsewhere), "care_team_count": sum(hidden) - sum(elsewhere),
             "unit": UNIT_WORDS.get(figure.unit, figure.unit)}

@@ -54,6 +54,22 @@ def diagnosis_name(code):
     return _("All diagnoses") if code == ALL_DIAGNOSES else DIAGNOSIS_NAMES.get(code, code or "")
 
 
+def site_line(report, *, own=False):
+    """Which sites the figures cover, as the page, the PDF, the XLSX and the CSV say it:
+    "Site: EAST — East clinic" (one site), "All sites (the whole network)", "Sites: EAST,
+    MAIN" (several; "Your sites: EAST, MAIN" when they are the user's own, ``own``). A report
+    without the key is of every site (it was made before sites)."""
+    sites = report.get("sites")
+    if sites is None:
+        return _("All sites (the whole network)")
+    if len(sites) == 1:
+        return _("Site: %(code)s — %(name)s") % {"code": sites[0]["code"], "name": sites[0]["name"]}
+    codes = ", ".join(site["code"] for site in sites) or _("none")
+    if own:
+        return _("Your sites: %(codes)s") % {"codes": codes}
+    return _("Sites: %(codes)s") % {"codes": codes}
+
+
 def figure_caption(tables, key):
     """Where the count ``key`` stands in the report: its table, row, column (when the
     table has several) and text; None when the report does not show it."""

@@ -5,7 +5,7 @@ import zipfile
 from django import forms
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.text import format_lazy
@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from patients.access import patient_view
 from patients.models import site_ids_of
 from reports import charts, exports
+from reports.access import report_site_choices, site_choice
 from reports.actions import import_job_queue, live_progress
 from reports.cohort import ALL_DIAGNOSES
 from reports.datasheet.reading import MAX_COLUMNS, MAX_ROWS
@@ -22,7 +23,7 @@ from reports.datasheet.template import datasheet_template
 from reports.models import ImportJob
 from reports.selectors import cached_cohort_report as cohort_report
 from reports.selectors import figure_listing, figure_members, recent_cohort_report
-from reports.tables import diagnosis_name, figure_caption, report_tables
+from reports.tables import diagnosis_name, figure_caption, report_tables, site_line
 from safety.selectors import safety_decisions
 from sites.models import Site
 from thalimon.access import require_permission
@@ -36,7 +37,23 @@ CONTENT_TYPES = {
 }
 
 
+class SiteField(forms.ChoiceField):
+    """A site of ``site_choices`` (reports/access.py), its code compared ignoring case."""
+
+    def __init__(self, *, site_choices, **kwargs):
+        self.site_choices = site_choices
+        super().__init__(choices=[(choice.value, choice.label) for choice in site_choices], **kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        choice = site_choice(self.site_choices, value)
+        return choice.value if choice else value
+
+
 class ReportFilterForm(forms.Form):
+    """The report's filters. ``user`` decides the Site filter's choices
+    (reports/access.py): a site outside them is an error naming the field."""
+
     as_of = forms.DateField(
         label=gettext_lazy("As of"), required=False, input_formats=["%Y-%m-%d"],
         widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
@@ -49,21 +66,45 @@ class ReportFilterForm(forms.Form):
         error_messages={"invalid_choice": format_lazy(gettext_lazy("Diagnosis: choose CD, UC, AID or {all}."), all=ALL_DIAGNOSES)},
     )
 
+    def __init__(self, data=None, *, user):
+        super().__init__(data)
+        self.site_choices = report_site_choices(user)
+        codes = ", ".join(choice.value for choice in self.site_choices if choice.value) or _("none")
+        self.fields["site"] = SiteField(
+            label=gettext_lazy("Site"), required=False, site_choices=self.site_choices,
+            widget=forms.Select(attrs={"class": "form-select"}),
+            error_messages={"invalid_choice": _("Site: choose one of the sites offered (%(codes)s).") % {"codes": codes}},
+        )
+
     def clean_as_of(self):
         value = self.cleaned_data.get("as_of")
         if value and value > timezone.localdate():
             raise forms.ValidationError(_("As of: the report cannot look into the future."))
         return value
 
+    def chosen_site(self):
+        """The site choice asked for (the default while the form is not valid)."""
+        value = self.cleaned_data.get("site", "") if self.is_bound and self.is_valid() else ""
+        return site_choice(self.site_choices, value)
+
 
 def _filters(request):
     """The filters asked for; an invalid one is reported, never silently replaced."""
-    form = ReportFilterForm(request.GET or None)
+    form = ReportFilterForm(request.GET or None, user=request.user)
     as_of, diagnosis = timezone.localdate(), "CD"
     if form.is_valid():
         as_of = form.cleaned_data["as_of"] or as_of
         diagnosis = form.cleaned_data["diagnosis"] or diagnosis
-    return form, as_of, diagnosis
+    return form, as_of, diagnosis, form.chosen_site()
+
+
+def _filter_query(as_of, diagnosis, site):
+    """The query string of these filters, for the links between the page and its drill-downs."""
+    query = QueryDict(mutable=True)
+    query.update({"as_of": f"{as_of:%Y-%m-%d}", "diagnosis": diagnosis})
+    if site.value:
+        query["site"] = site.value
+    return query.urlencode()
 
 
 def _filter_errors(form):
@@ -72,12 +113,12 @@ def _filter_errors(form):
 
 @require_permission("reports.view_cohort_report")
 def report_page(request):
-    form, as_of, diagnosis = _filters(request)
+    form, as_of, diagnosis, site = _filters(request)
     if _filter_errors(form):
-        form, as_of, diagnosis = ReportFilterForm(request.GET), timezone.localdate(), "CD"
-        form.is_valid()
         return render(request, "reports/report.html", {"form": form, "invalid": True}, status=400)
-    report, computed_at = recent_cohort_report(as_of=as_of, diagnosis=diagnosis, fresh="fresh" in request.GET)
+    report, computed_at = recent_cohort_report(
+        as_of=as_of, diagnosis=diagnosis, site_ids=site.site_ids, fresh="fresh" in request.GET
+    )
     figures = charts.report_figures(report, say=_)
     query = request.GET.copy()
     query.pop("fresh", None)
@@ -85,7 +126,9 @@ def report_page(request):
         request,
         "reports/report.html",
         {"form": form, "report": report, "tables": report_tables(report), "figures": figures,
-         "query": query.urlencode(), "safety_decisions": safety_decisions(as_of), "computed_at": computed_at,
+         "query": query.urlencode(), "figure_query": _filter_query(as_of, diagnosis, site),
+         "site_line": site_line(report, own=site.own),
+         "safety_decisions": safety_decisions(as_of, site_ids=site.site_ids), "computed_at": computed_at,
          "recent_minutes": settings.THALIMON_REPORT_RECENT_SECONDS // 60},
     )
 
@@ -94,11 +137,11 @@ def report_page(request):
 def report_download(request, fmt):
     if fmt not in CONTENT_TYPES:
         return HttpResponse(_("Unknown format: choose json, csv, xlsx or pdf."), status=404)
-    form, as_of, diagnosis = _filters(request)
+    form, as_of, diagnosis, site = _filters(request)
     errors = _filter_errors(form)
     if errors:
         return HttpResponse(" ".join(errors), status=400, content_type="text/plain; charset=utf-8")
-    report = cohort_report(as_of=as_of, diagnosis=diagnosis)
+    report = cohort_report(as_of=as_of, diagnosis=diagnosis, site_ids=site.site_ids)
     if fmt == "json":
         content = exports.as_json(report)
     elif fmt == "csv":
@@ -110,7 +153,10 @@ def report_download(request, fmt):
 
         content = cohort_report_pdf(report)
     response = HttpResponse(content, content_type=CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = f'attachment; filename="cohort-{diagnosis}-{as_of:%Y-%m-%d}.{fmt}"'
+    # The site's code when one is chosen (a code is letters, digits, - and _); the default
+    # (a clinic lead's own sites, a network lead's whole network) keeps the name it had.
+    where = f"-{site.value}" if site.value else ""
+    response["Content-Disposition"] = f'attachment; filename="cohort-{diagnosis}{where}-{as_of:%Y-%m-%d}.{fmt}"'
     return response
 
 
@@ -119,20 +165,23 @@ CODES_PER_PAGE = 500
 
 @require_permission("reports.view_cohort_report")
 def figure_patients(request, key):
-    """The patient codes behind one count of the report (Tables 2 and 4, relapse, titration)."""
-    form, as_of, diagnosis = _filters(request)
+    """The patient codes behind one count of the report (Tables 2 and 4, relapse, titration),
+    of the same sites as the report's (the Site filter)."""
+    form, as_of, diagnosis, site = _filters(request)
     errors = _filter_errors(form)
     if errors:
         return render(request, "reports/figure_patients.html", {"errors": errors}, status=400)
-    figure = figure_members(as_of=as_of, diagnosis=diagnosis, key=key)
+    figure = figure_members(as_of=as_of, diagnosis=diagnosis, key=key, site_ids=site.site_ids)
     if figure is None:
         raise Http404(_("The cohort report has no such count."))
-    report = cohort_report(as_of=as_of, diagnosis=diagnosis)  # exact: its count is shown beside the codes
+    # exact: its count is shown beside the codes
+    report = cohort_report(as_of=as_of, diagnosis=diagnosis, site_ids=site.site_ids)
     listing = figure_listing(figure, request.user)
     return render(request, "reports/figure_patients.html", {
         "figure": figure, "caption": figure_caption(report_tables(report), key), "listing": listing,
         "page": Paginator(listing["rows"], CODES_PER_PAGE).get_page(request.GET.get("page")),
         "as_of": as_of, "diagnosis": diagnosis, "diagnosis_name": diagnosis_name(diagnosis),
+        "site_line": site_line(report, own=site.own), "query": _filter_query(as_of, diagnosis, site),
     })
 
 

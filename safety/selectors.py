@@ -142,14 +142,15 @@ def patient_safety(patient, user=None):
     }
 
 
-def safety_decisions(as_of):
+def safety_decisions(as_of, site_ids=None):
     """The clinic lead's report of how safety signals were closed up to ``as_of`` (counts, no
     patients): urgent events by code — open, resolved by the data, closed by a clinician's
-    decision — and reminders dismissed by a decision, by kind. Two queries."""
-
+    decision — and reminders dismissed by a decision, by kind. Two queries. ``site_ids``:
+    the patients' sites counted (None: every site), as the cohort report's (issue 18)."""
+    of_sites = {} if site_ids is None else {"patient__site_id__in": sorted(set(site_ids))}
     urgent = {}
     for kind, by_data, decided, still_open in (
-        Alert.objects.filter(tier__in=[*URGENT_TIERS, AlertTier.CLEARED], date__lte=as_of)
+        Alert.objects.filter(tier__in=[*URGENT_TIERS, AlertTier.CLEARED], date__lte=as_of, **of_sites)
         .values("kind")
         .annotate(
             by_data=Count("pk", filter=Q(resolved_at__isnull=False, resolved_by__isnull=True)),
@@ -160,7 +161,7 @@ def safety_decisions(as_of):
         label = URGENT_LABELS.get("withhold_lab_result" if kind == "lab" else kind, kind)
         urgent[label] = (still_open, by_data, decided)
     dismissed = dict(
-        Reminder.objects.filter(state="dismissed", closed_at__date__lte=as_of)
+        Reminder.objects.filter(state="dismissed", closed_at__date__lte=as_of, **of_sites)
         .values("kind").annotate(n=Count("pk")).values_list("kind", "n")
     )
     return {

@@ -74,11 +74,15 @@ EXPECTED = [
 BLOCK_N = re.compile(r"(endoscopy\.(?:cdeis|rutgeerts)_mean_sd)\.n")
 
 
+# Text keys, null for the whole network: not figures (said in the n_patients row's label).
+TEXT_KEYS = {"site", "sites"}
+
+
 def _leaves(value, prefix=""):
     """(path, value) of every number or null of the JSON, chart curves and text left out."""
     if isinstance(value, dict):
         for key, inner in value.items():
-            if key != "curve":
+            if key != "curve" and not (prefix == "" and key in TEXT_KEYS):
                 yield from _leaves(inner, f"{prefix}.{key}" if prefix else key)
     elif isinstance(value, list):
         for index, inner in enumerate(value):

@@ -1,4 +1,8 @@
-"""python manage.py cohort_report --format json|pdf|xlsx|csv --out FILE [--as-of DATE] [--diagnosis CD|UC|AID|all]"""
+"""python manage.py cohort_report --format json|pdf|xlsx|csv --out FILE [--as-of DATE] [--diagnosis CD|UC|AID|all]
+[--site CODE]
+
+Without ``--site``, the whole network (every site); with it, that site's patients only
+(interfaces.md §2). The operator's tool: any site may be chosen."""
 
 from datetime import date
 from pathlib import Path
@@ -9,6 +13,7 @@ from django.utils import timezone
 from reports import exports
 from reports.cohort import ALL_DIAGNOSES
 from reports.selectors import cohort_report
+from sites.models import Site
 
 
 def _date(value):
@@ -29,13 +34,16 @@ class Command(BaseCommand):
             "--diagnosis", choices=["CD", "UC", "AID", ALL_DIAGNOSES], default="CD",
             help=f"the cohort's diagnosis, or {ALL_DIAGNOSES} for every patient (default: CD)",
         )
+        parser.add_argument("--site", default=None, metavar="CODE",
+                            help="a site's code: that site's patients only (default: the whole network)")
 
-    def handle(self, *args, format, out, as_of, diagnosis, **options):
+    def handle(self, *args, format, out, as_of, diagnosis, site, **options):
         if as_of and as_of > timezone.localdate():
             raise CommandError(
                 f"--as-of: {as_of:%Y-%m-%d} is in the future; the report cannot count what has not happened."
             )
-        report = cohort_report(as_of=as_of, diagnosis=diagnosis)
+        site_ids = None if site is None else [_site_id(site)]
+        report = cohort_report(as_of=as_of, diagnosis=diagnosis, site_ids=site_ids)
         if format == "json":
             content = exports.as_json(report).encode()
         elif format == "csv":
@@ -50,6 +58,18 @@ class Command(BaseCommand):
         if path.parent and not path.parent.exists():
             raise CommandError(f"--out: the folder {path.parent} does not exist.")
         path.write_bytes(content)
+        where = f"site {report['site']}" if report["site"] else "all sites"
         self.stdout.write(self.style.SUCCESS(
-            f"Cohort report ({report['n_patients']} patients, as of {report['as_of']}) written to {path}."
+            f"Cohort report ({where}, {report['n_patients']} patients, as of {report['as_of']}) written to {path}."
         ))
+
+
+def _site_id(code):
+    """The id of the site ``code`` names (compared ignoring case, as in a datasheet)."""
+    sites = dict(Site.objects.values_list("code", "pk"))
+    code = code.strip()
+    found = [sites[code]] if code in sites else [pk for stored, pk in sites.items() if stored.lower() == code.lower()]
+    if len(found) != 1:
+        known = ", ".join(sorted(sites)) or "none"
+        raise CommandError(f"--site: unknown site '{code}'; known sites: {known}.")
+    return found[0]
