@@ -389,3 +389,29 @@ def test_the_transfer_page_costs_the_same_for_more_sites(client, make_patient, c
         site(f"P{n}")
     with django_assert_max_num_queries(few):
         assert client.get(url).status_code == 200
+
+
+def test_a_second_transfer_of_a_patient_already_moved_is_refused_not_applied_twice(make_patient, clinician):
+    """Two clinicians of MAIN transfer the same patient at once: the second reads the patient's
+    row again under its lock, finds it at EAST (a site it is not a member of) and writes nothing."""
+    from patients.models import Patient, Transfer
+
+    patient = make_patient(code="TR-012")
+    stale = Patient.objects.get(pk=patient.pk)  # the second clinician's page, read before the first save
+    _transfer(clinician, patient, site("EAST"))
+    with pytest.raises(ValidationError) as refused:
+        _transfer(clinician, stale, site("WEST"))
+    assert "no longer at one of your sites" in refused.value.messages[0]
+    assert Transfer.objects.count() == 1 and Patient.objects.get(pk=patient.pk).site.code == "EAST"
+
+
+def test_the_edit_form_shows_the_site_read_only_and_links_the_transfer(client, make_patient, clinician, nurse):
+    make_patient(code="TR-013")
+    client.force_login(clinician)
+    edit = client.get(reverse("patients:edit", args=["TR-013"]))
+    assert edit.context["form"].fields["site"].disabled
+    detail = client.get(reverse("patients:detail", args=["TR-013"])).content.decode()
+    assert reverse("patients:transfer", args=["TR-013"]) in detail
+    client.force_login(nurse)  # no transfer button for a role that may not transfer
+    assert reverse("patients:transfer", args=["TR-013"]) not in client.get(
+        reverse("patients:detail", args=["TR-013"])).content.decode()
