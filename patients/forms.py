@@ -51,6 +51,14 @@ class StaffChoiceField(forms.ModelChoiceField):
         return user.get_full_name() or user.username
 
 
+class NetworkStaffChoiceField(StaffChoiceField):
+    """Staff of any site of the network, each with their site codes (the transfer form)."""
+
+    def label_from_instance(self, user):
+        codes = ", ".join(membership.site.code for membership in user.site_memberships.all())
+        return f"{super().label_from_instance(user)} ({codes})"
+
+
 class PatientForm(VersionedEditMixin, forms.ModelForm):
     expected_version = expected_version_field()
     reproductive_potential = forms.NullBooleanField(
@@ -292,12 +300,12 @@ class TransferForm(forms.ModelForm):
             (site.pk, str(site)) for site in Site.objects.exclude(pk=patient.site_id).order_by("code")
         ]
         staff = get_user_model().objects.filter(is_active=True, site_memberships__isnull=False).distinct()
-        staff = staff.order_by("last_name", "username")
-        self.fields["responsible_clinician"] = StaffChoiceField(
+        staff = staff.order_by("last_name", "username").prefetch_related("site_memberships__site")
+        self.fields["responsible_clinician"] = NetworkStaffChoiceField(
             queryset=staff.filter(groups__name=CLINICIAN), required=False, label=_("Responsible clinician there"),
             help_text=_("Empty: the current one if a member of the destination, else none."),
         )
-        self.fields["responsible_nurse"] = StaffChoiceField(
+        self.fields["responsible_nurse"] = NetworkStaffChoiceField(
             queryset=staff.filter(groups__name=NURSE), required=False, label=_("Responsible nurse there"),
             help_text=_("Empty: the current one if a member of the destination, else none."),
         )

@@ -415,3 +415,12 @@ def test_the_edit_form_shows_the_site_read_only_and_links_the_transfer(client, m
     client.force_login(nurse)  # no transfer button for a role that may not transfer
     assert reverse("patients:transfer", args=["TR-013"]) not in client.get(
         reverse("patients:detail", args=["TR-013"])).content.decode()
+
+
+def test_the_transfer_form_names_the_staff_of_the_network_with_their_sites(client, make_patient, clinician, make_user):
+    make_patient(code="TR-014")
+    make_user(CLINICIAN, sites=["EAST", "WEST"], first_name="Erin", last_name="East")
+    make_user(NURSE, sites=["EAST"], first_name="Nell", last_name="Nurse")
+    client.force_login(clinician)
+    text = _text(client.get(reverse("patients:transfer", args=["TR-014"])))
+    assert "Erin East (EAST, WEST)" in text and "Nell Nurse (EAST)" in text
