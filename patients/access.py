@@ -31,7 +31,7 @@ def patient_for(request, code, *, perm="patients.view_patient"):
     if "\x00" in code or len(code) > CODE_MAX_LENGTH:
         raise Http404(_("No such patient."))  # a malformed code is no patient (never a database error)
     patient = get_object_or_404(
-        Patient.objects.select_related("responsible_clinician", "responsible_nurse", "course"), code=code
+        Patient.objects.select_related("responsible_clinician", "responsible_nurse", "course", "site"), code=code
     )
     if patient.site_id not in site_ids_of(request.user):
         # Another site's patient (issue 18) is, for this user, no patient at all: not even

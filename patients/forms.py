@@ -4,10 +4,11 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Column, Fieldset, Layout, Row, Submit
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from patients.models import IDENTITY_FIELDS, Diagnosis, Patient, site_ids_of
+from patients.models import IDENTITY_FIELDS, Diagnosis, Patient, Transfer, site_ids_of
 from patients.selectors import LIST_FILTERS, LIST_SORTS
 from sites.models import Site
 from thalimon.concurrency import VersionedEditMixin, expected_version_field
@@ -48,6 +49,14 @@ def iso_dates_only(form):
 class StaffChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, user):
         return user.get_full_name() or user.username
+
+
+class NetworkStaffChoiceField(StaffChoiceField):
+    """Staff of any site of the network, each with their site codes (the transfer form)."""
+
+    def label_from_instance(self, user):
+        codes = ", ".join(membership.site.code for membership in user.site_memberships.all())
+        return f"{super().label_from_instance(user)} ({codes})"
 
 
 class PatientForm(VersionedEditMixin, forms.ModelForm):
@@ -157,6 +166,10 @@ class PatientForm(VersionedEditMixin, forms.ModelForm):
         if self.instance.pk:
             # The code is the key that datasheets and reminders use; it is not renamed here.
             self.fields["code"].disabled = True
+            # A patient moves between sites only by a transfer (patients.actions.patient_transfer).
+            self.fields["site"].disabled = True
+            self.fields["site"].queryset = Site.objects.filter(pk=self.instance.site_id)
+            self.fields["site"].help_text = _("Changed only by a transfer (Transfer on the patient's page).")
 
         self.helper = FormHelper()
         self.helper.form_tag = False
@@ -265,7 +278,62 @@ class PatientSearchForm(forms.Form):
         ]
 
 
-__all__ = ["PatientForm", "PatientSearchForm", "Diagnosis"]
+class TransferForm(forms.ModelForm):
+    """Record a transfer to another site of the network (issue 18): input shape only; the
+    action (``patients.actions.patient_transfer``) refuses a same site, a future date, a
+    date before the previous transfer or the first recorded care, and a care team that is
+    not of the destination, each naming its field."""
+
+    class Meta:
+        model = Transfer
+        fields = ["to_site", "date", "reason"]
+        widgets = {"date": DateInput(), "reason": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        iso_dates_only(self)
+        # Every site of the network is a destination (a forged same-site choice is refused
+        # by the action, naming the field); the list offers only the others.
+        sites = self.fields["to_site"]
+        sites.queryset = Site.objects.all()
+        sites.widget.choices = [("", "---------")] + [
+            (site.pk, str(site)) for site in Site.objects.exclude(pk=patient.site_id).order_by("code")
+        ]
+        staff = get_user_model().objects.filter(is_active=True, site_memberships__isnull=False).distinct()
+        staff = staff.order_by("last_name", "username").prefetch_related("site_memberships__site")
+        self.fields["responsible_clinician"] = NetworkStaffChoiceField(
+            queryset=staff.filter(groups__name=CLINICIAN), required=False, label=_("Responsible clinician there"),
+            help_text=_("Empty: the current one if a member of the destination, else none."),
+        )
+        self.fields["responsible_nurse"] = NetworkStaffChoiceField(
+            queryset=staff.filter(groups__name=NURSE), required=False, label=_("Responsible nurse there"),
+            help_text=_("Empty: the current one if a member of the destination, else none."),
+        )
+        for name, message in (
+            ("to_site", gettext("Destination site: required; choose one of the network's other sites.")),
+            ("date", gettext("Transfer date: required.")),
+            ("reason", gettext("Reason: required; say why the patient moves (e.g. moved house, referred).")),
+        ):
+            self.fields[name].error_messages["required"] = message
+        self.fields["to_site"].error_messages["invalid_choice"] = gettext(
+            "Destination site: unknown site; choose one of the network's other sites."
+        )
+        self.fields["date"].initial = timezone.localdate()
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Fieldset(
+                _("Transfer to another site"),
+                Row(Column("to_site", css_class="col-md-6"), Column("date", css_class="col-md-6")),
+                "reason",
+                Row(Column("responsible_clinician", css_class="col-md-6"),
+                    Column("responsible_nurse", css_class="col-md-6")),
+            ),
+            Submit("save", _("Record the transfer"), css_class="btn-primary"),
+        )
+
+
+__all__ = ["PatientForm", "PatientSearchForm", "TransferForm", "Diagnosis"]
 
 
 class CourseForm(forms.ModelForm):

@@ -608,3 +608,71 @@ class Patient(models.Model):
         elif self.perianal:
             parts.append("perianal")
         return ", ".join(parts)
+
+
+class Transfer(models.Model):
+    """A patient's move from one site of the network to another (issue 18): the patient
+    belongs to one site at a time (``Patient.site``), and each move is kept here, with its
+    history, so both sites' periods of care can be stated. Not the follow-up status
+    "transferred" (a patient leaving the care of the network, R2/R8): that is
+    ``Patient.status``. Written only by ``patients.actions.patient_transfer``."""
+
+    patient = models.ForeignKey(Patient, verbose_name=_("patient"), on_delete=models.PROTECT, related_name="transfers")
+    from_site = models.ForeignKey(
+        Site, verbose_name=_("from site"), on_delete=models.PROTECT, related_name="transfers_out"
+    )
+    to_site = models.ForeignKey(
+        Site, verbose_name=_("destination site"), on_delete=models.PROTECT, related_name="transfers_in",
+        error_messages={
+            "null": _("Destination site: required; choose one of the network's other sites."),
+            "invalid": _("Destination site: unknown site; choose one of the network's other sites."),
+        },
+    )
+    date = models.DateField(
+        _("transfer date"), help_text=_("The day the destination site took over the patient's care."),
+        error_messages={"null": _("Transfer date: required.")},
+    )
+    reason = models.CharField(
+        _("reason"), max_length=500,
+        error_messages={"blank": _("Reason: required; say why the patient moves (e.g. moved house, referred).")},
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["date", "pk"]
+        verbose_name = _("transfer between sites")
+        verbose_name_plural = _("transfers between sites")
+        permissions = [("transfer_patient", _("Can transfer a patient to another site of the network"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(from_site=models.F("to_site")),
+                name="transfer_between_two_sites",
+                violation_error_message=_("Destination site: the patient is already at this site; choose another."),
+            ),
+        ]
+        indexes = [
+            # The Transfers page: a site's transfers out and in, newest first.
+            models.Index(fields=["from_site", "-date"], name="transfer_out_by_date"),
+            models.Index(fields=["to_site", "-date"], name="transfer_in_by_date"),
+        ]
+
+    def __str__(self):
+        return f"{self.patient.code} {self.from_site.code} → {self.to_site.code} {self.date:%Y-%m-%d}"
+
+    def clean(self):
+        errors = {}
+        today = timezone.localdate()
+        if self.to_site_id is not None and self.to_site_id == self.from_site_id:
+            errors["to_site"] = gettext("Destination site: the patient is already at this site; choose another.")
+        if self.date and self.date > today:
+            errors["date"] = gettext("Transfer date cannot be in the future (today is %(today)s).") % {
+                "today": saying.day(today)
+            }
+        if errors:
+            raise ValidationError(errors)

@@ -2,12 +2,24 @@
 
 from datetime import timedelta
 
-from django.db.models import BooleanField, CharField, DateField, DecimalField, Exists, F, OuterRef
+from django.db.models import (
+    BooleanField,
+    CharField,
+    DateField,
+    DecimalField,
+    Exists,
+    F,
+    Min,
+    OuterRef,
+    Q,
+)
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from patients.models import IDENTITY_FIELDS, Patient
+from patients import periods
+from patients.models import IDENTITY_FIELDS, Patient, Transfer, site_ids_of
 from safety import schedule
 from safety.models import OPEN_STATES, URGENT_TIERS, AdverseEvent, Alert, Reminder
 from thalimon import saying
@@ -194,6 +206,7 @@ HISTORY_KINDS = {
     "endoscopy": (_("Endoscopies"), Endoscopy, _dated(_("Endoscopy"))),
     "adverse_event": (_("Adverse events"), AdverseEvent, lambda record: gettext(
         "Adverse event from %(date)s, grade %(grade)s") % {"date": saying.day(record.onset), "grade": record.grade}),
+    "transfer": (_("Transfers between sites"), Transfer, _dated(_("Transfer to another site"))),
 }
 
 
@@ -215,3 +228,45 @@ def patient_full_history(patient, *, show_identity, kind=None):
         entries += found
     entries.sort(key=lambda entry: entry.when, reverse=True)
     return entries
+
+
+# --- sites: the periods of care and the transfers (issue 18) -----------------------------------
+def first_care_day(patient):
+    """The patient's first recorded care (``periods.first_care``): one query."""
+    first_visit = Visit.objects.filter(patient_id=patient.pk).aggregate(first=Min("date"))["first"]
+    created = timezone.localdate(patient.created_at) if patient.created_at else None
+    return periods.first_care(created, first_visit)
+
+
+def care_periods(patient):
+    """The patient's periods of care at the sites of the network, oldest first
+    (``patients.periods.care_periods``): two queries (the first visit; the transfers with
+    their site codes), whatever the number of transfers."""
+    moves = [
+        periods.Move(from_code, to_code, day)
+        for from_code, to_code, day in Transfer.objects.filter(patient_id=patient.pk)
+        .order_by("date", "pk").values_list("from_site__code", "to_site__code", "date")
+    ]
+    return periods.care_periods(current_site=patient.site.code, first_care=first_care_day(patient), moves=moves)
+
+
+def site_transfers(user):
+    """The transfers into and out of ``user``'s sites, newest first, codes only, for the
+    Transfers page: (rows, how many are left out). A transfer of a record restricted to a
+    care team the user is not in is counted, never listed, not even by code (as the report's
+    drill-down does). Each row says whether the user may open the patient now (``opens``)."""
+    site_ids = site_ids_of(user)
+    transfers = Transfer.objects.filter(Q(from_site_id__in=site_ids) | Q(to_site_id__in=site_ids))
+    hidden = Patient.objects.hidden_pks(user)
+    if isinstance(hidden, list) and not hidden:
+        left_out = transfers.none()
+    else:
+        left_out = transfers.filter(patient_id__in=hidden)
+        transfers = transfers.exclude(patient_id__in=hidden)
+    rows = (
+        transfers.select_related("patient", "from_site", "to_site", "recorded_by")
+        .only("date", "recorded_at", "patient__code", "patient__site_id", "from_site__code", "to_site__code",
+              "recorded_by__username", "recorded_by__first_name", "recorded_by__last_name")
+        .order_by("-date", "-pk")
+    )
+    return rows, left_out

@@ -10,12 +10,14 @@ from django.utils.translation import gettext as _
 
 from patients import selectors
 from patients.access import patient_view
-from patients.actions import patient_create, patient_update
-from patients.forms import CourseForm, PatientForm, PatientSearchForm
-from patients.models import Patient
+from patients.actions import patient_create, patient_transfer, patient_update
+from patients.forms import CourseForm, PatientForm, PatientSearchForm, TransferForm
+from patients.models import Patient, site_ids_of
 from safety import selectors as safety_selectors
+from thalimon import saying
 from thalimon.access import require_permission
 from thalimon.forms import run_action
+from thalimon.navigation import next_url
 from thalimon.roles import CLINICIAN
 from thalimon.urls_util import url_pattern
 from therapy import records as therapy_records
@@ -163,6 +165,7 @@ def patient_detail(request, patient):
             "show_identity": _can_see_identity(request.user),
             "age": patient.age_on(today),
             "risk_flags": selectors.relapse_risk_flags(patient),
+            "care_periods": selectors.care_periods(patient),
             "flowsheet": flowsheet,
             **clinical,
             **dosing,
@@ -203,3 +206,39 @@ def patient_history(request, patient):
         {"patient": patient, "entries": page, "page": page, "kind": kind,
          "kinds": [(key, label) for key, (label, _model, _name) in selectors.HISTORY_KINDS.items()]},
     )
+
+
+# --- transfers between sites (issue 18) ------------------------------------------------------
+@patient_view("patients.transfer_patient")
+def patient_transfer_view(request, patient):
+    """Record a transfer of the patient to another site (a clinician of the patient's site).
+    Afterwards the user returns where they came from while they may still open the patient;
+    a transfer to a site they are not a member of lands on the Transfers page (the patient's
+    pages now answer 404 to them)."""
+    form = TransferForm(request.POST or None, patient=patient)
+    if request.method == "POST":
+        transfer = _save_form(request, form, lambda data: patient_transfer(actor=request.user, patient=patient, **data))
+        if transfer:
+            messages.success(request, _("Patient %(code)s transferred from %(from)s to %(to)s on %(date)s.") % {
+                "code": patient.code, "from": transfer.from_site.code, "to": transfer.to_site.code,
+                "date": saying.day(transfer.date)})
+            if patient.may_be_opened_by(request.user):
+                return redirect(next_url(request, patient.get_absolute_url()))
+            return redirect("patients:transfers")
+        messages.error(request, _("The transfer was not recorded: please correct the fields marked below."))
+    return render(request, "patients/transfer_form.html", {
+        "form": form, "patient": patient, "next": next_url(request, ""), "care_periods": selectors.care_periods(patient),
+    })
+
+
+@require_permission("patients.view_patient")
+def transfer_list(request):
+    """The transfers into and out of the user's sites, codes only: where a site's patient
+    went (or came from) without opening the record."""
+    rows, left_out = selectors.site_transfers(request.user)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    site_ids = set(site_ids_of(request.user))
+    detail_url = url_pattern("patients:detail")
+    for transfer in page:
+        transfer.url = detail_url(transfer.patient.code) if transfer.patient.site_id in site_ids else ""
+    return render(request, "patients/transfer_list.html", {"page": page, "left_out": left_out.count()})

@@ -25,6 +25,8 @@ MATRIX = {
     "patients:edit": CLINICIAN_ONLY,
     "patients:history": EVERYONE,
     "patients:course": CLINICIAN_ONLY,
+    "patients:transfer": CLINICIAN_ONLY,  # a transfer to another site (issue 18): clinicians of the patient's site
+    "patients:transfers": EVERYONE,  # the transfers of the user's sites, codes only
     "visits:create": CLINICIAN_ONLY,
     "visits:cdai_preview": CLINICIAN_ONLY,
     "visits:lab_create": CLINICIAN_ONLY,

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 # URLs about no single patient; every other URL of the matrix shows or changes one.
 NOT_ONE_PATIENT = {
-    "patients:list", "patients:create", "safety:inbox", "reports:cohort", "reports:download",
+    "patients:list", "patients:create", "patients:transfers", "safety:inbox", "reports:cohort", "reports:download",
     "reports:upload", "reports:job", "reports:history", "reports:template",
     # A figure's codes: about a group of patients; restricted ones are counted, never listed
     # (tests/reports/test_drilldown.py).

@@ -11,6 +11,7 @@ THERAPY_RULES = sorted(
 )
 PURE_MODULES = [
     "patients/demographics.py",
+    "patients/periods.py",
     "visits/labs.py",
     "visits/scoring.py",
     "visits/endoscopy_scores.py",

@@ -72,6 +72,8 @@ ROLE_PERMISSIONS = {
         # Clinical decisions: the clinician-owned reminders, dismissing one with a decision,
         # closing an urgent event with a decision (R7, DESIGN rule 7).
         "safety.work_clinician_reminder", "safety.dismiss_reminder", "safety.decide_alert",
+        # Moving a patient to another site of the network (issue 18): a clinician of the patient's site.
+        "patients.transfer_patient",
     ],
     NURSE: _OWN_SETTINGS + _PATIENT_READ + _IDENTITY + _NURSE_RECORDS,
     CLINIC_LEAD: _OWN_SETTINGS + _PATIENT_READ + _REPORTS,
