@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from weasyprint import HTML
 
+from patients import selectors as patient_selectors
 from reports import charts, print_charts
 from reports.tables import report_tables, site_line
 from safety import schedule
@@ -114,6 +115,8 @@ def visit_summary_context(visit, *, show_identity=False):
         "age": patient.age_on(visit.date),
         "recorded_by": visit.created_by,
         "responsible_clinician": patient.responsible_clinician,
+        # The sites that treated the patient and when (issue 18): filed at one site, read at another.
+        "care_periods": patient_selectors.care_periods(patient),
         "endoscopy": Endoscopy.objects.filter(patient=patient, date__lte=visit.date).order_by("-date").first(),
         "adverse_events": events,
         "adverse_events_more": events_more,

@@ -2,6 +2,7 @@
 patient for the roles that may see names (the code for everyone), names the clinician,
 has a signature line, and opens in the browser (inline) to print."""
 
+import re
 import subprocess
 from datetime import timedelta
 from decimal import Decimal
@@ -159,3 +160,22 @@ def test_the_pdf_reads_a_fixed_number_of_queries(client, clinician, crowded_visi
             assert client.get(url).status_code == 200
         counts.append(len(queries.captured_queries))
     assert counts[1] == counts[0], counts
+
+
+def test_the_pdf_states_the_sites_that_treated_the_patient(client, clinician, crowded_visit, make_user, tmp_path):
+    """Issue 18: a summary filed at one site and read at another says which site treated
+    the patient when; the transfer's day ends one period and starts the next."""
+    from patients.actions import patient_transfer
+    from tests.conftest import site
+
+    east = site("EAST")
+    clinician_east = make_user("Clinician", sites=["EAST"])
+    moved_on = TODAY - timedelta(days=1)
+    patient_transfer(actor=clinician, patient=crowded_visit.patient, to_site=east, date=moved_on,
+                     reason="Moved house", responsible_clinician=clinician_east)
+    client.force_login(clinician_east)
+    pages, text = _pdf_text(tmp_path, client.get(reverse("reports:visit_pdf", args=[crowded_visit.pk])).content)
+    flat = " ".join(text.split())
+    assert pages == 1
+    assert f"at EAST since {moved_on:%Y-%m-%d}" in flat
+    assert re.search(rf"Treated at MAIN (from \S+ )?to {moved_on:%Y-%m-%d}", flat), flat[:600]
