@@ -66,16 +66,16 @@ VISIT_INTERVAL_DAYS = 28
 
 
 def generate_cohort(n_patients=N_PATIENTS, *, visits_per_patient=VISITS_PER_PATIENT, seed_label="bench",
-                    sites=1, copy=False):
+                    sites=1, copy=False, processes=1):
     """Insert ``n_patients`` demo-like patients (default 10,000) with courses, doses,
     ``visits_per_patient`` monthly clinic visits each (default 30: 300,000 visits, about
     2.2 years of therapy), WBC and CRP counts, pregnancy tests and a few adverse events,
     then compute every visit's outcome status with the services' own function.
     ``sites`` > 1 spreads the patients over that many sites (S01, S02, …) in turn;
     ``copy`` writes with PostgreSQL COPY (``copy_insert``) and computes the statuses in
-    this process with the same function, for the network-sized database.
+    this process with the same function, in ``processes`` forked processes, for the
+    network-sized database.
     Returns the number created (0 if the cohort is already there)."""
-    from django.db import transaction
     from django.utils import timezone
 
     from patients.models import Patient
@@ -85,14 +85,18 @@ def generate_cohort(n_patients=N_PATIENTS, *, visits_per_patient=VISITS_PER_PATI
         return 0  # already generated in this benchmark database
     today = timezone.localdate()
     site_rows = _sites(sites)
-    created = 0
-    chunk = 1000
-    for first in range(1, n_patients + 1, chunk):
-        indexes = range(first, min(first + chunk, n_patients + 1))
-        with transaction.atomic():
-            created += _generate_chunk(indexes, prefix, site_rows, today, visits_per_patient, copy)
-        if copy and first % 20_000 == 1 and first > 1:
-            print(f"  … {first - 1} patients", flush=True)
+    chunks = [range(first, min(first + 1000, n_patients + 1)) for first in range(1, n_patients + 1, 1000)]
+    job = (prefix, site_rows, today, visits_per_patient, copy)
+    if copy and processes > 1:  # chunks are independent: build them in forked processes
+        from multiprocessing import get_context
+
+        from django.db import connections
+
+        connections.close_all()
+        with get_context("fork").Pool(processes) as pool:
+            created = sum(pool.starmap(_generate_chunks, [(chunks[i::processes], job) for i in range(processes)]))
+    else:
+        created = _generate_chunks(chunks, job)
     if not copy:
         # Outcome status of every visit (R2), with the function every saved visit goes through.
         from visits.actions import statuses_refresh
@@ -100,6 +104,16 @@ def generate_cohort(n_patients=N_PATIENTS, *, visits_per_patient=VISITS_PER_PATI
         for patient in Patient.objects.filter(code__startswith=prefix).select_related("course"):
             statuses_refresh(patient)
     vacuum_analyze()
+    return created
+
+
+def _generate_chunks(chunks, job):
+    from django.db import transaction
+
+    created = 0
+    for indexes in chunks:
+        with transaction.atomic():
+            created += _generate_chunk(indexes, *job)
     return created
 
 
@@ -209,9 +223,20 @@ def copy_insert(model, objects):
     """Write ``objects`` with PostgreSQL COPY (into a temporary table, then one INSERT … ON
     CONFLICT DO NOTHING, as bulk_create's ignore_conflicts): the rows bulk_create would
     write (defaults, auto_now_add), without their ids. Call it inside a transaction."""
-    from django.db import connection
+    from django.db import connection, models
 
+    # Values psycopg adapts as they are (the column types round what they must); the other
+    # fields (JSON, said reasons, auto_now dates) go through Django's own preparation.
+    plain = (models.CharField, models.TextField, models.IntegerField, models.PositiveIntegerField,
+             models.PositiveSmallIntegerField, models.SmallIntegerField, models.BigIntegerField, models.BooleanField,
+             models.DecimalField, models.FloatField, models.ForeignKey, models.OneToOneField)
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    getters = [
+        (lambda obj, name=f.attname: getattr(obj, name)) if type(f) in plain
+        or (type(f) is models.DateField and not (f.auto_now or f.auto_now_add))
+        else (lambda obj, f=f: f.get_db_prep_save(f.pre_save(obj, True), connection))
+        for f in fields
+    ]
     table = model._meta.db_table
     columns = ", ".join(f'"{f.column}"' for f in fields)
     scratch = f"copy_{table}"
@@ -221,7 +246,7 @@ def copy_insert(model, objects):
         raw.execute(f'CREATE TEMP TABLE "{scratch}" ON COMMIT DROP AS SELECT {columns} FROM "{table}" WITH NO DATA')
         with raw.copy(f'COPY "{scratch}" ({columns}) FROM STDIN') as copy:
             for obj in objects:
-                copy.write_row([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields])
+                copy.write_row([get(obj) for get in getters])
         raw.execute(f'INSERT INTO "{table}" ({columns}) SELECT {columns} FROM "{scratch}" ON CONFLICT DO NOTHING')
 
 

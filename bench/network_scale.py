@@ -57,15 +57,15 @@ class Worker:
     """A real ``celery worker`` process (prefork, ``concurrency`` children) on the benchmark
     database and Redis db 4, as production runs it; stopped as the init system would."""
 
-    def __init__(self, concurrency, folder):
-        self.concurrency, self.folder = concurrency, Path(folder)
+    def __init__(self, concurrency, folder, chunk):
+        self.concurrency, self.folder, self.chunk = concurrency, Path(folder), chunk
         self.log = self.folder / f"worker-{concurrency}.log"
 
     def __enter__(self):
         env = {k: v for k, v in os.environ.items() if k not in ("CELERY_TASK_ALWAYS_EAGER",)}
         env.update(DEBUG="0", SECRET_KEY="bench-only-not-a-secret-0123456789-abcdefghij", PYTHONPATH=str(ROOT),
                    REDIS_URL=BROKER, CELERY_BROKER_URL=BROKER, THALIMON_VAR_DIR=str(self.folder / "var"),
-                   SECURE_SSL_REDIRECT="0")
+                   SECURE_SSL_REDIRECT="0", THALIMON_SCAN_CHUNK_PATIENTS=str(self.chunk))
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "thalimon", "worker", "--pool", "prefork", "--concurrency",
              str(self.concurrency), "--loglevel", "INFO", "--without-mingle", "--without-gossip",
@@ -96,7 +96,7 @@ def use_broker():
     app.amqp._producer_pool = None
 
 
-def fanned_out_scan(concurrency, folder, as_of, timeout):
+def fanned_out_scan(concurrency, folder, chunk, as_of, timeout):
     """Seconds from queuing the nightly scan to its last chunk done, with a worker of
     ``concurrency`` processes; and the run (its chunks' own times)."""
     from safety.models import ScanRun
@@ -104,7 +104,7 @@ def fanned_out_scan(concurrency, folder, as_of, timeout):
 
     clean_slate()
     subprocess.run(["redis-cli", "-u", BROKER, "FLUSHDB"], check=False, capture_output=True)
-    with Worker(concurrency, folder) as worker:
+    with Worker(concurrency, folder, chunk) as worker:
         before = ScanRun.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         start = time.perf_counter()
         scan_all_reminders.delay(as_of.isoformat())
@@ -217,9 +217,12 @@ def main():
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the 100,000 patients (sites stay 50)")
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--workers", default="1,2", help="worker concurrencies to measure, comma-separated")
+    parser.add_argument("--chunk", type=int, default=0,
+                        help="patients per chunk (default: the setting's 2,000, times --scale: 50 chunks)")
     parser.add_argument("--timeout", type=float, default=1800)
     args = parser.parse_args()
     setup()
+    from django.conf import settings
     from django.utils import timezone
 
     from patients.models import Patient
@@ -227,10 +230,11 @@ def main():
     from visits.models import Visit
 
     n_patients = max(int(PATIENTS * args.scale), SITES)
+    chunk = args.chunk or max(int(settings.THALIMON_SCAN_CHUNK_PATIENTS * args.scale), 1)
     results = {}
     with timed("generate", results):
         made = generate_cohort(n_patients, visits_per_patient=VISITS_PER_PATIENT, seed_label=LABEL, sites=SITES,
-                               copy=True)
+                               copy=True, processes=2)
     n_visits = Visit.objects.count()
     sites = list(Site.objects.filter(code__startswith="S").order_by("code"))
     use_broker()
@@ -239,7 +243,7 @@ def main():
     scans = {}
     with tempfile.TemporaryDirectory(prefix="network-scale-") as folder:
         for concurrency in (int(n) for n in args.workers.split(",")):
-            seconds, run = fanned_out_scan(concurrency, folder, today, args.timeout)
+            seconds, run = fanned_out_scan(concurrency, folder, chunk, today, args.timeout)
             scans[concurrency] = seconds
             rows.append(scan_rows(concurrency, seconds, run))
     if 1 in scans and 2 in scans:
@@ -247,8 +251,8 @@ def main():
     vacuum_analyze()  # the scan rewrote the reminders: the planner's statistics as autovacuum keeps them
     rows += cohort_rows(sites)
     rows += page_rows(sites, args.rounds)
-    rows.append(("generation (COPY)", f"{results['generate']:.0f} s" if made else "already there",
-                 "not part of a target"))
+    rows.append(("generation (COPY, 2 processes; not part of a target)",
+                 f"{results['generate']:.0f} s" if made else "already there"))
     print_table(f"Network of clinics ({len(sites)} sites, {Patient.objects.count()} patients, {n_visits} visits, "
                 f"{os.cpu_count()} cores shared)", rows)
 
