@@ -1,4 +1,5 @@
-"""The daily digest's deliveries for the admin: what failed or is late, and why (read only).
+"""The daily digest's deliveries and the fanned-out scan's runs for the admin: what failed
+or is late, and why (read only).
 
 The rest of safety (adverse events, alerts, reminders) is clinical data and stays in the
 app's own pages (see patients/admin.py); a delivery row holds a user, a day and the class

@@ -296,3 +296,25 @@ def test_a_real_worker_process_runs_the_chunks(clinic, tmp_path):
     text = log.read_text()
     assert text.count("Task safety.tasks.scan_reminder_chunk[") >= 8  # received and succeeded, each of 4
     assert len(set(run.chunks.values_list("attempts", flat=True))) == 1
+
+
+def test_the_admin_lists_runs_with_their_chunks_in_a_fixed_number_of_queries(
+    clinic, client, django_user_model, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    from django.urls import reverse
+
+    admin = django_user_model.objects.create_superuser("root", "root@clinic.test", "a-long-test-password-123")
+    client.force_login(admin)
+    url = reverse("admin:safety_scanrun_changelist")
+    _fanned_out(django_capture_on_commit_callbacks, chunk_size=3)
+    with django_capture_on_commit_callbacks(execute=False):  # planned, never run
+        fanout.scan_run_start(as_of=TODAY, chunk_size=2)
+    with django_assert_max_num_queries(15) as few:
+        page = client.get(url)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "3 of 3" in text and "0 of 4" in text
+    for _ in range(5):
+        _fanned_out(django_capture_on_commit_callbacks, chunk_size=1)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(url).status_code == 200
