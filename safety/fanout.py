@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 CHUNK_TASK = "safety.tasks.scan_reminder_chunk"
 DIGEST_TASK = "safety.tasks.send_daily_digests"
+KEEP_RUNS = timedelta(days=14)  # older runs (and their chunks' patient ids) are deleted by the next plan
 COUNTED = ("patients", "created", "resolved", "escalated", "reopened", "urgent_opened", "urgent_resolved")
 
 
@@ -47,7 +48,8 @@ def split_into_chunks(ids, size):
 
 def scan_run_start(*, as_of=None, task_id="", chunk_size=None):
     """Plan a fanned-out scan of every patient as of ``as_of`` and queue its chunks (on
-    commit). A re-delivered planning task (the same ``task_id``) returns the run it planned."""
+    commit). A re-delivered planning task (the same ``task_id``) returns the run it planned.
+    Runs older than ``KEEP_RUNS`` are deleted (a night's chunks hold every patient id)."""
     as_of = as_of or timezone.localdate()
     size = chunk_size or settings.THALIMON_SCAN_CHUNK_PATIENTS
     with transaction.atomic():
@@ -55,6 +57,7 @@ def scan_run_start(*, as_of=None, task_id="", chunk_size=None):
             planned = ScanRun.objects.filter(task_id=task_id).first()
             if planned is not None:  # its chunks were queued with it
                 return planned
+        ScanRun.objects.filter(started_at__lt=timezone.now() - KEEP_RUNS).delete()
         ids = list(Patient.objects.order_by("pk").values_list("pk", flat=True))
         run = ScanRun.objects.create(as_of=as_of, task_id=task_id or "", chunk_size=size, patients=len(ids))
         chunks = ScanChunk.objects.bulk_create(

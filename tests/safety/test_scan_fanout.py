@@ -185,6 +185,15 @@ def test_a_rerun_creates_nothing_twice(clinic, django_capture_on_commit_callback
     assert _stored() == stored
 
 
+def test_runs_older_than_two_weeks_are_deleted_by_the_next_plan(clinic, django_capture_on_commit_callbacks):
+    old, recent = (_fanned_out(django_capture_on_commit_callbacks, chunk_size=3) for _ in range(2))
+    ScanRun.objects.filter(pk=old.pk).update(started_at=timezone.now() - timedelta(days=15))
+    ScanRun.objects.filter(pk=recent.pk).update(started_at=timezone.now() - timedelta(days=13))
+    latest = _fanned_out(django_capture_on_commit_callbacks, chunk_size=3)
+    assert set(ScanRun.objects.values_list("pk", flat=True)) == {recent.pk, latest.pk}
+    assert not ScanChunk.objects.filter(run_id=old.pk).exists()
+
+
 def test_the_beat_task_plans_chunks_of_the_setting(clinic, settings, django_capture_on_commit_callbacks):
     from safety.tasks import scan_all_reminders
 
