@@ -60,6 +60,7 @@ bench: install-test
 	cd bench && DEBUG=1 CELERY_TASK_ALWAYS_EAGER=1 ../$(PY) report_timings.py
 	cd bench && DEBUG=1 CELERY_TASK_ALWAYS_EAGER=1 ../$(PY) import_datasheet.py
 	cd bench && DEBUG=1 CELERY_TASK_ALWAYS_EAGER=1 ../$(PY) load.py
+	cd bench && DEBUG=1 CELERY_TASK_ALWAYS_EAGER=1 ../$(PY) network_scale.py
 	cd bench && DEBUG=1 ../$(PY) soak.py
 	cd bench && ../$(PY) summary.py
 

@@ -14,6 +14,8 @@ LATE_MINUTES = int(LATE_AFTER.total_seconds() // 60)
 DESCRIPTIONS = {
     "safety.tasks.notify_urgent_event": "Urgent email to the responsible clinician",
     "reports.tasks.run_import": "Run a datasheet import",
+    "safety.tasks.scan_reminder_chunk": "A chunk of the nightly reminder scan",
+    "safety.tasks.send_daily_digests": "The daily digest, after the scan it waited for",
 }
 LINKS = {"safety.tasks.notify_urgent_event": "safety:alert_detail", "reports.tasks.run_import": "reports:job"}
 

@@ -1,4 +1,5 @@
-"""The daily digest's deliveries for the admin: what failed or is late, and why (read only).
+"""The daily digest's deliveries and the fanned-out scan's runs for the admin: what failed
+or is late, and why (read only).
 
 The rest of safety (adverse events, alerts, reminders) is clinical data and stays in the
 app's own pages (see patients/admin.py); a delivery row holds a user, a day and the class
@@ -6,9 +7,10 @@ of the last SMTP fault, nothing about patients.
 """
 
 from django.contrib import admin
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from safety.models import DigestDelivery, DigestState
+from safety.models import DigestDelivery, DigestState, ScanChunkState, ScanRun
 from thalimon.admin_util import ReadOnlyAdmin
 
 
@@ -34,3 +36,26 @@ class DigestDeliveryAdmin(ReadOnlyAdmin):
     list_filter = (DeliveryFilter, "state", "day")
     list_select_related = ("user",)
     ordering = ("-day", "state", "user")
+
+
+@admin.register(ScanRun)
+class ScanRunAdmin(ReadOnlyAdmin):
+    """The fanned-out reminder scans: how many chunks are done, failed, still to run."""
+
+    list_display = ("as_of", "started_at", "finished_at", "patients", "chunks_done", "chunks_failed",
+                    "digest_waiting_since")
+    list_filter = ("as_of",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            total=Count("chunks"), done=Count("chunks", filter=Q(chunks__state=ScanChunkState.DONE)),
+            failed=Count("chunks", filter=Q(chunks__state=ScanChunkState.FAILED)),
+        )
+
+    @admin.display(description="Chunks done")
+    def chunks_done(self, run):
+        return f"{run.done} of {run.total}"
+
+    @admin.display(description="Chunks failed (retries exhausted)")
+    def chunks_failed(self, run):
+        return run.failed

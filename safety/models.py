@@ -340,3 +340,57 @@ class DigestDelivery(models.Model):
 
     def __str__(self):
         return f"digest {self.day:%Y-%m-%d} to user {self.user_id}: {self.state}"
+
+
+# --- the nightly scan, fanned out in chunks ---------------------------------------------------
+class ScanRun(models.Model):
+    """One fanned-out reminder scan (``safety.fanout``): the patients split into chunks, one
+    Celery task each. It is finished when its last chunk is; the daily digest waits for it
+    (``digest_waiting_since``). No patient data here beyond ids."""
+
+    as_of = models.DateField()
+    task_id = models.CharField(max_length=64, blank=True,
+                               help_text="The Celery task that planned it: a re-delivered task plans nothing twice.")
+    chunk_size = models.PositiveIntegerField()
+    patients = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True, help_text="When its last chunk finished.")
+    digest_waiting_since = models.DateTimeField(
+        null=True, blank=True, help_text="The daily digest fell due before the scan finished: it goes when it does.")
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["task_id"], condition=~models.Q(task_id=""),
+                                               name="scan_run_once_per_task")]
+        indexes = [models.Index(fields=["as_of", "started_at"], name="scan_run_day")]
+
+    def __str__(self):
+        return f"scan of {self.as_of:%Y-%m-%d} ({'finished' if self.finished_at else 'running'})"
+
+
+class ScanChunkState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed (retries exhausted)")
+
+
+class ScanChunk(models.Model):
+    """One chunk of a ``ScanRun``: the patient ids one task scans in one call."""
+
+    run = models.ForeignKey(ScanRun, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    patient_ids = models.JSONField(default=list)
+    state = models.CharField(max_length=10, choices=ScanChunkState.choices, default=ScanChunkState.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict, blank=True, help_text="created, resolved, escalated, … of the chunk.")
+    last_error = models.CharField(max_length=100, blank=True, help_text="The class of the last fault only.")
+
+    class Meta:
+        ordering = ["run", "index"]
+        constraints = [models.UniqueConstraint(fields=["run", "index"], name="scan_chunk_once_per_run")]
+
+    def __str__(self):
+        return f"chunk {self.index} of run {self.run_id}: {self.state}"

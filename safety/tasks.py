@@ -10,7 +10,9 @@ from smtplib import SMTPException
 
 from celery import shared_task
 from django.db import DatabaseError
+from django.utils import timezone
 
+from safety import fanout
 from safety.actions import RESCAN_TASK
 from safety.digest import retry_digests, send_digests, send_pending_urgent, send_urgent_notification
 from safety.scan import scan_reminders
@@ -26,11 +28,22 @@ TASK_OPTIONS = {
 }
 
 
-@shared_task(name="safety.tasks.scan_all_reminders", soft_time_limit=30 * 60, time_limit=35 * 60, **TASK_OPTIONS)
-def scan_all_reminders(as_of=None):
-    report = scan_reminders(as_of=date.fromisoformat(as_of) if as_of else None)
-    return {"patients": report.patients, "created": report.created, "resolved": report.resolved,
-            "escalated": report.escalated, "due": len(report.due)}
+@shared_task(bind=True, name="safety.tasks.scan_all_reminders", soft_time_limit=5 * 60, time_limit=6 * 60,
+             **TASK_OPTIONS)
+def scan_all_reminders(self, as_of=None):
+    """The nightly scan, fanned out: plans the run and queues one task per chunk of patients."""
+    run = fanout.scan_run_start(as_of=date.fromisoformat(as_of) if as_of else None, task_id=self.request.id or "")
+    return {"run": run.pk, "patients": run.patients}
+
+
+@shared_task(bind=True, name=fanout.CHUNK_TASK, soft_time_limit=30 * 60, time_limit=35 * 60, **TASK_OPTIONS)
+def scan_reminder_chunk(self, chunk_id):
+    """One chunk of the nightly scan; a database fault retries this chunk alone."""
+    try:
+        return fanout.scan_chunk(chunk_id)
+    except DatabaseError as error:
+        fanout.chunk_failed(chunk_id, error, final=self.request.retries >= self.max_retries)
+        raise
 
 
 @shared_task(name=RESCAN_TASK, soft_time_limit=60, time_limit=90, **TASK_OPTIONS)
@@ -42,8 +55,12 @@ def rescan_patient(patient_id, as_of=None):
 
 
 @shared_task(name="safety.tasks.send_daily_digests", soft_time_limit=10 * 60, time_limit=12 * 60, **TASK_OPTIONS)
-def send_daily_digests(as_of=None):
-    return send_digests(as_of=date.fromisoformat(as_of) if as_of else None)
+def send_daily_digests(as_of=None, wait_for_scan=True):
+    """The daily digest; it waits for the day's fanned-out scan (its last chunk sends it)."""
+    day = date.fromisoformat(as_of) if as_of else timezone.localdate()
+    if wait_for_scan and not fanout.digest_may_go(day):
+        return {"waiting_for_scan": True}
+    return send_digests(as_of=day)
 
 
 @shared_task(
@@ -63,5 +80,7 @@ def send_pending_urgent_notifications():
 
 @shared_task(name="safety.tasks.retry_failed_digests", soft_time_limit=8 * 60, time_limit=9 * 60, **TASK_OPTIONS)
 def retry_failed_digests():
-    """Today's digests that failed, or whose sending was cut off, go again with backoff."""
+    """Today's digests that failed, or whose sending was cut off, go again with backoff; a
+    digest that has waited too long for an unfinished scan goes (``fanout``)."""
+    fanout.release_overdue_digests()
     return retry_digests()

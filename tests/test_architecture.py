@@ -33,7 +33,7 @@ LAYER_BY_NAME = {
     "models": MODELS, "validators": MODELS, "kinds": MODELS, "words": MODELS,
     "records": RECORDS, "selectors": RECORDS, "access": RECORDS, "tables": RECORDS, "exports": RECORDS,
     "pdf": RECORDS,
-    "actions": ACTIONS, "scan": ACTIONS, "digest": ACTIONS,
+    "actions": ACTIONS, "scan": ACTIONS, "digest": ACTIONS, "fanout": ACTIONS,
     "views": DOORS, "urls": DOORS, "forms": DOORS, "admin": DOORS, "apps": DOORS, "tasks": DOORS,
     "context_processors": DOORS, "demo": DOORS, "middleware": DOORS,
 }

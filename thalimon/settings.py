@@ -407,6 +407,11 @@ if env.int("REMINDER_SCAN_MINUTES", default=0):
 # data keeps changing (with its time and a "recompute now"), not a recomputation per view.
 THALIMON_REPORT_RECENT_SECONDS = env.int("THALIMON_REPORT_RECENT_SECONDS", default=300)
 THALIMON_UPLOAD_RETENTION_DAYS = env.int("THALIMON_UPLOAD_RETENTION_DAYS", default=30)
+# The nightly scan is fanned out: one Celery task per chunk of this many patients
+# (safety.fanout). The daily digest waits for the day's scan to finish, at most this long
+# after it fell due; then it goes with the reminders stored so far (and says so in the log).
+THALIMON_SCAN_CHUNK_PATIENTS = env.int("THALIMON_SCAN_CHUNK_PATIENTS", default=2000)
+THALIMON_DIGEST_WAIT_MINUTES = env.int("THALIMON_DIGEST_WAIT_MINUTES", default=120)
 THALIMON_MAX_DATASHEET_BYTES = env.int("THALIMON_MAX_DATASHEET_BYTES", default=200 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 THALIMON_BASE_URL = env.str("THALIMON_BASE_URL", default="http://127.0.0.1:8000")

@@ -9,8 +9,8 @@ PostgreSQL database and Redis, as in production. The test kills
   import again from the start — the first run's transaction died with it;
 * the whole worker in the middle of an import: a new worker starts, the tidy task (beat,
   every 5 minutes; called here) re-queues the job, and it imports once;
-* the child running the nightly scan: the scan is handed out again and finishes; the
-  stored reminders equal a dry run's, each once.
+* the child running a chunk of the nightly scan (fanned out in 3 chunks): the chunk is
+  handed out again and the run finishes; the stored reminders equal a dry run's, each once.
 """
 
 import json
@@ -109,6 +109,11 @@ def _count(world, table):
         return db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # noqa: S608  (a fixed table name)
 
 
+def _finished_runs(world):
+    with psycopg.connect(world["db"]) as db:
+        return db.execute("SELECT COUNT(*) FROM safety_scanrun WHERE finished_at IS NOT NULL").fetchone()[0]
+
+
 def _expected_visits():
     return (len((EXAMPLE / "visits.csv").read_text().splitlines()) - 1) * COPIES
 
@@ -159,18 +164,19 @@ def test_a_scan_whose_worker_child_is_killed_resumes_without_doubles(world):
         db.execute("DELETE FROM safety_reminder")
         db.execute("DELETE FROM safety_historicalreminder")
     redis_client.Redis.from_url(world["broker"]).flushdb()  # the import's urgent emails: not this test's
+    world["processes"].env["THALIMON_SCAN_CHUNK_PATIENTS"] = "400"  # the nightly scan in 3 chunks
     worker, log = _start_worker(world, "worker")
     _manage(world, "shell", "-c",
             "from safety.tasks import scan_all_reminders; scan_all_reminders.delay()")
-    _wait(lambda: re.search(r"Task safety.tasks.scan_all_reminders\[\S+\] received", log.read_text()),
-          "the scan to start", log=log)
+    _wait(lambda: re.search(r"Task safety.tasks.scan_reminder_chunk\[\S+\] received", log.read_text()),
+          "a chunk of the scan to start", log=log)
     time.sleep(0.3)
     children = subprocess.run(["pgrep", "-P", str(worker.pid)], capture_output=True, text=True).stdout.split()
     assert children, log.read_text()[-2000:]
     for child in children:
         os.kill(int(child), signal.SIGKILL)
-    _wait(lambda: re.search(r"Task safety.tasks.scan_all_reminders\[\S+\] succeeded", log.read_text()),
-          "the scan again", log=log)
+    # The chunk killed is handed out again (acks_late); the run finishes when its 3 chunks are done.
+    _wait(lambda: _finished_runs(world) == 1, "the scan's chunks again", log=log)
     assert "WorkerLostError" in log.read_text()  # it was killed mid-scan, then handed out again
     dry = json.loads(_manage(world, "scan_reminders", "--dry-run", "--format", "json"))
     with psycopg.connect(world["db"]) as db:
