@@ -320,3 +320,8 @@ def figure_listing(figure, user):
     hidden = [count for code, count in figure.counts.items() if code in restricted]
     return {"rows": rows, "hidden_patients": len(hidden), "hidden_count": sum(hidden),
             "unit": UNIT_WORDS.get(figure.unit, figure.unit)}
+
+
+# The cache of the reports, under a prefix of the caller's: the network report
+# (reports/network_selectors.py) is cached as the cohort report is.
+cached = _cached
