@@ -73,7 +73,9 @@ def funnel_figure(funnel, *, say=english):
         })
     return figures.figure(
         data, title=say(FUNNEL_TITLE),
-        xaxis=figures.axis(say(X_TITLE), range=[0, curves["n"][-1] * 1.05 + 1], zeroline=False),
+        # Whole patients on the x axis: a tick a patient while the largest site is small.
+        xaxis=figures.axis(say(X_TITLE), range=[0, curves["n"][-1] * 1.05 + 1], zeroline=False,
+                           **({"dtick": 1} if curves["n"][-1] < 10 else {})),
         yaxis=figures.axis(say(Y_TITLE), range=[-2, 108], tickvals=[0, 20, 40, 60, 80, 100]),
         legend={"orientation": "h", "y": -0.25, "x": 0, "font": {"size": 11}},
         margin={"l": 60, "r": 16, "t": 36, "b": 60}, height=420,
