@@ -106,11 +106,15 @@ class Command(BaseCommand):
                 self._seed_history(index, patient, users[CLINICIAN], today)
 
         for index in range(1, EAST_PATIENTS + 1):
-            fields = demo_patient_fields(index, today=today)
+            # Patients of their own (the demo numbers after MAIN's) with a therapy history, so
+            # that the network report compares two sites (its funnel plot places both).
+            fields = demo_patient_fields(patients + index, today=today)
             fields["code"] = f"EAST-{index:03d}"
             if not Patient.objects.filter(code=fields["code"]).exists():
                 fields["responsible_clinician"], fields["responsible_nurse"] = east_clinician, None
-                patient_create(actor=east_clinician, site=east, **fields)
+                patient = patient_create(actor=east_clinician, site=east, **fields)
+                if patient.diagnosis == Diagnosis.CD:
+                    self._seed_history(patients + index, patient, east_clinician, today)
 
         if created:
             self._seed_prescriptions(users[CLINICIAN], users[NURSE], today)
