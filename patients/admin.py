@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from sites.admin import MembershipInline
-from thalimon.roles import ROLE_ORDER
+from thalimon.roles import ADMIN_GRANTABLE_ROLES
 from thalimon.twofactor import reset_second_factor
 
 User = get_user_model()
@@ -29,7 +29,8 @@ class RoleLimitedUserAdmin(UserAdmin):
 
     A non-superuser admin never sets superuser status or individual permissions, grants
     only the four roles, never changes its own privileges, and neither edits a superuser
-    nor changes a superuser's password. Every refusal is server-side: a field it may not
+    nor changes a superuser's password. The network lead role is a superuser's to grant
+    (``thalimon.roles.ADMIN_GRANTABLE_ROLES``). Every refusal is server-side: a field it may not
     change is read-only (the admin ignores it in a POST), an account it may not change
     answers 403. The user's sites are edited on the same page (``sites.admin``)."""
 
@@ -55,7 +56,7 @@ class RoleLimitedUserAdmin(UserAdmin):
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "groups" and not request.user.is_superuser:
-            kwargs["queryset"] = Group.objects.filter(name__in=ROLE_ORDER)
+            kwargs["queryset"] = Group.objects.filter(name__in=ADMIN_GRANTABLE_ROLES)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def has_change_permission(self, request, obj=None):

@@ -47,6 +47,7 @@ class ImportJob(models.Model):
         permissions = [
             ("view_cohort_report", "Can view and export the cohort report"),
             ("import_datasheet", "Can upload and import cohort datasheets"),
+            ("view_network_report", "Can view every site's aggregate report"),
         ]
 
     def __str__(self):

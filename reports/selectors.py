@@ -381,3 +381,8 @@ def figure_listing(figure, user):
             "other_site_patients": len(elsewhere), "other_site_count": sum(elsewhere),
             "care_team_patients": len(hidden) - len(elsewhere), "care_team_count": sum(hidden) - sum(elsewhere),
             "unit": UNIT_WORDS.get(figure.unit, figure.unit)}
+
+
+# The cache of the reports, under a prefix of the caller's: the network report
+# (reports/network_selectors.py) is cached as the cohort report is.
+cached = _cached

@@ -1,22 +1,23 @@
 """Every URL of the app × anonymous and each role: login redirect, 403 or allowed.
 
 The list of URLs comes from the URL configuration itself, so a new view cannot
-be added without a decision here.
+be added without a decision here. The network lead (issue 18) reads aggregate reports
+only: every patient URL refuses it.
 """
 
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from thalimon.roles import ADMIN, CLINIC_LEAD, CLINICIAN, NURSE
+from thalimon.roles import ADMIN, CLINIC_LEAD, CLINICIAN, NETWORK_LEAD, NURSE
 
 pytestmark = pytest.mark.django_db
 
 OK, NO, LOGIN = "allowed", "forbidden", "login"
-ROLES = [None, CLINICIAN, NURSE, CLINIC_LEAD, ADMIN]
-EVERYONE = [LOGIN, OK, OK, OK, OK]
-CLINICIAN_ONLY = [LOGIN, OK, NO, NO, NO]
-CARE_TEAM = [LOGIN, OK, OK, NO, NO]  # clinicians and nurses record tests and confirmations
+ROLES = [None, CLINICIAN, NURSE, CLINIC_LEAD, ADMIN, NETWORK_LEAD]
+EVERYONE = [LOGIN, OK, OK, OK, OK, NO]  # every role that reads patients; never the network lead
+CLINICIAN_ONLY = [LOGIN, OK, NO, NO, NO, NO]
+CARE_TEAM = [LOGIN, OK, OK, NO, NO, NO]  # clinicians and nurses record tests and confirmations
 
 MATRIX = {
     "patients:list": EVERYONE,
@@ -45,7 +46,7 @@ MATRIX = {
     "therapy:prescription_edit": CLINICIAN_ONLY,
     "therapy:prescription_dispense": EVERYONE,  # the prescription read by all; its dispensing form for care roles
     "therapy:prescription_pdf": EVERYONE,
-    "safety:inbox": [LOGIN, OK, OK, OK, OK],  # a clinic lead reads, but cannot act
+    "safety:inbox": [LOGIN, OK, OK, OK, OK, NO],  # a clinic lead reads, but cannot act
     "safety:reminder_detail": EVERYONE,  # read like the inbox; only care roles get the forms
     "safety:reminder_acknowledge": CARE_TEAM,
     "safety:reminder_complete": CARE_TEAM,
@@ -56,15 +57,17 @@ MATRIX = {
     "safety:ae_create": CARE_TEAM,
     "safety:ae_detail": EVERYONE,
     "safety:ae_edit": CARE_TEAM,
-    "reports:cohort": [LOGIN, NO, NO, OK, NO],
-    "reports:download": [LOGIN, NO, NO, OK, NO],
-    "reports:figure_patients": [LOGIN, NO, NO, OK, NO],  # the codes behind a report figure
-    "reports:upload": [LOGIN, NO, NO, OK, OK],  # clinic leads and admins import
-    "reports:job": [LOGIN, NO, NO, OK, OK],
-    "reports:history": [LOGIN, NO, NO, OK, OK],  # who imported what, when, with which result
-    "reports:template": [LOGIN, NO, NO, OK, OK],
+    "reports:cohort": [LOGIN, NO, NO, OK, NO, OK],
+    "reports:download": [LOGIN, NO, NO, OK, NO, OK],
+    "reports:figure_patients": [LOGIN, NO, NO, OK, NO, OK],  # the codes behind a figure (only of one's sites)
+    "reports:upload": [LOGIN, NO, NO, OK, OK, NO],  # clinic leads and admins import
+    "reports:job": [LOGIN, NO, NO, OK, OK, NO],
+    "reports:history": [LOGIN, NO, NO, OK, OK, NO],  # who imported what, when, with which result
+    "reports:template": [LOGIN, NO, NO, OK, OK, NO],
+    "reports:network": [LOGIN, NO, NO, NO, NO, OK],  # every site's figures side by side (issue 18)
+    "reports:network_download": [LOGIN, NO, NO, NO, NO, OK],
     "reports:visit_pdf": EVERYONE,
-    "accounts:language": EVERYONE,  # every role chooses its own language (issue 17)
+    "accounts:language": [LOGIN, OK, OK, OK, OK, OK],  # every role chooses its own language (issue 17)
 }
 POST_ONLY = {
     "safety:reminder_acknowledge", "safety:reminder_complete", "safety:reminder_snooze", "safety:reminder_dismiss",
@@ -106,6 +109,7 @@ def _url(name, records):
         "safety:alert_acknowledge": [records["alert"]],
         "safety:alert_detail": [records["alert"]],
         "reports:download": ["json"],
+        "reports:network_download": ["json"],
         "reports:figure_patients": ["adverse_events.patients"],
         "reports:job": [records["job"]],
         "reports:visit_pdf": [records["visit"]],
@@ -197,7 +201,7 @@ def test_one_query_permissions_equal_django_model_backend(make_user):
 
     from thalimon.auth_backends import RoleBackend
 
-    for role in [CLINICIAN, NURSE, CLINIC_LEAD, ADMIN]:
+    for role in [CLINICIAN, NURSE, CLINIC_LEAD, ADMIN, NETWORK_LEAD]:
         user = make_user(role)
         user.user_permissions.add(Permission.objects.get(codename="view_importjob"))
         fresh = type(user).objects.get(pk=user.pk)
@@ -205,3 +209,26 @@ def test_one_query_permissions_equal_django_model_backend(make_user):
         assert RoleBackend().get_all_permissions(fresh) == expected and expected
     inactive = make_user(CLINICIAN, is_active=False)
     assert RoleBackend().get_all_permissions(inactive) == set()
+
+
+PATIENT_URLS = [name for name, row in MATRIX.items() if row[ROLES.index(CLINICIAN)] == OK
+                and not name.startswith("reports:") and name != "accounts:language"] + ["reports:visit_pdf"]
+
+
+@pytest.mark.parametrize("name", PATIENT_URLS)
+def test_the_network_lead_of_no_site_is_refused_every_patient_url(client, records, make_user, name):
+    """As the demo seeds it (a member of no site), and whatever the patient's site."""
+    client.force_login(make_user(NETWORK_LEAD, sites=[]))
+    url = _url(name, records)
+    response = client.post(url, {"reason": "x"}) if name in POST_ONLY else client.get(url)
+    assert response.status_code == 403
+
+
+def test_the_network_lead_has_no_patient_permission():
+    from thalimon.roles import ROLE_PERMISSIONS
+
+    apps_of_patients = ("patients.", "visits.", "therapy.", "safety.")
+    granted = ROLE_PERMISSIONS[NETWORK_LEAD]
+    assert [perm for perm in granted if perm.startswith(apps_of_patients)] == []
+    assert "reports.import_datasheet" not in granted and "reports.view_importjob" not in granted
+    assert set(granted) == {"accounts.choose_language", "reports.view_cohort_report", "reports.view_network_report"}

@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from thalimon.roles import ADMIN, CLINICIAN, NURSE
+from thalimon.roles import ADMIN, CLINICIAN, NETWORK_LEAD, NURSE
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -51,6 +51,21 @@ def test_an_admin_grants_roles_to_others_but_never_superuser_or_permissions(clie
     nurse.refresh_from_db()
     assert list(nurse.groups.values_list("name", flat=True)) == [CLINICIAN]  # managing roles is its job
     assert not nurse.is_superuser and not nurse.user_permissions.exists()
+
+
+def test_the_network_lead_role_is_a_superusers_to_grant(client, admin_role_user, make_user):
+    """It shows every site's figures side by side: a decision for the network, not a site's admin."""
+    nurse = make_user(NURSE, username="anothernurse")
+    client.force_login(admin_role_user)
+    form = client.get(f"/admin/auth/user/{nurse.pk}/change/").content.decode()
+    network = Group.objects.get(name=NETWORK_LEAD)
+    assert f'value="{network.pk}"' not in form
+    client.post(f"/admin/auth/user/{nurse.pk}/change/", _change_form_data(nurse, groups=[network.pk]))
+    assert list(nurse.groups.values_list("name", flat=True)) == [NURSE]
+    root = User.objects.create_superuser("root3", "root3@x.test", "a-long-root-password-123")
+    client.force_login(root)
+    client.post(f"/admin/auth/user/{nurse.pk}/change/", _change_form_data(nurse, groups=[network.pk]))
+    assert list(nurse.groups.values_list("name", flat=True)) == [NETWORK_LEAD]
 
 
 def test_an_admin_cannot_touch_a_superuser_or_its_password(client, admin_role_user):

@@ -27,15 +27,15 @@ RULE_MODULES = {
     "patients.demographics", "patients.periods", "visits.labs", "visits.scoring", "visits.outcomes", "visits.charts",
     "visits.endoscopy_scores", "visits.other_scores", "visits.endoscopy_outcomes", "visits.efficacy",
     "safety.schedule", "safety.policy", "safety.urgency", "safety.alerts", "reports.cohort", "reports.cohort_members", "reports.prescription_figures", "reports.statistics", "reports.charts", "reports.print_charts",
-    "therapy.charts",
+    "therapy.charts", "reports.network", "reports.network_charts",
 }
 LAYER_BY_NAME = {
     "models": MODELS, "validators": MODELS, "kinds": MODELS, "words": MODELS,
     "records": RECORDS, "selectors": RECORDS, "access": RECORDS, "tables": RECORDS, "exports": RECORDS,
-    "pdf": RECORDS,
+    "pdf": RECORDS, "network_selectors": RECORDS, "network_exports": RECORDS,
     "actions": ACTIONS, "scan": ACTIONS, "digest": ACTIONS, "fanout": ACTIONS,
     "views": DOORS, "urls": DOORS, "forms": DOORS, "admin": DOORS, "apps": DOORS, "tasks": DOORS,
-    "context_processors": DOORS, "demo": DOORS, "middleware": DOORS,
+    "context_processors": DOORS, "demo": DOORS, "middleware": DOORS, "network_views": DOORS,
 }
 # Imports inside functions, each with its reason.
 INNER_IMPORTS_ALLOWED = {

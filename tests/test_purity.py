@@ -29,6 +29,8 @@ PURE_MODULES = [
     "reports/prescription_figures.py",
     "reports/statistics.py",
     "reports/print_charts.py",
+    "reports/network.py",
+    "reports/network_charts.py",
     "safety/schedule.py",
     "safety/policy.py",
     "safety/urgency.py",

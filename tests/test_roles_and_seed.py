@@ -18,6 +18,11 @@ def test_groups_have_exactly_their_permissions():
         assert granted == set(perms), role
 
 
+def test_only_the_network_lead_reads_every_sites_report():
+    readers = [role for role, perms in ROLE_PERMISSIONS.items() if "reports.view_network_report" in perms]
+    assert readers == ["Network lead"]
+
+
 def test_no_role_but_clinician_may_edit_patients():
     editors = [role for role, perms in ROLE_PERMISSIONS.items() if "patients.change_patient" in perms]
     assert editors == ["Clinician"]
@@ -30,6 +35,8 @@ def test_seed_demo_creates_one_account_per_role_and_30_patients(capsys):
     assert "password:" in out
     users = get_user_model().objects.exclude(username="clinician-east")
     assert sorted(u.groups.get().name for u in users) == sorted(ROLE_PERMISSIONS)
+    network = users.get(username="network")
+    users = users.exclude(username="network")
     # Two sites (issue 18): the demo accounts and the 30 DEMO- patients at MAIN; EAST has
     # its own clinician and three patients, which MAIN's accounts never see.
     assert Patient.objects.filter(site__code="MAIN").count() == 30
@@ -45,7 +52,24 @@ def test_seed_demo_creates_one_account_per_role_and_30_patients(capsys):
 
     client = Client()
     assert client.post("/accounts/login/", {"username": "clinician", "password": "demo-clinician-2026"}).status_code == 302
+    _demo_network_lead(network, out)
     _demo_prescriptions_of_every_kind()
+
+
+def _demo_network_lead(network, out):
+    """The network lead: a member of no site (it sees no patient anywhere), every site's
+    aggregate report, listed with its password."""
+    from django.test import Client
+
+    assert network.groups.get().name == "Network lead" and not network.sites.exists()
+    assert not Patient.objects.visible_to(network).exists()
+    assert network.has_perm("reports.view_network_report") and not network.has_perm("patients.view_patient")
+    assert "username: network" in out and "demo-network-2026" in out
+    client = Client()
+    response = client.post("/accounts/login/", {"username": "network", "password": "demo-network-2026"})
+    assert response.status_code == 302 and response.url == "/reports/network/"
+    page = client.get("/reports/network/").content.decode()
+    assert 'data-site="MAIN"' in page and 'data-site="EAST"' in page and "DEMO-0" not in page
 
 
 def _demo_prescriptions_of_every_kind():

@@ -12,8 +12,9 @@ from django.contrib.staticfiles import finders
 
 ROOT = Path(settings.BASE_DIR)
 BUNDLE = "vendor/plotly-basic-4.1.1/plotly-basic.min.js"
-CHART_MODULES = ["therapy/charts.py", "visits/charts.py", "reports/charts.py"]
-TEMPLATES_WITH_CHARTS = ["templates/patients/patient_detail.html", "templates/reports/report.html"]
+CHART_MODULES = ["therapy/charts.py", "visits/charts.py", "reports/charts.py", "reports/network_charts.py"]
+TEMPLATES_WITH_CHARTS = ["templates/patients/patient_detail.html", "templates/reports/report.html",
+                         "templates/reports/network.html"]
 VERSION = re.compile(r"plotly\.js(?: \([^)]*\))? v(\d+\.\d+\.\d+)")
 TRACE_MODULE = re.compile(r'moduleType:"trace",name:"(\w+)"')
 

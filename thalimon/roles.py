@@ -5,6 +5,9 @@
 * Clinic lead: reads and reports; never edits clinical data and, having no
   need for them, does not see patients' names (codes only).
 * Admin: manages user accounts and their sites in the Django admin; reads patients.
+* Network lead: reads the aggregate reports of every site of the network (issue 18):
+  the cohort report and the network report, figures and site codes only. No patient
+  permission at all: never a name, never a patient page, never an import.
 
 ``sync_role_permissions`` makes the groups match this map exactly. It runs
 in the data migration ``patients/0002_roles`` and again after every
@@ -18,9 +21,15 @@ CLINICIAN = "Clinician"
 NURSE = "Nurse"
 CLINIC_LEAD = "Clinic lead"
 ADMIN = "Admin"
-ROLE_ORDER = [CLINICIAN, NURSE, CLINIC_LEAD, ADMIN]
+NETWORK_LEAD = "Network lead"
+ROLE_ORDER = [CLINICIAN, NURSE, CLINIC_LEAD, ADMIN, NETWORK_LEAD]
 # The group names are stable keys; these are the names people read.
-ROLE_LABELS = {CLINICIAN: _("Clinician"), NURSE: _("Nurse"), CLINIC_LEAD: _("Clinic lead"), ADMIN: _("Admin")}
+ROLE_LABELS = {CLINICIAN: _("Clinician"), NURSE: _("Nurse"), CLINIC_LEAD: _("Clinic lead"), ADMIN: _("Admin"),
+               NETWORK_LEAD: _("Network lead")}
+# The roles an admin (not a superuser) may grant in the user admin: a site's own roles. The
+# network lead sees every site's figures side by side, a decision for the whole network, so
+# only a superuser grants it (issue 18).
+ADMIN_GRANTABLE_ROLES = [CLINICIAN, NURSE, CLINIC_LEAD, ADMIN]
 
 _CLINICAL_MODELS = [
     "therapy.therapycourse",
@@ -97,6 +106,10 @@ ROLE_PERMISSIONS = {
         "sites.view_site", "sites.add_site", "sites.change_site",
         "sites.view_membership", "sites.add_membership", "sites.change_membership", "sites.delete_membership",
     ],
+    # Aggregates only (issue 18): the cohort report of any site or of the whole network, and
+    # the network report (the sites side by side, the funnel plot). Deliberately nothing of
+    # _PATIENT_READ: no patient list, page, PDF, reminder or import.
+    NETWORK_LEAD: _OWN_SETTINGS + ["reports.view_cohort_report", "reports.view_network_report"],
 }
 
 

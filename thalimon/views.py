@@ -13,7 +13,8 @@ from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.signals import user_login_failed
 from django.core.cache import cache
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from thalimon.forms import LoginForm
@@ -49,9 +50,30 @@ def _count_failure(request):
         pass
 
 
+# Where a user lands (after sign-in, and ThaliMon's home page): the first of these pages the
+# user's role may open. A role that reads no patient (the network lead) lands on a report,
+# never on a "Not allowed" page.
+LANDINGS = [
+    ("patients.view_patient", "patients:list"),
+    ("reports.view_network_report", "reports:network"),
+    ("reports.view_cohort_report", "reports:cohort"),
+]
+
+
+def landing_url(user):
+    return reverse(next((page for perm, page in LANDINGS if user.has_perm(perm)), settings.LOGIN_REDIRECT_URL))
+
+
+def home(request):
+    return redirect(landing_url(request.user))
+
+
 class ThaliMonLoginView(auth_views.LoginView):
     form_class = LoginForm
     redirect_authenticated_user = True
+
+    def get_default_redirect_url(self):
+        return self.next_page or landing_url(self.request.user)
 
     def post(self, request, *args, **kwargs):
         wait = _throttled(request)

@@ -48,9 +48,9 @@ def prepare(var):
 
 
 def patient_with_most_visits(var):
-    """The demo patient whose page has the most to draw."""
+    """The demo patient whose page has the most to draw, of site MAIN (the demo accounts' site)."""
     code = ("from django.db.models import Count; from patients.models import Patient; "
-            "print(Patient.objects.annotate(n=Count('visits')).order_by('-n', 'code')[0].code)")
+            "print(Patient.objects.filter(site__code='MAIN').annotate(n=Count('visits')).order_by('-n', 'code')[0].code)")
     return manage(var, "shell", "-c", code).strip().splitlines()[-1]
 
 

@@ -59,13 +59,17 @@ def demo(live_server):
     from safety.models import AdverseEvent, Alert, Reminder
 
     call_command("seed_demo", stdout=io.StringIO())
-    event = AdverseEvent.objects.select_related("patient").order_by("patient__code").first()
+    # The demo accounts are MAIN's: the pages they visit are of MAIN's patients (EAST's answer 404).
+    event = AdverseEvent.objects.select_related("patient").filter(patient__site__code="MAIN").order_by(
+        "patient__code").first()
     patient = event.patient
     code = patient.code
     visit = patient.visits.order_by("-date").first()
-    reminder = Reminder.objects.filter(state="open").order_by("due", "pk").first()
-    alert = Alert.objects.filter(tier="urgent", resolved_at__isnull=True).order_by("pk").first()
-    not_started = Patient.objects.exclude(dose_changes__drug="thalidomide").order_by("code").first()
+    reminder = Reminder.objects.filter(state="open", patient__site__code="MAIN").order_by("due", "pk").first()
+    alert = Alert.objects.filter(tier="urgent", resolved_at__isnull=True, patient__site__code="MAIN").order_by(
+        "pk").first()
+    not_started = Patient.objects.filter(site__code="MAIN").exclude(dose_changes__drug="thalidomide").order_by(
+        "code").first()
     assert visit and reminder and alert and not_started, "the demo seed no longer has what this test visits"
 
     daily = {  # what every role reads
@@ -102,7 +106,7 @@ def demo(live_server):
         },
     }
     del pages["lead"]["password change"]  # seen by the clinician and the nurse already
-    busiest = Patient.objects.annotate(n=Count("visits")).order_by("-n", "code").first()
+    busiest = Patient.objects.filter(site__code="MAIN").annotate(n=Count("visits")).order_by("-n", "code").first()
     return Demo(passwords={username: password for username, password, *_ in DEMO_ACCOUNTS}, pages=pages,
                 busiest_patient=f"/patients/{busiest.code}/")
 

@@ -1,6 +1,7 @@
 """Seed the demo: one account per role and about 30 fictional patients at site MAIN,
 and a second site, EAST, with its own clinician and three patients (issue 18: each
-site's users see only their own site's patients).
+site's users see only their own site's patients), and a network lead who is a member
+of no site (aggregate reports of every site, no patient).
 
 Safe to run again: accounts get their demo passwords back, patients that
 exist already are left as they are.
@@ -29,7 +30,7 @@ from patients.models import Diagnosis, Patient
 from safety.actions import adverse_event_record, rescans_deferred
 from safety.scan import scan_reminders
 from sites.models import MAIN_CODE, MAIN_NAME, Membership, Site
-from thalimon.roles import ADMIN, CLINIC_LEAD, CLINICIAN, NURSE
+from thalimon.roles import ADMIN, CLINIC_LEAD, CLINICIAN, NETWORK_LEAD, NURSE
 from therapy import actions as therapy_actions
 from therapy import records as therapy_records
 from therapy.actions import historical_course_save
@@ -49,6 +50,10 @@ DEMO_ACCOUNTS = [
 EAST_SITE = ("EAST", "East hospital (demo)")
 EAST_ACCOUNTS = [("clinician-east", "demo-east-2026", CLINICIAN, "Emil", "East clinician (demo)")]
 EAST_PATIENTS = 3
+# The network lead is a member of NO site: the role reads aggregates only (every site's, by
+# its permission), and a membership would only ever open patients to the account — were a
+# patient permission ever added to it by mistake, a user of no site still sees no patient.
+NETWORK_ACCOUNTS = [("network", "demo-network-2026", NETWORK_LEAD, "Nadia", "Network lead (demo)")]
 
 
 class Command(BaseCommand):
@@ -62,6 +67,7 @@ class Command(BaseCommand):
             self._seed(patients)
 
     def _account(self, site, username, password, role, first, last):
+        """The demo account, with its demo password; a member of ``site`` only (None: of no site)."""
         user, _ = get_user_model().objects.get_or_create(username=username)
         user.first_name, user.last_name = first, last
         user.email = f"{username}@thalimon.invalid"
@@ -70,7 +76,10 @@ class Command(BaseCommand):
         user.set_password(password)
         user.save()
         user.groups.set([Group.objects.get(name=role)])
-        Membership.objects.get_or_create(user=user, site=site)
+        if site is None:
+            Membership.objects.filter(user=user).delete()
+        else:
+            Membership.objects.get_or_create(user=user, site=site)
         return user
 
     def _seed(self, patients):
@@ -80,6 +89,8 @@ class Command(BaseCommand):
         for account in DEMO_ACCOUNTS:
             users[account[2]] = self._account(main, *account)
         east_clinician = self._account(east, *EAST_ACCOUNTS[0])
+        for account in NETWORK_ACCOUNTS:
+            self._account(None, *account)
 
         today = timezone.localdate()
         created = 0
@@ -95,11 +106,15 @@ class Command(BaseCommand):
                 self._seed_history(index, patient, users[CLINICIAN], today)
 
         for index in range(1, EAST_PATIENTS + 1):
-            fields = demo_patient_fields(index, today=today)
+            # Patients of their own (the demo numbers after MAIN's) with a therapy history, so
+            # that the network report compares two sites (its funnel plot places both).
+            fields = demo_patient_fields(patients + index, today=today)
             fields["code"] = f"EAST-{index:03d}"
             if not Patient.objects.filter(code=fields["code"]).exists():
                 fields["responsible_clinician"], fields["responsible_nurse"] = east_clinician, None
-                patient_create(actor=east_clinician, site=east, **fields)
+                patient = patient_create(actor=east_clinician, site=east, **fields)
+                if patient.diagnosis == Diagnosis.CD:
+                    self._seed_history(patients + index, patient, east_clinician, today)
 
         if created:
             self._seed_prescriptions(users[CLINICIAN], users[NURSE], today)
@@ -112,6 +127,9 @@ class Command(BaseCommand):
             self.stdout.write(f"  {role:<12} username: {username:<10} password: {password}   (site {MAIN_CODE})")
         for username, password, role, _, _ in EAST_ACCOUNTS:
             self.stdout.write(f"  {role:<12} username: {username:<10} password: {password}   (site {EAST_SITE[0]})")
+        for username, password, role, _, _ in NETWORK_ACCOUNTS:
+            self.stdout.write(f"  {role:<12} username: {username:<10} password: {password}   "
+                              "(no site: every site's aggregate reports, no patient)")
 
     def _seed_history(self, index, patient, clinician, today):
         start, visits, endoscopies = demo_history(index, today=today)
