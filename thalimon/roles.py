@@ -101,6 +101,8 @@ ROLE_PERMISSIONS = {
         "outbox.view_outboxmessage",
         # The daily digest's deliveries: which failed, when the next try is.
         "safety.view_digestdelivery",
+        # The nightly scan's runs and chunks (fanned out across the workers): which are unfinished.
+        "safety.view_scanrun",
         # Sites and who is a member of which (issue 18): on the user's page, for the
         # sites the admin is a member of; never the admin's own memberships.
         "sites.view_site", "sites.add_site", "sites.change_site",

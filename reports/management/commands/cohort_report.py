@@ -4,44 +4,27 @@
 Without ``--site``, the whole network (every site); with it, that site's patients only
 (interfaces.md §2). The operator's tool: any site may be chosen."""
 
-from datetime import date
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from reports import exports
-from reports.cohort import ALL_DIAGNOSES
+from reports.management.arguments import add_report_arguments
 from reports.selectors import cohort_report
 from sites.models import Site
-
-
-def _date(value):
-    try:
-        return date.fromisoformat(value)
-    except ValueError as error:
-        raise CommandError(f"--as-of: expected a date as YYYY-MM-DD, got '{value}'.") from error
+from thalimon.command_args import refuse_future
 
 
 class Command(BaseCommand):
     help = "Write the cohort report (interfaces.md section 3; clinical-rules.md R8)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--format", choices=["json", "pdf", "xlsx", "csv"], required=True)
-        parser.add_argument("--out", required=True, help="file to write")
-        parser.add_argument("--as-of", type=_date, default=None, help="YYYY-MM-DD (default: today)")
-        parser.add_argument(
-            "--diagnosis", choices=["CD", "UC", "AID", ALL_DIAGNOSES], default="CD",
-            help=f"the cohort's diagnosis, or {ALL_DIAGNOSES} for every patient (default: CD)",
-        )
+        add_report_arguments(parser, ["json", "pdf", "xlsx", "csv"])
         parser.add_argument("--site", default=None, metavar="CODE",
                             help="a site's code: that site's patients only (default: the whole network)")
 
     def handle(self, *args, format, out, as_of, diagnosis, site, **options):
-        if as_of and as_of > timezone.localdate():
-            raise CommandError(
-                f"--as-of: {as_of:%Y-%m-%d} is in the future; the report cannot count what has not happened."
-            )
+        refuse_future(as_of)
         site_ids = None if site is None else [_site_id(site)]
         report = cohort_report(as_of=as_of, diagnosis=diagnosis, site_ids=site_ids)
         if format == "json":

@@ -6,26 +6,19 @@ condition no longer holds and escalates overdue ones (interfaces.md §2).
 """
 
 import json
-from datetime import date
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from safety.scan import scan_reminders
 from safety.schedule import is_overdue
-
-
-def _date(value):
-    try:
-        return date.fromisoformat(value)
-    except ValueError as error:
-        raise CommandError(f"--as-of: expected a date as YYYY-MM-DD, got '{value}'.") from error
+from thalimon.command_args import as_of_date
 
 
 class Command(BaseCommand):
     help = "Compute due reminders (R7); store, auto-resolve and escalate unless --dry-run."
 
     def add_arguments(self, parser):
-        parser.add_argument("--as-of", type=_date, default=None, help="YYYY-MM-DD (default: today)")
+        parser.add_argument("--as-of", type=as_of_date, default=None, help="YYYY-MM-DD (default: today)")
         parser.add_argument("--dry-run", action="store_true", help="compute only; change nothing")
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
