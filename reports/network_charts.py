@@ -15,10 +15,19 @@ X_TITLE = gettext_noop("Patients assessed at week 12 (site size)")
 # xgettext:no-python-format
 Y_TITLE = gettext_noop("% in remission at week 12")
 POOLED = gettext_noop("Network: {pct} %")
-LIMIT_NAMES = {"95": gettext_noop("95 % limits"), "99.8": gettext_noop("99.8 % limits")}
+# A "%" in these words is a percent sign, never a format directive (no-python-format).
+LIMIT_NAMES = {
+    # xgettext:no-python-format
+    "95": gettext_noop("95 % limits"),
+    # xgettext:no-python-format
+    "99.8": gettext_noop("99.8 % limits"),
+}
 GROUP_NAMES = {
+    # xgettext:no-python-format
     "inside": gettext_noop("Sites inside the 95 % limits"),
+    # xgettext:no-python-format
     "outside_95": gettext_noop("Sites outside the 95 % limits"),
+    # xgettext:no-python-format
     "outside_998": gettext_noop("Sites outside the 99.8 % limits"),
 }
 SITE_HOVER = gettext_noop("{site}: {n} of {of} in remission ({pct} %)")
@@ -88,9 +97,13 @@ def empty_message(funnel, *, say=english):
 
 
 POSITION_WORDS = {
+    # xgettext:no-python-format
     ("99.8", "above"): gettext_noop("Above the 99.8 % limit"),
+    # xgettext:no-python-format
     ("99.8", "below"): gettext_noop("Below the 99.8 % limit"),
+    # xgettext:no-python-format
     ("95", "above"): gettext_noop("Above the 95 % limit"),
+    # xgettext:no-python-format
     ("95", "below"): gettext_noop("Below the 95 % limit"),
 }
 INSIDE_WORDS = gettext_noop("Inside the limits")
