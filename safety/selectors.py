@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.db import connections
 from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +19,7 @@ from safety.kinds import (
 from safety.models import OPEN_STATES, URGENT_TIERS, AdverseEvent, Alert, AlertTier, Reminder
 from safety.schedule import REPEAT_WITHIN_DAYS
 from thalimon import saying
+from thalimon.counting import COUNT_SHOWN_UP_TO
 from therapy.rules.urgent import CODES as URGENT_CODES
 
 
@@ -101,6 +103,22 @@ def alert_counts(user):
     return counts["urgent"], counts["review"]
 
 
+def capped_counts(querysets, up_to=COUNT_SHOWN_UP_TO):
+    """``{key: count}`` of each queryset, counted up to ``up_to[key]`` (or ``up_to``) + 1 rows,
+    in one query: a count above the cap means "more than the cap" (thalimon/counting.py)."""
+    if not querysets:
+        return {}
+    parts, params = [], []
+    for index, (key, queryset) in enumerate(querysets.items()):
+        cap = up_to.get(key, COUNT_SHOWN_UP_TO) if isinstance(up_to, dict) else up_to
+        sql, part_params = queryset.order_by().values("pk")[: cap + 1].query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) part_{index})")
+        params.extend(part_params)
+    with connections[next(iter(querysets.values())).db].cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        return dict(zip(querysets, cursor.fetchone(), strict=True))
+
+
 def safety_counts_for(request):
     """The badge's counts: urgent events, and due reminders + review alerts (unless the
     inbox already counted the same rows on this request). Two queries."""
@@ -109,7 +127,8 @@ def safety_counts_for(request):
         return counted
     today = timezone.localdate()
     urgent, review = alert_counts(request.user)
-    return {"urgent": urgent, "due": workable_reminders(request.user, today).filter(due__lte=today).count() + review}
+    due = workable_reminders(request.user, today).filter(due__lte=today).order_by().values("pk")
+    return {"urgent": urgent, "due": due[: COUNT_SHOWN_UP_TO + 1].count() + review}
 
 
 def patient_safety(patient, user=None):

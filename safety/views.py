@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import connections
-from django.db.models import CharField, Count, F, Q, Value
+from django.db.models import CharField, F, Q, Value
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +29,7 @@ from safety.kinds import ACTION_NAMES, RESOLVED_BY, URGENT_RESOLVED_BY, action_l
 from safety.models import AdverseEvent, Alert, AttributedDrug, Reminder
 from safety.selectors import (
     by_severity,
+    capped_counts,
     decorate_urgent,
     open_urgent,
     review_alerts,
@@ -36,6 +37,7 @@ from safety.selectors import (
 )
 from thalimon import saying
 from thalimon.access import require_permission
+from thalimon.counting import COUNT_SHOWN_UP_TO
 from thalimon.forms import run_action
 from thalimon.urls_util import url_pattern
 
@@ -134,15 +136,17 @@ def inbox(request):
         "due": Q(due__gte=overdue_before, due__lte=today),
         "upcoming": Q(due__gt=today),
     }
-    counts = reminders.aggregate(**{f"n_{key}": Count("pk", filter=window) for key, window in windows.items()})
-    totals = {key: counts[f"n_{key}"] for key in windows}
+    shown = {key: _pages_shown(request, key) for key in windows}
+    # Each section counted up to 1,000 (or the rows it shows, when more pages are open), in
+    # one query; a count above that reads "more than 1,000" (count_shown).
+    totals = capped_counts({key: reminders.filter(window) for key, window in windows.items()},
+                           up_to={key: max(COUNT_SHOWN_UP_TO, INBOX_PAGE * shown[key]) for key in windows})
     # The badge counts the same workable reminders due today or before: no second count.
     request.due_reminder_count = totals["overdue"] + totals["due"]
     next_url = request.get_full_path()
     patient_url, detail_url, acknowledge_url = (
         url_pattern(name) for name in ("patients:detail", "safety:reminder_detail", "safety:reminder_acknowledge")
     )
-    shown = {key: _pages_shown(request, key) for key in windows}
     limits = {key: INBOX_PAGE * shown[key] for key in windows if totals[key]}
     # The rows shown carry the patient's doses, last visit and status: one query on the shown
     # rows' patients after the sections are cut (in the sections' query PostgreSQL computed

@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.utils.translation import pgettext_lazy
 
-from thalimon import navigation, saying
+from thalimon import counting, navigation, saying
 from thalimon.said import join
 
 register = template.Library()
@@ -74,3 +74,9 @@ def day(value):
 def said_list(reasons):
     """A list of words or reasons in the reader's language, joined as that language lists them."""
     return saying.render(join(list(reasons or []), ", "))
+
+
+@register.filter
+def count_shown(count):
+    """A count as the inbox and the badge show it: exact up to 1,000, then "1,000+"."""
+    return counting.count_shown(count)

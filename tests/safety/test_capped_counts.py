@@ -1,0 +1,64 @@
+"""The inbox's section counts and the navigation badge count reminders exactly up to 1,000
+and then read "1000+" (thalimon/counting.py): the count stops at the 1,001st row instead of
+reading every open reminder on every page. Every row stays reachable (show more)."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from safety.models import Reminder
+from thalimon.counting import COUNT_SHOWN_UP_TO, count_shown
+
+TODAY = timezone.localdate()
+
+
+@pytest.mark.parametrize("count, shown", [
+    (None, ""), (0, "0"), (1, "1"), (999, "999"), (1000, "1000"), (1001, "1000+"), (11234, "1000+"),
+])
+def test_count_shown(count, shown):
+    assert COUNT_SHOWN_UP_TO == 1000
+    assert count_shown(count) == shown
+
+
+def _overdue(patient, n, start=8):
+    Reminder.objects.bulk_create(
+        Reminder(patient=patient, kind="visit_due", due=TODAY - timedelta(days=start + i), reason="r")
+        for i in range(n)
+    )
+
+
+@pytest.mark.django_db
+def test_capped_counts_count_each_queryset_up_to_its_cap_in_one_query(make_patient, django_assert_num_queries):
+    from safety.selectors import capped_counts
+
+    patient = make_patient(code="GI-CC1")
+    _overdue(patient, 7)
+    open_ = Reminder.objects.filter(patient=patient)
+    with django_assert_num_queries(1):
+        counts = capped_counts({"all": open_, "old": open_.filter(due__lt=TODAY - timedelta(days=10)),
+                                "none": open_.filter(kind="pregnancy_test_due")}, up_to={"all": 3, "old": 10})
+    assert counts == {"all": 4, "old": 4, "none": 0}  # 7 counted up to 3 + 1; 4 under their cap; none
+    assert capped_counts({"all": open_}, up_to=100) == {"all": 7}
+    assert capped_counts({}) == {}
+
+
+@pytest.mark.django_db
+def test_the_inbox_and_badge_say_1000_plus_and_still_show_more(client, nurse, make_patient):
+    from safety.views import INBOX_PAGE
+
+    _overdue(make_patient(code="GI-CC2"), COUNT_SHOWN_UP_TO + 2)
+    client.force_login(nurse)
+    html = client.get(reverse("safety:inbox")).content.decode()
+    head = html[html.index('id="section-overdue"'):html.index("</h2>", html.index('id="section-overdue"'))]
+    assert ">1000+<" in head
+    assert f"Showing {INBOX_PAGE} of 1000+." in html and "overdue_pages=2" in html
+    assert "1000+<span" in html  # the navigation badge
+    # Exact below the cap: one reminder fewer than the cap and the count is the number.
+    Reminder.objects.filter(pk__in=Reminder.objects.order_by("pk").values("pk")[:3]).delete()
+    html = client.get(reverse("safety:inbox")).content.decode()
+    head = html[html.index('id="section-overdue"'):html.index("</h2>", html.index('id="section-overdue"'))]
+    assert f">{COUNT_SHOWN_UP_TO - 1}<" in head
+    html = client.get(reverse("patients:list")).content.decode()  # the badge on another page
+    assert f">{COUNT_SHOWN_UP_TO - 1}<span" in html
