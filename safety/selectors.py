@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.utils import timezone
@@ -106,17 +107,20 @@ def alert_counts(user):
 def capped_counts(querysets, up_to=COUNT_SHOWN_UP_TO):
     """``{key: count}`` of each queryset, counted up to ``up_to[key]`` (or ``up_to``) + 1 rows,
     in one query: a count above the cap means "more than the cap" (thalimon/counting.py)."""
-    if not querysets:
-        return {}
-    parts, params = [], []
+    counts, parts, params = {key: 0 for key in querysets}, {}, []
     for index, (key, queryset) in enumerate(querysets.items()):
         cap = up_to.get(key, COUNT_SHOWN_UP_TO) if isinstance(up_to, dict) else up_to
-        sql, part_params = queryset.order_by().values("pk")[: cap + 1].query.sql_with_params()
-        parts.append(f"(SELECT COUNT(*) FROM ({sql}) part_{index})")
+        try:
+            sql, part_params = queryset.order_by().values("pk")[: cap + 1].query.sql_with_params()
+        except EmptyResultSet:  # .none(), or a filter no row can meet: 0 without asking
+            continue
+        parts[key] = f"(SELECT COUNT(*) FROM ({sql}) part_{index})"
         params.extend(part_params)
-    with connections[next(iter(querysets.values())).db].cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts), params)
-        return dict(zip(querysets, cursor.fetchone(), strict=True))
+    if parts:
+        with connections[next(iter(querysets.values())).db].cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(parts.values()), params)
+            counts.update(zip(parts, cursor.fetchone(), strict=True))
+    return counts
 
 
 def safety_counts_for(request):

@@ -136,11 +136,13 @@ def inbox(request):
         "due": Q(due__gte=overdue_before, due__lte=today),
         "upcoming": Q(due__gt=today),
     }
-    shown = {key: _pages_shown(request, key) for key in windows}
-    # Each section counted up to 1,000 (or the rows it shows, when more pages are open), in
-    # one query; a count above that reads "more than 1,000" (count_shown).
-    totals = capped_counts({key: reminders.filter(window) for key, window in windows.items()},
-                           up_to={key: max(COUNT_SHOWN_UP_TO, INBOX_PAGE * shown[key]) for key in windows})
+    shown = {key: _pages_shown(request, key) for key in (*windows, "alerts")}
+    urgent, review = _alert_querysets(request, form)
+    # Each section and the review alerts counted up to 1,000 (or the rows shown, when more
+    # pages are open), in one query; a count above that reads "1000+" (count_shown).
+    totals = capped_counts({**{key: reminders.filter(window) for key, window in windows.items()}, "alerts": review},
+                           up_to={key: max(COUNT_SHOWN_UP_TO, INBOX_PAGE * pages) for key, pages in shown.items()})
+    alert_total = totals.pop("alerts")
     # The badge counts the same workable reminders due today or before: no second count.
     request.due_reminder_count = totals["overdue"] + totals["due"]
     next_url = request.get_full_path()
@@ -173,7 +175,7 @@ def inbox(request):
             params = request.GET.copy()
             params[f"{key}_pages"] = shown[key] + 1
             more[key] = params.urlencode()
-    urgent_rows, urgent_total, unacknowledged, alert_total = _inbox_alerts(request, form, more, patient_url)
+    urgent_rows, urgent_total, unacknowledged = _inbox_alerts(request, (urgent, review, alert_total), more, patient_url)
     if not request.GET:
         request.safety_counts = {"urgent": urgent_total, "due": request.due_reminder_count + alert_total}
     return render(
@@ -192,14 +194,14 @@ def inbox(request):
 URGENT_LIMIT = 200
 
 
-def _inbox_alerts(request, form, more, patient_url):
-    """(urgent rows, their total, review alerts shown, their total) under the filters."""
-    urgent, review = _alert_querysets(request, form)
+def _inbox_alerts(request, alerts, more, patient_url):
+    """(urgent rows, their total, review alerts shown) of ``alerts`` (the urgent and review
+    querysets under the filters, and the review alerts' count)."""
+    urgent, review, alert_total = alerts
     urgent_rows = decorate_urgent(
         list(by_severity(urgent).select_related("patient", "acknowledged_by")[:URGENT_LIMIT]), request.user
     )
     urgent_total = len(urgent_rows) if len(urgent_rows) < URGENT_LIMIT else urgent.count()
-    alert_total = review.count()
     shown_alerts = INBOX_PAGE * _pages_shown(request, "alerts")
     unacknowledged = list(
         review.select_related("patient").only("tier", "date", "reason", "patient__code", "suggest_adverse_event")
@@ -211,7 +213,7 @@ def _inbox_alerts(request, form, more, patient_url):
         params = request.GET.copy()
         params["alerts_pages"] = _pages_shown(request, "alerts") + 1
         more["alerts"] = params.urlencode()
-    return urgent_rows, urgent_total, unacknowledged, alert_total
+    return urgent_rows, urgent_total, unacknowledged
 
 
 def _urgent_hidden(request, form, shown):

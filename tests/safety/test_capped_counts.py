@@ -42,6 +42,8 @@ def test_capped_counts_count_each_queryset_up_to_its_cap_in_one_query(make_patie
     assert counts == {"all": 4, "old": 4, "none": 0}  # 7 counted up to 3 + 1; 4 under their cap; none
     assert capped_counts({"all": open_}, up_to=100) == {"all": 7}
     assert capped_counts({}) == {}
+    with django_assert_num_queries(0):  # nothing any row could meet: 0 without a query
+        assert capped_counts({"none": open_.none(), "empty": open_.filter(pk__in=[])}) == {"none": 0, "empty": 0}
 
 
 @pytest.mark.django_db
