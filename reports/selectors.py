@@ -250,7 +250,7 @@ def data_fingerprint():
         return "-".join(str(v or 0) for v in cursor.fetchone())
 
 
-def _cached(prefix, compute, *, recent=None, fresh=False):
+def cached(prefix, compute, *, recent=None, fresh=False):
     """compute(), cached under ``prefix`` and the rules version and the data's state.
 
     With ``recent`` (a timedelta), returns ``(value, computed_at)``: ``computed_at`` is
@@ -314,7 +314,7 @@ def cached_cohort_report(*, as_of=None, diagnosis="CD", site_ids=None):
     """cohort_report() of the data as it is now, cached per (as_of, diagnosis, sites, rules,
     data fingerprint): for the downloads, the command and the JSON."""
     as_of = as_of or timezone.localdate()
-    return _cached(_report_prefix(as_of, diagnosis, site_ids),
+    return cached(_report_prefix(as_of, diagnosis, site_ids),
                    lambda: cohort_report(as_of=as_of, diagnosis=diagnosis, site_ids=site_ids))
 
 
@@ -326,7 +326,7 @@ def recent_cohort_report(*, as_of=None, diagnosis="CD", site_ids=None, fresh=Fal
     The recent report is one of the same sites: the sites are part of its key."""
     as_of = as_of or timezone.localdate()
     recent = timedelta(seconds=getattr(settings, "THALIMON_REPORT_RECENT_SECONDS", 300))
-    return _cached(_report_prefix(as_of, diagnosis, site_ids),
+    return cached(_report_prefix(as_of, diagnosis, site_ids),
                    lambda: cohort_report(as_of=as_of, diagnosis=diagnosis, site_ids=site_ids),
                    recent=recent, fresh=fresh)
 
@@ -347,7 +347,7 @@ def figure_members(*, as_of, diagnosis, key, site_ids=None):
         return figure or False  # a cached "no such figure" is False, never a miss
 
     prefix = f"cohort-figure-v2:{as_of:%Y-%m-%d}:{diagnosis}:{sites_key(site_ids)}:{key}"
-    return _cached(prefix, compute) or None
+    return cached(prefix, compute) or None
 
 
 # What a drill-down counts (cohort_members' units), as its page says it.
@@ -381,8 +381,3 @@ def figure_listing(figure, user):
             "other_site_patients": len(elsewhere), "other_site_count": sum(elsewhere),
             "care_team_patients": len(hidden) - len(elsewhere), "care_team_count": sum(hidden) - sum(elsewhere),
             "unit": UNIT_WORDS.get(figure.unit, figure.unit)}
-
-
-# The cache of the reports, under a prefix of the caller's: the network report
-# (reports/network_selectors.py) is cached as the cohort report is.
-cached = _cached
