@@ -23,19 +23,9 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from reports.prescription_figures import CohortPrescription, prescription_figures
-from reports.statistics import (
-    MONTH_DAYS,
-    STAT_PLACES,
-    exact,
-    kaplan_meier,
-    mean_sd,
-    median_iqr,
-    pct,
-    round_half_up,
-)
+from reports.prescription_figures import CohortPrescription
+from reports.statistics import exact
 from therapy.rules.doses import DoseRow, cumulative_dose_g
-from therapy.rules.thalidomide_check import DEVIATION_CODES
 from visits.endoscopy_outcomes import (
     ENDOSCOPIC_SCORES,
     EndoObs,
@@ -49,8 +39,8 @@ from visits.outcomes import (
     Baseline,
     VisitObs,
     baseline_cdai,
-    clinical_status,
     clinical_statuses,
+    status_of,
 )
 
 # ---------------------------------------------------------------------------
@@ -97,6 +87,7 @@ AE_TERMS = (
 )
 NERVOUS_SYSTEM_TERMS = ("peripheral_neuropathy", "somnolence", "vertigo", "fatigue", "insomnia")
 WITHDRAWN = "withdrawn"
+PAIRED_SCORES = ("cdeis", "rutgeerts")  # mean (SD) at baseline and last follow-up, paired
 
 # ---------------------------------------------------------------------------
 # Data
@@ -153,6 +144,7 @@ class CohortPatient:
     adverse_events: tuple[CohortAdverseEvent, ...] = ()
     thalidomide_doses: tuple[CohortDose, ...] = ()
     prescriptions: tuple[CohortPrescription, ...] = ()
+    site: str = ""  # the code of the site the patient belongs to now (issue 18; "" when not said)
 
 
 # ---------------------------------------------------------------------------
@@ -165,7 +157,7 @@ class _Course:
     patient: CohortPatient
     start: date
     visits: tuple[VisitObs, ...]  # dated on or before as_of; key = index
-    labs: tuple[CohortLab, ...]
+    labs: dict[str, tuple[CohortLab, ...]]  # dated on or before as_of, by test (lower case)
     baseline: Baseline
     stop: date | None  # None when ongoing on as_of
     status_end: date | None  # died/transferred/lost on or before as_of
@@ -189,13 +181,18 @@ def in_cohort(patient: CohortPatient, as_of: date, diagnosis: str) -> bool:
     )
 
 
+def in_activity_cohort(patient: CohortPatient, diagnosis: str) -> bool:
+    """``activity_cohort`` for one cohort patient."""
+    return (diagnosis or "").upper() != ALL_DIAGNOSES.upper() or (patient.diagnosis or "").upper() == ACTIVITY_DIAGNOSIS
+
+
 def activity_cohort(cohort: list[_Course], diagnosis: str) -> list[_Course]:
     """The patients of the CDAI-based blocks: the cohort itself for one diagnosis (R8 as
     written); for all diagnoses, its Crohn's disease patients only (a UC or AID patient
     has no CDAI, so counting him as "not responding" would say something false)."""
     if (diagnosis or "").upper() != ALL_DIAGNOSES.upper():
-        return cohort
-    return [c for c in cohort if (c.patient.diagnosis or "").upper() == ACTIVITY_DIAGNOSIS]
+        return cohort  # the same list: callers tell "Crohn's patients only" by identity
+    return [c for c in cohort if in_activity_cohort(c.patient, diagnosis)]
 
 
 def course_as_of(patient: CohortPatient, as_of: date) -> _Course:
@@ -221,13 +218,21 @@ def course_as_of(patient: CohortPatient, as_of: date) -> _Course:
         patient=patient,
         start=patient.start,
         visits=visits,
-        labs=tuple(lab for lab in patient.labs if lab.date <= as_of),
+        labs=_labs_by_test(patient.labs, as_of),
         baseline=baseline_cdai(
             recorded=patient.recorded_baseline_cdai, visits=list(visits), start_date=patient.start
         ),
         stop=patient.stop if patient.stop is not None and patient.stop <= as_of else None,
         status_end=status_end,
     )
+
+
+def _labs_by_test(labs, as_of: date) -> dict[str, tuple[CohortLab, ...]]:
+    by_test = {}
+    for lab in labs:
+        if lab.date <= as_of:
+            by_test.setdefault(lab.test.lower(), []).append(lab)
+    return {test: tuple(rows) for test, rows in by_test.items()}
 
 
 def _nearest_lab(course: _Course, test: str, around: date, within: int) -> Decimal | None:
@@ -239,9 +244,8 @@ def _nearest_lab(course: _Course, test: str, around: date, within: int) -> Decim
     """
     near = [
         (abs((lab.date - around).days), lab.date, -exact(lab.value), exact(lab.value))
-        for lab in course.labs
-        if lab.test.lower() == test
-        and lab.value is not None
+        for lab in course.labs.get(test, ())
+        if lab.value is not None
         and abs((lab.date - around).days) <= within
     ]
     return min(near)[3] if near else None
@@ -287,10 +291,7 @@ def first_response(course: _Course, remission_below: int, response_drop: int):
     for visit in sorted(course.visits, key=lambda v: v.date):
         if visit.contact != "clinic" or visit.cdai is None or course.day(visit.date) < 1:
             continue
-        status, _ = clinical_status(
-            visit.cdai, course.baseline.cdai, remission_below, response_drop
-        )
-        if status in (RESPONSE, REMISSION):
+        if status_of(visit.cdai, course.baseline.cdai, remission_below, response_drop) in (RESPONSE, REMISSION):
             return visit
     return None
 
@@ -303,8 +304,7 @@ def week_outcome(course: _Course, week: int, as_of: date, remission_below: int, 
     visit = assessment_visit(course, week)
     if visit is None or course.baseline.cdai is None:
         return visit, None  # no assessment, or no baseline: not classifiable
-    status, _ = clinical_status(visit.cdai, course.baseline.cdai, remission_below, response_drop)
-    return visit, status
+    return visit, status_of(visit.cdai, course.baseline.cdai, remission_below, response_drop)
 
 
 def relapse_follow_up(
@@ -324,6 +324,7 @@ def relapse_follow_up(
         as_of=as_of,
         remission_below=remission_below,
         response_drop=response_drop,
+        explain=False,
     )
     relapses = sorted(
         c.visits[s.key].date
@@ -367,131 +368,6 @@ def days_active(rows: list[DoseRow], as_of: date) -> int:
     return total
 
 
-# ---------------------------------------------------------------------------
-# The report
-# ---------------------------------------------------------------------------
-
-
-def cohort_report(
-    patients: list[CohortPatient],
-    *,
-    as_of: date,
-    diagnosis: str = "CD",
-    rules_version: str,
-    remission_below: int,
-    response_drop: int,
-    cdeis_remission_below: Decimal,
-) -> dict:
-    """R8 cohort report: exactly the keys of interfaces.md §3, plus additions.
-
-    Additions (never renames): ``diagnosis``; ``induction.assessed`` (patients assessed
-    per week, "0" = with a baseline CDAI) and ``of`` (the denominator) in every
-    response/remission entry; ``relapse_free.curve``; ``adverse_events.by_term_events``
-    and ``adverse_events.ae_free`` (n, events, median, CI, curve);
-    ``endoscopy.mucosal_healing_at_last`` and ``n`` in each mean-SD block;
-    ``exposure.cumulative_dose_n``; ``activity_cohort`` (the all-diagnoses report only).
-
-    Ambiguities, resolved as follows:
-
-    * All diagnoses (``diagnosis="all"``, beyond R8): every patient with a course. The
-      CDAI-based blocks (induction, relapse-free survival) and the endoscopic block
-      (CDEIS, SES-CD, Rutgeerts: Crohn's scores) are over its Crohn's disease patients
-      only, as ``activity_cohort`` says; adverse events, titration and exposure over all.
-
-    * Induction: a window has closed when ``as_of`` is after its last day (as R2.6
-      reads it; a visit may still be entered on the last day). CDAI mean (SD) and
-      CRP/ESR median (IQR) at week w are over the patients of that week's denominator
-      who were assessed; week 0 over all cohort patients with a baseline CDAI (the R2.1
-      whole number, as classified) or a week-0 lab. A patient without a baseline CDAI
-      is in the denominators and counts as not responding.
-    * Relapse-free survival: origin = the first R2.2 response visit (the R2.3
-      maintenance start), included when on or before day 182; event = the first R2.3
-      relapse on or before the earlier of the stop date and a died/transferred/lost
-      status date; otherwise censored at the earliest of the last clinic visit, the stop
-      date and that status date (never before the origin: a first response after the
-      stop gives 0 months of follow-up).
-    * Adverse events: only events with onset from day 0 to ``as_of`` (Li 2020 counts
-      events after the start of therapy). ``by_term`` counts PATIENTS per code (Li 2020
-      Table 4: 21 (17.2 %) patients with acroanaesthesia; its rows add up to the 90
-      events only because nobody had one code twice, while its "neuropathy" group
-      row, 35, counts patients); ``by_term_events`` gives events. Withdrawal and
-      hospitalisation figures count EVENTS; "both" = withdrawn from both drugs, left
-      out of the per-drug counts. AE-free survival ends at a died/transferred/lost
-      status date as well as at the last clinic visit (R7: censored there in R8).
-    * Endoscopy: a baseline = a baseline of any score (R2.1 window); later endoscopies
-      are those ``endoscopic_outcomes`` judges. Mucosal healing = at ANY follow-up
-      endoscopy, like endoscopic remission and like Li 2020 ("achieved MH during
-      follow-up"); ``mucosal_healing_at_last`` gives the stricter last-endoscopy
-      reading. Mean (SD) CDEIS and Rutgeerts are paired: patients with both a baseline
-      and a follow-up value of that score; follow-up = the last follow-up endoscopy
-      with that score.
-    * Exposure: days active from the dose rows (R3.1), else from start/stop when a
-      patient has no dose rows; the cumulative dose median (IQR) is over patients with
-      dose rows (without rows the dose is unknown, not zero). AE rate per 100
-      patient-months is rounded to 2 decimals.
-    * Prescriptions (R9.5) and their added counts: see reports/prescription_figures.py.
-    """
-    cohort = [course_as_of(p, as_of) for p in patients if in_cohort(p, as_of, diagnosis)]
-    activity = activity_cohort(cohort, diagnosis)
-    report = {
-        "as_of": as_of.isoformat(),
-        "rules_version": rules_version,
-        "diagnosis": diagnosis,
-        "n_patients": len(cohort),
-        "induction": _induction(activity, as_of, remission_below, response_drop),
-        "relapse_free": _relapse_free(activity, as_of, remission_below, response_drop),
-        "adverse_events": _adverse_events(cohort, as_of),
-        "endoscopy": _endoscopy(activity, as_of, cdeis_remission_below),
-        "titration": _titration(cohort, as_of),
-        "exposure": None,  # filled below (needs the adverse-event total)
-        "prescriptions": _prescriptions(cohort, as_of),
-    }
-    if activity is not cohort:
-        report["activity_cohort"] = {
-            "diagnosis": ACTIVITY_DIAGNOSIS, "n_patients": len(activity), "blocks": list(ACTIVITY_BLOCKS)
-        }
-    report["exposure"] = _exposure(cohort, as_of, report["adverse_events"]["events"])
-    return report
-
-
-def _induction(cohort: list[_Course], as_of: date, remission_below: int, response_drop: int):
-    response, remission, assessed = {}, {}, {}
-    cdai = {"0": mean_sd(c.baseline.cdai for c in cohort if c.baseline.cdai is not None)}
-    crp = {"0": median_iqr(v for v in (_week0_lab(c, "crp") for c in cohort) if v is not None)}
-    esr = {"0": median_iqr(v for v in (_week0_lab(c, "esr") for c in cohort) if v is not None)}
-    assessed["0"] = sum(1 for c in cohort if c.baseline.cdai is not None)
-    for week in INDUCTION_WEEKS:
-        key = str(week)
-        outcomes = [(c, week_outcome(c, week, as_of, remission_below, response_drop)) for c in cohort]
-        closed = [(c, *outcome) for c, outcome in outcomes if outcome is not None]
-        visits = [(c, visit) for c, visit, _ in closed if visit is not None]
-        responders = sum(status in (RESPONSE, REMISSION) for *_, status in closed)
-        remitters = sum(status == REMISSION for *_, status in closed)
-        response[key] = {"n": responders, "pct": pct(responders, len(closed)), "of": len(closed)}
-        remission[key] = {"n": remitters, "pct": pct(remitters, len(closed)), "of": len(closed)}
-        assessed[key] = len(visits)
-        cdai[key] = mean_sd(visit.cdai for _, visit in visits)
-        for test, table in (("crp", crp), ("esr", esr)):
-            values = [_nearest_lab(c, test, visit.date, LAB_WINDOW_DAYS) for c, visit in visits]
-            table[key] = median_iqr(v for v in values if v is not None)
-    return {
-        "response": response,
-        "remission": remission,
-        "cdai_mean_sd": cdai,
-        "crp_median_iqr": crp,
-        "esr_median_iqr": esr,
-        "assessed": assessed,
-    }
-
-
-def _relapse_free(
-    cohort: list[_Course], as_of: date, remission_below: int, response_drop: int
-) -> dict:
-    follow_ups = [relapse_follow_up(c, as_of, remission_below, response_drop) for c in cohort]
-    follow_ups = [f for f in follow_ups if f is not None]
-    return kaplan_meier([days for days, _ in follow_ups], [event for _, event in follow_ups])
-
-
 def cohort_events(course: _Course, as_of: date) -> list[CohortAdverseEvent]:
     """One patient's adverse events counted by R8 (onset from day 0 to as_of)."""
     return [
@@ -499,139 +375,164 @@ def cohort_events(course: _Course, as_of: date) -> list[CohortAdverseEvent]:
     ]
 
 
-def _adverse_events(cohort: list[_Course], as_of: date) -> dict:
-    per_patient = [cohort_events(c, as_of) for c in cohort]
-    terms = list(AE_TERMS) + sorted(
-        {e.term for events in per_patient for e in events} - set(AE_TERMS)
+
+# ---------------------------------------------------------------------------
+# One patient's part in the report
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeekFigures:
+    """One patient at one induction week whose window has closed (R8)."""
+
+    status: str | None  # R2.2 status of the assessment visit; None counts as not responding
+    cdai: int | None  # the assessment visit's CDAI; None when there was no assessment visit
+    crp: Decimal | None  # CRP/ESR nearest the assessment visit within ±3 days
+    esr: Decimal | None
+
+
+@dataclass(frozen=True)
+class EndoscopyFigures:
+    """One patient in the endoscopy block: a baseline endoscopy and at least one judged later."""
+
+    remitted: bool  # endoscopic remission at any follow-up endoscopy
+    healed_any: bool  # mucosal healing at any follow-up endoscopy
+    healed_last: bool  # mucosal healing at the last one
+    pairs: tuple[tuple[str, Decimal, Decimal], ...]  # (score, baseline, last follow-up), paired scores
+
+
+@dataclass(frozen=True)
+class PatientFigures:
+    """Everything one cohort patient adds to the report, computed once (``patient_figures``).
+
+    The report of any group of patients is ``report_from_figures`` of their figures, so
+    a network's sites and the network itself (reports/network.py) are reported from one
+    pass over the patients. ``activity`` says whether the patient is in the CDAI-based
+    blocks (``activity_cohort``); the fields of those blocks are empty when not."""
+
+    code: str
+    activity: bool
+    baseline_cdai: int | None = None
+    week0_crp: Decimal | None = None
+    week0_esr: Decimal | None = None
+    weeks: tuple[WeekFigures | None, ...] = ()  # one per INDUCTION_WEEKS; None while its window is open
+    relapse: tuple[int, bool] | None = None  # relapse_follow_up
+    endoscopy: EndoscopyFigures | None = None
+    events: tuple[CohortAdverseEvent, ...] = ()  # cohort_events
+    ae_free: tuple[int, bool] = (0, False)  # AE-free follow-up: (days, event?)
+    doses: tuple[CohortDose, ...] = ()  # dose_rows
+    prescriptions: tuple[CohortPrescription, ...] = ()
+    active_days: int = 0  # exposure: days on thalidomide up to as_of
+    cumulative_dose_g: Decimal | None = None  # None without dose rows (unknown, not zero)
+
+
+def patient_figures(
+    patient: CohortPatient,
+    *,
+    as_of: date,
+    diagnosis: str,
+    remission_below: int,
+    response_drop: int,
+    cdeis_remission_below: Decimal,
+) -> PatientFigures | None:
+    """One patient's part in the report of ``cohort_report`` (None: not in the cohort)."""
+    if not in_cohort(patient, as_of, diagnosis):
+        return None
+    course = course_as_of(patient, as_of)
+    activity = in_activity_cohort(patient, diagnosis)
+    activity_figures = {}
+    if activity:
+        activity_figures = {
+            "baseline_cdai": course.baseline.cdai,
+            "week0_crp": _week0_lab(course, "crp"),
+            "week0_esr": _week0_lab(course, "esr"),
+            "weeks": tuple(_week_figures(course, week, as_of, remission_below, response_drop)
+                           for week in INDUCTION_WEEKS),
+            "relapse": relapse_follow_up(course, as_of, remission_below, response_drop),
+            "endoscopy": _endoscopy_figures(course, as_of, cdeis_remission_below),
+        }
+    events = cohort_events(course, as_of)
+    days, cumulative = _exposure_figures(course, as_of)
+    return PatientFigures(
+        code=patient.code,
+        activity=activity,
+        **activity_figures,
+        events=tuple(events),
+        ae_free=_ae_free(course, events),
+        doses=tuple(dose_rows(course, as_of)),
+        prescriptions=patient.prescriptions,
+        active_days=days,
+        cumulative_dose_g=cumulative,
     )
-    by_term = {term: 0 for term in terms}
-    by_term_events = {term: 0 for term in terms}
-    for events in per_patient:
-        for term in {e.term for e in events}:
-            by_term[term] += 1
-        for e in events:
-            by_term_events[e.term] += 1
-    all_events = [e for events in per_patient for e in events]
-    with_events = sum(1 for events in per_patient if events)
-    withdrawals = [withdrawal(e) for e in all_events]
 
-    durations, observed = [], []
-    for c, events in zip(cohort, per_patient, strict=True):
-        first = min((e.onset for e in events), default=None)
-        if first is not None and (c.status_end is None or first <= c.status_end):
-            durations.append(c.day(first))
-            observed.append(True)
+
+def _week_figures(course: _Course, week: int, as_of: date, remission_below: int, response_drop: int):
+    outcome = week_outcome(course, week, as_of, remission_below, response_drop)
+    if outcome is None:
+        return None
+    visit, status = outcome
+    if visit is None:
+        return WeekFigures(status=status, cdai=None, crp=None, esr=None)
+    return WeekFigures(
+        status=status,
+        cdai=visit.cdai,
+        crp=_nearest_lab(course, "crp", visit.date, LAB_WINDOW_DAYS),
+        esr=_nearest_lab(course, "esr", visit.date, LAB_WINDOW_DAYS),
+    )
+
+
+def _ae_free(course: _Course, events: list[CohortAdverseEvent]) -> tuple[int, bool]:
+    """AE-free follow-up: to the first event, else censored at the earlier of the last
+    clinic visit and a died/transferred/lost status date."""
+    first = min((e.onset for e in events), default=None)
+    if first is not None and (course.status_end is None or first <= course.status_end):
+        return course.day(first), True
+    ends = [d for d in (course.last_clinic_visit, course.status_end) if d is not None]
+    return (max(course.day(min(ends)), 0) if ends else 0), False
+
+
+def _endoscopy_figures(course: _Course, as_of: date, cdeis_remission_below: Decimal) -> EndoscopyFigures | None:
+    kept = [
+        replace(endo, key=index)
+        for index, endo in enumerate(e for e in course.patient.endoscopies if e.date <= as_of)
+    ]
+    if not kept:
+        return None
+    baselines = {
+        score: endoscopic_baseline(endoscopies=kept, start_date=course.start, score=score)
+        for score in ENDOSCOPIC_SCORES
+    }
+    if all(b is None for b in baselines.values()):
+        return None
+    outcomes = endoscopic_outcomes(
+        endoscopies=kept, start_date=course.start, as_of=as_of, cdeis_remission_below=cdeis_remission_below,
+    )
+    if not outcomes:
+        return None
+    pairs = []
+    for score in PAIRED_SCORES:
+        later = [kept[o.key] for o in outcomes if getattr(kept[o.key], score) is not None]
+        if baselines[score] is None or not later:
             continue
-        ends = [d for d in (c.last_clinic_visit, c.status_end) if d is not None]
-        durations.append(max(c.day(min(ends)), 0) if ends else 0)
-        observed.append(False)
-    ae_free = kaplan_meier(durations, observed)
-
-    return {
-        "patients": with_events,
-        "pct": pct(with_events, len(cohort)),
-        "events": len(all_events),
-        "by_term": by_term,
-        "by_term_events": by_term_events,
-        "nervous_system_patients": sum(
-            1 for events in per_patient if any(e.term in NERVOUS_SYSTEM_TERMS for e in events)
-        ),
-        **{key: withdrawals.count(key) for key in WITHDRAWAL_KEYS},
-        "hospitalised": sum(1 for e in all_events if e.hospitalised),
-        "ae_free_km": ae_free["km"],
-        "ae_free": {key: ae_free[key] for key in ("n", "events", "median_months", "median_ci")}
-        | {"curve": ae_free["curve"]},
-    }
+        # Last by date; two on one date (ruled out by the natural key) → the higher.
+        last = max(later, key=lambda e, s=score: (e.date, exact(getattr(e, s))))
+        pairs.append((score, getattr(baselines[score], score), getattr(last, score)))
+    return EndoscopyFigures(
+        remitted=any(o.remission is True for o in outcomes),
+        healed_any=any(o.mucosal_healing is True for o in outcomes),
+        healed_last=outcomes[-1].mucosal_healing is True,
+        pairs=tuple(pairs),
+    )
 
 
-def _endoscopy(cohort: list[_Course], as_of: date, cdeis_remission_below: Decimal) -> dict:
-    included = remitted = healed_any = healed_last = 0
-    pairs = {"cdeis": [], "rutgeerts": []}
-    for c in cohort:
-        kept = [
-            replace(endo, key=index)
-            for index, endo in enumerate(e for e in c.patient.endoscopies if e.date <= as_of)
-        ]
-        baselines = {
-            score: endoscopic_baseline(endoscopies=kept, start_date=c.start, score=score)
-            for score in ENDOSCOPIC_SCORES
-        }
-        if all(b is None for b in baselines.values()):
-            continue
-        outcomes = endoscopic_outcomes(
-            endoscopies=kept,
-            start_date=c.start,
-            as_of=as_of,
-            cdeis_remission_below=cdeis_remission_below,
-        )
-        if not outcomes:
-            continue
-        included += 1
-        remitted += any(o.remission is True for o in outcomes)
-        healed_any += any(o.mucosal_healing is True for o in outcomes)
-        healed_last += outcomes[-1].mucosal_healing is True
-        for score in pairs:
-            later = [kept[o.key] for o in outcomes if getattr(kept[o.key], score) is not None]
-            if baselines[score] is None or not later:
-                continue
-            # Last by date; two on one date (ruled out by the natural key) → the higher.
-            last = max(later, key=lambda e, s=score: (e.date, exact(getattr(e, s))))
-            pairs[score].append((getattr(baselines[score], score), getattr(last, score)))
-
-    def paired_mean_sd(score):
-        return {
-            "baseline": mean_sd(b for b, _ in pairs[score]),
-            "follow_up": mean_sd(f for _, f in pairs[score]),
-            "n": len(pairs[score]),
-        }
-
-    return {
-        "n": included,
-        "remission": {"n": remitted, "pct": pct(remitted, included)},
-        "mucosal_healing": {"n": healed_any, "pct": pct(healed_any, included)},
-        "mucosal_healing_at_last": {"n": healed_last, "pct": pct(healed_last, included)},
-        "cdeis_mean_sd": paired_mean_sd("cdeis"),
-        "rutgeerts_mean_sd": paired_mean_sd("rutgeerts"),
-    }
-
-
-def _titration(cohort: list[_Course], as_of: date) -> dict:
-    rows = [row for c in cohort for row in dose_rows(c, as_of)]
-    deviations = {code: 0 for code in DEVIATION_CODES}
-    for row in rows:
-        for code in row.deviations:
-            deviations[code] = deviations.get(code, 0) + 1
-    return {
-        "dose_changes": len(rows),
-        "deviations": deviations,
-        "overrides": sum(1 for row in rows if row.overridden),
-    }
-
-
-def _prescriptions(cohort: list[_Course], as_of: date) -> dict:
-    return prescription_figures([row for c in cohort for row in c.patient.prescriptions], as_of)
-
-
-def _exposure(cohort: list[_Course], as_of: date, events: int) -> dict:
-    days = 0
-    doses = []
-    for c in cohort:
-        rows = [
-            DoseRow(date=row.date, dose_mg=exact(row.dose_mg))
-            for row in c.patient.thalidomide_doses
-            if row.date <= as_of
-        ]
-        if rows:
-            days += days_active(rows, as_of)
-            doses.append(cumulative_dose_g(rows, as_of))
-        else:
-            last = as_of if c.stop is None else min(as_of, c.stop - timedelta(days=1))
-            days += max((last - c.start).days + 1, 0)
-    patient_months = Decimal(days) / MONTH_DAYS
-    rate = None if days == 0 else Decimal(events) * 100 / patient_months
-    return {
-        "patient_months": round_half_up(patient_months, STAT_PLACES),
-        "ae_per_100_patient_months": round_half_up(rate, STAT_PLACES),
-        "cumulative_dose_g_median_iqr": median_iqr(doses),
-        "cumulative_dose_n": len(doses),
-    }
+def _exposure_figures(course: _Course, as_of: date) -> tuple[int, Decimal | None]:
+    """(days active up to as_of, the cumulative dose in g or None without dose rows)."""
+    rows = [
+        DoseRow(date=row.date, dose_mg=exact(row.dose_mg))
+        for row in course.patient.thalidomide_doses
+        if row.date <= as_of
+    ]
+    if rows:
+        return days_active(rows, as_of), cumulative_dose_g(rows, as_of)
+    last = as_of if course.stop is None else min(as_of, course.stop - timedelta(days=1))
+    return max((last - course.start).days + 1, 0), None

@@ -88,7 +88,7 @@ def figure_members(
     response_drop: int,
 ) -> Figure | None:
     """The patients behind the count ``key`` of the report (same arguments as
-    ``cohort.cohort_report``); None when ``key`` names no count that drills down."""
+    ``cohort_blocks.cohort_report``); None when ``key`` names no count that drills down."""
     measure = _measure(key, as_of, remission_below, response_drop) if is_figure_key(key) else None
     if measure is None:
         return None

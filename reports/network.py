@@ -2,10 +2,12 @@
 
 No Django and no clock: the cohort records (reports.cohort.CohortPatient) grouped by site
 code and an explicit ``as_of`` in, a JSON-ready dict out. Every figure of a site is a
-figure of ``reports.cohort.cohort_report`` run on that site's patients, and every figure
-of the network row is the same function run on the pooled patients of all sites: a
-network figure is never an average of the sites' figures (a Kaplan–Meier proportion or a
-rate does not average). The counts that add (patients, responders, denominators, events,
+figure of the cohort report (``reports.cohort.report_from_figures``) of that site's
+patients, and every figure of the network row is the same function over the pooled
+patients of all sites: a network figure is never an average of the sites' figures (a
+Kaplan–Meier proportion or a rate does not average). Each patient's part in the figures
+(``reports.cohort.patient_figures``) is computed once and read by both rows, so the
+network report costs about one cohort report, not two. The counts that add (patients, responders, denominators, events,
 dose changes; ``ADDS_UP``) add up from the sites to the network because each patient
 belongs to exactly one site.
 
@@ -24,9 +26,9 @@ The comparison row of one cohort report (``comparison_row``):
   that carry at least one R3.5 deviation code. The titration block counts deviations
   *by code* (a dose change breaking two rules counts under both), so the number of dose
   changes with at least one deviation cannot be read from it; it is counted here over
-  the very rows the titration block counts (``cohort.in_cohort``, ``cohort.course_as_of``,
-  ``cohort.dose_rows``: the same cohort, the same rows up to ``as_of``), and the
-  titration block's own total of deviation codes is given beside it
+  the very rows the titration block counts (``PatientFigures.doses``: the same cohort,
+  the same rows up to ``as_of``), and the titration block's own total of deviation codes
+  is given beside it
   (``deviation_findings``, never less than the rows with a deviation). A row saved with
   an override still counts: it broke the rule, the override is the clinician's reason.
 
@@ -49,7 +51,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal, localcontext
 
-from reports.cohort import CohortPatient, cohort_report, course_as_of, dose_rows, in_cohort
+from reports.cohort import CohortPatient, PatientFigures, patient_figures
+from reports.cohort_blocks import report_from_figures
 from reports.statistics import pct, round_half_up
 
 WEEK = "12"  # response and remission at week 12
@@ -83,7 +86,7 @@ def network_report(
     funnel plot of week-12 remission. ``groups``: site code → that site's cohort records
     (a site with none is listed with zeros); ``names``: site code → name, for reading."""
     options = {
-        "as_of": as_of, "diagnosis": diagnosis, "rules_version": rules_version, "remission_below": remission_below,
+        "as_of": as_of, "diagnosis": diagnosis, "remission_below": remission_below,
         "response_drop": response_drop, "cdeis_remission_below": cdeis_remission_below,
     }
     seen = {}
@@ -92,14 +95,19 @@ def network_report(
             if seen.setdefault(patient.code, code) != code:
                 raise ValueError(f"patient {patient.code} is in two sites ({seen[patient.code]}, {code})")
     names = names or {}
-    deviating = {p.code: deviating_dose_changes(p, as_of, diagnosis) for ps in groups.values() for p in ps}
+    # Each patient's part in the figures is computed once and read by their site's row and
+    # by the network row (reports.cohort.patient_figures).
+    figures = {
+        code: [f for f in (patient_figures(p, **options) for p in groups[code]) if f is not None]
+        for code in sorted(groups)
+    }
+    report_options = {"as_of": as_of, "diagnosis": diagnosis, "rules_version": rules_version}
     sites = []
-    for code in sorted(groups):
-        patients = list(groups[code])
-        row = comparison_row(cohort_report(patients, **options), sum(deviating[p.code] for p in patients))
+    for code, site_figures in figures.items():
+        row = comparison_row(report_from_figures(site_figures, **report_options), deviating_dose_changes(site_figures))
         sites.append({"site": code, "name": names.get(code, ""), **row})
-    pooled = [patient for code in sorted(groups) for patient in groups[code]]
-    network = comparison_row(cohort_report(pooled, **options), sum(deviating[p.code] for p in pooled))
+    pooled = [f for site_figures in figures.values() for f in site_figures]
+    network = comparison_row(report_from_figures(pooled, **report_options), deviating_dose_changes(pooled))
     return {
         "as_of": as_of.isoformat(),
         "rules_version": rules_version,
@@ -112,12 +120,10 @@ def network_report(
     }
 
 
-def deviating_dose_changes(patient: CohortPatient, as_of: date, diagnosis: str) -> int:
-    """The dose changes of one patient counted by the titration block that carry at least
-    one deviation code (0 for a patient outside the cohort)."""
-    if not in_cohort(patient, as_of, diagnosis):
-        return 0
-    return sum(1 for row in dose_rows(course_as_of(patient, as_of), as_of) if row.deviations)
+def deviating_dose_changes(figures: Sequence[PatientFigures]) -> int:
+    """The dose changes counted by the titration block (``PatientFigures.doses``) that
+    carry at least one deviation code."""
+    return sum(1 for f in figures for row in f.doses if row.deviations)
 
 
 def comparison_row(report: dict, dose_changes_with_deviation: int) -> dict:

@@ -1,8 +1,8 @@
 """The network report from the database (issue 18): the cohort read once, grouped by site.
 
-The cohort is loaded once (``reports.selectors.cohort_patients``: one query per table),
-each patient's site is read in one query and the sites in one more, so the report costs
-the same number of queries for 2 sites or 50. The figures are reports/network.py's.
+The cohort is loaded once (``reports.selectors.cohort_patients``: one query per table,
+each patient with the code of their site) and the sites in one more query, so the report
+costs the same number of queries for 2 sites or 50. The figures are reports/network.py's.
 
 Each patient counts at the site they belong to now (``Patient.site``); a patient
 transferred between sites counts wholly at the new one, also in a report as of an
@@ -14,7 +14,6 @@ from collections import defaultdict
 
 from django.utils import timezone
 
-from patients.models import Patient
 from reports import network
 from reports.selectors import cached, cohort_patients
 from sites.models import Site
@@ -35,12 +34,9 @@ def network_report(*, as_of=None, diagnosis="CD"):
 
 
 def _compute(*, as_of, diagnosis, sites):
-    patients = cohort_patients(as_of=as_of, diagnosis=diagnosis)
-    # Every patient with a course started by as_of (the cohort's superset: any diagnosis).
-    site_of = dict(Patient.objects.filter(course__start_date__lte=as_of).values_list("code", "site__code"))
     groups = defaultdict(list, {code: [] for _, code, _ in sites})
-    for patient in patients:
-        groups[site_of[patient.code]].append(patient)
+    for patient in cohort_patients(as_of=as_of, diagnosis=diagnosis):
+        groups[patient.site].append(patient)
     rules = rule_settings()
     return network.network_report(
         groups, as_of=as_of, diagnosis=diagnosis, rules_version=rules_version(),

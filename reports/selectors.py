@@ -26,8 +26,9 @@ from django.utils.translation import gettext_lazy
 
 from patients.demographics import age_in_years
 from patients.models import Patient, site_ids_of
-from reports import cohort, cohort_members
+from reports import cohort, cohort_blocks, cohort_members
 from reports.prescription_figures import CohortPrescription
+from reports.statistics import median_iqr, round_half_up
 from safety.models import AdverseEvent
 from sites.models import Site
 from thalimon.protections import CLINICAL_DATA, generation
@@ -51,16 +52,16 @@ def _of_sites(site_ids, field="site_id"):
 def cohort_patients(*, as_of, diagnosis="CD", site_ids=None):
     """CohortPatient records of the patients with ``diagnosis`` (or any, for ``all``) and a
     course started by ``as_of``, of the sites ``site_ids`` (None: every site)."""
-    courses = dict(
-        TherapyCourse.objects.filter(
-            **_of_diagnosis(diagnosis, "patient__diagnosis"), **_of_sites(site_ids, "patient__site_id"),
-            start_date__lte=as_of,
-        ).values_list("patient_id", "start_date")
+    in_cohort = TherapyCourse.objects.filter(
+        **_of_diagnosis(diagnosis, "patient__diagnosis"), **_of_sites(site_ids, "patient__site_id"),
+        start_date__lte=as_of,
     )
-    stops = dict(
-        TherapyCourse.objects.filter(patient_id__in=list(courses)).values_list("patient_id", "stop_date")
-    )
-    ids = list(courses)
+    courses, stops = {}, {}
+    for pid, start, stop in in_cohort.values_list("patient_id", "start_date", "stop_date"):
+        courses[pid], stops[pid] = start, stop
+    # The other tables are read by a subquery of the same patients, not a list of their ids:
+    # a network's 100,000 ids sent with each query would cost more than the rows.
+    ids = in_cohort.values("patient_id")
     visits = defaultdict(list)
     for pid, day, contact, cdai, event in (
         Visit.objects.filter(patient_id__in=ids, date__lte=as_of)
@@ -106,19 +107,22 @@ def cohort_patients(*, as_of, diagnosis="CD", site_ids=None):
     prescriptions = _prescriptions_of(ids, as_of)
     patients = []
     for row in Patient.objects.filter(pk__in=ids).order_by("code").values(
-        "pk", "code", "diagnosis", "status", "status_date", "baseline_cdai", "crp_at_lor", "esr_at_lor"
+        "pk", "code", "diagnosis", "status", "status_date", "baseline_cdai", "crp_at_lor", "esr_at_lor", "site__code"
     ):
         pid = row["pk"]
+        if pid not in courses:
+            continue  # a course begun while these queries ran: in the next report, whole
         patients.append(
             cohort.CohortPatient(
                 code=row["code"], diagnosis=row["diagnosis"], start=courses[pid], stop=_stop_as_of(
-                    thalidomide_rows[pid], stops.get(pid), as_of
+                    thalidomide_rows[pid], stops[pid], as_of
                 ),
                 status=row["status"], status_date=row["status_date"],
                 recorded_baseline_cdai=row["baseline_cdai"], crp_at_lor=row["crp_at_lor"],
                 esr_at_lor=row["esr_at_lor"], visits=tuple(visits[pid]), labs=tuple(labs[pid]),
                 endoscopies=tuple(endoscopies[pid]), adverse_events=tuple(events[pid]),
                 thalidomide_doses=tuple(doses[pid]), prescriptions=tuple(prescriptions[pid]),
+                site=row["site__code"],
             )
         )
     return patients
@@ -161,7 +165,7 @@ def baseline_characteristics(*, as_of, diagnosis="CD", site_ids=None):
     n = len(rows)
 
     def share(count):
-        return {"n": count, "pct": cohort.round_half_up(Decimal(count) * 100 / n, 1) if n else None}
+        return {"n": count, "pct": round_half_up(Decimal(count) * 100 / n, 1) if n else None}
 
     ages = [age_in_years(r["birth_date"], r["course__start_date"]) for r in rows]
     location = Counter(_montreal(r, "montreal_location") for r in rows)
@@ -169,7 +173,7 @@ def baseline_characteristics(*, as_of, diagnosis="CD", site_ids=None):
     shares = {
         "n": n,
         "male": share(sum(r["sex"] == "M" for r in rows)),
-        "age_median_iqr": cohort.median_iqr(ages),
+        "age_median_iqr": median_iqr(ages),
         "montreal_location": {k: share(v) for k, v in sorted(location.items())},
         "upper_gi": share(sum(r["upper_gi"] for r in rows)),
         "montreal_behavior": {k: share(v) for k, v in sorted(behaviour.items())},
@@ -199,7 +203,7 @@ def cohort_report(*, as_of=None, diagnosis="CD", site_ids=None):
     (``[{"code", "name"}]``, by code), or null for the whole network."""
     as_of = as_of or timezone.localdate()
     rules = rule_settings()
-    report = cohort.cohort_report(
+    report = cohort_blocks.cohort_report(
         cohort_patients(as_of=as_of, diagnosis=diagnosis, site_ids=site_ids),
         as_of=as_of,
         diagnosis=diagnosis,

@@ -12,7 +12,8 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
-from reports.cohort import ACTIVITY_DIAGNOSIS, ALL_DIAGNOSES, WITHDRAWAL_KEYS, round_half_up
+from reports.cohort import ACTIVITY_DIAGNOSIS, ALL_DIAGNOSES, WITHDRAWAL_KEYS
+from reports.statistics import round_half_up
 from thalimon import catalogue
 from therapy import words as therapy_words
 

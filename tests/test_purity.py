@@ -25,6 +25,7 @@ PURE_MODULES = [
     "thalimon/said.py",
     "reports/charts.py",
     "reports/cohort.py",
+    "reports/cohort_blocks.py",
     "reports/cohort_members.py",
     "reports/prescription_figures.py",
     "reports/statistics.py",

@@ -212,16 +212,25 @@ NO_RESPONSE = "no_response"
 RELAPSE = "relapse"
 
 
+def status_of(cdai, baseline, remission_below, response_drop) -> str:
+    """R2.2 for one CDAI against the course baseline: the status alone (the rule itself;
+    ``clinical_status`` gives it with its reason)."""
+    if baseline - cdai >= response_drop:
+        return REMISSION if cdai < remission_below else RESPONSE
+    return NO_RESPONSE
+
+
 def clinical_status(cdai, baseline, remission_below, response_drop) -> tuple[str, Said]:
     """R2.2 for one CDAI against the course baseline: (status, reason)."""
+    status = status_of(cdai, baseline, remission_below, response_drop)
     delta = baseline - cdai
-    if delta >= response_drop and cdai < remission_below:
+    if status == REMISSION:
         return REMISSION, say(
             "CDAI %(cdai)s: below %(below)s and %(delta)s below baseline %(baseline)s "
             "→ remission (R2.2)",
             cdai=cdai, below=remission_below, delta=delta, baseline=baseline,
         )
-    if delta >= response_drop:
+    if status == RESPONSE:
         return RESPONSE, say(
             "CDAI %(cdai)s: %(delta)s below baseline %(baseline)s (at least %(drop)s) "
             "but not below %(below)s → response (R2.2)",
@@ -258,9 +267,11 @@ def _event_word(event: str):
     return _RELAPSE_EVENT_WORDS.get(event, event)
 
 
-def _unjudged(visit: VisitObs, day: int) -> VisitStatus | None:
+def _unjudged(visit: VisitObs, day: int, explain: bool = True) -> VisitStatus | None:
     """R2.1: no status for a non-clinic contact or a visit before day 1 (None: judge it)."""
     event = visit.relapse_event or ""
+    if not explain and (visit.contact != "clinic" or day < 1):
+        return VisitStatus(key=visit.key, status="", rule="R2.1", reason="")
     if visit.contact != "clinic":
         if visit.contact == "phone":
             reason = say("phone contact: statuses are given to clinic visits only (R2.1)")
@@ -297,7 +308,8 @@ class _StatusWalk:
     by a later response) and its nadir.
     """
 
-    def __init__(self, baseline: int, remission_below: int, response_drop: int):
+    def __init__(self, baseline: int, remission_below: int, response_drop: int, explain: bool = True):
+        self.explain = explain  # False: statuses without their reasons (reason "")
         self.baseline = baseline
         self.remission_below = remission_below
         self.response_drop = response_drop
@@ -309,12 +321,12 @@ class _StatusWalk:
 
     def judge(self, visit: VisitObs) -> VisitStatus:
         event = visit.relapse_event or ""
-        if visit.cdai is not None:
-            status, reason = clinical_status(
-                visit.cdai, self.baseline, self.remission_below, self.response_drop
-            )
+        if visit.cdai is None:
+            status, reason = "", self._say("no CDAI recorded at this clinic visit: no status (R2.2)")
+        elif self.explain:
+            status, reason = clinical_status(visit.cdai, self.baseline, self.remission_below, self.response_drop)
         else:
-            status, reason = "", say("no CDAI recorded at this clinic visit: no status (R2.2)")
+            status, reason = status_of(visit.cdai, self.baseline, self.remission_below, self.response_drop), ""
         nadir_in_force = self.nadir if self.in_episode else None
         opening = ""
         if not self.in_episode and status in (RESPONSE, REMISSION):
@@ -329,9 +341,10 @@ class _StatusWalk:
         )
         event_relapse = self.in_phase and bool(event)
         if cdai_relapse or event_relapse:
-            reason = self._relapse_reason(visit, nadir_in_force, cdai_relapse, event, opening)
+            if self.explain:
+                reason = self._relapse_reason(visit, nadir_in_force, cdai_relapse, event, opening)
             return self._relapse(visit, reason, nadir_in_force)
-        notes = self._notes(visit, nadir_in_force, opening, event)
+        notes = self._notes(visit, nadir_in_force, opening, event) if self.explain else []
         if notes:
             reason = join([reason, *notes], "; ")
         result = VisitStatus(
@@ -353,9 +366,9 @@ class _StatusWalk:
         visit meeting R2.2 response (against the course baseline) opens a new
         episode and resets the nadir. Returns the note saying which."""
         if self.last_relapse is None:
-            opening = say("the maintenance phase starts at this first response (R2.3)")
+            opening = self._say("the maintenance phase starts at this first response (R2.3)")
         else:
-            opening = say(
+            opening = self._say(
                 "a new maintenance episode starts at this response after the relapse on "
                 "%(date)s and the nadir is reset (R2.3)",
                 date=self.last_relapse,
@@ -365,6 +378,10 @@ class _StatusWalk:
         self.episode_start = when
         self.nadir = None
         return opening
+
+    def _say(self, msgid: str, **params) -> Said | str:
+        """``say``, or "" when the walk is not explaining."""
+        return say(msgid, **params) if self.explain else ""
 
     def _relapse_reason(self, visit, nadir_in_force, cdai_relapse, event, opening) -> Said:
         parts = []
@@ -454,8 +471,13 @@ def clinical_statuses(
     as_of: date,
     remission_below: int,
     response_drop: int,
+    explain: bool = True,
 ) -> list[VisitStatus]:
     """R2.2 status and R2.3 relapse for each visit dated on or before ``as_of``.
+
+    ``explain=False`` gives the same statuses, maintenance flags and nadirs with every
+    reason "" (for the cohort report, which reads only the statuses: saying why for each
+    visit of a whole network would be most of its work).
 
     One result per such visit, in date order (stable for the same date). The same
     configurable thresholds serve R2.2 and the R2.3 CDAI criterion (CDAI > 150 and
@@ -477,7 +499,9 @@ def clinical_statuses(
     """
     ordered = sorted((visit for visit in visits if visit.date <= as_of), key=lambda v: v.date)
     if start_date is None or baseline.cdai is None:
-        if start_date is None:
+        if not explain:
+            reason = ""
+        elif start_date is None:
             reason = say("no thalidomide start date: statuses are empty (R2.1)")
         else:
             reason = say("no baseline CDAI: statuses are empty (R2.1)")
@@ -485,9 +509,9 @@ def clinical_statuses(
             VisitStatus(key=visit.key, status="", rule="R2.1", reason=reason)
             for visit in ordered
         ]
-    walk = _StatusWalk(baseline.cdai, remission_below, response_drop)
+    walk = _StatusWalk(baseline.cdai, remission_below, response_drop, explain)
     return [
-        _unjudged(visit, therapy_day(visit.date, start_date)) or walk.judge(visit)
+        _unjudged(visit, therapy_day(visit.date, start_date), explain) or walk.judge(visit)
         for visit in ordered
     ]
 

@@ -13,7 +13,8 @@ from django.urls import reverse
 from PIL import Image
 
 from reports import charts
-from reports.cohort import CohortAdverseEvent, CohortPatient, CohortVisit, cohort_report
+from reports.cohort import CohortAdverseEvent, CohortPatient, CohortVisit
+from reports.cohort_blocks import cohort_report
 from reports.pdf import cohort_report_pdf
 from tests.reports.test_report_outputs import _cohort
 from thalimon.rules_config import RuleSettings

@@ -22,13 +22,11 @@ from reports.cohort import (
     CohortLab,
     CohortPatient,
     CohortVisit,
-    cohort_report,
     days_active,
-    kaplan_meier,
-    median_iqr,
-    round_half_up,
 )
+from reports.cohort_blocks import cohort_report
 from reports.prescription_figures import CohortPrescription
+from reports.statistics import kaplan_meier, median_iqr, round_half_up
 from thalimon.rules_config import RuleSettings
 from therapy.rules.doses import DoseRow, thalidomide_active
 from therapy.rules.prescriptions import PRESCRIPTION_CODES

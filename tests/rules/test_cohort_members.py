@@ -9,7 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from reports.cohort import CohortDose, cohort_report
+from reports.cohort import CohortDose
+from reports.cohort_blocks import cohort_report
 from reports.cohort_members import (
     DOSE_ROWS,
     EVENTS,

@@ -19,7 +19,7 @@ from visits.efficacy import (
     treatment_failure_uc,
 )
 from visits.endoscopy_outcomes import EndoObs, endoscopic_baseline, endoscopic_outcomes
-from visits.outcomes import Baseline, VisitObs, baseline_cdai, clinical_statuses
+from visits.outcomes import Baseline, VisitObs, baseline_cdai, clinical_statuses, status_of
 
 START = date(2021, 1, 1)
 FAR_AS_OF = date(2030, 1, 1)
@@ -491,6 +491,45 @@ def test_r2_3_relapse_sequences(base, visits, expected):
         if result.status == "relapse":
             assert result.rule == "R2.3"
             assert "→ relapse (R2.3)" in result.reason
+
+
+@pytest.mark.parametrize("base, cdai, thresholds, expected", STATUS_CASES)
+def test_r2_2_status_without_reasons(base, cdai, thresholds, expected):
+    """The cohort report's walk (explain=False): the same hand-worked statuses, no reason."""
+    (result,) = statuses_of(
+        visits=[clinic("v", 28, cdai)], baseline=course_baseline(base), start_date=START, as_of=FAR_AS_OF,
+        explain=False, **thresholds,
+    )
+    assert (result.key, result.status, result.rule, result.reason) == ("v", expected, "R2.2", "")
+    rules = {"remission_below": RULES.remission_cdai_below, "response_drop": RULES.response_cdai_drop, **thresholds}
+    assert status_of(cdai, base, rules["remission_below"], rules["response_drop"]) == expected
+
+
+@pytest.mark.parametrize("base, visits, expected", RELAPSE_CASES)
+def test_r2_3_relapse_sequences_without_reasons(base, visits, expected):
+    results = statuses_of(
+        visits=visits, baseline=course_baseline(base), start_date=START, as_of=FAR_AS_OF, explain=False
+    )
+    assert [(r.status, r.maintenance, r.nadir) for r in results] == expected
+    assert {r.reason for r in results} == {""}
+    assert [r.rule for r in results] == [
+        r.rule for r in statuses_of(visits=visits, baseline=course_baseline(base), start_date=START, as_of=FAR_AS_OF)
+    ]
+
+
+@pytest.mark.parametrize("visits, base, start", [
+    pytest.param([phone(1, 28, 100), clinic(2, 0, 100), clinic(3, 28, 120)], 224, START, id="phone-day-0-judged"),
+    pytest.param([clinic(1, 28, 100)], None, START, id="no-baseline"),
+    pytest.param([clinic(1, 28, 100)], 224, None, id="no-start"),
+])
+def test_unjudged_visits_without_reasons(visits, base, start):
+    """Phone contacts, day < 1, no baseline, no start: no status (R2.1), and no reason said."""
+    results = statuses_of(visits=visits, baseline=course_baseline(base), start_date=start, as_of=FAR_AS_OF,
+                          explain=False)
+    explained = statuses_of(visits=visits, baseline=course_baseline(base), start_date=start, as_of=FAR_AS_OF)
+    assert [(r.key, r.status, r.rule) for r in results] == [(r.key, r.status, r.rule) for r in explained]
+    assert {r.reason for r in results} == {""}
+    assert all(r.reason for r in explained)
 
 
 def test_r2_3_cdai_relapse_reason():
