@@ -39,7 +39,7 @@ from visits.outcomes import (
     Baseline,
     VisitObs,
     baseline_cdai,
-    clinical_statuses,
+    iter_clinical_statuses,
     status_of,
 )
 
@@ -161,6 +161,7 @@ class _Course:
     baseline: Baseline
     stop: date | None  # None when ongoing on as_of
     status_end: date | None  # died/transferred/lost on or before as_of
+    scored_clinic_visits: tuple[tuple[int, VisitObs], ...] = ()  # (day, visit): clinic visits with a CDAI
 
     def day(self, when: date) -> int:
         return (when - self.start).days
@@ -224,6 +225,11 @@ def course_as_of(patient: CohortPatient, as_of: date) -> _Course:
         ),
         stop=patient.stop if patient.stop is not None and patient.stop <= as_of else None,
         status_end=status_end,
+        scored_clinic_visits=tuple(
+            ((visit.date - patient.start).days, visit)
+            for visit in visits
+            if visit.contact == "clinic" and visit.cdai is not None
+        ),
     )
 
 
@@ -275,11 +281,9 @@ def assessment_visit(course: _Course, week: int) -> VisitObs | None:
     """
     first, last = induction_window(week)
     candidates = [
-        (abs(course.day(visit.date) - 7 * week), visit.date, -visit.cdai, visit.key)
-        for visit in course.visits
-        if visit.contact == "clinic"
-        and visit.cdai is not None
-        and first <= course.day(visit.date) <= last
+        (abs(day - 7 * week), visit.date, -visit.cdai, visit.key)
+        for day, visit in course.scored_clinic_visits
+        if first <= day <= last
     ]
     return course.visits[min(candidates)[3]] if candidates else None
 
@@ -317,7 +321,7 @@ def relapse_follow_up(
         return None
     limits = [d for d in (c.stop, c.status_end) if d is not None]
     end = min(limits) if limits else None  # an event on the stop date counts
-    statuses = clinical_statuses(
+    statuses = iter_clinical_statuses(
         visits=list(c.visits),
         baseline=c.baseline,
         start_date=c.start,
@@ -326,12 +330,11 @@ def relapse_follow_up(
         response_drop=response_drop,
         explain=False,
     )
-    relapses = sorted(
-        c.visits[s.key].date
-        for s in statuses
-        if s.status == RELAPSE and c.visits[s.key].date >= origin.date
+    # The statuses come in date order: the first relapse from the origin on is the earliest.
+    relapse = next(
+        (c.visits[s.key].date for s in statuses if s.status == RELAPSE and c.visits[s.key].date >= origin.date),
+        None,
     )
-    relapse = relapses[0] if relapses else None
     if relapse is not None and (end is None or relapse <= end):
         return (relapse - origin.date).days, True
     censor = min([c.last_clinic_visit, *limits])

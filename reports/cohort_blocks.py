@@ -123,7 +123,7 @@ def report_from_figures(figures: list[PatientFigures], *, as_of: date, diagnosis
         "diagnosis": diagnosis,
         "n_patients": len(figures),
         "induction": _induction(activity),
-        "relapse_free": kaplan_meier(*_durations(f.relapse for f in activity if f.relapse is not None)),
+        "relapse_free": _relapse_free(activity),
         "adverse_events": _adverse_events(figures),
         "endoscopy": _endoscopy(activity),
         "titration": _titration(figures),
@@ -138,6 +138,45 @@ def report_from_figures(figures: list[PatientFigures], *, as_of: date, diagnosis
     return report
 
 
+def comparison_blocks(figures: list[PatientFigures]) -> dict:
+    """The parts of the report that a comparison of sites reads (reports/network.py
+    ``comparison_row``), each computed by the very function ``report_from_figures`` uses,
+    without the rest: ``n_patients``; ``induction.response`` and ``.remission``;
+    ``relapse_free``; ``adverse_events.events``; ``titration``; ``exposure``. A network
+    of 50 sites then costs one Kaplan–Meier fit a site, not two, and no medians."""
+    activity = [f for f in figures if f.activity]
+    events = _event_count(figures)
+    return {
+        "n_patients": len(figures),
+        "induction": _response_counts(activity),
+        "relapse_free": _relapse_free(activity),
+        "adverse_events": {"events": events},
+        "titration": _titration(figures),
+        "exposure": _exposure(figures, events),
+    }
+
+
+def _relapse_free(activity: list[PatientFigures]) -> dict:
+    return kaplan_meier(*_durations(f.relapse for f in activity if f.relapse is not None))
+
+
+def _event_count(figures: list[PatientFigures]) -> int:
+    return sum(len(f.events) for f in figures)
+
+
+def _response_counts(figures: list[PatientFigures]) -> dict:
+    """Response and remission at each induction week: n of the patients whose window has
+    closed (intention to treat: no assessment or no baseline counts as not responding)."""
+    response, remission = {}, {}
+    for index, week in enumerate(INDUCTION_WEEKS):
+        closed = [f.weeks[index] for f in figures if f.weeks[index] is not None]
+        responders = sum(w.status in (RESPONSE, REMISSION) for w in closed)
+        remitters = sum(w.status == REMISSION for w in closed)
+        response[str(week)] = {"n": responders, "pct": pct(responders, len(closed)), "of": len(closed)}
+        remission[str(week)] = {"n": remitters, "pct": pct(remitters, len(closed)), "of": len(closed)}
+    return {"response": response, "remission": remission}
+
+
 def _durations(follow_ups) -> tuple[list[int], list[bool]]:
     """Kaplan–Meier input from (days, event?) pairs."""
     pairs = list(follow_ups)
@@ -145,7 +184,7 @@ def _durations(follow_ups) -> tuple[list[int], list[bool]]:
 
 
 def _induction(figures: list[PatientFigures]) -> dict:
-    response, remission, assessed = {}, {}, {}
+    assessed = {}
     cdai = {"0": mean_sd(f.baseline_cdai for f in figures if f.baseline_cdai is not None)}
     crp = {"0": median_iqr(f.week0_crp for f in figures if f.week0_crp is not None)}
     esr = {"0": median_iqr(f.week0_esr for f in figures if f.week0_esr is not None)}
@@ -154,17 +193,12 @@ def _induction(figures: list[PatientFigures]) -> dict:
         key = str(week)
         closed = [f.weeks[index] for f in figures if f.weeks[index] is not None]
         visits = [w for w in closed if w.cdai is not None]
-        responders = sum(w.status in (RESPONSE, REMISSION) for w in closed)
-        remitters = sum(w.status == REMISSION for w in closed)
-        response[key] = {"n": responders, "pct": pct(responders, len(closed)), "of": len(closed)}
-        remission[key] = {"n": remitters, "pct": pct(remitters, len(closed)), "of": len(closed)}
         assessed[key] = len(visits)
         cdai[key] = mean_sd(w.cdai for w in visits)
         crp[key] = median_iqr(w.crp for w in visits if w.crp is not None)
         esr[key] = median_iqr(w.esr for w in visits if w.esr is not None)
     return {
-        "response": response,
-        "remission": remission,
+        **_response_counts(figures),
         "cdai_mean_sd": cdai,
         "crp_median_iqr": crp,
         "esr_median_iqr": esr,

@@ -2,14 +2,15 @@
 
 No Django and no clock: the cohort records (reports.cohort.CohortPatient) grouped by site
 code and an explicit ``as_of`` in, a JSON-ready dict out. Every figure of a site is a
-figure of the cohort report (``reports.cohort.report_from_figures``) of that site's
-patients, and every figure of the network row is the same function over the pooled
-patients of all sites: a network figure is never an average of the sites' figures (a
-Kaplan–Meier proportion or a rate does not average). Each patient's part in the figures
-(``reports.cohort.patient_figures``) is computed once and read by both rows, so the
-network report costs about one cohort report, not two. The counts that add (patients, responders, denominators, events,
-dose changes; ``ADDS_UP``) add up from the sites to the network because each patient
-belongs to exactly one site.
+figure of the cohort report of that site's patients, and every figure of the network row
+the same figure over the pooled patients of all sites: a network figure is never an
+average of the sites' figures (a Kaplan–Meier proportion or a rate does not average).
+Each patient's part in the figures (``reports.cohort.patient_figures``) is computed once
+and read by both rows, and each row computes only the blocks of the report it reads
+(``reports.cohort_blocks.comparison_blocks``, with the very functions of the whole
+report), so the network report costs about one cohort report, not fifty-one. The counts
+that add (patients, responders, denominators, events, dose changes; ``ADDS_UP``) add up
+from the sites to the network because each patient belongs to exactly one site.
 
 The comparison row of one cohort report (``comparison_row``):
 
@@ -52,7 +53,7 @@ from datetime import date
 from decimal import Decimal, localcontext
 
 from reports.cohort import CohortPatient, PatientFigures, patient_figures
-from reports.cohort_blocks import report_from_figures
+from reports.cohort_blocks import comparison_blocks
 from reports.statistics import pct, round_half_up
 
 WEEK = "12"  # response and remission at week 12
@@ -101,13 +102,12 @@ def network_report(
         code: [f for f in (patient_figures(p, **options) for p in groups[code]) if f is not None]
         for code in sorted(groups)
     }
-    report_options = {"as_of": as_of, "diagnosis": diagnosis, "rules_version": rules_version}
     sites = []
     for code, site_figures in figures.items():
-        row = comparison_row(report_from_figures(site_figures, **report_options), deviating_dose_changes(site_figures))
+        row = comparison_row(comparison_blocks(site_figures), deviating_dose_changes(site_figures))
         sites.append({"site": code, "name": names.get(code, ""), **row})
     pooled = [f for site_figures in figures.values() for f in site_figures]
-    network = comparison_row(report_from_figures(pooled, **report_options), deviating_dose_changes(pooled))
+    network = comparison_row(comparison_blocks(pooled), deviating_dose_changes(pooled))
     return {
         "as_of": as_of.isoformat(),
         "rules_version": rules_version,
@@ -127,7 +127,8 @@ def deviating_dose_changes(figures: Sequence[PatientFigures]) -> int:
 
 
 def comparison_row(report: dict, dose_changes_with_deviation: int) -> dict:
-    """One row of the comparison table, read from one cohort report (module docstring)."""
+    """One row of the comparison table, read from one cohort report or its
+    ``comparison_blocks`` (module docstring)."""
     response = report["induction"]["response"][WEEK]
     remission = report["induction"]["remission"][WEEK]
     relapse = report["relapse_free"]

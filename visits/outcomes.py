@@ -463,7 +463,13 @@ class _StatusWalk:
         return notes
 
 
-def clinical_statuses(
+def clinical_statuses(**kwargs) -> list[VisitStatus]:
+    """R2.2 status and R2.3 relapse for each visit dated on or before ``as_of``: the
+    list of ``iter_clinical_statuses`` (its arguments and readings)."""
+    return list(iter_clinical_statuses(**kwargs))
+
+
+def iter_clinical_statuses(
     *,
     visits: list[VisitObs],
     baseline: Baseline,
@@ -472,8 +478,9 @@ def clinical_statuses(
     remission_below: int,
     response_drop: int,
     explain: bool = True,
-) -> list[VisitStatus]:
-    """R2.2 status and R2.3 relapse for each visit dated on or before ``as_of``.
+):
+    """R2.2 status and R2.3 relapse for each visit dated on or before ``as_of``, yielded
+    visit by visit (a caller that needs only the first relapse stops there).
 
     ``explain=False`` gives the same statuses, maintenance flags and nadirs with every
     reason "" (for the cohort report, which reads only the statuses: saying why for each
@@ -505,15 +512,12 @@ def clinical_statuses(
             reason = say("no thalidomide start date: statuses are empty (R2.1)")
         else:
             reason = say("no baseline CDAI: statuses are empty (R2.1)")
-        return [
-            VisitStatus(key=visit.key, status="", rule="R2.1", reason=reason)
-            for visit in ordered
-        ]
+        for visit in ordered:
+            yield VisitStatus(key=visit.key, status="", rule="R2.1", reason=reason)
+        return
     walk = _StatusWalk(baseline.cdai, remission_below, response_drop, explain)
-    return [
-        _unjudged(visit, therapy_day(visit.date, start_date), explain) or walk.judge(visit)
-        for visit in ordered
-    ]
+    for visit in ordered:
+        yield _unjudged(visit, therapy_day(visit.date, start_date), explain) or walk.judge(visit)
 
 
 # ---------------------------------------------------------------------------

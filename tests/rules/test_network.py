@@ -11,12 +11,20 @@ from decimal import Decimal
 
 import pytest
 
-from reports.cohort import CohortAdverseEvent, CohortDose, CohortPatient, CohortVisit
+from reports.cohort import (
+    CohortAdverseEvent,
+    CohortDose,
+    CohortPatient,
+    CohortVisit,
+    patient_figures,
+)
+from reports.cohort_blocks import comparison_blocks, report_from_figures
 from reports.network import (
     ABOVE,
     ADDS_UP,
     BELOW,
     INSIDE,
+    comparison_row,
     control_limits,
     curve_points,
     funnel,
@@ -265,3 +273,24 @@ def test_no_funnel_figure_without_a_placed_site():
     plot = funnel([_row("A", 0, 0)], _row(None, 0, 0))
     assert funnel_figure(plot) is None
     assert empty_message(plot).startswith("No site has patients assessed at week 12 yet")
+
+
+@pytest.mark.parametrize("diagnosis", ["CD", "all"])
+def test_a_sites_row_reads_the_same_blocks_as_its_whole_cohort_report(diagnosis):
+    """Each row is computed from ``comparison_blocks`` (only the blocks it reads); every such
+    block is the whole report's, figure for figure, for each site and for the pool."""
+    options = {"as_of": day(600), "diagnosis": diagnosis, "remission_below": RULES.remission_cdai_below,
+               "response_drop": RULES.response_cdai_drop, "cdeis_remission_below": RULES.cdeis_remission_below}
+    groups = network_cohort()
+    groups["all"] = [p for patients in list(groups.values()) for p in patients]
+    for code, patients in groups.items():
+        figures = [f for f in (patient_figures(p, **options) for p in patients) if f is not None]
+        whole = report_from_figures(figures, as_of=day(600), diagnosis=diagnosis, rules_version="test-1")
+        blocks = comparison_blocks(figures)
+        assert blocks["n_patients"] == whole["n_patients"], code
+        for key in ("relapse_free", "titration", "exposure"):
+            assert blocks[key] == whole[key], (code, key)
+        for key in ("response", "remission"):
+            assert blocks["induction"][key] == whole["induction"][key], (code, key)
+        assert blocks["adverse_events"]["events"] == whole["adverse_events"]["events"], code
+        assert comparison_row(blocks, 0) == comparison_row(whole, 0), code
