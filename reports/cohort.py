@@ -198,14 +198,8 @@ def activity_cohort(cohort: list[_Course], diagnosis: str) -> list[_Course]:
 
 def course_as_of(patient: CohortPatient, as_of: date) -> _Course:
     """One patient's course as of the report date (later records left out)."""
-    visits = tuple(
-        VisitObs(
-            key=index,
-            date=visit.date,
-            contact=visit.contact,
-            cdai=visit.cdai,
-            relapse_event=visit.relapse_event or "",
-        )
+    visits = tuple(  # VisitObs(key, date, contact, cdai, relapse_event), positionally: there are many
+        VisitObs(index, visit.date, visit.contact, visit.cdai, visit.relapse_event or "")
         for index, visit in enumerate(v for v in patient.visits if v.date <= as_of)
     )
     status_end = None

@@ -62,18 +62,20 @@ def cohort_patients(*, as_of, diagnosis="CD", site_ids=None):
     # The other tables are read by a subquery of the same patients, not a list of their ids:
     # a network's 100,000 ids sent with each query would cost more than the rows.
     ids = in_cohort.values("patient_id")
+    # Visits and labs are built positionally (a network has a million of each; keywords
+    # cost a quarter more): CohortVisit(date, contact, cdai, relapse_event), CohortLab(date, test, value).
     visits = defaultdict(list)
     for pid, day, contact, cdai, event in (
         Visit.objects.filter(patient_id__in=ids, date__lte=as_of)
         .order_by("date").values_list("patient_id", "date", "contact", "cdai", "relapse_event")
     ):
-        visits[pid].append(cohort.CohortVisit(date=day, contact=contact, cdai=cdai, relapse_event=event))
+        visits[pid].append(cohort.CohortVisit(day, contact, cdai, event))
     labs = defaultdict(list)
     for pid, day, test, value in (
         LabResult.objects.filter(patient_id__in=ids, date__lte=as_of, test__in=["crp", "esr"])
         .values_list("patient_id", "date", "test", "value")
     ):
-        labs[pid].append(cohort.CohortLab(date=day, test=test, value=value))
+        labs[pid].append(cohort.CohortLab(day, test, value))
     endoscopies = defaultdict(list)
     for pk, pid, day, cdeis, ses, rutgeerts, ulceration in (
         Endoscopy.objects.filter(patient_id__in=ids, date__lte=as_of)
