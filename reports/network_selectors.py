@@ -15,7 +15,7 @@ from collections import defaultdict
 from django.utils import timezone
 
 from reports import network
-from reports.selectors import cached, cohort_patients
+from reports.selectors import cached, cohort_patients, cycle_collection_paused
 from sites.models import Site
 from thalimon.rules_config import rule_settings, rules_version
 
@@ -34,6 +34,11 @@ def network_report(*, as_of=None, diagnosis="CD"):
 
 
 def _compute(*, as_of, diagnosis, sites):
+    with cycle_collection_paused():
+        return _report(as_of=as_of, diagnosis=diagnosis, sites=sites)
+
+
+def _report(*, as_of, diagnosis, sites):
     groups = defaultdict(list, {code: [] for _, code, _ in sites})
     for patient in cohort_patients(as_of=as_of, diagnosis=diagnosis):
         groups[patient.site].append(patient)

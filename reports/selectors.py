@@ -12,9 +12,11 @@ number of sites. A patient counts for the site they belong to now (``Patient.sit
 Which sites a user may choose: reports/access.py.
 """
 
+import gc
 import hashlib
 import time
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
@@ -37,6 +39,22 @@ from therapy.models import DoseChange, Prescription, TherapyCourse
 from therapy.rules.doses import DoseRow, stop_date
 from visits.endoscopy_outcomes import EndoObs
 from visits.models import Endoscopy, LabResult, Visit
+
+
+@contextmanager
+def cycle_collection_paused():
+    """Python's cyclic garbage collector paused while a report builds its records: a network
+    of 100,000 patients is several million small records, none of them in a reference
+    cycle, and each full collection walks every live object — about a fifth of the network
+    report (6 s of 28 s measured). Reference counting still frees everything; the collector
+    resumes afterwards (unless it was already paused: then whoever paused it resumes it)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _of_diagnosis(diagnosis, field="diagnosis"):
@@ -205,15 +223,16 @@ def cohort_report(*, as_of=None, diagnosis="CD", site_ids=None):
     (``[{"code", "name"}]``, by code), or null for the whole network."""
     as_of = as_of or timezone.localdate()
     rules = rule_settings()
-    report = cohort_blocks.cohort_report(
-        cohort_patients(as_of=as_of, diagnosis=diagnosis, site_ids=site_ids),
-        as_of=as_of,
-        diagnosis=diagnosis,
-        rules_version=rules_version(),
-        remission_below=rules.remission_cdai_below,
-        response_drop=rules.response_cdai_drop,
-        cdeis_remission_below=rules.cdeis_remission_below,
-    )
+    with cycle_collection_paused():
+        report = cohort_blocks.cohort_report(
+            cohort_patients(as_of=as_of, diagnosis=diagnosis, site_ids=site_ids),
+            as_of=as_of,
+            diagnosis=diagnosis,
+            rules_version=rules_version(),
+            remission_below=rules.remission_cdai_below,
+            response_drop=rules.response_cdai_drop,
+            cdeis_remission_below=rules.cdeis_remission_below,
+        )
     report["baseline"] = baseline_characteristics(as_of=as_of, diagnosis=diagnosis, site_ids=site_ids)
     report.update(sites_covered(site_ids))
     return report
@@ -346,10 +365,12 @@ def figure_members(*, as_of, diagnosis, key, site_ids=None):
 
     def compute():
         rules = rule_settings()
-        figure = cohort_members.figure_members(
-            cohort_patients(as_of=as_of, diagnosis=diagnosis, site_ids=site_ids), key=key, as_of=as_of,
-            diagnosis=diagnosis, remission_below=rules.remission_cdai_below, response_drop=rules.response_cdai_drop,
-        )
+        with cycle_collection_paused():
+            figure = cohort_members.figure_members(
+                cohort_patients(as_of=as_of, diagnosis=diagnosis, site_ids=site_ids), key=key, as_of=as_of,
+                diagnosis=diagnosis, remission_below=rules.remission_cdai_below,
+                response_drop=rules.response_cdai_drop,
+            )
         return figure or False  # a cached "no such figure" is False, never a miss
 
     prefix = f"cohort-figure-v2:{as_of:%Y-%m-%d}:{diagnosis}:{sites_key(site_ids)}:{key}"
