@@ -139,10 +139,14 @@ def inbox(request):
     shown = {key: _pages_shown(request, key) for key in (*windows, "alerts")}
     urgent, review = _alert_querysets(request, form)
     # Each section and the review alerts counted up to 1,000 (or the rows shown, when more
-    # pages are open), in one query; a count above that reads "1000+" (count_shown).
-    totals = capped_counts({**{key: reminders.filter(window) for key, window in windows.items()}, "alerts": review},
-                           up_to={key: max(COUNT_SHOWN_UP_TO, INBOX_PAGE * pages) for key, pages in shown.items()})
-    alert_total = totals.pop("alerts")
+    # pages are open), in one query; a count above that reads "1000+" (count_shown). The
+    # urgent events are counted in it too, so that none are listed without a query of
+    # their own only when there are none (they are listed, never capped, when there are).
+    totals = capped_counts({**{key: reminders.filter(window) for key, window in windows.items()}, "alerts": review,
+                            "urgent": urgent},
+                           up_to={**{key: max(COUNT_SHOWN_UP_TO, INBOX_PAGE * pages) for key, pages in shown.items()},
+                                  "urgent": URGENT_LIMIT})
+    alert_total, any_urgent = totals.pop("alerts"), totals.pop("urgent") > 0
     # The badge counts the same workable reminders due today or before: no second count.
     request.due_reminder_count = totals["overdue"] + totals["due"]
     next_url = request.get_full_path()
@@ -175,7 +179,8 @@ def inbox(request):
             params = request.GET.copy()
             params[f"{key}_pages"] = shown[key] + 1
             more[key] = params.urlencode()
-    urgent_rows, urgent_total, unacknowledged = _inbox_alerts(request, (urgent, review, alert_total), more, patient_url)
+    urgent_rows, urgent_total, unacknowledged = _inbox_alerts(
+        request, (urgent if any_urgent else None, review, alert_total), more, patient_url)
     if not request.GET:
         request.safety_counts = {"urgent": urgent_total, "due": request.due_reminder_count + alert_total}
     return render(
@@ -196,9 +201,10 @@ URGENT_LIMIT = 200
 
 def _inbox_alerts(request, alerts, more, patient_url):
     """(urgent rows, their total, review alerts shown) of ``alerts`` (the urgent and review
-    querysets under the filters, and the review alerts' count)."""
+    querysets under the filters, and the review alerts' count). The urgent queryset is None
+    when the inbox's count found none: no query."""
     urgent, review, alert_total = alerts
-    urgent_rows = decorate_urgent(
+    urgent_rows = [] if urgent is None else decorate_urgent(
         list(by_severity(urgent).select_related("patient", "acknowledged_by")[:URGENT_LIMIT]), request.user
     )
     urgent_total = len(urgent_rows) if len(urgent_rows) < URGENT_LIMIT else urgent.count()

@@ -64,3 +64,29 @@ def test_the_inbox_and_badge_say_1000_plus_and_still_show_more(client, nurse, ma
     assert f">{COUNT_SHOWN_UP_TO - 1}<" in head
     html = client.get(reverse("patients:list")).content.decode()  # the badge on another page
     assert f">{COUNT_SHOWN_UP_TO - 1}<span" in html
+
+
+@pytest.mark.django_db
+def test_the_inbox_counts_urgent_events_with_the_sections_and_lists_them_only_when_there_are_some(
+        client, nurse, make_patient):
+    """Urgent events are counted in the sections' one counting query: with none, the inbox
+    asks for no list of them; with one, it is listed and counted exactly."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from safety.models import Alert
+
+    patient = make_patient(code="GI-CC3")
+    _overdue(patient, 2)
+    client.force_login(nurse)
+    with CaptureQueriesContext(connection) as none:
+        html = client.get(reverse("safety:inbox")).content.decode()
+    alert_lists = [q["sql"] for q in none.captured_queries if q["sql"].lstrip().startswith('SELECT "safety_alert"')]
+    assert alert_lists == []
+    assert 'data-urgent-total' not in html or 'data-urgent-total>0<' in html
+    Alert.objects.create(patient=patient, kind="breastfeeding", tier="urgent", source="visit:1", date=TODAY,
+                         rule="R5.1", reason="r")
+    with CaptureQueriesContext(connection) as one:
+        html = client.get(reverse("safety:inbox")).content.decode()
+    assert len(one.captured_queries) == len(none.captured_queries) + 1  # the list of urgent events
+    assert "data-urgent-total>1<" in html and "GI-CC3" in html[html.index("urgent-heading"):]
