@@ -170,8 +170,8 @@ def cohort_rows(sites):
 
 
 def network_report_row():
-    """The network report (every site's cohort report beside the pooled one), computed (the
-    cache emptied first), with its queries."""
+    """The network report (every site's row beside the network's, from one pass over the
+    patients), computed (the cache emptied first), with its queries."""
     from django.core.cache import cache
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -183,7 +183,7 @@ def network_report_row():
         start = time.perf_counter()
         result = network_report()
         seconds = time.perf_counter() - start
-    return ("network report (each site's cohort report and the pooled one)",
+    return ("network report (50 sites' rows and the network's)",
             f"{seconds:.1f} s for {len(result['sites'])} sites, {len(queries)} queries", "< 30 s")
 
 
