@@ -57,3 +57,31 @@ def test_the_cohort_report_runs_with_the_collector_paused_and_resumes_it(monkeyp
     selectors.cohort_report()
     assert seen == [False]
     assert gc.isenabled()
+
+
+def test_reports_on_two_threads_resume_the_collector_when_the_last_one_ends():
+    """A web process serves requests on threads that share the collector: a report that ends
+    while another still runs leaves it paused; the last one resumes it, in any order."""
+    import threading
+
+    first_in, second_in, first_may_end, second_may_end = (threading.Event() for _ in range(4))
+    states = {}
+
+    def report(name, started, may_end):
+        with cycle_collection_paused():
+            started.set()
+            may_end.wait(5)
+        states[name] = gc.isenabled()
+
+    a = threading.Thread(target=report, args=("first", first_in, first_may_end))
+    a.start()
+    first_in.wait(5)
+    b = threading.Thread(target=report, args=("second", second_in, second_may_end))
+    b.start()
+    second_in.wait(5)
+    first_may_end.set()
+    a.join(5)
+    assert states["first"] is False  # the second report still runs: still paused
+    second_may_end.set()
+    b.join(5)
+    assert states["second"] is True and gc.isenabled()
