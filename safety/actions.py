@@ -135,7 +135,10 @@ def _store_alerts(patient, kind, computed):
             for f in ALERT_FIELDS:
                 setattr(current, f, getattr(alert, f))
             changed.append(current)
-    bulk_create_recorded(Alert, with_patient_site(new, [patient] if isinstance(patient, Patient) else ()), None)
+    # The patient's site read now, under the action's lock of the patient's row (not from the
+    # object the request read: a transfer may have moved the patient since): a query, only
+    # when an alert is new.
+    bulk_create_recorded(Alert, with_patient_site(new), None)
     bulk_update_recorded(Alert, changed, ALERT_FIELDS, None)
     _close_corrected(urgent_closed, computed)
 

@@ -257,14 +257,13 @@ class PlanWriter:
             *(lab_alert_for(lab, dose_rows[lab.patient_id][Drug.AZATHIOPRINE]) for lab in labs_created),
             *(bradycardia_alert_for(v, dose_rows[v.patient_id][Drug.THALIDOMIDE]) for v in visits_created),
         ]
-        patients = {bundle.patient.pk: bundle.patient for bundle in self.plan.bundles.values()}
-        # Each alert with its patient's site (COPY bypasses save()): the patients are at hand.
-        copy_insert(Alert, with_patient_site([alert for alert in new_alerts if alert is not None],
-                                             patients.values()))
+        # Each alert with its patient's site (COPY bypasses save()), from the batch's patients.
+        patients = [bundle.patient for bundle in self.plan.bundles.values()]
+        copy_insert(Alert, with_patient_site([alert for alert in new_alerts if alert is not None], patients))
         for patient_id, labs in _by_patient(labs_updated).items():
-            lab_alerts_refresh(patients[patient_id], labs)
+            lab_alerts_refresh(patient_id, labs)
         for patient_id, visits in _by_patient(visits_updated).items():
-            visit_alerts_refresh(patients[patient_id], visits)
+            visit_alerts_refresh(patient_id, visits)
 
 
 def _by_patient(rows):
