@@ -129,9 +129,10 @@ def patient_transfer(*, actor, patient, to_site, date, reason, responsible_clini
     the record at its current site (a transfer recorded meanwhile by someone else is
     refused, never applied twice). The destination may be any other site of the network.
     Everything of the record comes along (visits, doses, history follow ``Patient.site``;
-    its reminders and alerts, which carry the site, are moved with it); the care team becomes members of the destination
-    (``_care_team_after``); the rescan re-points escalated reminders at the new clinician.
-    Every refusal names its field; nothing is written unless all pass."""
+    its reminders and alerts, which carry the site, are moved with it); the care team
+    becomes members of the destination (``_care_team_after``); the rescan re-points
+    escalated reminders at the new clinician. Every refusal names its field; nothing is
+    written unless all pass."""
     locked = Patient.objects.select_for_update(of=("self",)).select_related("site").get(pk=patient.pk)
     if actor is not None and not locked.may_be_opened_by(actor):
         raise ValidationError(gettext(

@@ -118,7 +118,7 @@ def _store_batch(patients, computed, as_of, report):
         for key, r in computed.items()
         if key not in stored
     ]
-    with_patient_site(new, patients)  # each with its patient's site (bulk_create bypasses save())
+    with_patient_site(new, patients)  # each with its patient's site, from the batch (no query)
     # ignore_conflicts: a concurrent scan that inserted the same key first wins; nothing twice.
     created = Reminder.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
     report.created += len(created)
