@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from patients import selectors
 from patients.models import Patient, Transfer, site_ids_of
-from safety.actions import request_rescan
+from safety.actions import move_to_site, request_rescan
 from sites.models import Membership
 from thalimon import saying
 from thalimon.concurrency import check_version
@@ -128,10 +128,11 @@ def patient_transfer(*, actor, patient, to_site, date, reason, responsible_clini
     The patient's row is locked first and read again: the user must still be able to open
     the record at its current site (a transfer recorded meanwhile by someone else is
     refused, never applied twice). The destination may be any other site of the network.
-    Everything of the record comes along (visits, doses, history, reminders and alerts
-    follow ``Patient.site``); the care team becomes members of the destination
-    (``_care_team_after``); the rescan re-points escalated reminders at the new clinician.
-    Every refusal names its field; nothing is written unless all pass."""
+    Everything of the record comes along (visits, doses, history follow ``Patient.site``;
+    its reminders and alerts, which carry the site, are moved with it); the care team
+    becomes members of the destination (``_care_team_after``); the rescan re-points
+    escalated reminders at the new clinician. Every refusal names its field; nothing is
+    written unless all pass."""
     locked = Patient.objects.select_for_update(of=("self",)).select_related("site").get(pk=patient.pk)
     if actor is not None and not locked.may_be_opened_by(actor):
         raise ValidationError(gettext(
@@ -165,6 +166,7 @@ def patient_transfer(*, actor, patient, to_site, date, reason, responsible_clini
     locked.responsible_clinician_id = team["responsible_clinician"]
     locked.responsible_nurse_id = team["responsible_nurse"]
     _save(locked, actor)
+    move_to_site(locked.pk, to_site.pk)  # its reminders and alerts carry its site
     save_with_history(transfer, actor)
     request_rescan(locked.pk)
     patient.site, patient.version = locked.site, locked.version

@@ -203,11 +203,18 @@ class PatientQuerySet(models.QuerySet):
     def site_ids(self, user):
         return site_ids_of(user)
 
-    def visible_q(self, user, via="patient"):
+    def visible_q(self, user, via="patient", site_field=None):
         """A ``Q`` keeping the rows whose patient ``user`` may open: ``via`` is the foreign
         key to the patient (``"patient"``), or ``""`` for patients themselves. A filter on
-        the site ids (``patient__site_id__in=[…]``), never a list of patients."""
-        site = f"{via}__site_id__in" if via else "site_id__in"
+        the site ids (``patient__site_id__in=[…]``), never a list of patients. ``site_field``:
+        the row's own column holding its patient's site, for the models that carry one
+        (reminders and alerts: ``"site_id"``, always the patient's): the site condition is
+        then on the row itself, read through its site-led index, without a join with the
+        patients. The care-team rule stays on the patient ids either way."""
+        if site_field:
+            site = f"{site_field}__in"
+        else:
+            site = f"{via}__site_id__in" if via else "site_id__in"
         patient = f"{via}_id__in" if via else "pk__in"
         # A member of every site: no site condition (the same rows, without the join).
         q = models.Q() if covers_every_site(user) else models.Q(**{site: site_ids_of(user)})

@@ -30,6 +30,7 @@ from safety.models import (
     AlertTier,
     Reminder,
     ReminderState,
+    with_patient_site,
 )
 from safety.scan import scan_reminders
 from thalimon import saying
@@ -63,6 +64,16 @@ def request_rescan(patient_id):
         return
     scan_reminders(patient_ids=[patient_id])
     transaction.on_commit(lambda: bump_generation(CLINICAL_DATA))  # cached reports are rebuilt
+
+
+def move_to_site(patient_id, site_id):
+    """A patient moved to another site (a transfer, in its transaction): every one of the
+    patient's reminders and alerts, open or closed, carries the new site (``site``, a copy of
+    the patient's). Two UPDATEs, and no history rows: the site is derived from the patient,
+    like the scan's escalation (``safety.scan``) and the import's computed fields, and the
+    move is recorded where it happens — the patient's history and the ``Transfer`` row."""
+    Reminder.objects.filter(patient_id=patient_id).exclude(site_id=site_id).update(site_id=site_id)
+    Alert.objects.filter(patient_id=patient_id).exclude(site_id=site_id).update(site_id=site_id)
 
 
 # --- R4.4 alerts ------------------------------------------------------------------
@@ -124,7 +135,10 @@ def _store_alerts(patient, kind, computed):
             for f in ALERT_FIELDS:
                 setattr(current, f, getattr(alert, f))
             changed.append(current)
-    bulk_create_recorded(Alert, new, None)
+    # The patient's site read now, under the action's lock of the patient's row (not from the
+    # object the request read: a transfer may have moved the patient since): a query, only
+    # when an alert is new.
+    bulk_create_recorded(Alert, with_patient_site(new), None)
     bulk_update_recorded(Alert, changed, ALERT_FIELDS, None)
     _close_corrected(urgent_closed, computed)
 

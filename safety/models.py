@@ -151,6 +151,61 @@ class AdverseEventNote(models.Model):
             raise ValidationError({"date": gettext("A follow-up note cannot be dated before the onset.")})
 
 
+# --- the patient's site on reminders and alerts (issue 18) -------------------------
+def with_patient_site(rows, patients=()):
+    """Set the ``site_id`` of new reminders or alerts that have none to their patient's
+    site: from ``patients`` (Patient objects the caller holds), else the row's loaded
+    patient, else one query for all the others. ``save()`` calls it for one row and the
+    models' ``bulk_create`` for many; a COPY (the import) bypasses both, so calls it
+    itself. Returns ``rows``."""
+    missing = [row for row in rows if row.site_id is None]
+    if not missing:
+        return rows
+    known = {patient.pk: patient.site_id for patient in patients}
+    for row in missing:
+        if row.patient_id not in known and type(row).patient.is_cached(row):
+            known[row.patient_id] = row.patient.site_id
+    unknown = {row.patient_id for row in missing} - known.keys()
+    if unknown:
+        known.update(Patient.objects.filter(pk__in=unknown).values_list("pk", "site_id"))
+    for row in missing:
+        row.site_id = known.get(row.patient_id)
+    return rows
+
+
+class OfPatientSiteQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        """Every bulk insert through the ORM (the scan, ``bulk_create_recorded``, the demo's
+        import) fills the patient's site first (no query when the caller did)."""
+        objs = with_patient_site(list(objs))
+        return super().bulk_create(objs, *args, **kwargs)
+
+
+class OfPatientSite(models.Model):
+    """A row of one patient's safety record (reminders, alerts) carrying the patient's site."""
+
+    # Denormalised: always equal to ``patient.site``. A site user's badge, inbox and counts
+    # filter on the row's own site through the site-led partial indexes (``visible_q(user,
+    # site_field="site_id")``) instead of joining every patient of the site: 16–20 ms a count
+    # at 100,000 patients, measured (docs/architecture.md, **Sites**). Kept in step: set from
+    # the patient on every creation (``with_patient_site``), moved with the patient by a
+    # transfer (``safety.actions.move_to_site``); an import never moves a patient. No index
+    # of its own: every read by site goes through the partial indexes.
+    site = models.ForeignKey(
+        "sites.Site", on_delete=models.PROTECT, related_name="+", editable=False, db_index=False,
+        help_text="Always the patient's site (a copy, for the site users' reads); set from the patient.",
+    )
+
+    objects = OfPatientSiteQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        with_patient_site([self])
+        super().save(*args, **kwargs)
+
+
 # --- alerts (R4.4 and the urgent safety alerts) ------------------------------------
 class AlertKind:
     """What raised an alert (``Alert.kind``); urgent events use their code from
@@ -170,10 +225,10 @@ class AlertTier:
 URGENT_TIERS = (AlertTier.WITHHOLD, AlertTier.URGENT)
 
 
-class Alert(models.Model):
+class Alert(OfPatientSite):
     """An R4.4 alert or an urgent event. An urgent one (tier withhold or urgent) stays open
     until its data arrives (the scan resolves it) or a clinician records a decision;
-    acknowledging it only says who saw it."""
+    acknowledging it only says who saw it. Carries its patient's site (``OfPatientSite``)."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="alerts")
     kind = models.CharField(max_length=40)  # lab | bradycardia | an urgent code
@@ -219,6 +274,17 @@ class Alert(models.Model):
                 condition=models.Q(acknowledged_at__isnull=True, tier=AlertTier.REVIEW),
                 name="alert_unacknowledged_review",
             ),
+            # The same two for a user of some sites only: led by the row's own site.
+            models.Index(
+                fields=["site"], include=["patient"],
+                condition=models.Q(resolved_at__isnull=True, tier__in=URGENT_TIERS),
+                name="alert_open_urgent_by_site",
+            ),
+            models.Index(
+                fields=["site"], include=["patient"],
+                condition=models.Q(acknowledged_at__isnull=True, tier=AlertTier.REVIEW),
+                name="alert_review_by_site",
+            ),
         ]
         permissions = [("decide_alert", "Can close an urgent event with a recorded clinical decision")]
 
@@ -249,9 +315,10 @@ class ReminderState(models.TextChoices):
 OPEN_STATES = (ReminderState.OPEN, ReminderState.ACKNOWLEDGED)
 
 
-class Reminder(models.Model):
+class Reminder(OfPatientSite):
     """A reminder for the care team: unique on (patient, kind, due, subject), so a
-    scan run twice, or two workers at once, creates nothing twice (R7)."""
+    scan run twice, or two workers at once, creates nothing twice (R7). Carries its
+    patient's site (``OfPatientSite``)."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="reminders")
     kind = models.CharField(max_length=32, choices=REMINDER_KINDS)
@@ -291,6 +358,14 @@ class Reminder(models.Model):
                 include=["patient", "snoozed_until", "kind", "escalated_to"],
                 condition=models.Q(state__in=OPEN_STATES),
                 name="reminder_open_by_due",
+            ),
+            # The same for a user of some sites only (the badge, the inbox's sections and
+            # counts): the site's open reminders by due date, from the row's own site.
+            models.Index(
+                fields=["site", "due", "id"],
+                include=["patient", "snoozed_until", "kind", "escalated_to"],
+                condition=models.Q(state__in=OPEN_STATES),
+                name="reminder_open_by_site_due",
             ),
         ]
         permissions = [

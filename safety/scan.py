@@ -31,6 +31,7 @@ from safety.models import (
     AlertTier,
     Reminder,
     ReminderState,
+    with_patient_site,
 )
 from safety.records import BATCH_SIZE, patient_records
 from thalimon.history import bulk_create_recorded, bulk_update_recorded
@@ -117,6 +118,7 @@ def _store_batch(patients, computed, as_of, report):
         for key, r in computed.items()
         if key not in stored
     ]
+    with_patient_site(new, patients)  # each with its patient's site, from the batch (no query)
     # ignore_conflicts: a concurrent scan that inserted the same key first wins; nothing twice.
     created = Reminder.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
     report.created += len(created)
@@ -205,7 +207,7 @@ def _store_urgent(patients, computed, report):
             report.urgent_resolved += 1
             changed.append(alert)
     # ignore_conflicts: a concurrent scan (or save) that stored the same event first wins.
-    bulk_create_recorded(Alert, new, None, ignore_conflicts=True)
+    bulk_create_recorded(Alert, with_patient_site(new, patients), None, ignore_conflicts=True)
     report.urgent_opened += len(new)
     bulk_update_recorded(
         Alert, changed,

@@ -24,13 +24,20 @@ from thalimon.counting import COUNT_SHOWN_UP_TO
 from therapy.rules.urgent import CODES as URGENT_CODES
 
 
+def _visible(user):
+    """The rows of the patients ``user`` may open, for reminders and alerts: the site
+    condition on the row's own site (the patient's, kept in step: ``safety.models.OfPatientSite``),
+    through the site-led indexes, without joining every patient of the user's sites."""
+    return Patient.objects.visible_q(user, site_field="site_id")
+
+
 def workable_reminders(user, today):
     """Open reminders, not snoozed past ``today``, of the patients ``user`` may open: what
     the inbox lists and the navigation badge counts (one definition for both)."""
     return (
         Reminder.objects.filter(state__in=OPEN_STATES)
         .filter(Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=today))
-        .filter(Patient.objects.visible_q(user))  # their sites, not restricted to another care team
+        .filter(_visible(user))  # their sites, not restricted to another care team
     )
 
 
@@ -38,7 +45,7 @@ def open_urgent(user):
     """Open urgent events of the patients ``user`` may open (inbox, badge: one definition)."""
     return (
         Alert.objects.filter(tier__in=URGENT_TIERS, resolved_at__isnull=True)
-        .filter(Patient.objects.visible_q(user))
+        .filter(_visible(user))
     )
 
 
@@ -46,7 +53,7 @@ def review_alerts(user):
     """R4.4 review-tier alerts not yet acknowledged, of the patients ``user`` may open."""
     return (
         Alert.objects.filter(acknowledged_at__isnull=True, tier=AlertTier.REVIEW)
-        .filter(Patient.objects.visible_q(user))
+        .filter(_visible(user))
     )
 
 
@@ -98,7 +105,7 @@ def alert_counts(user):
         Alert.objects.filter(
             Q(tier__in=URGENT_TIERS, resolved_at__isnull=True) | Q(tier=AlertTier.REVIEW, acknowledged_at__isnull=True)
         )
-        .filter(Patient.objects.visible_q(user))
+        .filter(_visible(user))
         .aggregate(urgent=Count("pk", filter=Q(tier__in=URGENT_TIERS)), review=Count("pk", filter=Q(tier=AlertTier.REVIEW)))
     )
     return counts["urgent"], counts["review"]

@@ -281,6 +281,46 @@ def test_reminders_and_alerts_come_along_and_stay_with_someone_who_can_act(clini
                and not to.startswith("east-"))
 
 
+@pytest.mark.usefixtures("woman_on_thalidomide")
+def test_a_transfer_moves_every_reminder_and_alert_to_the_new_sites_inbox_and_badge(clinician, nurse, make_user):
+    """Her reminders and alerts carry her site (safety.models.OfPatientSite), and a site user's
+    inbox and badge read that site: after the transfer every one of them — open or closed — is
+    at EAST, the MAIN nurse's inbox and badge no longer have them, the EAST nurse's do."""
+    from types import SimpleNamespace
+
+    from django.contrib.auth import get_user_model
+
+    from patients.models import Patient
+    from safety.models import Alert, Reminder
+    from safety.selectors import safety_counts_for
+    from visits.actions import visit_record
+
+    patient = Patient.objects.get(code="SL-0001")
+    visit_record(actor=clinician, patient=patient, date=TODAY, heart_rate=45, neuropathy_grade=0)  # a review alert
+    Reminder.objects.create(patient=patient, kind="visit_due", due=TODAY - timedelta(days=90), reason="r",
+                            state="dismissed", closed_at=timezone.now())
+    Alert.objects.create(patient=patient, kind="lab", tier="cleared", source="lab:old", date=TODAY, rule="R4.4",
+                         reason="r", resolved_at=timezone.now())
+    east_nurse = make_user(NURSE, sites=["EAST"])
+
+    def badge(user):
+        return safety_counts_for(SimpleNamespace(user=get_user_model().objects.get(pk=user.pk)))  # a new request
+
+    def inbox(user):
+        client = Client()
+        client.force_login(user)
+        return _text(client.get(reverse("safety:inbox")))
+
+    at_main = badge(nurse)
+    assert at_main["due"] >= 2 and badge(east_nurse) == {"urgent": 0, "due": 0}  # an overdue test, the review alert
+    assert "SL-0001" in inbox(nurse) and "SL-0001" not in inbox(east_nurse)
+    _transfer(clinician, patient, site("EAST"))
+    for model in (Reminder, Alert):
+        assert set(model.objects.filter(patient=patient).values_list("site__code", flat=True)) == {"EAST"}
+    assert badge(nurse) == {"urgent": 0, "due": 0} and badge(east_nurse) == at_main
+    assert "SL-0001" not in inbox(nurse) and "SL-0001" in inbox(east_nurse)
+
+
 # --- the pages: periods on the patient page, the Transfers page -----------------------------------
 
 
@@ -377,7 +417,9 @@ def test_the_transfer_write_path_costs_a_fixed_number_of_queries(make_patient, c
     both, back = make_user(CLINICIAN, sites=["MAIN", "EAST"]), main_site()
     site_ids_of(both)  # read once a request, as for the first user
     more = _queries(lambda: _transfer(both, Patient.objects.get(pk=second.pk), back))
-    assert more == few and few <= 42, (few, more)  # the patient read, the lock, the checks, the writes, the rescan
+    # The patient read, the lock, the checks, the writes (the patient, its reminders' and alerts'
+    # site, the transfer), the rescan.
+    assert more == few and few <= 44, (few, more)
 
 
 def test_the_transfer_page_costs_the_same_for_more_sites(client, make_patient, clinician, django_assert_max_num_queries):

@@ -23,7 +23,7 @@ from safety.actions import (
     lab_alerts_refresh,
     visit_alerts_refresh,
 )
-from safety.models import Alert
+from safety.models import Alert, with_patient_site
 from thalimon.fields import SaidField
 from therapy import records as therapy_records
 from therapy.models import Drug, TherapyCourse
@@ -257,7 +257,9 @@ class PlanWriter:
             *(lab_alert_for(lab, dose_rows[lab.patient_id][Drug.AZATHIOPRINE]) for lab in labs_created),
             *(bradycardia_alert_for(v, dose_rows[v.patient_id][Drug.THALIDOMIDE]) for v in visits_created),
         ]
-        copy_insert(Alert, [alert for alert in new_alerts if alert is not None])
+        # Each alert with its patient's site (COPY bypasses save()), from the batch's patients.
+        patients = [bundle.patient for bundle in self.plan.bundles.values()]
+        copy_insert(Alert, with_patient_site([alert for alert in new_alerts if alert is not None], patients))
         for patient_id, labs in _by_patient(labs_updated).items():
             lab_alerts_refresh(patient_id, labs)
         for patient_id, visits in _by_patient(visits_updated).items():
