@@ -208,7 +208,9 @@ def allowed_actions(user, reminder):
 
 
 def _open_reminder(reminder_id, actor, action):
-    reminder = Reminder.objects.select_for_update().select_related("patient").get(pk=reminder_id)
+    # The reminder's row only (of self), never its patient's: the nightly scan locks a batch's
+    # patients and then their reminders, so an action holding the patient too could deadlock with it.
+    reminder = Reminder.objects.select_for_update(of=("self",)).select_related("patient").get(pk=reminder_id)
     if not reminder.is_open:
         raise ValidationError(
             _("This reminder is already closed (%(state)s); nothing was changed.")
@@ -222,7 +224,7 @@ def _open_reminder(reminder_id, actor, action):
 
 @transaction.atomic
 def reminder_acknowledge(*, actor, reminder_id):
-    reminder = Reminder.objects.select_for_update().select_related("patient").get(pk=reminder_id)
+    reminder = Reminder.objects.select_for_update(of=("self",)).select_related("patient").get(pk=reminder_id)
     if not reminder.is_open:
         raise ValidationError(_("This reminder is already closed; nothing was changed."))
     reminder.state = ReminderState.ACKNOWLEDGED
@@ -317,7 +319,7 @@ def alert_decide(*, actor, alert_id, decision):
     on …, patient referred"). The rules keep refusing doses while their data says so."""
     if not actor.has_perm("safety.decide_alert"):
         raise ValidationError(_("Only a clinician records the decision that closes an urgent event."))
-    alert = Alert.objects.select_for_update().select_related("patient").get(pk=alert_id)
+    alert = Alert.objects.select_for_update(of=("self",)).select_related("patient").get(pk=alert_id)
     if not alert.is_urgent:
         raise ValidationError(_("Only an urgent event is closed by a decision; acknowledge this alert instead."))
     if alert.resolved_at is not None:

@@ -84,8 +84,25 @@ def scan_reminders(*, as_of=None, patient_ids=None, dry_run=False, batch_size=BA
 @transaction.atomic
 def _store(patients, computed, urgent, as_of, report):
     """One batch's reminders and urgent events, in one transaction."""
+    _lock_sites(patients)
     _store_batch(patients, computed, as_of, report)
     _store_urgent(patients, urgent, report)
+
+
+def _lock_sites(patients):
+    """Lock the batch's patient rows for the transaction and take their site as it is now:
+    the new reminders and urgent events carry their patient's site, and a transfer
+    (which locks the patient first and then moves the patient's rows) either commits before
+    this read, or waits for the batch to commit and then moves its rows too. Without it a
+    transfer committed while the batch was computed would leave the new rows at the old
+    site — in the old site's inbox, out of the new site's. One query a batch; a clinical
+    write to one of these patients waits for the batch (about a second) at most."""
+    current = dict(
+        Patient.objects.filter(pk__in=[p.pk for p in patients]).order_by("pk")
+        .select_for_update(no_key=True).values_list("pk", "site_id")
+    )
+    for patient in patients:
+        patient.site_id = current.get(patient.pk, patient.site_id)
 
 
 # A closed patient status as the closing note says it (the status's label in lower case).

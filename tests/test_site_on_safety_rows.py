@@ -183,3 +183,35 @@ def test_the_migration_fills_the_site_of_rows_and_history_from_the_patient(trans
         cursor.execute("SELECT is_nullable FROM information_schema.columns WHERE table_name = %s "
                        "AND column_name = 'site_id'", [Reminder._meta.db_table])
         assert cursor.fetchone() == ("NO",)
+
+
+@pytest.mark.django_db
+def test_a_scan_batch_stores_its_rows_at_the_site_the_patient_has_when_it_stores_them(
+        woman_on_thalidomide, clinician, monkeypatch):  # noqa: F811
+    """A transfer that commits after the scan read a batch and before it stored it: the batch's
+    rows carry the site as it is when they are stored (the batch locks its patients' rows and
+    reads their site in its transaction), never the site read with the batch."""
+    from patients.models import Patient
+    from safety import scan
+    from safety.actions import rescans_deferred
+    from safety.models import URGENT_TIERS, Alert, Reminder
+    from visits.actions import visit_record
+
+    woman, east = woman_on_thalidomide, site("EAST")
+    with rescans_deferred():  # the urgent event (grade 3 neuropathy) left to the scan
+        visit_record(actor=clinician, patient=woman, date=TODAY, neuropathy_grade=3)
+    real_records = scan.patient_records
+
+    def read_then_transferred(**kwargs):
+        for batch in real_records(**kwargs):
+            Patient.objects.filter(pk=woman.pk).update(site=east)  # committed after the read
+            yield batch
+
+    monkeypatch.setattr(scan, "patient_records", read_then_transferred)
+    before = set(Reminder.objects.values_list("pk", flat=True)), set(Alert.objects.values_list("pk", flat=True))
+    scan.scan_reminders(as_of=TODAY, patient_ids=[woman.pk])
+    new_reminders = Reminder.objects.filter(patient=woman).exclude(pk__in=before[0])
+    new_alerts = Alert.objects.filter(patient=woman, tier__in=URGENT_TIERS).exclude(pk__in=before[1])
+    assert new_reminders.exists() and new_alerts.exists()
+    assert set(new_reminders.values_list("site__code", flat=True)) == {"EAST"}
+    assert set(new_alerts.values_list("site__code", flat=True)) == {"EAST"}

@@ -26,8 +26,10 @@ ONE_LAB = {"crp": "12"}
 # 41 and 23 since the patient's row is locked first (two creates of the same record at
 # once run one after the other: the second gets the normal refusal). 42 and 24 since the
 # rescan reads the patient's prescriptions (R9.4 prescription_due): one query per batch.
-VISIT_QUERIES = 42
-LAB_QUERIES = 24
+# 43 and 25 since a scan batch locks its patients' rows and reads their site (the new
+# reminders carry it, and a transfer waits for the batch): one query per batch.
+VISIT_QUERIES = 43
+LAB_QUERIES = 25
 
 
 @pytest.fixture
