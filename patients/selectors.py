@@ -114,16 +114,26 @@ CLINIC_COLUMNS = (
 )
 
 
-def attach_clinic_columns(rows, today, patient_id=lambda row: row.pk):
-    """Set the clinic columns on ``rows`` (a page's patients, or reminders with
-    ``patient_id=lambda r: r.patient_id``) from one query on their patients; none without rows."""
+def attach_clinic_columns(rows, today, patient_id=lambda row: row.pk, *, columns=CLINIC_COLUMNS, patient_fields=()):
+    """Set the clinic ``columns`` on ``rows`` (a page's patients, or reminders with
+    ``patient_id=lambda r: r.patient_id``) from one query on their patients; none without rows.
+    With ``patient_fields`` (rows read without their patient), each row's ``patient`` is set
+    too, read with only those fields in the same query."""
     ids = {patient_id(row) for row in rows}
     if not ids:
         return rows
-    found = Patient.objects.filter(pk__in=ids).annotate(**clinic_columns("pk", today)).values("pk", *CLINIC_COLUMNS)
-    columns = {values.pop("pk"): values for values in found}
+    every = clinic_columns("pk", today)
+    found = Patient.objects.filter(pk__in=ids).annotate(**{name: every[name] for name in columns})
+    if patient_fields:
+        patients = {patient.pk: patient for patient in found.only(*patient_fields)}
+        for row in rows:
+            row.patient = patient = patients[patient_id(row)]
+            for name in columns:
+                setattr(row, name, getattr(patient, name))
+        return rows
+    columns_of = {values.pop("pk"): values for values in found.values("pk", *columns)}
     for row in rows:
-        for name, value in columns[patient_id(row)].items():
+        for name, value in columns_of[patient_id(row)].items():
             setattr(row, name, value)
     return rows
 

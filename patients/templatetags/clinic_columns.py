@@ -10,11 +10,13 @@ from the row's clinic columns (``patients.selectors.clinic_columns``) with ``for
 """
 
 from decimal import Decimal
+from functools import lru_cache
 from html import escape
 
 from django import template
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeData, SafeString, mark_safe
+from django.utils.translation import get_language
 
 from safety import kinds
 from thalimon import saying
@@ -47,10 +49,19 @@ def _day(value):
     return saying.day(value) if value else ""
 
 
+def _esc(value):
+    """``value`` as HTML text: safe text as it is, anything else escaped (as ``format_html``)."""
+    return value if isinstance(value, SafeData) else escape(str(value), quote=True)
+
+
+def _badge(status):
+    return (f'<span class="badge status-badge status-{_esc(status or "none")}" data-status-label>'
+            f'{_esc(label(visit_words.STATUSES, status))}</span>')
+
+
 def status_badge(status):
     """The outcome-status badge (as ``visits/_status_badge.html`` draws it)."""
-    return format_html('<span class="badge status-badge status-{}" data-status-label>{}</span>',
-                       status or "none", label(visit_words.STATUSES, status))
+    return SafeString(_badge(status))
 
 
 @register.filter
@@ -66,19 +77,23 @@ def dose_cell(row):
     return mark_safe("".join(lines)) if lines else NONE
 
 
+def _dose_inline(row, w):
+    if row.thal_dose is None:
+        thal = f'<span class="text-body-secondary">{w["none"]}</span>'
+    elif row.thal_dose:
+        thal = f"<strong>{_mg(row.thal_dose)} mg</strong>"
+    else:
+        thal = w["stopped"]
+    text = f"{w['Thalidomide']} {thal}"
+    if row.aza_dose is not None:
+        text += f" · AZA {_mg(row.aza_dose)} mg" if row.aza_dose else f" · AZA {w['stopped']}"
+    return text
+
+
 @register.filter
 def dose_inline(row):
     """Inbox: "Thalidomide <b>50 mg</b> · AZA 100 mg" on one line."""
-    if row.thal_dose is None:
-        thal = format_html('<span class="text-body-secondary">{}</span>', _("none"))
-    elif row.thal_dose:
-        thal = format_html("<strong>{} mg</strong>", _mg(row.thal_dose))
-    else:
-        thal = _("stopped")
-    text = format_html("{} {}", _("Thalidomide"), thal)
-    if row.aza_dose is not None:
-        text = format_html("{} · AZA {}", text, f"{_mg(row.aza_dose)} mg" if row.aza_dose else _("stopped"))
-    return text
+    return SafeString(_dose_inline(row, _words(get_language())))
 
 
 @register.filter
@@ -90,13 +105,16 @@ def status_cell(row):
                        _day(row.last_status_date))
 
 
+def _status_inline(row):
+    if not row.last_status:
+        return ""
+    return f'<span>{_badge(row.last_status)} <span class="text-body-secondary">{_esc(_day(row.last_status_date))}</span></span>'
+
+
 @register.filter
 def status_inline(row):
     """Inbox: the status badge and its date on one line; empty without one."""
-    if not row.last_status:
-        return ""
-    return format_html('<span>{} <span class="text-body-secondary">{}</span></span>', status_badge(row.last_status),
-                       _day(row.last_status_date))
+    return SafeString(_status_inline(row))
 
 
 @register.filter
@@ -158,35 +176,54 @@ def diagnosis_cell(patient):
     return format_html('{} <span class="text-body-secondary small">{}</span>', patient.diagnosis, detail)
 
 
+# The inbox's rows are written with f-strings, each value escaped once (``_esc``), and their
+# words looked up once per language (``_words``): thirty rows of nested ``format_html`` calls
+# were the inbox's largest cost after its queries.
+@lru_cache(maxsize=16)
+def _words(language):
+    """The inbox rows' fixed words in ``language`` (the active one when called), escaped."""
+    return {word: escape(_(word), quote=True) for word in (
+        "none", "stopped", "Thalidomide", "Last visit", "acknowledged", "Acknowledge", "Close or snooze…",
+    )}
+
+
+def _clinic_line(row, w):
+    status = _status_inline(row)
+    return (f'<span>{_dose_inline(row, w)}</span> <span>{w["Last visit"]} {_esc(last_visit_cell(row))}</span>'
+            f'{" " + status if status else ""}')
+
+
 @register.filter
 def clinic_line(row):
     """Inbox: the patient's doses, last visit and status on one line (``data-clinic``)."""
-    status = status_inline(row)
-    return format_html('<span>{}</span> <span>{} {}</span>{}', dose_inline(row), _("Last visit"), last_visit_cell(row),
-                       format_html(" {}", status) if status else "")
+    return SafeString(_clinic_line(row, _words(get_language())))
+
+
+def _reminder_head(reminder, show_identity, w):
+    patient = reminder.patient
+    parts = [f'<a class="fw-semibold code" href="{_esc(reminder.patient_url)}">{_esc(patient.code)}</a>']
+    if show_identity and patient.full_name:
+        parts.append(f' <span class="ms-1" data-name>{_esc(patient.full_name)}</span>')
+    if show_identity and patient.phone:
+        parts.append(f' <a class="small ms-1" href="tel:{_esc(patient.phone.replace(" ", ""))}" data-phone>'
+                     f'{_esc(patient.phone)}</a>')
+    parts.append(f' <span class="badge text-bg-light border ms-1">{_esc(label(kinds.REMINDERS, reminder.kind))}</span>'
+                 f' <span class="small ms-1"><time datetime="{reminder.due.isoformat()}">'
+                 f'<strong>{_esc(_day(reminder.due))}</strong></time></span>')
+    if reminder.state == "acknowledged":
+        parts.append(f' <span class="badge text-bg-info ms-1">{w["acknowledged"]}</span>')
+    if reminder.escalated_to:
+        person = reminder.escalated_to
+        escalated = _("escalated to %(person)s") % {"person": person.get_full_name() or person.username}
+        parts.append(f' <span class="badge text-bg-danger ms-1">{_esc(escalated)}</span>')
+    return "".join(parts)
 
 
 @register.filter
 def reminder_head(reminder, show_identity):
     """Inbox: the reminder's first line: the patient's code (a link), name and phone for the
     roles that may see them, the kind, the due date, acknowledged and escalation badges."""
-    patient = reminder.patient
-    parts = [format_html('<a class="fw-semibold code" href="{}">{}</a>', reminder.patient_url, patient.code)]
-    if show_identity and patient.full_name:
-        parts.append(format_html(' <span class="ms-1" data-name>{}</span>', patient.full_name))
-    if show_identity and patient.phone:
-        parts.append(format_html(' <a class="small ms-1" href="tel:{}" data-phone>{}</a>',
-                                 patient.phone.replace(" ", ""), patient.phone))
-    parts.append(format_html(' <span class="badge text-bg-light border ms-1">{}</span>'
-                             ' <span class="small ms-1"><time datetime="{}"><strong>{}</strong></time></span>',
-                             label(kinds.REMINDERS, reminder.kind), reminder.due.isoformat(), _day(reminder.due)))
-    if reminder.state == "acknowledged":
-        parts.append(format_html(' <span class="badge text-bg-info ms-1">{}</span>', _("acknowledged")))
-    if reminder.escalated_to:
-        person = reminder.escalated_to
-        parts.append(format_html(' <span class="badge text-bg-danger ms-1">{}</span>',
-                                 _("escalated to %(person)s") % {"person": person.get_full_name() or person.username}))
-    return mark_safe("".join(parts))
+    return SafeString(_reminder_head(reminder, show_identity, _words(get_language())))
 
 
 @register.simple_tag(takes_context=True)
@@ -194,27 +231,30 @@ def inbox_row(context, r):
     """Inbox: one reminder's whole row (as ``safety/_inbox_section.html`` used to write it with
     some twenty tags per row): the head, the clinic line, the reason in the reader's language,
     the action link and, for those who work reminders, acknowledge and close-or-snooze."""
+    w = _words(get_language())
     can_work = context.get("can_work")
-    actions = [format_html('<a class="btn btn-sm btn-primary" href="{}">{}</a>', r.link_next, r.link_label)]
+    actions = f'<a class="btn btn-sm btn-primary" href="{_esc(r.link_next)}">{_esc(r.link_label)}</a>'
     if can_work:
         if r.state == "open":
-            actions.append(format_html(
-                '<form method="post" action="{}"><input type="hidden" name="csrfmiddlewaretoken" value="{}">'
-                '<input type="hidden" name="next" value="{}"><input type="hidden" name="anchor" value="reminder-{}">'
-                '<button class="btn btn-sm btn-outline-secondary" type="submit">{}</button></form>',
-                r.acknowledge_url, context.get("csrf_token"), context.get("next_url"), r.pk, _("Acknowledge")))
-        actions.append(format_html(
-            '<a class="btn btn-sm btn-outline-secondary" href="{}" hx-get="{}" hx-target="#actions-{}" '
-            'data-reminder-actions>{}</a>', r.actions_url, r.actions_url, r.pk, _("Close or snooze…")))
-    return format_html(
-        '<div class="list-group-item reminder-row" id="reminder-{}" data-kind="{}" data-patient="{}">'
-        '<div class="d-flex flex-wrap justify-content-between gap-2"><div>{}'
-        '<div class="small mt-1 d-flex flex-wrap column-gap-3" data-clinic>{}</div>'
-        '<div class="small text-body-secondary mt-1" data-reason>{}</div></div>'
-        '<div class="d-flex flex-wrap gap-1 align-items-start">{}</div></div>{}</div>',
-        r.pk, r.kind, r.patient.code, reminder_head(r, context.get("show_identity")), clinic_line(r),
-        saying.render(r.reason), mark_safe("".join(actions)),
-        format_html('<div id="actions-{}" class="reminder-actions"></div>', r.pk) if can_work else "")
+            actions += (
+                f'<form method="post" action="{_esc(r.acknowledge_url)}"><input type="hidden" '
+                f'name="csrfmiddlewaretoken" value="{_esc(context.get("csrf_token"))}">'
+                f'<input type="hidden" name="next" value="{_esc(context.get("next_url"))}">'
+                f'<input type="hidden" name="anchor" value="reminder-{r.pk}">'
+                f'<button class="btn btn-sm btn-outline-secondary" type="submit">{w["Acknowledge"]}</button></form>')
+        actions_url = _esc(r.actions_url)
+        actions += (f'<a class="btn btn-sm btn-outline-secondary" href="{actions_url}" hx-get="{actions_url}" '
+                    f'hx-target="#actions-{r.pk}" data-reminder-actions>{w["Close or snooze…"]}</a>')
+    actions_box = f'<div id="actions-{r.pk}" class="reminder-actions"></div>' if can_work else ""
+    return SafeString(
+        f'<div class="list-group-item reminder-row" id="reminder-{r.pk}" data-kind="{_esc(r.kind)}" '
+        f'data-patient="{_esc(r.patient.code)}">'
+        f'<div class="d-flex flex-wrap justify-content-between gap-2"><div>'
+        f'{_reminder_head(r, context.get("show_identity"), w)}'
+        f'<div class="small mt-1 d-flex flex-wrap column-gap-3" data-clinic>{_clinic_line(r, w)}</div>'
+        f'<div class="small text-body-secondary mt-1" data-reason>{_esc(saying.render(r.reason))}</div></div>'
+        f'<div class="d-flex flex-wrap gap-1 align-items-start">{actions}</div></div>'
+        f'{actions_box}</div>')
 
 
 @register.simple_tag(takes_context=True)
