@@ -134,3 +134,41 @@ def test_the_columns_are_read_for_the_shown_rows_only(client, nurse, make_patien
     shown_ids = {r.patient_id for r in shown}
     hidden_id = Reminder.objects.exclude(patient_id__in=shown_ids).values_list("patient_id", flat=True).first()
     assert re.search(rf"\b{hidden_id}\b", columns_sql[0].split(" WHERE ")[-1]) is None
+
+
+def test_a_row_escapes_every_value_a_person_or_a_rule_wrote(client, nurse, make_patient, make_user):
+    """The row is written with f-strings (clinic_columns.inbox_row): the patient's name, the
+    reason and the escalation's name are escaped as Django escapes them (a phone is validated
+    to digits and separators)."""
+    from django.utils.html import escape
+
+    name = "<script>alert('x')</script> O'Brien & \"Sons\""
+    patient = make_patient(code="GI-ESC", full_name=name)
+    person = make_user("Clinician", first_name="<i>Eve</i>")
+    reminder = Reminder.objects.create(patient=patient, kind="visit_due", due=TODAY - timedelta(days=10),
+                                       reason="<img src=x onerror=alert(1)>", escalated_to=person)
+    client.force_login(nurse)
+    row = _row(client.get(URL).content.decode(), reminder.pk)
+    assert "<script>" not in row and "<img" not in row and "<i>Eve" not in row
+    assert escape(name) in row and escape("<img src=x onerror=alert(1)>") in row and "&lt;i&gt;Eve&lt;/i&gt;" in row
+
+
+def test_the_sections_read_no_patient_row_and_the_shown_rows_get_their_patient(client, nurse, clinic_lead, rows):
+    """The sections' union joins no patient (cheaper to compile and plan); the shown rows'
+    patients come with their clinic columns, with name and phone only for the roles that see them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(nurse)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(URL)
+    sections_sql = [q["sql"] for q in queries.captured_queries if '"safety_reminder"."reason"' in q["sql"]]
+    assert sections_sql and not any('JOIN "patients_patient"' in sql for sql in sections_sql)
+    shown = response.context["sections"]["due"]
+    assert {(r.patient.code, r.patient.full_name) for r in shown} == {("GI-IA", "Alma Fictional"),
+                                                                      ("GI-IB", "Bert Fictional")}
+    client.force_login(clinic_lead)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(URL)
+    columns_sql = [q["sql"] for q in queries.captured_queries if "visits_dosechange" in q["sql"]]
+    assert len(columns_sql) == 1 and "full_name" not in columns_sql[0] and '"phone"' not in columns_sql[0]
