@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -74,6 +75,24 @@ def move_to_site(patient_id, site_id):
     move is recorded where it happens — the patient's history and the ``Transfer`` row."""
     Reminder.objects.filter(patient_id=patient_id).exclude(site_id=site_id).update(site_id=site_id)
     Alert.objects.filter(patient_id=patient_id).exclude(site_id=site_id).update(site_id=site_id)
+
+
+def sites_follow_patients(patient_ids, chunk=2000):
+    """At the end of a long transaction that wrote reminders and alerts from patients read at
+    its start (the import): lock the patients' rows (pk order, as a scan batch does) and give
+    any of their reminders and alerts whose site is not the patient's the patient's site as it
+    is now. A transfer committed while the import ran is thus followed (the import's new rows
+    go to the new site, into its inbox), and a later one waits for the import's commit and then
+    moves them itself (``move_to_site``). Three queries a ``chunk`` of patients (in pk order);
+    rows already in step are not touched. No history rows, as ``move_to_site``."""
+    site_now = Subquery(Patient.objects.filter(pk=OuterRef("patient_id")).values("site_id")[:1])
+    ids = sorted(set(patient_ids))
+    for start in range(0, len(ids), chunk):
+        part = ids[start:start + chunk]
+        list(Patient.objects.filter(pk__in=part).order_by("pk").select_for_update(no_key=True)
+             .values_list("pk", flat=True))
+        for model in (Reminder, Alert):
+            model.objects.filter(patient_id__in=part).exclude(site_id=F("patient__site_id")).update(site_id=site_now)
 
 
 # --- R4.4 alerts ------------------------------------------------------------------

@@ -215,3 +215,47 @@ def test_a_scan_batch_stores_its_rows_at_the_site_the_patient_has_when_it_stores
     assert new_reminders.exists() and new_alerts.exists()
     assert set(new_reminders.values_list("site__code", flat=True)) == {"EAST"}
     assert set(new_alerts.values_list("site__code", flat=True)) == {"EAST"}
+
+
+@pytest.mark.django_db
+def test_an_imports_new_rows_follow_a_patient_transferred_while_it_ran(make_user, tmp_path, monkeypatch):
+    """A transfer that commits after the import read its patients and before it wrote their
+    rows: the import's new alerts (by COPY and by the web path's refresh) and reminders of
+    that patient end at the site the patient has when the import commits, in that site's
+    inbox, never at the site read with the batch (``safety.actions.sites_follow_patients``)."""
+    from patients.models import Patient
+    from reports.datasheet import import_datasheet, importing
+    from safety.models import Alert, Reminder
+
+    main, east = main_site(), site("EAST")
+    importer = make_user(CLINICIAN, sites=["EAST"])
+    folder = tmp_path / "datasheet"
+    shutil.copytree(EXAMPLE, folder)
+    assert import_datasheet(folder, actor=importer).errors == []
+    ex01 = Patient.objects.get(code="EX01")
+    assert ex01.site_id == east.pk
+
+    def changes(rows):  # a changed WBC (the refresh path) and a new one (COPY), both alerts
+        next(r for r in rows if (r["patient"], r["date"], r["test"]) == ("EX01", "2021-02-01", "wbc"))["value"] = "2.0"
+        rows.append({**next(r for r in rows if r["patient"] == "EX01" and r["test"] == "wbc"),
+                     "date": "2021-03-15", "value": "2.1"})
+
+    _rewrite(folder / "labs.csv", changes)
+    real_write = importing.write_plan
+
+    def transferred_then_written(plan):
+        # What patients.actions.patient_transfer commits: the patient and its rows at MAIN.
+        Patient.objects.filter(pk=ex01.pk).update(site=main)
+        Reminder.objects.filter(patient=ex01).update(site=main)
+        Alert.objects.filter(patient=ex01).update(site=main)
+        return real_write(plan)
+
+    monkeypatch.setattr(importing, "write_plan", transferred_then_written)
+    before = set(Alert.objects.filter(patient=ex01).values_list("pk", flat=True))
+    report = import_datasheet(folder, actor=importer)
+    assert report.errors == [], [str(e) for e in report.errors]
+    new_alerts = Alert.objects.filter(patient=ex01).exclude(pk__in=before)
+    assert new_alerts.filter(kind="lab").count() >= 1
+    assert set(Alert.objects.filter(patient=ex01).values_list("site_id", flat=True)) == {main.pk}
+    assert set(Reminder.objects.filter(patient=ex01).values_list("site_id", flat=True)) == {main.pk}
+    assert _out_of_step() == (0, 0)

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from django.db import transaction
 from django.utils import timezone
 
-from safety.actions import rescans_deferred
+from safety.actions import rescans_deferred, sites_follow_patients
 from safety.scan import scan_reminders
 from thalimon.protections import CLINICAL_DATA, bump_generation
 
@@ -149,6 +149,8 @@ def import_datasheet(path, *, actor=None, dry_run=False, max_bytes=None, progres
                 return _report(written, counts, dry_run=False)
             progress(SCANNING, 0, len(ids))
             scan_reminders(patient_ids=ids)
+            # A patient transferred while the import ran: its new rows follow it (issue 18).
+            sites_follow_patients(ids)
             progress(SCANNING, len(ids), len(ids))
             transaction.on_commit(lambda: bump_generation(CLINICAL_DATA))  # cached reports are rebuilt
         checked.counts = _report(written, counts, dry_run=False).counts
