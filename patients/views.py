@@ -157,6 +157,7 @@ def patient_detail(request, patient):
         thal_rows=dosing["thalidomide_rows"], aza_rows=dosing["azathioprine_rows"], tests=dosing["pregnancy_tests"],
         show_all=request.GET.get("dates") == "all",
     )
+    safety = safety_selectors.patient_safety(patient, request.user)
     return render(
         request,
         "patients/patient_detail.html",
@@ -169,7 +170,11 @@ def patient_detail(request, patient):
             "flowsheet": flowsheet,
             **clinical,
             **dosing,
-            **safety_selectors.patient_safety(patient, request.user),
+            **safety,
+            "data_checks": safety_selectors.patient_data_checks(
+                patient=patient, visits=clinical["visits"], lab_cells=clinical["lab_cells"],
+                adverse_events=safety["adverse_events"], thalidomide_rows=dosing["thalidomide_rows"], as_of=today,
+            ),
             **therapy_selectors.patient_prescriptions(patient, as_of=today),
             "today": today,
         },

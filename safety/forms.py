@@ -10,6 +10,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from patients.forms import DateInput, iso_dates_only
+from safety import data_checks
 from safety.kinds import REMINDER_KINDS
 from safety.models import AdverseEvent
 from thalimon import saying
@@ -119,20 +120,19 @@ class AdverseEventForm(forms.ModelForm):
         )
 
     def clean(self):
+        """R3.4: an open neuropathy event while the latest grade is 0 is saved, with the data-quality
+        warning in ``self.data_check`` (the view shows it): an adverse event is never refused for it."""
         cleaned = super().clean()
-        grade = cleaned.get("grade")
-        if cleaned.get("term") == "peripheral_neuropathy" and grade is not None:
-            latest = (
-                self.instance.patient.visits.filter(contact="clinic", neuropathy_grade__isnull=False)
-                .order_by("-date").first()
+        self.data_check = None
+        if cleaned.get("term") == data_checks.NEUROPATHY_EVENT and cleaned.get("onset"):
+            grades = self.instance.patient.visits.filter(
+                contact="clinic", neuropathy_grade__isnull=False
+            ).values_list("date", "neuropathy_grade")
+            self.data_check = data_checks.neuropathy_event_at_grade_0(
+                grades=list(grades),
+                events=[data_checks.Event(data_checks.NEUROPATHY_EVENT, cleaned["onset"], cleaned.get("resolved"))],
+                as_of=timezone.localdate(),
             )
-            if latest is not None and latest.neuropathy_grade == 0 and not cleaned.get("resolved"):
-                # R3.4: an open neuropathy event with latest grade 0 is a data-quality problem.
-                self.add_error(
-                    "grade",
-                    _("The latest visit (%(date)s) recorded neuropathy grade 0; record the "
-                      "current grade at a visit, or give a resolution date.") % {"date": saying.day(latest.date)},
-                )
         return cleaned
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from patients.models import Patient
+from safety import data_checks
 from safety.kinds import (
     LABELS,
     URGENT_LABELS,
@@ -21,6 +22,7 @@ from safety.models import OPEN_STATES, URGENT_TIERS, AdverseEvent, Alert, AlertT
 from safety.schedule import REPEAT_WITHIN_DAYS
 from thalimon import saying
 from thalimon.counting import COUNT_SHOWN_UP_TO
+from therapy.rules.doses import DoseRow
 from therapy.rules.urgent import CODES as URGENT_CODES
 
 
@@ -170,6 +172,21 @@ def patient_safety(patient, user=None):
         "today": timezone.localdate(),
         "review_tier": AlertTier.REVIEW,
     }
+
+
+def patient_data_checks(*, patient, visits, lab_cells, adverse_events, thalidomide_rows, as_of):
+    """The R3.4, R4.4 and R5.3 data checks (``safety.data_checks``) from what the patient page has
+    already read: its visits, lab cells ({date: {test: cell}}), adverse events and thalidomide
+    rows. No query."""
+    return data_checks.data_checks(
+        grades=[(v.date, v.neuropathy_grade) for v in visits if v.contact == "clinic" and v.neuropathy_grade is not None],
+        wbc=[(day, tests["wbc"].value) for day, tests in lab_cells.items() if "wbc" in tests],
+        events=[data_checks.Event(e.term, e.onset, e.resolved) for e in adverse_events],
+        contacts=[data_checks.Contact(v.date, v.contact, v.contraception_confirmed) for v in visits],
+        thalidomide=[DoseRow(row.date, row.dose_mg) for row in thalidomide_rows],
+        contraception_rules_apply=patient.sex == "M" or patient.is_female_of_reproductive_potential,
+        as_of=as_of,
+    )
 
 
 def safety_decisions(as_of, site_ids=None):

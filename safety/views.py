@@ -405,6 +405,8 @@ def _ae_form_page(request, patient, event):
         if saved:
             messages.success(request, _("Adverse event %(label)s of %(onset)s saved.")
                              % {"label": saved.label, "onset": saying.day(saved.onset)})
+            if form.data_check is not None:
+                messages.warning(request, saying.render(form.data_check.text))
             return redirect("safety:ae_detail", pk=saved.pk)
     if request.method == "POST":
         messages.error(request, _("The adverse event was not saved: please correct the fields marked below."))

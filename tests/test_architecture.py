@@ -26,7 +26,7 @@ LAYER_NAMES = {RULES: "rules", MODELS: "models", RECORDS: "records", ACTIONS: "a
 RULE_MODULES = {
     "patients.demographics", "patients.periods", "visits.labs", "visits.scoring", "visits.outcomes", "visits.charts",
     "visits.endoscopy_scores", "visits.other_scores", "visits.endoscopy_outcomes", "visits.efficacy",
-    "safety.schedule", "safety.policy", "safety.urgency", "safety.alerts", "reports.cohort", "reports.cohort_blocks", "reports.cohort_members", "reports.prescription_figures", "reports.statistics", "reports.charts", "reports.print_charts",
+    "safety.schedule", "safety.policy", "safety.urgency", "safety.alerts", "safety.data_checks", "reports.cohort", "reports.cohort_blocks", "reports.cohort_members", "reports.prescription_figures", "reports.statistics", "reports.charts", "reports.print_charts",
     "therapy.charts", "reports.network", "reports.network_charts",
 }
 LAYER_BY_NAME = {

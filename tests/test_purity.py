@@ -36,6 +36,7 @@ PURE_MODULES = [
     "safety/policy.py",
     "safety/urgency.py",
     "safety/alerts.py",
+    "safety/data_checks.py",
     *THERAPY_RULES,
 ]
 FORBIDDEN_IMPORTS = (

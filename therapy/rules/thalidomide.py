@@ -130,7 +130,13 @@ def pregnancy_rules_apply_to(patient: ThalidomidePatient) -> bool:
 
 def latest_neuropathy_grade(patient: ThalidomidePatient, on: date) -> int | None:
     """R3.4: the grade of the latest clinic visit on or before ``on``; two the same day → higher."""
-    recorded = [(when, int(grade)) for when, grade in patient.neuropathy if when <= on]
+    return latest_grade_of(patient.neuropathy, on)
+
+
+def latest_grade_of(grades: Iterable[tuple[date, int]], on: date) -> int | None:
+    """R3.4 on bare (clinic-visit date, grade) pairs: the latest on or before ``on``, two the
+    same day → the higher; None when no grade is recorded by then (never grade 0)."""
+    recorded = [(when, int(grade)) for when, grade in grades if when <= on]
     for when, grade in recorded:
         if not 0 <= grade <= 4:
             raise ValueError(f"neuropathy grade on {iso(when)} must be 0–4, got {grade}")

@@ -1,0 +1,127 @@
+"""The R3.4, R4.4 and R5.3 data checks on the pages: shown on the patient page while the data say so,
+ended by data (a grade, a resolution date, a leukopenia event), and never a reason to refuse an
+adverse event. The rules themselves: tests/rules/test_data_checks.py."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from safety.actions import adverse_event_record
+from safety.models import AdverseEvent
+from tests.safety.conftest import START, TODAY
+from visits.actions import lab_results_record, visit_record
+
+pytestmark = pytest.mark.django_db
+
+
+def _checks(client, patient):
+    response = client.get(reverse("patients:detail", args=[patient.code]))
+    assert response.status_code == 200
+    return response, [check.code for check in response.context["data_checks"]]
+
+
+def test_a_neuropathy_event_at_grade_0_is_saved_with_a_warning_and_shown_until_graded(client, clinician, on_thalidomide):
+    """The fixture's latest clinic visit (the start) recorded grade 0."""
+    client.force_login(clinician)
+    onset = TODAY - timedelta(days=2)
+    response = client.post(
+        reverse("safety:ae_create", args=[on_thalidomide.code]),
+        {"term": "peripheral_neuropathy", "onset": onset.isoformat(), "grade": "1", "drug": "thalidomide",
+         "action_thalidomide": "none", "action_azathioprine": "none"},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert AdverseEvent.objects.filter(patient=on_thalidomide, term="peripheral_neuropathy").count() == 1  # saved
+    assert "recorded neuropathy grade 0: record the current grade at a clinic visit" in page  # and warned
+    patient_page, codes = _checks(client, on_thalidomide)
+    assert codes == ["neuropathy_event_open_at_grade_0"]
+    html = patient_page.content.decode()
+    assert 'id="patient-data-checks"' in html and f"{reverse('visits:create', args=[on_thalidomide.code])}?part=safety" in html
+    visit_record(actor=clinician, patient=on_thalidomide, date=TODAY, neuropathy_grade=1,  # the grade ends it
+                 contraception_confirmed=True)
+    response, codes = _checks(client, on_thalidomide)
+    assert codes == [] and 'id="patient-data-checks"' not in response.content.decode()
+
+
+def test_a_resolution_date_ends_the_neuropathy_warning(client, clinician, on_thalidomide):
+    event = adverse_event_record(
+        actor=clinician, patient=on_thalidomide, term="peripheral_neuropathy", onset=START + timedelta(days=5),
+        grade=1, drug="thalidomide",
+    )
+    client.force_login(clinician)
+    assert _checks(client, on_thalidomide)[1] == ["neuropathy_event_open_at_grade_0"]
+    adverse_event_record(actor=clinician, patient=on_thalidomide, event=event, resolved=START + timedelta(days=20))
+    assert _checks(client, on_thalidomide)[1] == []
+
+
+def test_a_wbc_of_3_8_suggests_leukopenia_until_the_event_is_recorded(client, clinician, nurse, on_thalidomide):
+    day = TODAY - timedelta(days=1)
+    lab_results_record(actor=clinician, patient=on_thalidomide, date=day, lab_values={"wbc": Decimal("3.8")})
+    client.force_login(clinician)
+    response, codes = _checks(client, on_thalidomide)
+    assert codes == ["wbc_suggests_leukopenia"]
+    html = response.content.decode()
+    assert "WBC 3.8 ×10⁹/L on" in html and "is below 4.0" in html
+    assert f"?term=leukopenia&amp;onset={day.isoformat()}" in html  # the form comes prefilled
+    client.force_login(nurse)  # the nurse sees it too, with the link as her role may record events
+    html = client.get(reverse("patients:detail", args=[on_thalidomide.code])).content.decode()
+    assert "is below 4.0" in html
+    assert ("?term=leukopenia" in html) is nurse.has_perm("safety.add_adverseevent")
+    adverse_event_record(actor=clinician, patient=on_thalidomide, term="leukopenia", onset=day, grade=1, drug="both")
+    client.force_login(clinician)
+    assert _checks(client, on_thalidomide)[1] == []
+
+
+def test_a_normal_wbc_after_a_low_one_ends_the_suggestion(client, clinician, on_thalidomide):
+    lab_results_record(actor=clinician, patient=on_thalidomide, date=TODAY - timedelta(days=8),
+                       lab_values={"wbc": Decimal("3.6")})
+    client.force_login(clinician)
+    assert _checks(client, on_thalidomide)[1] == ["wbc_suggests_leukopenia"]
+    lab_results_record(actor=clinician, patient=on_thalidomide, date=TODAY - timedelta(days=1),
+                       lab_values={"wbc": Decimal("5.2")})
+    assert _checks(client, on_thalidomide)[1] == []
+
+
+def test_the_checks_cost_the_patient_page_no_query(client, clinician, on_thalidomide, django_assert_num_queries):
+    """They read what the page has already read: its visits, lab cells and adverse events."""
+    from safety.selectors import patient_data_checks
+
+    lab_results_record(actor=clinician, patient=on_thalidomide, date=TODAY, lab_values={"wbc": Decimal("3.7")})
+    adverse_event_record(actor=clinician, patient=on_thalidomide, term="peripheral_neuropathy",
+                         onset=TODAY, grade=1, drug="thalidomide")
+    client.force_login(clinician)
+    context = client.get(reverse("patients:detail", args=[on_thalidomide.code])).context
+    assert [check.code for check in context["data_checks"]] == [
+        "neuropathy_event_open_at_grade_0", "wbc_suggests_leukopenia"
+    ]
+    with django_assert_num_queries(0):
+        found = patient_data_checks(
+            patient=context["patient"], visits=context["visits"], lab_cells=context["lab_cells"],
+            adverse_events=context["adverse_events"], thalidomide_rows=context["thalidomide_rows"], as_of=TODAY,
+        )
+    assert len(found) == 2
+
+
+def test_a_clinic_visit_on_thalidomide_without_the_contraception_answer_is_shown_until_answered(
+    client, clinician, nurse, on_thalidomide
+):
+    """R5.3: the fixture is a woman of reproductive potential on thalidomide."""
+    visit_record(actor=clinician, patient=on_thalidomide, date=TODAY - timedelta(days=3), neuropathy_grade=0)
+    client.force_login(clinician)
+    response, codes = _checks(client, on_thalidomide)
+    assert codes == ["contraception_not_recorded"]
+    assert "did not record whether contraception was confirmed" in response.content.decode()
+    visit_record(actor=nurse, patient=on_thalidomide, date=TODAY, contact="phone", contraception_confirmed=True)
+    assert _checks(client, on_thalidomide)[1] == []  # a phone contact's answer ends it
+
+
+def test_no_contraception_check_for_a_woman_with_a_recorded_exemption(client, clinician, on_thalidomide):
+    on_thalidomide.reproductive_potential = False
+    on_thalidomide.non_reproductive_reason = "hysterectomy"
+    on_thalidomide.save()
+    assert not on_thalidomide.is_female_of_reproductive_potential
+    visit_record(actor=clinician, patient=on_thalidomide, date=TODAY - timedelta(days=3), neuropathy_grade=0)
+    client.force_login(clinician)
+    assert _checks(client, on_thalidomide)[1] == []
