@@ -40,6 +40,7 @@ from thalimon.protections import CLINICAL_DATA, bump_generation
 from thalimon.said import say
 from therapy import records as therapy_records
 from therapy.models import Drug
+from visits import labs
 
 RESCAN_TASK = "safety.tasks.rescan_patient"
 MAX_SNOOZE_DAYS = policy.MAX_SNOOZE_DAYS
@@ -98,8 +99,10 @@ def sites_follow_patients(patient_ids, chunk=2000):
 # --- R4.4 alerts ------------------------------------------------------------------
 def lab_alert_for(lab, aza_rows):
     """The unsaved R4.4 alert of one lab result at its highest tier, or None."""
+    # R4.4 with R12: ALT and AST use the lab's own upper limit when one is recorded (else 40 U/L).
+    uln = lab.lab_high if lab.test in labs.LIVER_TESTS and lab.lab_high else alerts.DEFAULT_ULN
     found = alerts.lab_alert(
-        test=lab.test, value=lab.value, aza_active=therapy_records.azathioprine_active(aza_rows, lab.date)
+        test=lab.test, value=lab.value, aza_active=therapy_records.azathioprine_active(aza_rows, lab.date), uln=uln
     )
     if found is None:
         return None

@@ -26,7 +26,7 @@ from thalimon.history import (
 )
 from thalimon.rules_config import rules_version
 from therapy.models import TherapyCourse
-from visits import records
+from visits import labs, records
 from visits.endoscopy_scores import cdeis
 from visits.models import Endoscopy, LabResult, Visit
 
@@ -73,12 +73,14 @@ def statuses_refresh(patient, *, as_of=None):
 
 
 # --- lab results --------------------------------------------------------------------
-def _save_labs(*, actor, patient, day, lab_values):
+def _save_labs(*, actor, patient, day, lab_values, liver_uln=None):
     """Create or update same-day results (a value of None deletes that result: the visit
     form's emptied field; tests not named are left alone) in a fixed number of queries.
-    Returns (saved, removed_ids)."""
+    ``liver_uln``: the lab's own ALT/AST upper limit given with them (R12; None: R12's 0–40),
+    stored as the range of each ALT and AST result written here. Returns (saved, removed_ids)."""
     lab_values = lab_values or {}
     existing = {lab.test: lab for lab in LabResult.objects.filter(patient=patient, date=day, test__in=list(lab_values))}
+    liver_range = (None, None) if liver_uln is None else (Decimal(0), Decimal(str(liver_uln)))
     new, changed, removed = [], [], []
     for test, value in lab_values.items():
         lab = existing.get(test)
@@ -86,21 +88,24 @@ def _save_labs(*, actor, patient, day, lab_values):
             if lab is not None:
                 removed.append(lab)
             continue
+        liver = test in labs.LIVER_TESTS
         if lab is None:
             lab = LabResult(patient=patient, date=day, test=test, created_by=actor)
             new.append(lab)
-        elif lab.value == Decimal(str(value)):
+        elif lab.value == Decimal(str(value)) and (not liver or (lab.lab_low, lab.lab_high) == liver_range):
             continue
         else:
             changed.append(lab)
         lab.value = Decimal(str(value))
+        if liver:
+            lab.lab_low, lab.lab_high = liver_range
         # The patient is known and same-day uniqueness was read above: no query per result.
         lab.full_clean(exclude=["patient", "created_by"], validate_unique=False, validate_constraints=False)
     removed_ids = [lab.pk for lab in removed]
     for lab in removed:
         delete_with_history(lab, actor)
     created = bulk_create_recorded(LabResult, new, actor)
-    bulk_update_recorded(LabResult, changed, ["value"], actor)
+    bulk_update_recorded(LabResult, changed, ["value", "lab_low", "lab_high"], actor)
     return [*created, *changed], removed_ids
 
 
@@ -115,11 +120,11 @@ def _after_labs(patient, day, saved, removed_ids):
 
 
 @transaction.atomic
-def lab_results_record(*, actor, patient, date, lab_values):
+def lab_results_record(*, actor, patient, date, lab_values, liver_uln=None):
     if date and date > timezone.localdate():
         raise ValidationError({"date": gettext("Sample date cannot be in the future.")})
     Patient.objects.lock(patient.pk)
-    saved, removed_ids = _save_labs(actor=actor, patient=patient, day=date, lab_values=lab_values)
+    saved, removed_ids = _save_labs(actor=actor, patient=patient, day=date, lab_values=lab_values, liver_uln=liver_uln)
     _after_labs(patient, date, saved, removed_ids)
     request_rescan(patient.pk)
     return saved
@@ -136,11 +141,13 @@ def _apply_complications(visit, fields):
         )
 
 
-def _save_visit(*, actor, visit, lab_values, fields, moved_labs=()):
+def _save_visit(*, actor, visit, lab_values, fields, moved_labs=(), liver_uln=None):
     patient = visit.patient
     _apply_complications(visit, fields)
     visit.full_clean()
-    saved, removed_ids = _save_labs(actor=actor, patient=patient, day=visit.date, lab_values=lab_values)
+    saved, removed_ids = _save_labs(
+        actor=actor, patient=patient, day=visit.date, lab_values=lab_values, liver_uln=liver_uln
+    )
     records.visit_scores(patient, visit, lab_hematocrits=_hematocrits(patient)).apply_to(visit)
     save_with_history(visit, actor)
     statuses_refresh(patient)
@@ -152,14 +159,14 @@ def _save_visit(*, actor, visit, lab_values, fields, moved_labs=()):
 
 
 @transaction.atomic
-def visit_record(*, actor, patient, lab_values=None, **fields):
+def visit_record(*, actor, patient, lab_values=None, liver_uln=None, **fields):
     Patient.objects.lock(patient.pk)
     visit = Visit(patient=patient, created_by=actor, **fields)
-    return _save_visit(actor=actor, visit=visit, lab_values=lab_values, fields=fields)
+    return _save_visit(actor=actor, visit=visit, lab_values=lab_values, fields=fields, liver_uln=liver_uln)
 
 
 @transaction.atomic
-def visit_update(*, actor, visit, lab_values=None, expected_version=None, **fields):
+def visit_update(*, actor, visit, lab_values=None, expected_version=None, liver_uln=None, **fields):
     # Optimistic locking: refused if someone saved the visit since it was read.
     visit = check_version(Visit, visit.pk, expected_version)
     visit.version += 1
@@ -178,7 +185,9 @@ def visit_update(*, actor, visit, lab_values=None, expected_version=None, **fiel
             lab.date = visit.date
         bulk_update_recorded(LabResult, moving, ["date"], actor)
     # Moved results keep their alerts, dated anew.
-    return _save_visit(actor=actor, visit=visit, lab_values=lab_values, fields=fields, moved_labs=moving)
+    return _save_visit(
+        actor=actor, visit=visit, lab_values=lab_values, fields=fields, moved_labs=moving, liver_uln=liver_uln
+    )
 
 
 # --- endoscopies ----------------------------------------------------------------------

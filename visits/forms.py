@@ -88,6 +88,14 @@ class LabValuesMixin:
         age = patient.age_on(timezone.localdate()) if patient else None
         for test in self.lab_tests:
             self.fields[f"lab_{test}"] = _lab_field(test, sex=sex, age_years=age)
+        if any(test in labs.LIVER_TESTS for test in self.lab_tests):
+            self.fields["lab_liver_uln"] = forms.DecimalField(
+                label=_("Upper limit of normal for ALT and AST at this lab (U/L)"),
+                required=False, min_value=labs.LIVER_ULN_RANGE[0], max_value=labs.LIVER_ULN_RANGE[1],
+                max_digits=10, decimal_places=3,
+                help_text=_("From the lab report. Empty: 40 U/L (R12). Azathioprine is withheld above 3 × this "
+                            "limit (R4.4)."),
+            )
         name_field_limits(self)  # the lab fields name their unit and range when out of it
 
     def clean_lab_values(self):
@@ -97,6 +105,16 @@ class LabValuesMixin:
                 message = labs.plausibility_error(test, value)
                 if message:
                     self.add_error(f"lab_{test}", saying.render(message))
+        if self.cleaned_data.get("lab_liver_uln") is not None and not any(
+            self.cleaned_data.get(f"lab_{test}") is not None or f"lab_{test}" in self.errors for test in labs.LIVER_TESTS
+        ):
+            self.add_error("lab_liver_uln", gettext(
+                "Upper limit of normal for ALT and AST: enter the ALT or AST result it belongs to, or leave it empty."
+            ))
+
+    def liver_uln(self):
+        """The lab's own ALT/AST upper limit given with the results (R12), or None (R4.4's 40 U/L)."""
+        return self.cleaned_data.get("lab_liver_uln")
 
     def lab_values(self, *, include_empty=False):
         """{test: value}; with ``include_empty`` an emptied field maps to None (delete)."""
@@ -108,7 +126,10 @@ class LabValuesMixin:
 
     def lab_layout(self):
         names = [f"lab_{test}" for test in self.lab_tests]
-        return [Row(*[Column(name, css_class="col-6 col-md-3 col-xl-2") for name in names[i : i + 6]]) for i in range(0, len(names), 6)]
+        rows = [Row(*[Column(name, css_class="col-6 col-md-3 col-xl-2") for name in names[i : i + 6]]) for i in range(0, len(names), 6)]
+        if "lab_liver_uln" in self.fields:
+            rows.append(Row(Column("lab_liver_uln", css_class="col-md-6 col-xl-4")))
+        return rows
 
 
 class VisitForm(VersionedEditMixin, LabValuesMixin, forms.ModelForm):
@@ -158,6 +179,8 @@ class VisitForm(VersionedEditMixin, LabValuesMixin, forms.ModelForm):
         if self.instance.pk:
             for lab in patient.lab_results.filter(date=self.instance.date, test__in=self.lab_tests):
                 self.initial[f"lab_{lab.test}"] = lab.value
+                if lab.test in labs.LIVER_TESTS and lab.lab_high is not None:
+                    self.initial["lab_liver_uln"] = lab.lab_high
         for name, text in HELP.items():
             self.fields[name].help_text = text
         self.fields["cdai_mass"].choices = [("", _("Not recorded")), *self.fields["cdai_mass"].choices[1:]]

@@ -57,6 +57,11 @@ LAB_TESTS = {
     ]
 }
 LAB_ORDER = tuple(LAB_TESTS)
+# R12 "or the lab's own range when one is recorded": ALT and AST take the lab's upper limit of
+# normal (their range is then 0–ULN), which R4.4's withhold tier multiplies by 3 (default 40 U/L).
+LIVER_TESTS = ("alt", "ast")
+# A laboratory's ALT/AST upper limit outside 10–200 U/L is a typing error, not a laboratory.
+LIVER_ULN_RANGE = (Decimal("10"), Decimal("200"))
 
 # Accepted spellings of each fixed unit in a datasheet's optional `unit` column.
 UNIT_SPELLINGS = {

@@ -113,7 +113,8 @@ def visit_create(request, patient):
     if request.method == "POST" and all([form.is_valid(), *[p.is_valid() for p in parts.values()]]):
         try:
             visit, test, row = therapy_actions.visit_with_decisions_record(
-                actor=request.user, patient=patient, lab_values=form.lab_values(), **_visit_fields(form),
+                actor=request.user, patient=patient, lab_values=form.lab_values(), liver_uln=form.liver_uln(),
+                **_visit_fields(form),
                 pregnancy_result=parts["pregnancy"].cleaned_data["result"] if "pregnancy" in parts else None,
                 dose=parts["dose"].decision() if "dose" in parts else None,
             )
@@ -143,6 +144,7 @@ def visit_edit(request, visit):
                 actor=request.user,
                 visit=visit,
                 lab_values=form.lab_values(include_empty=True),
+                liver_uln=form.liver_uln(),
                 **_visit_fields(form, with_version=True),
             ),
         )
@@ -194,7 +196,8 @@ def lab_create(request, patient):
         saved = run_action(
             form,
             lambda: actions.lab_results_record(
-                actor=request.user, patient=patient, date=form.cleaned_data["date"], lab_values=form.lab_values()
+                actor=request.user, patient=patient, date=form.cleaned_data["date"], lab_values=form.lab_values(),
+                liver_uln=form.liver_uln(),
             ),
         )
         if saved is not None:
