@@ -100,7 +100,7 @@ def sites_follow_patients(patient_ids, chunk=2000):
 def lab_alert_for(lab, aza_rows):
     """The unsaved R4.4 alert of one lab result at its highest tier, or None."""
     # R4.4 with R12: ALT and AST use the lab's own upper limit when one is recorded (else 40 U/L).
-    uln = lab.lab_high if lab.test in labs.LIVER_TESTS and lab.lab_high else alerts.DEFAULT_ULN
+    uln = lab.lab_high.normalize() if lab.test in labs.LIVER_TESTS and lab.lab_high else alerts.DEFAULT_ULN
     found = alerts.lab_alert(
         test=lab.test, value=lab.value, aza_active=therapy_records.azathioprine_active(aza_rows, lab.date), uln=uln
     )

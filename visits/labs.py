@@ -28,6 +28,10 @@ def _d(value):
     return None if value is None else Decimal(str(value))
 
 
+def _plain(value):
+    return None if value is None else Decimal(str(value)).normalize()
+
+
 def _test(code, label, unit, plausible, reference, reference_female=None, upper_exclusive=False):
     reference = tuple(_d(v) for v in reference)
     female = tuple(_d(v) for v in reference_female) if reference_female else reference
@@ -109,8 +113,8 @@ def plausibility_error(test: str, value) -> Said | None:
 def reference_range(test: str, *, sex: str | None, age_years: int | None, lab_low=None, lab_high=None):
     """(low, high, upper_exclusive) for the flag: the lab's own range, else R12's."""
     lab = LAB_TESTS[test]
-    if lab_low is not None or lab_high is not None:
-        return _d(lab_low), _d(lab_high), False
+    if lab_low is not None or lab_high is not None:  # as the lab wrote it: 35, not the stored 35.000
+        return _plain(lab_low), _plain(lab_high), False
     if age_years is not None and age_years < 16 and test in ("crp", "esr"):
         return Decimal("0"), Decimal("8" if test == "crp" else "20"), False
     # Sex is required on every patient; "M" and "F" pick the R12 column.

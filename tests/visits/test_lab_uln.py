@@ -65,6 +65,22 @@ def test_ast_takes_the_same_limit_and_the_flag_reads_it(client, clinician, on_az
     assert (ast.lab_low, ast.lab_high) == (Decimal(0), Decimal(35))
     assert ast.flag(sex=on_aza.sex, age_years=40) == "high"  # 38 > 35, though within R12's 0–40
     assert LabResult.objects.get(patient=on_aza, test="alt").flag(sex=on_aza.sex, age_years=40) == ""
+    from visits.labs import format_range
+
+    assert format_range("ast", lab_low=ast.lab_low, lab_high=ast.lab_high) == "0–35"  # as the lab wrote it
+
+
+def test_an_alert_recomputed_from_the_stored_result_names_the_limit_as_written(clinician, on_aza):
+    """The stored limit reads 35.000; the reason says 35 and 105, as when it was typed."""
+    from safety.actions import lab_alert_for
+    from therapy import records as therapy_records
+    from visits.actions import lab_results_record
+
+    lab_results_record(actor=clinician, patient=on_aza, date=TODAY, lab_values={"alt": Decimal("110")},
+                       liver_uln=Decimal("35"))
+    stored = LabResult.objects.get(patient=on_aza, test="alt")
+    alert = lab_alert_for(stored, therapy_records.dose_rows_for(on_aza, "azathioprine"))
+    assert alert.tier == "withhold" and "3 × ULN 35 = 105" in alert.reason
 
 
 @pytest.mark.parametrize(
