@@ -8,12 +8,21 @@ Three things the specification asks the clinician to be shown without raising an
   grade at a clinic visit or the event's resolution date. Recording an event is never
   refused for it: an adverse event must always be recordable.
 - R4.4: a WBC below 4.0 ×10⁹/L suggests recording the adverse event ``leukopenia``.
-  Below 3.5 the R4.4 alert says so too; between 3.5 and 4.0 this check is the only
-  place it is said.
+  Below 3.5 the R4.4 alert says so too; between 3.5 and 4.0 this check (for the latest
+  result) and the save message (for each result as it is entered) are where it is said.
+- R5.3: each clinic visit of a female of reproductive potential or of a male during
+  thalidomide therapy records whether contraception was confirmed (yes/no; "no" is the
+  urgent alert). "During therapy" is read as the urgent alert reads it: thalidomide active
+  on the visit's date, or stopped less than the R5.3 period before it (the stop visit, an
+  interruption, the months after the last dose). A latest clinic visit in that time that
+  left it unasked is shown until a contact on or after it (clinic or phone) answers. The
+  visit form does not refuse "not asked": a visit must always be recordable, and imported
+  visits never are refused.
 
 Each check holds only while its data say so; the data end it (a grade ≥ 1 or a
 resolution date; a leukopenia event that is open on, or resolved on or after, the
-result's date), never a button. Records dated after ``as_of`` are ignored.
+result's date, or a later WBC of 4.0 or more; an answer), never a button. Records dated
+after ``as_of`` are ignored.
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ from decimal import Decimal
 
 from safety.alerts import suggests_leukopenia
 from thalimon.said import Said, say
-from therapy.rules.doses import DoseRow, thalidomide_active
+from therapy.rules.doses import DoseRow, stop_date, thalidomide_active
 from therapy.rules.thalidomide import latest_grade_of
 
 NEUROPATHY_EVENT = "peripheral_neuropathy"
@@ -119,11 +128,12 @@ def leukopenia_suggested(
 
 
 def contraception_not_recorded(
-    *, contacts: Iterable[Contact], thalidomide: Iterable[DoseRow], rules_apply: bool, as_of: date
+    *, contacts: Iterable[Contact], thalidomide: Iterable[DoseRow], rules_apply: bool, period_days: int,
+    as_of: date,
 ) -> DataCheck | None:
-    """R5.3: the latest clinic visit, on a day thalidomide was active, did not record whether
-    contraception was confirmed, and no contact on or after it did. ``rules_apply``: the patient
-    is a female of reproductive potential or a male."""
+    """R5.3: the latest clinic visit, on a day thalidomide was active or had stopped less than
+    ``period_days`` before, did not record whether contraception was confirmed, and no contact
+    on or after it did. ``rules_apply``: the patient is a female of reproductive potential or a male."""
     if not rules_apply:
         return None
     seen = [contact for contact in contacts if contact.date <= as_of]
@@ -131,7 +141,9 @@ def contraception_not_recorded(
     if not clinic_days:
         return None
     latest = max(clinic_days)
-    if not thalidomide_active(list(thalidomide), latest):
+    rows = list(thalidomide)
+    stopped = stop_date(rows, latest)
+    if not thalidomide_active(rows, latest) and (stopped is None or (latest - stopped).days >= period_days):
         return None
     if any(contact.contraception_confirmed is not None for contact in seen if contact.date >= latest):
         return None
@@ -140,8 +152,9 @@ def contraception_not_recorded(
         date=latest,
         rule="R5.3",
         text=say(
-            "The clinic visit on %(date)s, on thalidomide, did not record whether contraception was "
-            "confirmed: record the answer at this or the next contact (R5.3).",
+            "The clinic visit on %(date)s, on thalidomide or within the contraception period after it, did "
+            "not record whether contraception was confirmed: record the answer at this or the next contact "
+            "(R5.3).",
             date=latest,
         ),
     )
@@ -150,7 +163,7 @@ def contraception_not_recorded(
 def data_checks(
     *, grades: Iterable[tuple[date, int]], wbc: Iterable[tuple[date, Decimal]], events: Iterable[Event],
     contacts: Iterable[Contact] = (), thalidomide: Iterable[DoseRow] = (), contraception_rules_apply: bool = False,
-    as_of: date,
+    contraception_period_days: int = 182, as_of: date,
 ) -> list[DataCheck]:
     """Every data check of one patient that holds on ``as_of``, in rule order."""
     events = list(events)
@@ -158,7 +171,8 @@ def data_checks(
         neuropathy_event_at_grade_0(grades=grades, events=events, as_of=as_of),
         leukopenia_suggested(wbc=wbc, events=events, as_of=as_of),
         contraception_not_recorded(
-            contacts=contacts, thalidomide=thalidomide, rules_apply=contraception_rules_apply, as_of=as_of
+            contacts=contacts, thalidomide=thalidomide, rules_apply=contraception_rules_apply,
+            period_days=contraception_period_days, as_of=as_of,
         ),
     ]
     return [check for check in found if check is not None]

@@ -22,6 +22,7 @@ from safety.models import OPEN_STATES, URGENT_TIERS, AdverseEvent, Alert, AlertT
 from safety.schedule import REPEAT_WITHIN_DAYS
 from thalimon import saying
 from thalimon.counting import COUNT_SHOWN_UP_TO
+from thalimon.rules_config import rule_settings
 from therapy.rules.doses import DoseRow
 from therapy.rules.urgent import CODES as URGENT_CODES
 
@@ -84,11 +85,13 @@ def open_urgent_events(patient, user):
     return decorate_urgent(alerts, user)
 
 
-def lab_alert_messages(patient, day):
+def lab_alert_messages(patient, day, *, wbc=None):
     """What a person must read right after saving results of ``day``: each R4.4 alert they
-    raised, with its action (a withhold-level result first). Empty when none did."""
-    found = Alert.objects.filter(patient=patient, kind="lab", date=day,
-                                 tier__in=[AlertTier.REVIEW, AlertTier.WITHHOLD]).order_by("tier", "pk")
+    raised, with its action (a withhold-level result first), and, for a ``wbc`` below 4.0 whose
+    alert does not already say it (3.5–3.99 has none), R4.4's suggestion to record leukopenia.
+    Empty when nothing needs acting on."""
+    found = list(Alert.objects.filter(patient=patient, kind="lab", date=day,
+                                      tier__in=[AlertTier.REVIEW, AlertTier.WITHHOLD]).order_by("tier", "pk"))
     messages = []
     for alert in sorted(found, key=lambda a: a.tier != AlertTier.WITHHOLD):
         repeat_by = day + timedelta(days=REPEAT_WITHIN_DAYS)
@@ -97,6 +100,9 @@ def lab_alert_messages(patient, day):
                             % {"reason": saying.render(alert.reason), "date": saying.day(repeat_by)})
         else:
             messages.append(_("%(reason)s Repeat by %(date)s.") % {"reason": saying.render(alert.reason), "date": saying.day(repeat_by)})
+    suggestion = wbc is not None and data_checks.leukopenia_suggested(wbc=[(day, wbc)], events=(), as_of=day)
+    if suggestion and not any(alert.suggest_adverse_event == data_checks.LEUKOPENIA_EVENT for alert in found):
+        messages.append(saying.render(suggestion.text))
     return messages
 
 
@@ -185,7 +191,26 @@ def patient_data_checks(*, patient, visits, lab_cells, adverse_events, thalidomi
         contacts=[data_checks.Contact(v.date, v.contact, v.contraception_confirmed) for v in visits],
         thalidomide=[DoseRow(row.date, row.dose_mg) for row in thalidomide_rows],
         contraception_rules_apply=patient.sex == "M" or patient.is_female_of_reproductive_potential,
+        contraception_period_days=rule_settings().contraception_period_days,
         as_of=as_of,
+    )
+
+
+def neuropathy_data_check(patient, *, as_of):
+    """R3.4's data-quality warning where a dose is decided (the dose page): an open neuropathy
+    event while the latest clinic grade is 0 means the step rules are reading a grade the event
+    contradicts. Two queries: the clinic grades and the open neuropathy events."""
+    events = (
+        AdverseEvent.objects.filter(patient=patient, term=data_checks.NEUROPATHY_EVENT, onset__lte=as_of)
+        .filter(Q(resolved__isnull=True) | Q(resolved__gt=as_of))
+        .values_list("term", "onset", "resolved")
+    )
+    events = [data_checks.Event(*event) for event in events]
+    if not events:
+        return None
+    grades = patient.visits.filter(contact="clinic", neuropathy_grade__isnull=False, date__lte=as_of)
+    return data_checks.neuropathy_event_at_grade_0(
+        grades=list(grades.values_list("date", "neuropathy_grade")), events=events, as_of=as_of
     )
 
 

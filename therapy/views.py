@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from patients.access import ROLE_REFUSED_MESSAGE, patient_view
+from safety import selectors as safety_selectors
 from thalimon import saying
 from thalimon.forms import run_action
 from thalimon.navigation import next_url
@@ -110,6 +111,7 @@ def dose_change_view(request, patient):
             "decision": None if fields_invalid else decision,
             "fields_invalid": fields_invalid,
             "override_open": _override_open(decision, fields_invalid),
+            "neuropathy_check": safety_selectors.neuropathy_data_check(patient, as_of=timezone.localdate()),
             **(dosing or selectors.patient_dosing(patient)),
         },
     )

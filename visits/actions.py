@@ -76,8 +76,9 @@ def statuses_refresh(patient, *, as_of=None):
 def _save_labs(*, actor, patient, day, lab_values, liver_uln=None):
     """Create or update same-day results (a value of None deletes that result: the visit
     form's emptied field; tests not named are left alone) in a fixed number of queries.
-    ``liver_uln``: the lab's own ALT/AST upper limit given with them (R12; None: R12's 0–40),
-    stored as the range of each ALT and AST result written here. Returns (saved, removed_ids)."""
+    ``liver_uln``: the lab's own ALT/AST upper limit given with them (R12), stored as the range
+    0–ULN of each ALT and AST result named here; None keeps the limit each already has (a new
+    result then has none: R12's 0–40). Returns (saved, removed_ids)."""
     lab_values = lab_values or {}
     existing = {lab.test: lab for lab in LabResult.objects.filter(patient=patient, date=day, test__in=list(lab_values))}
     liver_range = (None, None) if liver_uln is None else (Decimal(0), Decimal(str(liver_uln)))
@@ -88,7 +89,7 @@ def _save_labs(*, actor, patient, day, lab_values, liver_uln=None):
             if lab is not None:
                 removed.append(lab)
             continue
-        liver = test in labs.LIVER_TESTS
+        liver = test in labs.LIVER_TESTS and liver_uln is not None
         if lab is None:
             lab = LabResult(patient=patient, date=day, test=test, created_by=actor)
             new.append(lab)

@@ -93,8 +93,9 @@ class LabValuesMixin:
                 label=_("Upper limit of normal for ALT and AST at this lab (U/L)"),
                 required=False, min_value=labs.LIVER_ULN_RANGE[0], max_value=labs.LIVER_ULN_RANGE[1],
                 max_digits=10, decimal_places=3,
-                help_text=_("From the lab report. Empty: 40 U/L (R12). Azathioprine is withheld above 3 × this "
-                            "limit (R4.4)."),
+                help_text=_("From the lab report, for the ALT and AST entered here. Empty: the limit already "
+                            "recorded with them, else 40 U/L (R12). Azathioprine is withheld above 3 × this limit "
+                            "(R4.4)."),
             )
         name_field_limits(self)  # the lab fields name their unit and range when out of it
 
@@ -177,10 +178,14 @@ class VisitForm(VersionedEditMixin, LabValuesMixin, forms.ModelForm):
         iso_dates_only(self)
         self.add_lab_fields(patient)
         if self.instance.pk:
+            limits = set()
             for lab in patient.lab_results.filter(date=self.instance.date, test__in=self.lab_tests):
                 self.initial[f"lab_{lab.test}"] = lab.value
-                if lab.test in labs.LIVER_TESTS and lab.lab_high is not None:
-                    self.initial["lab_liver_uln"] = lab.lab_high
+                if lab.test in labs.LIVER_TESTS:
+                    limits.add(lab.lab_high)
+            # Shown only when the day's ALT and AST share it; empty keeps each result's own limit.
+            if len(limits) == 1 and None not in limits:
+                self.initial["lab_liver_uln"] = limits.pop().normalize()
         for name, text in HELP.items():
             self.fields[name].help_text = text
         self.fields["cdai_mass"].choices = [("", _("Not recorded")), *self.fields["cdai_mass"].choices[1:]]

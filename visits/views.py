@@ -34,10 +34,11 @@ def _visit_fields(form, *, with_version=False):
     return fields
 
 
-def _saved_message(request, patient, saved_text, day):
-    """Green only when nothing needs acting on: results at an R4.4 alert level turn the
-    confirmation into a warning naming each result and its action."""
-    flagged = lab_alert_messages(patient, day)
+def _saved_message(request, patient, saved_text, day, form=None):
+    """Green only when nothing needs acting on: results at an R4.4 alert level, or a WBC
+    below 4.0 (R4.4: record leukopenia), turn the confirmation into a warning naming each
+    result and its action."""
+    flagged = lab_alert_messages(patient, day, wbc=form.cleaned_data.get("lab_wbc") if form else None)
     if flagged:
         messages.warning(request, " ".join([saved_text, gettext("Results at an alert level:"), *flagged]))
     else:
@@ -87,13 +88,13 @@ def _route_refusal(error, form, parts):
             target.offer_override = True
 
 
-def _visit_saved(request, patient, visit, test, row):
+def _visit_saved(request, patient, visit, test, row, form=None):
     text = [gettext("Visit of %(date)s saved.") % {"date": saying.day(visit.date)}]
     if test is not None and test.result == "negative":
         text.append(gettext("Negative pregnancy test recorded."))
     if row is not None:
         text.append(therapy_selectors.dose_recorded_text(row))
-    _saved_message(request, patient, " ".join(text), visit.date)
+    _saved_message(request, patient, " ".join(text), visit.date, form)
     if test is not None and test.result == "positive":
         messages.error(request, gettext("POSITIVE pregnancy test of %(date)s recorded: thalidomide must stop "
                                         "now; the clinician is alerted (R5.2).") % {"date": saying.day(test.date)})
@@ -121,7 +122,7 @@ def visit_create(request, patient):
         except ValidationError as error:
             _route_refusal(error, form, parts)
         else:
-            _visit_saved(request, patient, visit, test, row)
+            _visit_saved(request, patient, visit, test, row, form)
             return redirect(next_url(request, reverse("visits:detail", args=[visit.pk])))
     if request.method == "POST":
         messages.error(request, gettext("Nothing was saved: please correct the fields marked below."))
@@ -149,7 +150,9 @@ def visit_edit(request, visit):
             ),
         )
         if saved:
-            _saved_message(request, patient, gettext("Visit of %(date)s saved.") % {"date": saying.day(saved.date)}, saved.date)
+            _saved_message(
+                request, patient, gettext("Visit of %(date)s saved.") % {"date": saying.day(saved.date)}, saved.date, form
+            )
             return redirect(next_url(request, reverse("visits:detail", args=[saved.pk])))
     if request.method == "POST":
         messages.error(request, gettext("Nothing was saved: please correct the fields marked below."))
@@ -203,7 +206,7 @@ def lab_create(request, patient):
         if saved is not None:
             day = form.cleaned_data["date"]
             text = ngettext("%(count)s result of %(date)s saved.", "%(count)s results of %(date)s saved.", len(saved))
-            _saved_message(request, patient, text % {"count": len(saved), "date": saying.day(day)}, day)
+            _saved_message(request, patient, text % {"count": len(saved), "date": saying.day(day)}, day, form)
             return redirect(next_url(request, patient.get_absolute_url()))
     if request.method == "POST":
         messages.error(request, gettext("No result was saved: please correct the fields marked below."))

@@ -9,7 +9,8 @@ recorded later and still open).
 
 R5.3: "Each visit of such a patient [female of reproductive potential, or male] during therapy
 records contraception confirmed yes/no." Shown for the latest clinic visit on a day thalidomide
-was active that left it unasked, until a contact on or after it answers (yes or no).
+was active, or had stopped less than the R5.3 period (182 days) before, that left it unasked, until
+a contact on or after it answers (yes or no).
 
 AS_OF = 2026-03-01. Every expected value is a literal; no database.
 """
@@ -50,6 +51,8 @@ NEUROPATHY_CASES = [
     pytest.param([("2026-02-20", 0)], [(PN, "2026-03-02", None)], None, id="onset-after-as-of-ignored"),
     pytest.param([("2026-02-20", 0), ("2026-02-20", 2)], [(PN, "2026-01-10", None)], None,
                  id="two-the-same-day-the-higher"),
+    pytest.param([("2026-02-20", 2), ("2026-02-20", 0)], [(PN, "2026-01-10", None)], None,
+                 id="two-the-same-day-the-higher-either-order"),
     pytest.param([("2026-01-05", 2), ("2026-02-20", 0)], [(PN, "2026-02-25", None)], "2026-02-20",
                  id="event-after-the-grade-0-visit-still-warns"),
     pytest.param([("2026-02-20", 0), ("2026-03-02", 2)], [(PN, "2026-01-10", None)], "2026-02-20",
@@ -117,6 +120,7 @@ def test_r4_4_wbc_below_4_suggests_leukopenia(results, events, expected):
 
 ON_THALIDOMIDE = [("2026-01-01", "25"), ("2026-01-15", "50")]
 STOPPED_2_10 = [("2026-01-01", "25"), ("2026-02-10", "0")]
+STOPPED_2025_08_01 = [("2025-07-01", "25"), ("2025-08-01", "0")]  # 2025-08-01 + 182 days = 2026-01-30
 
 # (contacts as (date, contact, answer), thalidomide rows, rules apply?, expected: None or visit date)
 CONTRACEPTION_CASES = [
@@ -131,7 +135,14 @@ CONTRACEPTION_CASES = [
                  id="same-day-phone-answer-ends-it"),
     pytest.param([("2026-02-15", "phone", True), ("2026-02-20", "clinic", None)], ON_THALIDOMIDE, True,
                  "2026-02-20", id="earlier-answer-does-not-count"),
-    pytest.param([("2026-02-20", "clinic", None)], STOPPED_2_10, True, None, id="visit-after-the-stop-not-on-therapy"),
+    pytest.param([("2026-02-20", "clinic", None)], STOPPED_2_10, True, "2026-02-20",
+                 id="visit-10-days-after-the-stop-within-the-period"),
+    pytest.param([("2026-02-10", "clinic", None)], STOPPED_2_10, True, "2026-02-10", id="the-stop-visit"),
+    pytest.param([("2026-02-20", "clinic", None)], [*STOPPED_2_10, ("2026-02-25", "25")], True, "2026-02-20",
+                 id="an-interruption"),
+    pytest.param([("2026-01-29", "clinic", None)], STOPPED_2025_08_01, True, "2026-01-29",
+                 id="181-days-after-the-stop-still-within"),
+    pytest.param([("2026-01-30", "clinic", None)], STOPPED_2025_08_01, True, None, id="182-days-after-the-stop-ended"),
     pytest.param([("2026-02-05", "clinic", None)], STOPPED_2_10, True, "2026-02-05", id="visit-before-the-stop"),
     pytest.param([("2025-12-20", "clinic", None)], ON_THALIDOMIDE, True, None, id="visit-before-the-start"),
     pytest.param([("2026-01-01", "clinic", None)], ON_THALIDOMIDE, True, "2026-01-01", id="visit-on-day-0"),
@@ -147,6 +158,7 @@ def test_r5_3_clinic_visit_on_thalidomide_records_contraception(contacts, rows, 
         contacts=[Contact(d(when), contact, answer) for when, contact, answer in contacts],
         thalidomide=[DoseRow(d(when), D(dose)) for when, dose in rows],
         rules_apply=rules_apply,
+        period_days=182,
         as_of=AS_OF,
     )
     if expected is None:

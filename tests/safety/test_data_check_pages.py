@@ -125,3 +125,29 @@ def test_no_contraception_check_for_a_woman_with_a_recorded_exemption(client, cl
     visit_record(actor=clinician, patient=on_thalidomide, date=TODAY - timedelta(days=3), neuropathy_grade=0)
     client.force_login(clinician)
     assert _checks(client, on_thalidomide)[1] == []
+
+
+@pytest.mark.parametrize("value, suggested", [("3.8", True), ("3.2", True), ("4.0", False)])
+def test_saving_a_wbc_below_4_says_so_once(client, clinician, on_thalidomide, value, suggested):
+    """3.8 has no alert, so the save message carries R4.4's suggestion; 3.2's review alert
+    already says it (said once); 4.0 suggests nothing."""
+    client.force_login(clinician)
+    response = client.post(reverse("visits:lab_create", args=[on_thalidomide.code]),
+                           {"date": TODAY.isoformat(), "lab_wbc": value}, follow=True)
+    messages = [str(m) for m in response.context["messages"]]
+    said = sum(m.count("consider recording the adverse event leukopenia") for m in messages)
+    assert said == (1 if suggested else 0), messages
+
+
+def test_the_dose_page_warns_where_the_step_is_decided(client, clinician, on_thalidomide):
+    """R3.4: the step rules read grade 0 while an open neuropathy event says otherwise."""
+    client.force_login(clinician)
+    url = reverse("therapy:dose_change", args=[on_thalidomide.code])
+    assert client.get(url).context["neuropathy_check"] is None
+    event = adverse_event_record(actor=clinician, patient=on_thalidomide, term="peripheral_neuropathy",
+                                 onset=TODAY - timedelta(days=1), grade=1, drug="thalidomide")
+    page = client.get(url)
+    assert page.context["neuropathy_check"].code == "neuropathy_event_open_at_grade_0"
+    assert 'data-check="neuropathy_event_open_at_grade_0"' in page.content.decode()
+    adverse_event_record(actor=clinician, patient=on_thalidomide, event=event, resolved=TODAY)
+    assert client.get(url).context["neuropathy_check"] is None

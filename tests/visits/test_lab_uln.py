@@ -101,6 +101,13 @@ def test_a_limit_without_its_result_or_out_of_range_is_refused_naming_the_field(
     assert not LabResult.objects.filter(patient=on_aza).exists()  # nothing half-written
 
 
+def _edit_data(page, **changes):
+    form = page.context["form"]
+    data = {name: form[name].value() for name in form.fields if form[name].value() not in (None, [])}
+    data.update(changes)
+    return data
+
+
 def test_a_visit_edit_shows_the_stored_limit_and_changing_it_recomputes_the_alert(client, clinician, on_aza):
     from visits.actions import visit_record
 
@@ -110,10 +117,49 @@ def test_a_visit_edit_shows_the_stored_limit_and_changing_it_recomputes_the_aler
     client.force_login(clinician)
     page = client.get(reverse("visits:edit", args=[visit.pk]))
     assert page.context["form"].initial["lab_liver_uln"] == Decimal("35")
-    form = page.context["form"]
-    data = {name: form[name].value() for name in form.fields if form[name].value() not in (None, [])}
-    data.update({"lab_liver_uln": "", "lab_alt": "110"})
-    response = client.post(reverse("visits:edit", args=[visit.pk]), data)
-    assert response.status_code == 302, response.content.decode()[:2000]
-    assert LabResult.objects.get(patient=on_aza, test="alt").lab_high is None
-    assert _alert_tier(on_aza) == "review"  # back to the default 40: 110 ≤ 120
+    kept = client.post(reverse("visits:edit", args=[visit.pk]), _edit_data(page, lab_liver_uln=""))
+    assert kept.status_code == 302  # empty keeps the stored limit: nothing changes
+    assert LabResult.objects.get(patient=on_aza, test="alt").lab_high == Decimal("35")
+    assert _alert_tier(on_aza) == "withhold"
+    page = client.get(reverse("visits:edit", args=[visit.pk]))
+    changed = client.post(reverse("visits:edit", args=[visit.pk]), _edit_data(page, lab_liver_uln="50"))
+    assert changed.status_code == 302
+    assert LabResult.objects.get(patient=on_aza, test="alt").lab_high == Decimal("50")
+    assert _alert_tier(on_aza) == "review"  # 110 ≤ 3 × 50 = 150, > 100
+
+
+def test_alt_and_ast_with_different_limits_survive_an_edit_of_something_else(client, clinician, on_aza):
+    """ALT 130 with no limit (withhold: > 120), AST 30 with the lab's 50 entered later: the
+    edit form shows no shared limit, and saving the visit's notes changes neither."""
+    from visits.actions import lab_results_record, visit_record
+
+    visit = visit_record(actor=clinician, patient=on_aza, date=TODAY, lab_values={"alt": Decimal("130")})
+    lab_results_record(actor=clinician, patient=on_aza, date=TODAY, lab_values={"ast": Decimal("30")},
+                       liver_uln=Decimal("50"))
+    assert _alert_tier(on_aza) == "withhold"
+    client.force_login(clinician)
+    page = client.get(reverse("visits:edit", args=[visit.pk]))
+    assert "lab_liver_uln" not in page.context["form"].initial
+    response = client.post(reverse("visits:edit", args=[visit.pk]), _edit_data(page, notes="seen"))
+    assert response.status_code == 302, response.content.decode()[:1000]
+    alt, ast = (LabResult.objects.get(patient=on_aza, test=t) for t in ("alt", "ast"))
+    assert (alt.lab_high, ast.lab_high) == (None, Decimal("50"))
+    assert _alert_tier(on_aza) == "withhold"
+
+
+def test_the_same_value_again_without_a_limit_keeps_the_limit(client, clinician, on_aza):
+    client.force_login(clinician)
+    _post(client, on_aza, lab_alt="110", lab_liver_uln="35")
+    assert _alert_tier(on_aza) == "withhold"
+    _post(client, on_aza, lab_alt="110")
+    assert LabResult.objects.get(patient=on_aza, test="alt").lab_high == Decimal("35")
+    assert _alert_tier(on_aza) == "withhold"
+
+
+def test_the_one_visit_form_stores_the_limit(client, clinician, on_aza):
+    client.force_login(clinician)
+    response = client.post(reverse("visits:create", args=[on_aza.code]),
+                           {"date": TODAY.isoformat(), "contact": "clinic", "lab_alt": "110", "lab_liver_uln": "35"})
+    assert response.status_code == 302, response.content.decode()[:1000]
+    assert LabResult.objects.get(patient=on_aza, test="alt").lab_high == Decimal("35")
+    assert _alert_tier(on_aza) == "withhold"
