@@ -1,6 +1,6 @@
 """Data checks on one patient's record — pure: no Django, no clock.
 
-Three things the specification asks the clinician to be shown without raising an alert:
+Four things the specification asks the clinician to be shown without raising an alert:
 
 - R3.4: an open ``peripheral_neuropathy`` adverse event while the latest neuropathy
   grade is 0 is inconsistent: a data-quality warning. The grade or the event is wrong,
@@ -10,6 +10,10 @@ Three things the specification asks the clinician to be shown without raising an
 - R4.4: a WBC below 4.0 ×10⁹/L suggests recording the adverse event ``leukopenia``.
   Below 3.5 the R4.4 alert says so too; between 3.5 and 4.0 this check (for the latest
   result) and the save message (for each result as it is entered) are where it is said.
+- R5.1: a premenarchal exemption is "reviewed at every visit; the exemption ends at
+  menarche". The latest clinic visit in the therapy window (as R5.3 below) of a patient
+  still recorded as premenarchal that did not ask is shown until a clinic visit asks; a
+  visit that records menarche ends the exemption itself (``visits.actions``).
 - R5.3: each clinic visit of a female of reproductive potential or of a male during
   thalidomide therapy records whether contraception was confirmed (yes/no; "no" is the
   urgent alert). "During therapy" is read as the urgent alert reads it: thalidomide active
@@ -52,7 +56,8 @@ class Event:
 
 @dataclass(frozen=True)
 class DataCheck:
-    code: str  # "neuropathy_event_open_at_grade_0", "wbc_suggests_leukopenia", "contraception_not_recorded"
+    code: str  # "neuropathy_event_open_at_grade_0", "wbc_suggests_leukopenia", "premenarchal_not_reviewed",
+    # "contraception_not_recorded"
     date: date  # the visit or result the check is about
     rule: str
     text: Said
@@ -66,6 +71,7 @@ class Contact:
     date: date
     contact: str
     contraception_confirmed: bool | None
+    menarche: bool | None = None
 
 
 def _open_on(event: Event, on: date) -> bool:
@@ -141,9 +147,7 @@ def contraception_not_recorded(
     if not clinic_days:
         return None
     latest = max(clinic_days)
-    rows = list(thalidomide)
-    stopped = stop_date(rows, latest)
-    if not thalidomide_active(rows, latest) and (stopped is None or (latest - stopped).days >= period_days):
+    if not _in_therapy_window(list(thalidomide), latest, period_days):
         return None
     if any(contact.contraception_confirmed is not None for contact in seen if contact.date >= latest):
         return None
@@ -160,16 +164,56 @@ def contraception_not_recorded(
     )
 
 
+def _in_therapy_window(rows: list[DoseRow], day: date, period_days: int) -> bool:
+    """Thalidomide active on ``day``, or stopped less than ``period_days`` before it."""
+    stopped = stop_date(rows, day)
+    return thalidomide_active(rows, day) or (stopped is not None and (day - stopped).days < period_days)
+
+
+def premenarchal_not_reviewed(
+    *, contacts: Iterable[Contact], thalidomide: Iterable[DoseRow], premenarchal: bool, period_days: int,
+    as_of: date,
+) -> DataCheck | None:
+    """R5.1: a premenarchal exemption is reviewed at every visit and ends at menarche. The latest
+    clinic visit in the therapy window (as R5.3's check) of a patient still recorded as
+    premenarchal did not ask, and no clinic visit on or after it did."""
+    if not premenarchal:
+        return None
+    clinic = [contact for contact in contacts if contact.date <= as_of and contact.contact == "clinic"]
+    if not clinic:
+        return None
+    latest = max(contact.date for contact in clinic)
+    if not _in_therapy_window(list(thalidomide), latest, period_days):
+        return None
+    if any(contact.menarche is not None for contact in clinic if contact.date >= latest):
+        return None
+    return DataCheck(
+        code="premenarchal_not_reviewed",
+        date=latest,
+        rule="R5.1",
+        text=say(
+            "The patient is recorded as premenarchal, and the clinic visit on %(date)s did not record whether "
+            "menarche has occurred: ask at every visit, as the exemption from pregnancy tests ends at "
+            "menarche (R5.1).",
+            date=latest,
+        ),
+    )
+
+
 def data_checks(
     *, grades: Iterable[tuple[date, int]], wbc: Iterable[tuple[date, Decimal]], events: Iterable[Event],
     contacts: Iterable[Contact] = (), thalidomide: Iterable[DoseRow] = (), contraception_rules_apply: bool = False,
-    contraception_period_days: int = 182, as_of: date,
+    contraception_period_days: int = 182, premenarchal: bool = False, as_of: date,
 ) -> list[DataCheck]:
     """Every data check of one patient that holds on ``as_of``, in rule order."""
-    events = list(events)
+    events, contacts, thalidomide = list(events), list(contacts), list(thalidomide)
     found = [
         neuropathy_event_at_grade_0(grades=grades, events=events, as_of=as_of),
         leukopenia_suggested(wbc=wbc, events=events, as_of=as_of),
+        premenarchal_not_reviewed(
+            contacts=contacts, thalidomide=thalidomide, premenarchal=premenarchal,
+            period_days=contraception_period_days, as_of=as_of,
+        ),
         contraception_not_recorded(
             contacts=contacts, thalidomide=thalidomide, rules_apply=contraception_rules_apply,
             period_days=contraception_period_days, as_of=as_of,

@@ -181,17 +181,18 @@ def patient_safety(patient, user=None):
 
 
 def patient_data_checks(*, patient, visits, lab_cells, adverse_events, thalidomide_rows, as_of):
-    """The R3.4, R4.4 and R5.3 data checks (``safety.data_checks``) from what the patient page has
+    """The R3.4, R4.4, R5.1 and R5.3 data checks (``safety.data_checks``) from what the patient page has
     already read: its visits, lab cells ({date: {test: cell}}), adverse events and thalidomide
     rows. No query."""
     return data_checks.data_checks(
         grades=[(v.date, v.neuropathy_grade) for v in visits if v.contact == "clinic" and v.neuropathy_grade is not None],
         wbc=[(day, tests["wbc"].value) for day, tests in lab_cells.items() if "wbc" in tests],
         events=[data_checks.Event(e.term, e.onset, e.resolved) for e in adverse_events],
-        contacts=[data_checks.Contact(v.date, v.contact, v.contraception_confirmed) for v in visits],
+        contacts=[data_checks.Contact(v.date, v.contact, v.contraception_confirmed, v.menarche) for v in visits],
         thalidomide=[DoseRow(row.date, row.dose_mg) for row in thalidomide_rows],
         contraception_rules_apply=patient.sex == "M" or patient.is_female_of_reproductive_potential,
         contraception_period_days=rule_settings().contraception_period_days,
+        premenarchal=patient.sex == "F" and patient.premenarchal,
         as_of=as_of,
     )
 

@@ -142,10 +142,25 @@ def _apply_complications(visit, fields):
         )
 
 
+def _menarche_ends_exemption(visit, actor):
+    """R5.1: the premenarchal exemption ends at menarche. A visit that records it ends the
+    exemption on the patient's row (locked, versioned, with its history), so the pregnancy
+    tests and contraception rules apply from the rescan this save requests."""
+    if not visit.menarche:
+        return
+    stored = Patient.objects.select_for_update().get(pk=visit.patient_id)
+    if stored.premenarchal:
+        stored.premenarchal = False
+        stored.version += 1
+        save_with_history(stored, actor, reason=f"menarche recorded at the visit of {visit.date.isoformat()} (R5.1)")
+    visit.patient.premenarchal, visit.patient.version = stored.premenarchal, stored.version
+
+
 def _save_visit(*, actor, visit, lab_values, fields, moved_labs=(), liver_uln=None):
     patient = visit.patient
     _apply_complications(visit, fields)
     visit.full_clean()
+    _menarche_ends_exemption(visit, actor)
     saved, removed_ids = _save_labs(
         actor=actor, patient=patient, day=visit.date, lab_values=lab_values, liver_uln=liver_uln
     )

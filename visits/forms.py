@@ -45,6 +45,7 @@ SAFETY_FIELDS = [
     "neuropathy_grade",
     "contraception_confirmed",
     "breastfeeding",
+    "menarche",
     "neurological_review",
     "relapse_event",
     "heart_rate",
@@ -146,6 +147,11 @@ class VisitForm(VersionedEditMixin, LabValuesMixin, forms.ModelForm):
     breastfeeding = forms.NullBooleanField(
         label=_("Breast-feeding"), required=False, widget=UnknownYesNo(unknown=_("Not asked")),
         help_text=_("Breast-feeding refuses thalidomide (R5.1)."),
+    )
+    menarche = forms.NullBooleanField(
+        label=_("Menarche (R5.1 review of the premenarchal exemption)"), required=False,
+        widget=UnknownYesNo(unknown=_("Not asked"), yes=_("Reached — the exemption ends"), no=_("Not yet")),
+        help_text=_("Reached: pregnancy tests and contraception apply from now on (R5.2, R5.3)."),
     )
     contraception_confirmed = forms.NullBooleanField(
         label=_("Contraception confirmed (R5.3)"),
@@ -281,7 +287,16 @@ class VisitForm(VersionedEditMixin, LabValuesMixin, forms.ModelForm):
         return sections
 
     def _safety_rows(self, patient):
-        """Neuropathy, contraception, heart rate, relapse; breast-feeding for women only."""
+        """Neuropathy, contraception, heart rate, relapse; breast-feeding for women only; the
+        menarche review for a patient recorded as premenarchal (or a visit that recorded it)."""
+        if patient.sex == "F" and (patient.premenarchal or self.instance.menarche is not None):
+            review = [Row(Column("menarche", css_class="col-md-6"))]
+        else:
+            del self.fields["menarche"]
+            review = []
+        return self._safety_rows_by_sex(patient) + review
+
+    def _safety_rows_by_sex(self, patient):
         if patient.sex != "F":  # breast-feeding refuses thalidomide for every woman (R5.1)
             del self.fields["breastfeeding"]
             safety_rows = [

@@ -205,6 +205,11 @@ class Visit(models.Model):
     breastfeeding = models.BooleanField(
         _("breast-feeding"), null=True, blank=True, help_text=_("Empty = not asked at this contact (R5.1).")
     )
+    menarche = models.BooleanField(
+        _("menarche reached"), null=True, blank=True,
+        help_text=_("Asked at every visit of a patient recorded as premenarchal (R5.1): yes ends the exemption "
+                    "from pregnancy tests. Empty = not asked."),
+    )
     neurological_review = models.BooleanField(
         _("neurological review done"), default=False,
         help_text=_("Closes the 20 g cumulative-dose review (R3.4)."),

@@ -1,4 +1,4 @@
-"""The R3.4, R4.4 and R5.3 data checks (safety/data_checks.py), tables worked by hand.
+"""The R3.4, R4.4, R5.1 and R5.3 data checks (safety/data_checks.py), tables worked by hand.
 
 R3.4: "an open peripheral-neuropathy adverse event with latest grade 0 gives a data-quality
 warning". The latest grade on a date is that of the latest clinic visit on or before it (two
@@ -11,6 +11,9 @@ R5.3: "Each visit of such a patient [female of reproductive potential, or male] 
 records contraception confirmed yes/no." Shown for the latest clinic visit on a day thalidomide
 was active, or had stopped less than the R5.3 period (182 days) before, that left it unasked, until
 a contact on or after it answers (yes or no).
+
+R5.1: a premenarchal exemption is "reviewed at every visit": shown for the latest clinic visit in
+the same window that did not ask, while the patient is still recorded as premenarchal.
 
 AS_OF = 2026-03-01. Every expected value is a literal; no database.
 """
@@ -27,6 +30,7 @@ from safety.data_checks import (
     data_checks,
     leukopenia_suggested,
     neuropathy_event_at_grade_0,
+    premenarchal_not_reviewed,
 )
 from therapy.rules.doses import DoseRow
 
@@ -167,6 +171,38 @@ def test_r5_3_clinic_visit_on_thalidomide_records_contraception(contacts, rows, 
         assert (found.code, found.date, found.rule) == ("contraception_not_recorded", d(expected), "R5.3")
 
 
+# R5.1: (contacts as (date, contact, menarche answer), rows, recorded premenarchal?, expected visit date or None)
+PREMENARCHAL_CASES = [
+    pytest.param([("2026-02-20", "clinic", None)], ON_THALIDOMIDE, True, "2026-02-20", id="not-asked-shown"),
+    pytest.param([("2026-02-20", "clinic", False)], ON_THALIDOMIDE, True, None, id="asked-not-yet"),
+    pytest.param([("2026-02-20", "clinic", None)], ON_THALIDOMIDE, False, None, id="not-recorded-premenarchal"),
+    pytest.param([("2026-02-20", "clinic", False), ("2026-02-27", "clinic", None)], ON_THALIDOMIDE, True,
+                 "2026-02-27", id="every-visit-the-latest-counts"),
+    pytest.param([("2026-02-20", "clinic", None), ("2026-02-25", "phone", False)], ON_THALIDOMIDE, True,
+                 "2026-02-20", id="a-phone-contact-is-not-the-visit-review"),
+    pytest.param([("2026-02-20", "clinic", None)], STOPPED_2_10, True, "2026-02-20", id="within-the-period-after-stop"),
+    pytest.param([("2026-01-30", "clinic", None)], STOPPED_2025_08_01, True, None, id="182-days-after-the-stop"),
+    pytest.param([("2025-12-20", "clinic", None)], ON_THALIDOMIDE, True, None, id="before-the-start"),
+    pytest.param([("2026-02-20", "clinic", False), ("2026-03-02", "clinic", None)], ON_THALIDOMIDE, True, None,
+                 id="visit-after-as-of-ignored"),
+]
+
+
+@pytest.mark.parametrize("contacts, rows, premenarchal, expected", PREMENARCHAL_CASES)
+def test_r5_1_premenarchal_exemption_reviewed_at_every_visit(contacts, rows, premenarchal, expected):
+    found = premenarchal_not_reviewed(
+        contacts=[Contact(d(when), contact, None, answer) for when, contact, answer in contacts],
+        thalidomide=[DoseRow(d(when), D(dose)) for when, dose in rows],
+        premenarchal=premenarchal,
+        period_days=182,
+        as_of=AS_OF,
+    )
+    if expected is None:
+        assert found is None
+    else:
+        assert (found.code, found.date, found.rule) == ("premenarchal_not_reviewed", d(expected), "R5.1")
+
+
 def test_every_check_in_rule_order():
     found = data_checks(
         grades=[(d("2026-02-20"), 0)],
@@ -175,8 +211,10 @@ def test_every_check_in_rule_order():
         contacts=[Contact(d("2026-02-20"), "clinic", None)],
         thalidomide=[DoseRow(d("2026-01-01"), D("25"))],
         contraception_rules_apply=True,
+        premenarchal=True,
         as_of=AS_OF,
     )
     assert [check.code for check in found] == [
-        "neuropathy_event_open_at_grade_0", "wbc_suggests_leukopenia", "contraception_not_recorded"
+        "neuropathy_event_open_at_grade_0", "wbc_suggests_leukopenia", "premenarchal_not_reviewed",
+        "contraception_not_recorded",
     ]

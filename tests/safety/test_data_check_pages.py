@@ -151,3 +151,50 @@ def test_the_dose_page_warns_where_the_step_is_decided(client, clinician, on_tha
     assert 'data-check="neuropathy_event_open_at_grade_0"' in page.content.decode()
     adverse_event_record(actor=clinician, patient=on_thalidomide, event=event, resolved=TODAY)
     assert client.get(url).context["neuropathy_check"] is None
+
+
+@pytest.fixture
+def premenarchal_girl(make_patient, clinician):
+    """A 12-year-old recorded as premenarchal, on thalidomide 25 mg for 30 days (paediatric)."""
+    from therapy import actions as therapy_actions
+
+    patient = make_patient(code="GI-PM01", sex="F", birth_date=TODAY.replace(year=TODAY.year - 12) - timedelta(days=40),
+                           premenarchal=True)
+    therapy_actions.dose_change_record(actor=clinician, patient=patient, drug="thalidomide",
+                                       date=TODAY - timedelta(days=30), dose_mg=Decimal("25"), historical=True)
+    assert not patient.is_female_of_reproductive_potential
+    return patient
+
+
+def test_a_premenarchal_exemption_is_reviewed_at_every_visit_and_ends_at_menarche(
+    client, clinician, premenarchal_girl
+):
+    """R5.1: a visit that did not ask is shown; "not yet" ends the check; "reached" ends the
+    exemption itself (with its history), so the pregnancy rules apply from then on."""
+    from patients.models import Patient
+
+    visit_record(actor=clinician, patient=premenarchal_girl, date=TODAY - timedelta(days=10), neuropathy_grade=0,
+                 contraception_confirmed=True)
+    client.force_login(clinician)
+    assert _checks(client, premenarchal_girl)[1] == ["premenarchal_not_reviewed"]
+    form_page = client.get(reverse("visits:create", args=[premenarchal_girl.code])).content.decode()
+    assert 'name="menarche"' in form_page  # asked of her
+    visit_record(actor=clinician, patient=premenarchal_girl, date=TODAY - timedelta(days=3), neuropathy_grade=0,
+                 contraception_confirmed=True, menarche=False)
+    assert _checks(client, premenarchal_girl)[1] == []
+    response = client.post(reverse("visits:create", args=[premenarchal_girl.code]), {
+        "date": TODAY.isoformat(), "contact": "clinic", "neuropathy_grade": "0",
+        "contraception_confirmed": "true", "menarche": "true",
+    })
+    assert response.status_code == 302, response.content.decode()[:1500]
+    stored = Patient.objects.get(pk=premenarchal_girl.pk)
+    assert stored.premenarchal is False and stored.is_female_of_reproductive_potential
+    assert stored.history.first().history_change_reason.startswith("menarche recorded at the visit of")
+    assert _checks(client, premenarchal_girl)[1] == []  # no longer premenarchal: nothing to review
+    form_page = client.get(reverse("visits:create", args=[premenarchal_girl.code])).content.decode()
+    assert 'name="menarche"' not in form_page
+
+
+def test_the_menarche_question_is_not_asked_of_others(client, clinician, on_thalidomide):
+    client.force_login(clinician)
+    assert 'name="menarche"' not in client.get(reverse("visits:create", args=[on_thalidomide.code])).content.decode()
