@@ -11,9 +11,10 @@ Four things the specification asks the clinician to be shown without raising an 
   Below 3.5 the R4.4 alert says so too; between 3.5 and 4.0 this check (for the latest
   result) and the save message (for each result as it is entered) are where it is said.
 - R5.1: a premenarchal exemption is "reviewed at every visit; the exemption ends at
-  menarche". The latest clinic visit in the therapy window (as R5.3 below) of a patient
-  still recorded as premenarchal that did not ask is shown until a clinic visit asks; a
-  visit that records menarche ends the exemption itself (``visits.actions``).
+  menarche". The latest clinic visit of a patient still recorded as premenarchal that did
+  not ask (before the start too: the exemption waives the pre-start tests) is shown until
+  a contact on or after it asks; a visit that records menarche ends the exemption itself
+  (``visits.actions``).
 - R5.3: each clinic visit of a female of reproductive potential or of a male during
   thalidomide therapy records whether contraception was confirmed (yes/no; "no" is the
   urgent alert). "During therapy" is read as the urgent alert reads it: thalidomide active
@@ -171,21 +172,20 @@ def _in_therapy_window(rows: list[DoseRow], day: date, period_days: int) -> bool
 
 
 def premenarchal_not_reviewed(
-    *, contacts: Iterable[Contact], thalidomide: Iterable[DoseRow], premenarchal: bool, period_days: int,
-    as_of: date,
+    *, contacts: Iterable[Contact], premenarchal: bool, as_of: date
 ) -> DataCheck | None:
     """R5.1: a premenarchal exemption is reviewed at every visit and ends at menarche. The latest
-    clinic visit in the therapy window (as R5.3's check) of a patient still recorded as
-    premenarchal did not ask, and no clinic visit on or after it did."""
+    clinic visit of a patient still recorded as premenarchal did not ask, and no contact (clinic
+    or phone) on or after it did. Every clinic visit counts, before the start too: the exemption
+    is what waives the pre-start tests."""
     if not premenarchal:
         return None
-    clinic = [contact for contact in contacts if contact.date <= as_of and contact.contact == "clinic"]
-    if not clinic:
+    seen = [contact for contact in contacts if contact.date <= as_of]
+    clinic_days = [contact.date for contact in seen if contact.contact == "clinic"]
+    if not clinic_days:
         return None
-    latest = max(contact.date for contact in clinic)
-    if not _in_therapy_window(list(thalidomide), latest, period_days):
-        return None
-    if any(contact.menarche is not None for contact in clinic if contact.date >= latest):
+    latest = max(clinic_days)
+    if any(contact.menarche is not None for contact in seen if contact.date >= latest):
         return None
     return DataCheck(
         code="premenarchal_not_reviewed",
@@ -210,10 +210,7 @@ def data_checks(
     found = [
         neuropathy_event_at_grade_0(grades=grades, events=events, as_of=as_of),
         leukopenia_suggested(wbc=wbc, events=events, as_of=as_of),
-        premenarchal_not_reviewed(
-            contacts=contacts, thalidomide=thalidomide, premenarchal=premenarchal,
-            period_days=contraception_period_days, as_of=as_of,
-        ),
+        premenarchal_not_reviewed(contacts=contacts, premenarchal=premenarchal, as_of=as_of),
         contraception_not_recorded(
             contacts=contacts, thalidomide=thalidomide, rules_apply=contraception_rules_apply,
             period_days=contraception_period_days, as_of=as_of,

@@ -142,25 +142,32 @@ def _apply_complications(visit, fields):
         )
 
 
-def _menarche_ends_exemption(visit, actor):
-    """R5.1: the premenarchal exemption ends at menarche. A visit that records it ends the
-    exemption on the patient's row (locked, versioned, with its history), so the pregnancy
-    tests and contraception rules apply from the rescan this save requests."""
-    if not visit.menarche:
+def _menarche_ends_exemption(visit, actor, before):
+    """R5.1: the premenarchal exemption ends at menarche. A visit whose answer becomes "reached"
+    (``before``: its stored answer; a later edit of an answered visit does not end it again)
+    ends the exemption on the patient's row (locked, versioned, with its history), so the
+    pregnancy tests and contraception rules apply from the rescan this save requests. A bare
+    recorded "no" left without its exemption is cleared with it (never stored without a reason)."""
+    if not visit.menarche or before is True:
         return
     stored = Patient.objects.select_for_update().get(pk=visit.patient_id)
     if stored.premenarchal:
         stored.premenarchal = False
+        if stored.reproductive_potential is False and not stored.non_reproductive_reason:
+            stored.reproductive_potential = None
         stored.version += 1
         save_with_history(stored, actor, reason=f"menarche recorded at the visit of {visit.date.isoformat()} (R5.1)")
-    visit.patient.premenarchal, visit.patient.version = stored.premenarchal, stored.version
+    patient = visit.patient
+    patient.premenarchal, patient.reproductive_potential, patient.version = (
+        stored.premenarchal, stored.reproductive_potential, stored.version
+    )
 
 
-def _save_visit(*, actor, visit, lab_values, fields, moved_labs=(), liver_uln=None):
+def _save_visit(*, actor, visit, lab_values, fields, moved_labs=(), liver_uln=None, menarche_before=None):
     patient = visit.patient
     _apply_complications(visit, fields)
     visit.full_clean()
-    _menarche_ends_exemption(visit, actor)
+    _menarche_ends_exemption(visit, actor, menarche_before)
     saved, removed_ids = _save_labs(
         actor=actor, patient=patient, day=visit.date, lab_values=lab_values, liver_uln=liver_uln
     )
@@ -186,7 +193,7 @@ def visit_update(*, actor, visit, lab_values=None, expected_version=None, liver_
     # Optimistic locking: refused if someone saved the visit since it was read.
     visit = check_version(Visit, visit.pk, expected_version)
     visit.version += 1
-    old_date = visit.date
+    old_date, menarche_before = visit.date, visit.menarche
     for name, value in fields.items():
         setattr(visit, name, value)
     moving = []
@@ -202,7 +209,8 @@ def visit_update(*, actor, visit, lab_values=None, expected_version=None, liver_
         bulk_update_recorded(LabResult, moving, ["date"], actor)
     # Moved results keep their alerts, dated anew.
     return _save_visit(
-        actor=actor, visit=visit, lab_values=lab_values, fields=fields, moved_labs=moving, liver_uln=liver_uln
+        actor=actor, visit=visit, lab_values=lab_values, fields=fields, moved_labs=moving, liver_uln=liver_uln,
+        menarche_before=menarche_before,
     )
 
 

@@ -12,8 +12,9 @@ records contraception confirmed yes/no." Shown for the latest clinic visit on a 
 was active, or had stopped less than the R5.3 period (182 days) before, that left it unasked, until
 a contact on or after it answers (yes or no).
 
-R5.1: a premenarchal exemption is "reviewed at every visit": shown for the latest clinic visit in
-the same window that did not ask, while the patient is still recorded as premenarchal.
+R5.1: a premenarchal exemption is "reviewed at every visit": shown for the latest clinic visit
+that did not ask (before the start too), while the patient is still recorded as premenarchal,
+until a contact on or after it asks.
 
 AS_OF = 2026-03-01. Every expected value is a literal; no database.
 """
@@ -171,30 +172,29 @@ def test_r5_3_clinic_visit_on_thalidomide_records_contraception(contacts, rows, 
         assert (found.code, found.date, found.rule) == ("contraception_not_recorded", d(expected), "R5.3")
 
 
-# R5.1: (contacts as (date, contact, menarche answer), rows, recorded premenarchal?, expected visit date or None)
+# R5.1: (contacts as (date, contact, menarche answer), recorded premenarchal?, expected visit date or None)
 PREMENARCHAL_CASES = [
-    pytest.param([("2026-02-20", "clinic", None)], ON_THALIDOMIDE, True, "2026-02-20", id="not-asked-shown"),
-    pytest.param([("2026-02-20", "clinic", False)], ON_THALIDOMIDE, True, None, id="asked-not-yet"),
-    pytest.param([("2026-02-20", "clinic", None)], ON_THALIDOMIDE, False, None, id="not-recorded-premenarchal"),
-    pytest.param([("2026-02-20", "clinic", False), ("2026-02-27", "clinic", None)], ON_THALIDOMIDE, True,
-                 "2026-02-27", id="every-visit-the-latest-counts"),
-    pytest.param([("2026-02-20", "clinic", None), ("2026-02-25", "phone", False)], ON_THALIDOMIDE, True,
-                 "2026-02-20", id="a-phone-contact-is-not-the-visit-review"),
-    pytest.param([("2026-02-20", "clinic", None)], STOPPED_2_10, True, "2026-02-20", id="within-the-period-after-stop"),
-    pytest.param([("2026-01-30", "clinic", None)], STOPPED_2025_08_01, True, None, id="182-days-after-the-stop"),
-    pytest.param([("2025-12-20", "clinic", None)], ON_THALIDOMIDE, True, None, id="before-the-start"),
-    pytest.param([("2026-02-20", "clinic", False), ("2026-03-02", "clinic", None)], ON_THALIDOMIDE, True, None,
+    pytest.param([("2026-02-20", "clinic", None)], True, "2026-02-20", id="not-asked-shown"),
+    pytest.param([("2026-02-20", "clinic", False)], True, None, id="asked-not-yet"),
+    pytest.param([("2026-02-20", "clinic", None)], False, None, id="not-recorded-premenarchal"),
+    pytest.param([("2026-02-20", "clinic", False), ("2026-02-27", "clinic", None)], True, "2026-02-27",
+                 id="every-visit-the-latest-counts"),
+    pytest.param([("2026-02-20", "clinic", None), ("2026-02-25", "phone", False)], True, None,
+                 id="asked-by-phone-after-it"),
+    pytest.param([("2026-02-15", "phone", False), ("2026-02-20", "clinic", None)], True, "2026-02-20",
+                 id="an-earlier-answer-does-not-count"),
+    pytest.param([("2026-02-20", "phone", None)], True, None, id="no-clinic-visit"),
+    pytest.param([("2026-02-20", "clinic", False), ("2026-03-02", "clinic", None)], True, None,
                  id="visit-after-as-of-ignored"),
 ]
 
 
-@pytest.mark.parametrize("contacts, rows, premenarchal, expected", PREMENARCHAL_CASES)
-def test_r5_1_premenarchal_exemption_reviewed_at_every_visit(contacts, rows, premenarchal, expected):
+@pytest.mark.parametrize("contacts, premenarchal, expected", PREMENARCHAL_CASES)
+def test_r5_1_premenarchal_exemption_reviewed_at_every_visit(contacts, premenarchal, expected):
+    """Every clinic visit, before the start too (the exemption waives the pre-start tests)."""
     found = premenarchal_not_reviewed(
         contacts=[Contact(d(when), contact, None, answer) for when, contact, answer in contacts],
-        thalidomide=[DoseRow(d(when), D(dose)) for when, dose in rows],
         premenarchal=premenarchal,
-        period_days=182,
         as_of=AS_OF,
     )
     if expected is None:

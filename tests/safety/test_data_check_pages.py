@@ -198,3 +198,27 @@ def test_a_premenarchal_exemption_is_reviewed_at_every_visit_and_ends_at_menarch
 def test_the_menarche_question_is_not_asked_of_others(client, clinician, on_thalidomide):
     client.force_login(clinician)
     assert 'name="menarche"' not in client.get(reverse("visits:create", args=[on_thalidomide.code])).content.decode()
+
+
+def test_editing_a_visit_that_recorded_menarche_does_not_end_a_restored_exemption(clinician, premenarchal_girl):
+    from patients.models import Patient
+    from visits.actions import visit_update
+
+    visit = visit_record(actor=clinician, patient=premenarchal_girl, date=TODAY, menarche=True)
+    stored = Patient.objects.get(pk=premenarchal_girl.pk)
+    assert stored.premenarchal is False
+    stored.premenarchal = True  # "reached" was a mistake: the clinician restores the exemption
+    stored.save()
+    visit_update(actor=clinician, visit=visit, expected_version=visit.version, weight_kg=Decimal("41"))
+    assert Patient.objects.get(pk=premenarchal_girl.pk).premenarchal is True
+
+
+def test_menarche_clears_a_bare_recorded_no_with_the_exemption(clinician, premenarchal_girl):
+    from patients.models import Patient
+
+    Patient.objects.filter(pk=premenarchal_girl.pk).update(reproductive_potential=False)  # as an import stores it
+    premenarchal_girl.refresh_from_db()
+    visit_record(actor=clinician, patient=premenarchal_girl, date=TODAY, menarche=True)
+    stored = Patient.objects.get(pk=premenarchal_girl.pk)
+    assert (stored.premenarchal, stored.reproductive_potential) == (False, None)
+    stored.full_clean()  # the patient form can save her again
