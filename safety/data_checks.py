@@ -143,14 +143,8 @@ def contraception_not_recorded(
     on or after it did. ``rules_apply``: the patient is a female of reproductive potential or a male."""
     if not rules_apply:
         return None
-    seen = [contact for contact in contacts if contact.date <= as_of]
-    clinic_days = [contact.date for contact in seen if contact.contact == "clinic"]
-    if not clinic_days:
-        return None
-    latest = max(clinic_days)
-    if not _in_therapy_window(list(thalidomide), latest, period_days):
-        return None
-    if any(contact.contraception_confirmed is not None for contact in seen if contact.date >= latest):
+    latest = _latest_visit_unanswered(contacts, "contraception_confirmed", as_of)
+    if latest is None or not _in_therapy_window(list(thalidomide), latest, period_days):
         return None
     return DataCheck(
         code="contraception_not_recorded",
@@ -163,6 +157,19 @@ def contraception_not_recorded(
             date=latest,
         ),
     )
+
+
+def _latest_visit_unanswered(contacts: Iterable[Contact], question: str, as_of: date) -> date | None:
+    """The date of the latest clinic visit on or before ``as_of`` when neither it nor any contact
+    (clinic or phone) on or after it answered ``question`` (a Contact field); else None."""
+    seen = [contact for contact in contacts if contact.date <= as_of]
+    clinic_days = [contact.date for contact in seen if contact.contact == "clinic"]
+    if not clinic_days:
+        return None
+    latest = max(clinic_days)
+    if any(getattr(contact, question) is not None for contact in seen if contact.date >= latest):
+        return None
+    return latest
 
 
 def _in_therapy_window(rows: list[DoseRow], day: date, period_days: int) -> bool:
@@ -180,12 +187,8 @@ def premenarchal_not_reviewed(
     is what waives the pre-start tests."""
     if not premenarchal:
         return None
-    seen = [contact for contact in contacts if contact.date <= as_of]
-    clinic_days = [contact.date for contact in seen if contact.contact == "clinic"]
-    if not clinic_days:
-        return None
-    latest = max(clinic_days)
-    if any(contact.menarche is not None for contact in seen if contact.date >= latest):
+    latest = _latest_visit_unanswered(contacts, "menarche", as_of)
+    if latest is None:
         return None
     return DataCheck(
         code="premenarchal_not_reviewed",
