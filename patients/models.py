@@ -11,7 +11,7 @@ same bad input with the same message.
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import connections, models
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -114,21 +114,40 @@ def site_ids_of(user):
     """The ids of the sites ``user`` is a member of, read once per request (kept on the
     user object, as Django keeps its permissions): every list, count and badge of a page
     filters with it, and ``Patient.may_be_opened_by`` checks it without a query. A user
-    of no site (or anonymous) gets ``[]`` and sees no patient."""
+    of no site (or anonymous) gets ``[]`` and sees no patient. Read with the records of
+    the user's sites restricted to another care team (``_read_access``)."""
     cached = getattr(user, "_patient_site_ids", None)
     if cached is None:
         if user is None or user.pk is None:
             return []
-        # With the number of sites of the network, in the same statement (one snapshot):
-        # a member of every site needs no site filter at all (``covers_every_site``).
-        rows = list(
-            Membership.objects.filter(user_id=user.pk).order_by("site_id")
-            .values_list("site_id", RawSQL(f"SELECT COUNT(*) FROM {Site._meta.db_table}", []))
-        )
-        cached = [site_id for site_id, _ in rows]
-        user._patient_site_ids = cached
-        user._patient_every_site = bool(rows) and len(rows) == rows[0][1]
+        _read_access(user)
+        cached = user._patient_site_ids
     return cached
+
+
+# The marker of a restricted record's row in ``_read_access`` (a number of sites is never negative).
+HIDDEN_ROW = -1
+
+
+def _read_access(user):
+    """Keep on ``user`` the two halves of what they may open (``PatientQuerySet.visible_q``),
+    read in one statement where the database takes a limit inside a union (PostgreSQL; else
+    two): the ids of their sites, with the number of sites of the network (one snapshot: a
+    member of every site needs no site condition, ``covers_every_site``), and the records
+    restricted to another care team (``hidden_pks``). Every page filters with both."""
+    sites = Membership.objects.filter(user_id=user.pk).order_by().values_list(
+        "site_id", RawSQL(f"SELECT COUNT(*) FROM {Site._meta.db_table}", []))
+    restricted = Patient.objects.restricted_from(user)
+    hidden = restricted.order_by().values_list("pk", models.Value(HIDDEN_ROW))[: HIDDEN_PKS_INLINE + 1]
+    if connections[sites.db].features.supports_slicing_ordering_in_compound:
+        rows = list(sites.union(hidden, all=True))
+    else:
+        rows = list(sites) + list(hidden)
+    site_rows = sorted(row for row in rows if row[1] != HIDDEN_ROW)
+    pks = [pk for pk, marker in rows if marker == HIDDEN_ROW]
+    user._patient_site_ids = [site_id for site_id, _ in site_rows]
+    user._patient_every_site = bool(site_rows) and len(site_rows) == site_rows[0][1]
+    user._hidden_patient_pks = pks if len(pks) <= HIDDEN_PKS_INLINE else restricted.values("pk")
 
 
 def covers_every_site(user):

@@ -158,6 +158,7 @@ URGENT_ACTION_LABELS = {
     "breastfeeding": _("Stop thalidomide"),
 }
 PATIENT_PAGE = ActionPage("patients:detail", _("Open the patient"), "")
+ADD_FOLLOW_UP = _("Add the follow-up")  # an adverse event's follow-up reminder
 CLINICIAN_ACTS = _("Open the patient (a clinician acts)")
 
 
@@ -192,7 +193,7 @@ def action_link(reminder, user=None):
     """(url, label) of the page that resolves ``reminder`` if ``user`` may use it; else the patient page."""
     code = reminder.patient.code
     if reminder.kind == "ae_follow_up" and reminder.subject:
-        return url_pattern("safety:ae_detail")(reminder.subject), _("Add the follow-up")
+        return url_pattern("safety:ae_detail")(reminder.subject), ADD_FOLLOW_UP
     page = ACTION_PAGES.get(reminder.action, PATIENT_PAGE)
     label = KIND_ACTION_LABELS.get(reminder.kind, page.label)
     if page.permission and user is not None and not _may(user, page.permission):

@@ -121,12 +121,14 @@ def alert_counts(user):
 
 def capped_counts(querysets, up_to=COUNT_SHOWN_UP_TO):
     """``{key: count}`` of each queryset, counted up to ``up_to[key]`` (or ``up_to``) + 1 rows,
-    in one query: a count above the cap means "more than the cap" (thalimon/counting.py)."""
+    in one query: a count above the cap means "more than the cap" (thalimon/counting.py).
+    A cap of None counts every row."""
     counts, parts, params = {key: 0 for key in querysets}, {}, []
     for index, (key, queryset) in enumerate(querysets.items()):
         cap = up_to.get(key, COUNT_SHOWN_UP_TO) if isinstance(up_to, dict) else up_to
+        rows = queryset.order_by().values("pk")
         try:
-            sql, part_params = queryset.order_by().values("pk")[: cap + 1].query.sql_with_params()
+            sql, part_params = (rows if cap is None else rows[: cap + 1]).query.sql_with_params()
         except EmptyResultSet:  # .none(), or a filter no row can meet: 0 without asking
             continue
         parts[key] = f"(SELECT COUNT(*) FROM ({sql}) part_{index})"
@@ -139,15 +141,20 @@ def capped_counts(querysets, up_to=COUNT_SHOWN_UP_TO):
 
 
 def safety_counts_for(request):
-    """The badge's counts: urgent events, and due reminders + review alerts (unless the
-    inbox already counted the same rows on this request). Two queries."""
+    """The badge's counts: every open urgent event, and due reminders + review alerts, each
+    counted up to the shown cap (a sum above it reads "1000+", as either part above it would),
+    unless the inbox already counted the same rows on this request. One query."""
     counted = getattr(request, "safety_counts", None)
     if counted is not None:
         return counted
     today = timezone.localdate()
-    urgent, review = alert_counts(request.user)
-    due = workable_reminders(request.user, today).filter(due__lte=today).order_by().values("pk")
-    return {"urgent": urgent, "due": due[: COUNT_SHOWN_UP_TO + 1].count() + review}
+    user = request.user
+    counts = capped_counts(
+        {"urgent": open_urgent(user), "review": review_alerts(user),
+         "due": workable_reminders(user, today).filter(due__lte=today)},
+        up_to={"urgent": None, "review": COUNT_SHOWN_UP_TO, "due": COUNT_SHOWN_UP_TO},
+    )
+    return {"urgent": counts["urgent"], "due": counts["due"] + counts["review"]}
 
 
 def patient_safety(patient, user=None):

@@ -110,3 +110,52 @@ def test_a_stored_reason_is_rendered_with_days_in_the_readers_format():
     with translation.override("zh-hans"):
         chinese = render(reason)
     assert "2026年12月7日" in chinese and "2026年11月9日" in chinese and "2026-12-07" not in chinese
+
+
+# --- Stored reasons decoded once, rendered once per language (the inbox's rows on every load) ---
+
+def test_a_stored_reason_is_decoded_once_and_the_same_object_stands_for_every_row():
+    reason = say("No step on %(day)s.", day=date(2026, 12, 7))
+    stored = dumps(reason)
+    first, again = loads(stored), loads(stored)
+    assert first is again and first == "No step on 2026-12-07." and to_data(first) == to_data(reason)
+    other = loads(dumps(say("No step on %(day)s.", day=date(2026, 12, 8))))
+    assert other is not first and other == "No step on 2026-12-08."
+    # Copies are the object itself: nothing can change the shared one through a copy.
+    import copy
+    assert copy.copy(first) is first and copy.deepcopy(first) is first
+
+
+def test_a_reason_is_rendered_in_each_readers_language_however_often_it_is_asked():
+    from django.utils import translation
+
+    from thalimon.saying import render
+
+    reason = loads(dumps(say("Pregnancy test due %(due)s: thalidomide stopped %(stop)s (first day without the "
+                             "drug); one more test is due %(days)s after the stop, on %(due)s (R5.2) (R7).",
+                             due=date(2026, 12, 9), stop=date(2026, 11, 11), days="28 days")))
+    answers = []
+    for language in ("en-gb", "zh-hans", "en-gb", "zh-hans"):
+        with translation.override(language):
+            answers.append(render(reason))
+    assert answers[0] == answers[2] == str(reason)
+    assert answers[1] == answers[3] and "2026年12月9日" in answers[1] and "2026-12-09" not in answers[1]
+
+
+def test_a_lazy_label_is_said_in_each_language_and_anything_else_passes_through():
+    from django.utils import translation
+    from django.utils.translation import gettext_lazy
+
+    from thalimon.saying import lazy_text
+
+    label = gettext_lazy("Record the test")
+    with translation.override("en-gb"):
+        english = lazy_text(label)
+    with translation.override("zh-hans"):
+        chinese = lazy_text(label)
+        assert lazy_text(label) == chinese
+    assert english == "Record the test" and chinese != english and type(chinese) is str
+    assert lazy_text("plain") == "plain" and lazy_text(None) is None
+    # Another lazy text of the same words is its own entry, never another object's answer.
+    with translation.override("zh-hans"):
+        assert lazy_text(gettext_lazy("Record the visit")) != chinese

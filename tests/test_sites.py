@@ -553,3 +553,43 @@ def test_a_member_of_every_site_needs_no_site_condition_until_a_site_is_added(ma
     own = sql(Patient.objects.visible_q(fresh, site_field="site_id"))
     assert '"safety_reminder"."site_id" IN' in own and "JOIN" not in own
     assert not covers_every_site(make_user(NURSE, sites=[]))
+
+
+def test_a_users_sites_and_restricted_records_are_read_together_in_one_query(make_user, monkeypatch):
+    """``site_ids_of`` reads the user's sites and the records restricted to another care team
+    in one statement on PostgreSQL (every page filters with both); the answers are those of
+    two separate reads, and past HIDDEN_PKS_INLINE records the restricted ones are left out
+    by a subquery."""
+    from django.contrib.auth import get_user_model
+
+    from patients import models as patient_models
+    from patients.actions import patient_create
+    from patients.models import Patient, covers_every_site, site_ids_of
+
+    main, east = main_site(), site("EAST")
+    site("WEST")
+    team = make_user(CLINICIAN, sites=["MAIN", "EAST"])
+    outsider = make_user(NURSE, sites=["EAST", "MAIN"])
+    restricted = [patient_create(actor=None, **valid_patient_fields(
+        code=f"RA-{n}", site=where, responsible_clinician=team, care_team_only=True))
+        for n, where in enumerate((main, east, main))]
+    patient_create(actor=None, **valid_patient_fields(code="RA-OPEN", site=east))
+    with CaptureQueriesContext(connection) as queries:
+        assert site_ids_of(outsider) == sorted([main.pk, east.pk])
+        assert not covers_every_site(outsider)  # WEST too is a site of the network
+        assert sorted(Patient.objects.hidden_pks(outsider)) == sorted(p.pk for p in restricted)
+    assert len(queries) == 1
+    assert Patient.objects.hidden_pks(team) == []
+    assert set(Patient.objects.visible_to(outsider).values_list("code", flat=True)) == {"RA-OPEN"}
+    assert set(Patient.objects.visible_to(team).values_list("code", flat=True)) == {
+        "RA-0", "RA-1", "RA-2", "RA-OPEN"}
+    # More restricted records than are listed inline: a subquery, with the same answer.
+    monkeypatch.setattr(patient_models, "HIDDEN_PKS_INLINE", 2)
+    fresh = get_user_model().objects.get(pk=outsider.pk)
+    hidden = Patient.objects.hidden_pks(fresh)
+    assert not isinstance(hidden, list)
+    assert set(Patient.objects.visible_to(fresh).values_list("code", flat=True)) == {"RA-OPEN"}
+    # A user of no site: no site, and nothing to open.
+    nobody = make_user(NURSE, sites=[])
+    assert site_ids_of(nobody) == [] and not covers_every_site(nobody)
+    assert not Patient.objects.visible_to(nobody).exists()

@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
+from functools import lru_cache
 
 SEPARATORS = ("; ", " ", ", ", " — ")
 
@@ -169,8 +170,17 @@ def dumps(value) -> str:
 def loads(text):
     """The reason ``dumps`` stored (a row written before reasons were structured stays text)."""
     if isinstance(text, str) and text.startswith(ENVELOPE):
-        try:
-            return from_data(json.loads(text)["said"])
-        except (ValueError, KeyError, TypeError):
-            return text
+        return _loads_envelope(text)
     return text
+
+
+# A page shows the same stored reasons on every load (an inbox's thirty rows, a patient's
+# visits): each envelope is decoded once per process. A ``Said`` is never changed once made
+# (``as_clause`` and ``join`` make new ones; copying returns it as it is), so one object may
+# stand for every row that stored the same text.
+@lru_cache(maxsize=8192)
+def _loads_envelope(text):
+    try:
+        return from_data(json.loads(text)["said"])
+    except (ValueError, KeyError, TypeError):
+        return text

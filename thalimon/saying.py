@@ -14,6 +14,7 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from django.utils import formats
+from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext, ngettext, pgettext
 
 from thalimon.said import Said, clause_text
@@ -26,11 +27,46 @@ def _translated(language, context, message):
     return pgettext(context, message) if context else gettext(message)
 
 
+@lru_cache(maxsize=4096)
+def _translated_n(language, singular, plural, count):
+    return ngettext(singular, plural, count)  # called while ``language`` is active, as above
+
+
 def tr(message, context=None) -> str:
     """``gettext(message)`` (``pgettext`` with a context), remembered per language: a list
     page asks for the same few words on every row, and each lookup walks Django's chain of
     catalogues (some eight of them for English)."""
     return _translated(get_language(), context, str(message))
+
+
+# Texts remembered per language for an object that stands for them: (id, language) ->
+# (the object, its text). The entry keeps its object alive and is used only for that very
+# object, so an id is never mistaken for another's; each store is emptied when it grows
+# past MEMO_SIZE entries.
+MEMO_SIZE = 4096
+_LAZY_TEXT = {}
+_RENDERED = {}
+
+
+def _remembered(store, value, compute):
+    key = (id(value), get_language())
+    found = store.get(key)
+    if found is not None and found[0] is value:
+        return found[1]
+    if len(store) >= MEMO_SIZE:
+        store.clear()
+    text = compute(value)
+    store[key] = (value, text)
+    return text
+
+
+def lazy_text(value) -> str:
+    """``str(value)`` for a lazy translation (``gettext_lazy``), remembered per language: the
+    labels of a module's constants (an action link's words) are asked for on every row of a
+    list, and each ``str`` walks the catalogues again. Anything else is returned as it is."""
+    if not isinstance(value, Promise):
+        return value
+    return _remembered(_LAZY_TEXT, value, str)
 
 
 @lru_cache(maxsize=64)
@@ -80,14 +116,20 @@ def _param(value):
 
 
 def render(reason) -> str:
-    """``reason`` in the active language (see the module docstring)."""
+    """``reason`` in the active language (see the module docstring), remembered per language
+    for each ``Said`` object: a stored reason is read back as the same object on every page
+    load (``thalimon.said.loads``), and a ``Said`` never changes once made."""
     if not isinstance(reason, Said):
         return "" if reason is None else str(reason)
+    return _remembered(_RENDERED, reason, _render)
+
+
+def _render(reason) -> str:
     if reason.parts or reason.msgid is None:
         text = _separator(reason.sep).join(render(part) for part in reason.parts)
     else:
         if reason.plural is not None:
-            message = ngettext(reason.msgid, reason.plural, reason.count)
+            message = _translated_n(get_language(), reason.msgid, reason.plural, reason.count)
         else:
             message = tr(reason.msgid)
         params = {name: _param(value) for name, value in reason.params.items()}

@@ -233,7 +233,7 @@ def inbox_row(context, r):
     the action link and, for those who work reminders, acknowledge and close-or-snooze."""
     w = _words(get_language())
     can_work = context.get("can_work")
-    actions = f'<a class="btn btn-sm btn-primary" href="{_esc(r.link_next)}">{_esc(r.link_label)}</a>'
+    actions = f'<a class="btn btn-sm btn-primary" href="{_esc(r.link_next)}">{_esc(saying.lazy_text(r.link_label))}</a>'
     if can_work:
         if r.state == "open":
             actions += (

@@ -90,3 +90,38 @@ def test_the_inbox_counts_urgent_events_with_the_sections_and_lists_them_only_wh
         html = client.get(reverse("safety:inbox")).content.decode()
     assert len(one.captured_queries) == len(none.captured_queries) + 1  # the list of urgent events
     assert "data-urgent-total>1<" in html and "GI-CC3" in html[html.index("urgent-heading"):]
+
+
+@pytest.mark.django_db
+def test_the_badge_counts_in_one_query_every_urgent_event_and_the_due_rows_up_to_the_cap(
+        nurse, make_patient, monkeypatch, django_assert_num_queries):
+    """On every page but the inbox the badge is one counting query: open urgent events are
+    counted exactly (never capped), due reminders and review alerts each up to the cap."""
+    from types import SimpleNamespace
+
+    from django.contrib.auth import get_user_model
+
+    from patients.models import site_ids_of
+    from safety import selectors
+    from safety.models import Alert
+
+    patient = make_patient(code="GI-CC4")
+    _overdue(patient, 4)
+    Reminder.objects.create(patient=patient, kind="visit_due", due=TODAY + timedelta(days=3), reason="later")
+    for n in range(5):
+        Alert.objects.create(patient=patient, kind="breastfeeding", tier="urgent", source=f"visit:{n}", date=TODAY,
+                             rule="R5.1", reason="r")
+    Alert.objects.create(patient=patient, kind="lab", tier="review", source="lab:1", date=TODAY, rule="R4.4", reason="r")
+    Alert.objects.create(patient=patient, kind="lab", tier="urgent", source="lab:2", date=TODAY, rule="R4.4",
+                         reason="r", resolved_at=timezone.now())  # resolved: not counted
+
+    def badge():
+        user = get_user_model().objects.get(pk=nurse.pk)  # a new request's user
+        site_ids_of(user)  # read once per request, for every list of the page
+        with django_assert_num_queries(1):
+            return selectors.safety_counts_for(SimpleNamespace(user=user))
+
+    assert badge() == {"urgent": 5, "due": 4 + 1}
+    monkeypatch.setattr(selectors, "COUNT_SHOWN_UP_TO", 2)
+    # Due reminders counted up to 2 + 1 (reads "more than the cap"); urgent events still exact.
+    assert badge() == {"urgent": 5, "due": 3 + 1}
