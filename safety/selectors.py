@@ -106,19 +106,6 @@ def lab_alert_messages(patient, day, *, wbc=None):
     return messages
 
 
-def alert_counts(user):
-    """(open urgent events, review alerts to acknowledge) of the patients ``user`` may open,
-    in one query (the navigation badge)."""
-    counts = (
-        Alert.objects.filter(
-            Q(tier__in=URGENT_TIERS, resolved_at__isnull=True) | Q(tier=AlertTier.REVIEW, acknowledged_at__isnull=True)
-        )
-        .filter(_visible(user))
-        .aggregate(urgent=Count("pk", filter=Q(tier__in=URGENT_TIERS)), review=Count("pk", filter=Q(tier=AlertTier.REVIEW)))
-    )
-    return counts["urgent"], counts["review"]
-
-
 def capped_counts(querysets, up_to=COUNT_SHOWN_UP_TO):
     """``{key: count}`` of each queryset, counted up to ``up_to[key]`` (or ``up_to``) + 1 rows,
     in one query: a count above the cap means "more than the cap" (thalimon/counting.py).
