@@ -8,13 +8,23 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from thalimon import catalogue, saying
 from thalimon.rules_config import rule_settings
 from therapy.models import DoseChange, Drug
-from visits import charts, endoscopy_outcomes, labs, records, scoring
+from visits import (
+    charts,
+    efficacy,
+    endoscopy_outcomes,
+    endoscopy_scores,
+    labs,
+    other_scores,
+    records,
+    scoring,
+)
 from visits import words as visit_words
 from visits.models import CDAI_COMPLICATIONS, Endoscopy, LabResult, Visit
 
@@ -92,12 +102,13 @@ def _lab_cell(lab, patient, age):
 def visit_page(visit):
     patient = visit.patient
     age = patient.age_on(visit.date)
+    # The day's results, and the faecal calprotectins R2.5 may take (±14 days): one query.
+    window = timedelta(days=efficacy.CALPROTECTIN_WINDOW_DAYS)
+    near = list(LabResult.objects.filter(patient=patient, date__range=(visit.date - window, visit.date + window))
+                .filter(Q(date=visit.date) | Q(test="calprotectin")))
     day_labs = [
         _lab_cell(lab, patient, age)
-        for lab in sorted(
-            LabResult.objects.filter(patient=patient, date=visit.date),
-            key=lambda lab: labs.LAB_ORDER.index(lab.test),
-        )
+        for lab in sorted((lab for lab in near if lab.date == visit.date), key=lambda lab: labs.LAB_ORDER.index(lab.test))
     ]
     course = getattr(patient, "course", None)
     complications = dict(CDAI_COMPLICATIONS)
@@ -108,8 +119,62 @@ def visit_page(visit):
         "day": course.day(visit.date) if course else None,
         "labs": day_labs,
         "complication_labels": [complications[c] for c in visit.cdai_complication_flags or []],
+        "activity": visit_activity(visit, patient.diagnosis,
+                                   [(lab.date, lab.value) for lab in near if lab.test == "calprotectin"]),
         **dose_decisions(patient, visit.date),
     }
+
+
+@dataclass(frozen=True)
+class ActivityLine:
+    """One line of a visit's other disease-activity readings: what, its value, its verdict
+    (a code of ``visits.words.BANDS`` or ``FAILURE_STATUSES``, or empty) with its label,
+    and the rule's reason."""
+
+    label: str
+    value: object
+    verdict: str
+    verdict_label: str
+    reason: str
+
+
+def visit_activity(visit, diagnosis, calprotectins):
+    """R1.6 (full Mayo with its remission verdict, partial Mayo), R1.7 (AIDAI active or not)
+    and R2.5 (treatment failure: CD from the HBI and the faecal calprotectin nearest the
+    visit within ±14 days, ``calprotectins`` as (date, value); UC from the Mayo score and its
+    endoscopic subscore) of one visit, for the scores it recorded. No query. A stored value
+    the rule cannot read (a record older than its checks) is left out, never an error."""
+    lines = []
+
+    def add(label, compute, value=lambda result: result.value, verdict=lambda result: result.band):
+        try:
+            result = compute()
+        except ValueError:
+            return
+        code = verdict(result)
+        words = visit_words.FAILURE_STATUSES if code in visit_words.FAILURE_STATUSES else visit_words.BANDS
+        lines.append(ActivityLine(label, value(result), code, catalogue.label(words, code) if code else "",
+                                  result.reason))
+
+    mayo_items = {"stool_frequency": visit.mayo_stool_frequency, "rectal_bleeding": visit.mayo_rectal_bleeding,
+                  "physician_global": visit.mayo_physician_global}
+    if visit.mayo is not None:
+        add("Mayo (R1.6)", lambda: other_scores.mayo(**mayo_items, endoscopy=visit.mayo_endoscopic,
+                                                      entered_total=visit.mayo_entered),
+            value=lambda result: visit.mayo)
+    if all(value is not None for value in mayo_items.values()):
+        add(gettext("Partial Mayo, without endoscopy (R1.6)"), lambda: other_scores.partial_mayo(**mayo_items))
+    if visit.aidai is not None:
+        add("AIDAI (R1.7)", lambda: other_scores.aidai(yes_count=visit.aidai))
+    if diagnosis == "CD" and visit.hbi is not None:
+        add(gettext("Treatment failure (R2.5)"), lambda: efficacy.treatment_failure_cd(
+            hbi=visit.hbi, hbi_date=visit.date, calprotectins=calprotectins),
+            value=lambda result: None, verdict=lambda result: result.status)
+    if diagnosis == "UC" and (visit.mayo is not None or visit.mayo_endoscopic is not None):
+        add(gettext("Treatment failure (R2.5)"), lambda: efficacy.treatment_failure_uc(
+            mayo=visit.mayo, mayo_endoscopic=visit.mayo_endoscopic),
+            value=lambda result: None, verdict=lambda result: result.status)
+    return lines
 
 
 def dose_decisions(patient, day):
@@ -188,7 +253,19 @@ def _endoscopy_rows(endoscopies, course, *, as_of, rules):
             cdeis_remission_below=rules.cdeis_remission_below,
         ):
             endoscopic[result.key] = result
-    return [{"endoscopy": e, "outcome": endoscopic.get(e.pk)} for e in reversed(endoscopies)]
+    return [{"endoscopy": e, "outcome": endoscopic.get(e.pk), "checks": ses_cd_checks(e.ses_cd)}
+            for e in reversed(endoscopies)]
+
+
+def ses_cd_checks(total):
+    """R1.4's flag of a stored SES-CD total above 56 (the sentence asking to check the segment
+    scores), as a list; empty otherwise."""
+    if total is None:
+        return []
+    try:
+        return list(endoscopy_scores.ses_cd(segments=[], entered_total=total).warnings)
+    except ValueError:  # outside 0–60: the form refuses it; an older row is shown as it is
+        return []
 
 
 def _clinical_figures(*, visits, all_labs, endoscopies, baseline, rules):

@@ -219,6 +219,8 @@ def _endoscopy_form_page(request, patient, endoscopy, save):
         saved = run_action(form, lambda: save(form.service_fields()))
         if saved:
             messages.success(request, gettext("Endoscopy of %(date)s saved.") % {"date": saying.day(saved.date)})
+            for check in selectors.ses_cd_checks(saved.ses_cd):
+                messages.warning(request, saying.render(check))
             return redirect(next_url(request, patient.get_absolute_url()))
     if request.method == "POST":
         messages.error(request, gettext("The endoscopy was not saved: please correct the fields marked below."))
