@@ -7,6 +7,7 @@ endoscopies: one query each), whatever the number of rows.
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 
 from django.db.models import Q
 from django.utils import timezone
@@ -27,6 +28,7 @@ from visits import (
 )
 from visits import words as visit_words
 from visits.models import CDAI_COMPLICATIONS, Endoscopy, LabResult, Visit
+from visits.outcomes import plain_number
 
 TIMELINE_LABS = ["crp", "esr", "wbc", "hemoglobin", "platelets", "alt", "calprotectin"]
 CDAI_INPUTS = [
@@ -119,8 +121,9 @@ def visit_page(visit):
         "day": course.day(visit.date) if course else None,
         "labs": day_labs,
         "complication_labels": [complications[c] for c in visit.cdai_complication_flags or []],
-        "activity": visit_activity(visit, patient.diagnosis,
-                                   [(lab.date, lab.value) for lab in near if lab.test == "calprotectin"]),
+        # Stored to three decimals: said as written by the laboratory (420, not 420.000).
+        "activity": visit_activity(visit, patient.diagnosis, [
+            (lab.date, Decimal(plain_number(lab.value))) for lab in near if lab.test == "calprotectin"]),
         **dose_decisions(patient, visit.date),
     }
 

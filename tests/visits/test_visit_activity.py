@@ -105,7 +105,7 @@ def test_the_visit_page_shows_the_readings_with_their_reasons_without_another_qu
                        lab_values={"calprotectin": Decimal("480")})
     with CaptureQueriesContext(connection) as after:
         html = client.get(url).content.decode()
-    assert 'data-activity="failure"' in html and "Treatment failure" in html and "480" in html
+    assert 'data-activity="failure"' in html and "Treatment failure" in html and "calprotectin 480 µg/g" in html
     assert len(after.captured_queries) == len(before.captured_queries)
 
 
