@@ -23,6 +23,7 @@ from visits import (
     endoscopy_scores,
     labs,
     other_scores,
+    outcomes,
     records,
     scoring,
 )
@@ -121,11 +122,16 @@ def visit_page(visit):
         "day": course.day(visit.date) if course else None,
         "labs": day_labs,
         "complication_labels": [complications[c] for c in visit.cdai_complication_flags or []],
-        # Stored to three decimals: said as written by the laboratory (420, not 420.000).
         "activity": visit_activity(visit, patient.diagnosis, [
-            (lab.date, Decimal(plain_number(lab.value))) for lab in near if lab.test == "calprotectin"]),
+            (lab.date, as_measured(lab.value)) for lab in near if lab.test == "calprotectin"]),
         **dose_decisions(patient, visit.date),
     }
+
+
+def as_measured(value):
+    """A stored measurement (kept to three decimals) as the laboratory wrote it, for a rule
+    that says it in its reason: 420, not 420.000; None stays None."""
+    return None if value is None else Decimal(plain_number(value))
 
 
 @dataclass(frozen=True)
@@ -336,4 +342,48 @@ def patient_clinical(patient, *, as_of=None):
             for day, tests in labs_by_date.items()
             if any(test in TIMELINE_LABS for test in tests)
         },
+        "paediatric_efficacy": paediatric_efficacy_rows(patient, course, visits, labs_by_date, as_of),
     }
+
+
+# R2.6 is the efficacy of the paediatric series it comes from: a patient with a monogenic
+# autoinflammatory disease who was a child on the day thalidomide started.
+PAEDIATRIC_BELOW_AGE = 18
+
+
+def paediatric_efficacy_rows(patient, course, visits, labs_by_date, as_of):
+    """R2.6 at months 3, 6, 9 and 12 (``visits.efficacy.paediatric_efficacy``) for a patient
+    with an autoinflammatory disease younger than 18 when thalidomide started, from what the
+    patient page has read; [] for anyone else. The baseline mirrors R2.1: the activity score
+    (AIDAI) of the latest clinic visit from day −14 to day 0, and the week-0 CRP and ESR
+    (``crp_at_lor``/``esr_at_lor``, else that visit's results). No query."""
+    start = course.start_date if course else None
+    if patient.diagnosis != "AID" or start is None or patient.age_on(start) >= PAEDIATRIC_BELOW_AGE:
+        return []
+
+    def value(day, test):
+        lab = labs_by_date.get(day, {}).get(test)
+        return as_measured(lab.value) if lab else None
+
+    clinic = [v for v in visits if v.contact == "clinic"]
+    window = [v for v in clinic if outcomes.BASELINE_WINDOW_FIRST_DAY <= (v.date - start).days
+              <= outcomes.BASELINE_WINDOW_LAST_DAY and v.aidai is not None]
+    at_start = max(window, key=lambda v: v.date, default=None)
+    baseline = efficacy.PaedBaseline(
+        activity_score=at_start.aidai if at_start else None,
+        crp=as_measured(patient.crp_at_lor) if patient.crp_at_lor is not None else (
+            value(at_start.date, "crp") if at_start else None),
+        esr=as_measured(patient.esr_at_lor) if patient.esr_at_lor is not None else (
+            value(at_start.date, "esr") if at_start else None),
+    )
+    observed = [
+        efficacy.PaedVisit(date=v.date, activity_score=v.aidai, global_assessment=v.global_assessment or "",
+                           crp=value(v.date, "crp"), esr=value(v.date, "esr"),
+                           background_therapy=v.background_therapy or "")
+        for v in clinic if v.date > start
+    ]
+    try:
+        months = efficacy.paediatric_efficacy(baseline=baseline, visits=observed, start_date=start, as_of=as_of)
+    except ValueError:  # a stored value the rule cannot read: nothing rather than an error
+        return []
+    return [{"result": m, "label": catalogue.label(visit_words.PAED_EFFICACY, m.status)} for m in months]

@@ -54,6 +54,14 @@ FAILURE_STATUSES = {
 }
 
 
+# R2.6 paediatric autoinflammatory efficacy at months 3, 6, 9 and 12.
+PAED_EFFICACY = {
+    "effective": (_("Effective"), _("At least two of the three domains met and none worse (R2.6).")),
+    "not_effective": (_("Not effective"), _("Fewer than two domains met, or a domain worse (R2.6).")),
+    "not_evaluable": (_("Not evaluable"), _("Missing data decide it, or no clinic visit in the month's window (R2.6).")),
+}
+
+
 # R12 laboratory tests (visits.labs.LAB_TESTS codes): the name a page, form or chart prints.
 LAB_TESTS = {
     "crp": _("CRP"),
