@@ -159,3 +159,22 @@ def test_a_lazy_label_is_said_in_each_language_and_anything_else_passes_through(
     # Another lazy text of the same words is its own entry, never another object's answer.
     with translation.override("zh-hans"):
         assert lazy_text(gettext_lazy("Record the visit")) != chinese
+
+
+def test_only_stored_reasons_are_remembered_so_a_pages_computed_reasons_never_push_them_out():
+    from django.utils import translation
+
+    from thalimon import saying
+
+    stored = loads(dumps(say("No step on %(day)s.", day=date(2026, 12, 10))))
+    computed = say("No step on %(day)s.", day=date(2026, 12, 11))
+    clause = as_clause(stored)
+    assert stored.stored and not computed.stored and not clause.stored
+    with translation.override("en-gb"):
+        assert saying.render(stored) == "No step on 2026-12-10."
+        assert saying.render(computed) == "No step on 2026-12-11."
+        assert saying.render(clause) == "no step on 2026-12-10"
+    remembered = {entry[0] for entry in saying._RENDERED.values()}
+    assert any(obj is stored for obj in remembered)
+    assert not any(obj is computed or obj is clause for obj in remembered)
+    assert to_data(stored) == to_data(say("No step on %(day)s.", day=date(2026, 12, 10)))  # not stored in the data

@@ -48,6 +48,7 @@ class Said(str):
     parts: tuple = ()
     sep = ""
     clause = False
+    stored = False  # read back from a stored row (``loads``): the same object on every page load
 
     def __reduce__(self):
         return (from_data, (to_data(self),))
@@ -113,6 +114,7 @@ def as_clause(reason, rule=None) -> Said:
         reason = join([reason], " ")
     said = Said(clause_text(str(reason), rule))
     said.__dict__.update(reason.__dict__)
+    said.__dict__.pop("stored", None)  # a new object, made for this page
     said.clause = rule or True
     return said
 
@@ -181,6 +183,9 @@ def loads(text):
 @lru_cache(maxsize=8192)
 def _loads_envelope(text):
     try:
-        return from_data(json.loads(text)["said"])
+        said = from_data(json.loads(text)["said"])
     except (ValueError, KeyError, TypeError):
         return text
+    if isinstance(said, Said):
+        said.stored = True  # read back from a row: rendered once per language (thalimon.saying)
+    return said

@@ -116,12 +116,15 @@ def _param(value):
 
 
 def render(reason) -> str:
-    """``reason`` in the active language (see the module docstring), remembered per language
-    for each ``Said`` object: a stored reason is read back as the same object on every page
-    load (``thalimon.said.loads``), and a ``Said`` never changes once made."""
+    """``reason`` in the active language (see the module docstring). A stored reason (read
+    back as the same object on every page load, ``thalimon.said.loads``) is remembered per
+    language: a ``Said`` never changes once made. A reason computed for this page is not
+    (it would only push the stored ones out)."""
     if not isinstance(reason, Said):
         return "" if reason is None else str(reason)
-    return _remembered(_RENDERED, reason, _render)
+    if reason.stored:
+        return _remembered(_RENDERED, reason, _render)
+    return _render(reason)
 
 
 def _render(reason) -> str:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 
 from thalimon import catalogue, saying
 from thalimon.rules_config import rule_settings
+from thalimon.said import join
 from therapy.models import DoseChange, Drug
 from visits import (
     charts,
@@ -155,26 +156,30 @@ def visit_activity(visit, diagnosis, calprotectins):
     the rule cannot read (a record older than its checks) is left out, never an error."""
     lines = []
 
-    def add(label, compute, value=lambda result: result.value, verdict=lambda result: result.band):
+    def add(label, compute, value=lambda result: result.value, verdict=lambda result: result.band, stored=None):
         try:
             result = compute()
-        except ValueError:
+        except ValueError:  # a stored row the rule cannot read: its stored value, without a verdict
+            if stored is not None:
+                lines.append(ActivityLine(label, stored, "", "", ""))
             return
         code = verdict(result)
         words = visit_words.FAILURE_STATUSES if code in visit_words.FAILURE_STATUSES else visit_words.BANDS
-        lines.append(ActivityLine(label, value(result), code, catalogue.label(words, code) if code else "",
-                                  result.reason))
+        reason = result.reason
+        if getattr(result, "warnings", ()):
+            reason = join([reason, *result.warnings], " ")
+        lines.append(ActivityLine(label, value(result), code, catalogue.label(words, code) if code else "", reason))
 
     mayo_items = {"stool_frequency": visit.mayo_stool_frequency, "rectal_bleeding": visit.mayo_rectal_bleeding,
                   "physician_global": visit.mayo_physician_global}
     if visit.mayo is not None:
         add("Mayo (R1.6)", lambda: other_scores.mayo(**mayo_items, endoscopy=visit.mayo_endoscopic,
                                                       entered_total=visit.mayo_entered),
-            value=lambda result: visit.mayo)
+            stored=visit.mayo)
     if all(value is not None for value in mayo_items.values()):
         add(gettext("Partial Mayo, without endoscopy (R1.6)"), lambda: other_scores.partial_mayo(**mayo_items))
     if visit.aidai is not None:
-        add("AIDAI (R1.7)", lambda: other_scores.aidai(yes_count=visit.aidai))
+        add("AIDAI (R1.7)", lambda: other_scores.aidai(yes_count=visit.aidai), stored=visit.aidai)
     if diagnosis == "CD" and visit.hbi is not None:
         add(gettext("Treatment failure (R2.5)"), lambda: efficacy.treatment_failure_cd(
             hbi=visit.hbi, hbi_date=visit.date, calprotectins=calprotectins),
@@ -346,35 +351,38 @@ def patient_clinical(patient, *, as_of=None):
     }
 
 
-# R2.6 is the efficacy of the paediatric series it comes from: a patient with a monogenic
-# autoinflammatory disease who was a child on the day thalidomide started.
-PAEDIATRIC_BELOW_AGE = 18
-
-
 def paediatric_efficacy_rows(patient, course, visits, labs_by_date, as_of):
     """R2.6 at months 3, 6, 9 and 12 (``visits.efficacy.paediatric_efficacy``) for a patient
-    with an autoinflammatory disease younger than 18 when thalidomide started, from what the
-    patient page has read; [] for anyone else. The baseline mirrors R2.1: the activity score
-    (AIDAI) of the latest clinic visit from day −14 to day 0, and the week-0 CRP and ESR
-    (``crp_at_lor``/``esr_at_lor``, else that visit's results). No query."""
+    with a monogenic autoinflammatory disease on thalidomide, from what the patient page has
+    read; [] for anyone else. R2.6 sets no age limit: every AID patient gets it (the series
+    it comes from was of children). The baseline mirrors R2.1: the activity score is the
+    AIDAI of the latest clinic visit from day −14 to day 0; CRP and ESR are the week-0 values
+    recorded on the patient (``crp_at_lor``/``esr_at_lor``), else each test's latest result
+    from day −14 to day 0 (a disease assessed by global assessment alone has no AIDAI, and its
+    baseline results still count). No query."""
     start = course.start_date if course else None
-    if patient.diagnosis != "AID" or start is None or patient.age_on(start) >= PAEDIATRIC_BELOW_AGE:
+    if patient.diagnosis != "AID" or start is None:
         return []
 
     def value(day, test):
         lab = labs_by_date.get(day, {}).get(test)
         return as_measured(lab.value) if lab else None
 
+    def in_baseline_window(day):
+        return outcomes.BASELINE_WINDOW_FIRST_DAY <= (day - start).days <= outcomes.BASELINE_WINDOW_LAST_DAY
+
+    def at_start(test, recorded):
+        if recorded is not None:
+            return as_measured(recorded)
+        days = [day for day, tests in labs_by_date.items() if test in tests and in_baseline_window(day)]
+        return value(max(days), test) if days else None
+
     clinic = [v for v in visits if v.contact == "clinic"]
-    window = [v for v in clinic if outcomes.BASELINE_WINDOW_FIRST_DAY <= (v.date - start).days
-              <= outcomes.BASELINE_WINDOW_LAST_DAY and v.aidai is not None]
-    at_start = max(window, key=lambda v: v.date, default=None)
+    scored = max((v for v in clinic if v.aidai is not None and in_baseline_window(v.date)),
+                 key=lambda v: v.date, default=None)
     baseline = efficacy.PaedBaseline(
-        activity_score=at_start.aidai if at_start else None,
-        crp=as_measured(patient.crp_at_lor) if patient.crp_at_lor is not None else (
-            value(at_start.date, "crp") if at_start else None),
-        esr=as_measured(patient.esr_at_lor) if patient.esr_at_lor is not None else (
-            value(at_start.date, "esr") if at_start else None),
+        activity_score=scored.aidai if scored else None,
+        crp=at_start("crp", patient.crp_at_lor), esr=at_start("esr", patient.esr_at_lor),
     )
     observed = [
         efficacy.PaedVisit(date=v.date, activity_score=v.aidai, global_assessment=v.global_assessment or "",
@@ -386,4 +394,8 @@ def paediatric_efficacy_rows(patient, course, visits, labs_by_date, as_of):
         months = efficacy.paediatric_efficacy(baseline=baseline, visits=observed, start_date=start, as_of=as_of)
     except ValueError:  # a stored value the rule cannot read: nothing rather than an error
         return []
-    return [{"result": m, "label": catalogue.label(visit_words.PAED_EFFICACY, m.status)} for m in months]
+    as_of_day = (as_of - start).days
+    return [{"result": m, "label": catalogue.label(visit_words.PAED_EFFICACY, m.status),
+             # The month's window is still open: a nearer visit may still come (the reason says so too).
+             "provisional": as_of_day <= efficacy.MONTH_DAYS * m.month + efficacy.PAED_WINDOW_DAYS}
+            for m in months]

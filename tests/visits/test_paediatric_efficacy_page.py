@@ -81,16 +81,39 @@ def test_a_month_whose_window_is_open_and_empty_is_not_listed_yet():
 
 
 @pytest.mark.parametrize(("patient", "course", "listed"), [
-    (_patient(born=date(2007, 1, 1)), COURSE, False),  # 19 at the start: an adult
-    (_patient(born=date(2008, 1, 1)), COURSE, False),  # 18 on the start day: an adult
-    (_patient(born=date(2008, 1, 2)), COURSE, True),   # 18 the day after the start: a child
+    (_patient(born=date(2007, 1, 1)), COURSE, True),    # 19 at the start: R2.6 sets no age limit
+    (_patient(born=date(2016, 1, 2)), COURSE, True),    # a child
     (_patient(diagnosis="CD"), COURSE, False),          # not an autoinflammatory disease
+    (_patient(diagnosis="UC"), COURSE, False),
     (_patient(), None, False),                          # no thalidomide course
     (_patient(), SimpleNamespace(start_date=None), False),
 ])
-def test_only_a_child_with_an_autoinflammatory_disease_on_thalidomide_gets_the_months(patient, course, listed):
+def test_every_patient_with_an_autoinflammatory_disease_on_thalidomide_gets_the_months(patient, course, listed):
     rows = paediatric_efficacy_rows(patient, course, VISITS, LABS, as_of=START + timedelta(days=400))
     assert bool(rows) == listed
+
+
+def test_a_disease_assessed_by_global_assessment_alone_keeps_its_baseline_results():
+    """No AIDAI anywhere (a disease without a validated score): the baseline CRP and ESR are
+    the latest results from day −14 to 0 all the same. Month 3: global assessment improved
+    (D1 met), CRP 5 and ESR 10 after 20 and 40 (D2 met), therapy unchanged (D3 not worse):
+    effective."""
+    visits = [_visit(-7), _visit(90, global_assessment="improved", background="unchanged")]
+    labs = _labs([(-10, "30", "60"), (-7, "20", "40"), (90, "5", "10")])
+    rows = paediatric_efficacy_rows(_patient(), COURSE, visits, labs, as_of=START + timedelta(days=120))
+    assert [(row["result"].month, row["result"].status) for row in rows] == [(3, "effective")]
+    assert "CRP 5 mg/L (baseline 20)" in rows[0]["result"].reason  # the latest in the window, day −7
+    # A result before day −14 is not a baseline: D2 cannot be shown met, so not effective either way.
+    early = paediatric_efficacy_rows(_patient(), COURSE, visits, _labs([(-15, "20", "40"), (90, "5", "10")]),
+                                     as_of=START + timedelta(days=120))
+    assert early[0]["result"].status == "not_evaluable" and "baseline not recorded" in early[0]["result"].reason
+
+
+def test_a_month_whose_window_is_open_is_provisional_until_it_closes():
+    # Month 3's window is days 78–105 (day 91.3125 ± 14).
+    for day, provisional in ((95, True), (105, True), (106, False)):
+        rows = paediatric_efficacy_rows(_patient(), COURSE, VISITS, LABS, as_of=START + timedelta(days=day))
+        assert rows[0]["result"].month == 3 and rows[0]["provisional"] is provisional
 
 
 @pytest.mark.django_db
@@ -122,5 +145,6 @@ def test_the_patient_page_shows_the_months_without_another_query(client, clinici
     with CaptureQueriesContext(connection) as after:
         html = client.get(url).content.decode()
     assert 'data-paed-month="3" data-paed-status="effective"' in html
+    assert "data-provisional" not in html  # day 120: month 3's window closed on day 105
     assert "Efficacy at months 3, 6, 9 and 12 (R2.6)" in html
     assert len(after.captured_queries) == len(before.captured_queries)

@@ -57,6 +57,9 @@ CASES = [
                                    ("Treatment failure", None, "no_failure")]),  # Mayo 5, not above
     # A Mayo total entered without its subscores: no partial Mayo, and R2.5 cannot be judged.
     ("UC", {"mayo": 7, "mayo_entered": 7}, [], [("Mayo", 7, ""), ("Treatment failure", None, "not_evaluable")]),
+    # Subscores and an entered total that differ: the computed value is used (and said, below).
+    ("UC", {**_mayo(1, 0, 1, 0), "mayo_entered": 5}, [], [
+        ("Mayo", 2, "remission"), ("Partial Mayo", 1, ""), ("Treatment failure", None, "no_failure")]),
     # R1.7: 9 or more "yes" answers is active.
     ("AID", {"aidai": 9}, [], [("AIDAI", 9, "active")]),
     ("AID", {"aidai": 8}, [], [("AIDAI", 8, "inactive")]),
@@ -73,6 +76,16 @@ def test_a_visits_other_activity_readings(diagnosis, fields, calprotectins, expe
     for line in lines:
         assert line.reason and ("R2.5" in line.reason or "R1.6" in line.reason or "R1.7" in line.reason)
         assert bool(line.verdict_label) == bool(line.verdict)
+
+
+def test_a_stored_score_the_rule_cannot_read_is_still_shown_without_a_verdict():
+    lines = visit_activity(_visit(aidai=-1), "AID", [])
+    assert [(line.label, line.value, line.verdict, line.reason) for line in lines] == [("AIDAI (R1.7)", -1, "", "")]
+
+
+def test_an_entered_mayo_total_that_differs_from_its_subscores_is_said():
+    lines = visit_activity(_visit(**{**_mayo(1, 0, 1, 0), "mayo_entered": 5}), "UC", [])
+    assert lines[0].value == 2 and "Entered Mayo total 5 differs from the computed Mayo 2" in lines[0].reason
 
 
 @pytest.mark.parametrize(("total", "flagged"), [(None, False), (0, False), (56, False), (Decimal("56"), False),
