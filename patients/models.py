@@ -111,30 +111,25 @@ HIDDEN_PKS_INLINE = 200
 
 
 def site_ids_of(user):
-    """The ids of the sites ``user`` is a member of, read once per request (kept on the
-    user object, as Django keeps its permissions): every list, count and badge of a page
-    filters with it, and ``Patient.may_be_opened_by`` checks it without a query. A user
-    of no site (or anonymous) gets ``[]`` and sees no patient. Read with the records of
-    the user's sites restricted to another care team (``_read_access``)."""
-    cached = getattr(user, "_patient_site_ids", None)
-    if cached is None:
-        if user is None or user.pk is None:
-            return []
+    """The ids of the sites ``user`` is a member of, read once per request with the restricted
+    records (``_read_access``) and kept on the user object, as Django keeps its permissions:
+    every list, count and badge of a page filters with it, and ``Patient.may_be_opened_by``
+    checks it without a query. A user of no site (or anonymous) gets ``[]``: no patient."""
+    if user is None or user.pk is None:
+        return getattr(user, "_patient_site_ids", None) or []
+    if getattr(user, "_patient_site_ids", None) is None:
         _read_access(user)
-        cached = user._patient_site_ids
-    return cached
+    return user._patient_site_ids
 
 
-# The marker of a restricted record's row in ``_read_access`` (a number of sites is never negative).
-HIDDEN_ROW = -1
+HIDDEN_ROW = -1  # a restricted record's row in ``_read_access`` (a number of sites is never negative)
 
 
 def _read_access(user):
-    """Keep on ``user`` the two halves of what they may open (``PatientQuerySet.visible_q``),
-    read in one statement where the database takes a limit inside a union (PostgreSQL; else
-    two): the ids of their sites, with the number of sites of the network (one snapshot: a
-    member of every site needs no site condition, ``covers_every_site``), and the records
-    restricted to another care team (``hidden_pks``). Every page filters with both."""
+    """Keep on ``user`` both halves of what they may open (``PatientQuerySet.visible_q``), in one
+    statement where the database takes a limit inside a union (PostgreSQL; else two): their
+    site ids with the network's number of sites (one snapshot, ``covers_every_site``), and the
+    records restricted to another care team (``hidden_pks``). Every page filters with both."""
     sites = Membership.objects.filter(user_id=user.pk).order_by().values_list(
         "site_id", RawSQL(f"SELECT COUNT(*) FROM {Site._meta.db_table}", []))
     restricted = Patient.objects.restricted_from(user)
